@@ -1,0 +1,35 @@
+/**
+ * Base error of every dseq package. Callers match on `name` or `code`, never on message text
+ * (viem's habit). `details` carries structured context; `cause` keeps the original error.
+ */
+export type DseqErrorOptions = {
+  details?: Record<string, unknown>;
+  cause?: unknown;
+};
+
+export class DseqError extends Error {
+  /** Stable, machine-readable code, e.g. `TXPOOL_NONCE_TOO_LOW`. */
+  readonly code: string;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: string, message: string, opts: DseqErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = "DseqError";
+    this.code = code;
+    this.details = opts.details ?? {};
+  }
+
+  toJSON(): { name: string; code: string; message: string; details: Record<string, unknown> } {
+    return { name: this.name, code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isDseqError(err: unknown, code?: string): err is DseqError {
+  return err instanceof DseqError && (code === undefined || err.code === code);
+}
+
+/** A short, loggable description of anything thrown. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
