@@ -39,7 +39,7 @@ if [ "$have_pnpm" != "$want_pnpm" ]; then
     say "installing pnpm@$want_pnpm from the npm registry into .tools/"
     mkdir -p "$tools"
     [ -f "$tools/package.json" ] || echo '{"private":true}' > "$tools/package.json"
-    npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "pnpm@$want_pnpm" >&2
+    npm install --prefix "$tools" --no-audit --no-fund --loglevel=error --save-exact "pnpm@$want_pnpm" >&2
   fi
   export PATH="$tools/node_modules/.bin:$PATH"
 fi
