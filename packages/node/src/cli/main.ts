@@ -1,0 +1,169 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { DseqError, hexToBytes, isHex } from "@dseq/common";
+import { secp256k1 } from "@dseq/crypto";
+import { writeFileAtomic } from "../atomicFile.ts";
+import { keystorePath, readKeyFile, writeKeyFile } from "../keyfile.ts";
+import { keyInfo, SCRYPT_LIGHT, SCRYPT_STANDARD } from "../keystore.ts";
+import { readPassword } from "./password.ts";
+
+const USAGE = `dseq: decentralized sequencer node
+
+Usage:
+  dseq init [--datadir DIR] [--password-file FILE] [--light-kdf] [--json]
+      Create the data dir and a new sequencer key (keystore v3, scrypt).
+  dseq key show [--datadir DIR] [--password-file FILE] [--json]
+      Print the address and public key (64 bytes, no 04 prefix) of the node's key.
+  dseq key import --private-key-file FILE [--datadir DIR] [--password-file FILE] [--light-kdf]
+      Encrypt an existing private key (hex in FILE) into the data dir.
+  dseq key export --out FILE [--datadir DIR] [--password-file FILE]
+      Write the decrypted private key (hex) to FILE, mode 0600. FILE must not exist.
+
+The password comes from --password-file, then $DSEQ_KEY_PASSWORD, then a prompt.
+Default data dir: ./dseq-data (or $DSEQ_DATADIR).
+`;
+
+class UsageError extends DseqError {
+  constructor(message: string) {
+    super("CLI_USAGE", message);
+    this.name = "UsageError";
+  }
+}
+
+const commonOptions = {
+  datadir: { type: "string" },
+  "password-file": { type: "string" },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+function parse<
+  T extends Record<string, { type: "string" | "boolean"; short?: string; default?: string | boolean }>,
+>(args: string[], extra: T) {
+  try {
+    return parseArgs({
+      args,
+      options: { ...commonOptions, ...extra },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function dataDirOf(v: string | undefined): string {
+  return resolve(v ?? process.env.DSEQ_DATADIR ?? "dseq-data");
+}
+
+function print(json: boolean, obj: Record<string, string>): void {
+  if (json) {
+    console.log(JSON.stringify(obj));
+    return;
+  }
+  const w = Math.max(...Object.keys(obj).map((k) => k.length));
+  for (const [k, v] of Object.entries(obj)) console.log(`${k.padEnd(w)}  ${v}`);
+}
+
+async function cmdInit(args: string[]): Promise<void> {
+  const { values } = parse(args, { "light-kdf": { type: "boolean", default: false } });
+  if (values.help) return void console.log(USAGE);
+  const dataDir = dataDirOf(values.datadir);
+  const path = keystorePath(dataDir);
+  if (existsSync(path)) {
+    throw new DseqError("KEY_EXISTS", `a key already exists at ${path}; refusing to overwrite it`);
+  }
+  const password = await readPassword({ passwordFile: values["password-file"], confirm: true });
+  let priv: Uint8Array;
+  do priv = new Uint8Array(randomBytes(32));
+  while (!secp256k1.isValidPrivateKey(priv));
+  await writeKeyFile(path, priv, password, { scrypt: values["light-kdf"] ? SCRYPT_LIGHT : SCRYPT_STANDARD });
+  const info = keyInfo(priv);
+  priv.fill(0);
+  print(values.json, { address: info.address, keystore: path, publicKey: info.publicKey.slice(2), dataDir });
+}
+
+async function cmdKey(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub === "show") {
+    const { values } = parse(rest, {});
+    const path = keystorePath(dataDirOf(values.datadir));
+    const priv = await readKeyFile(path, await readPassword({ passwordFile: values["password-file"] }));
+    const info = keyInfo(priv);
+    priv.fill(0);
+    return print(values.json, { address: info.address, keystore: path, publicKey: info.publicKey.slice(2) });
+  }
+  if (sub === "import") {
+    const { values } = parse(rest, {
+      "private-key-file": { type: "string" },
+      "light-kdf": { type: "boolean", default: false },
+    });
+    const file = values["private-key-file"];
+    if (!file) throw new UsageError("key import needs --private-key-file FILE");
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8").trim();
+    } catch (err) {
+      throw new DseqError(
+        "CLI_KEY_FILE",
+        `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      );
+    }
+    const hex = text.startsWith("0x") ? text : `0x${text}`;
+    if (!isHex(hex) || hex.length !== 66)
+      throw new DseqError("CLI_BAD_KEY", `${file} does not hold a 32-byte hex private key`);
+    const priv = hexToBytes(hex);
+    if (!secp256k1.isValidPrivateKey(priv))
+      throw new DseqError("CLI_BAD_KEY", `${file} is not a valid secp256k1 private key`);
+    const path = keystorePath(dataDirOf(values.datadir));
+    if (existsSync(path))
+      throw new DseqError("KEY_EXISTS", `a key already exists at ${path}; refusing to overwrite it`);
+    const password = await readPassword({ passwordFile: values["password-file"], confirm: true });
+    await writeKeyFile(path, priv, password, {
+      scrypt: values["light-kdf"] ? SCRYPT_LIGHT : SCRYPT_STANDARD,
+    });
+    const info = keyInfo(priv);
+    priv.fill(0);
+    return print(values.json, { address: info.address, keystore: path, publicKey: info.publicKey.slice(2) });
+  }
+  if (sub === "export") {
+    const { values } = parse(rest, { out: { type: "string" } });
+    const out = values.out;
+    if (!out) throw new UsageError("key export needs --out FILE (the key is never printed)");
+    if (existsSync(out)) throw new DseqError("CLI_EXISTS", `${out} already exists; refusing to overwrite it`);
+    const path = keystorePath(dataDirOf(values.datadir));
+    const priv = await readKeyFile(path, await readPassword({ passwordFile: values["password-file"] }));
+    writeFileAtomic(resolve(out), `${Buffer.from(priv).toString("hex")}\n`, { mode: 0o600 });
+    const info = keyInfo(priv);
+    priv.fill(0);
+    return print(values.json, { address: info.address, exported: resolve(out) });
+  }
+  throw new UsageError(`unknown key subcommand ${sub ?? "(none)"}: use show, import or export`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h") {
+      console.log(USAGE);
+      return cmd === undefined ? 2 : 0;
+    }
+    if (cmd === "init") await cmdInit(rest);
+    else if (cmd === "key") await cmdKey(rest);
+    else throw new UsageError(`unknown command ${cmd}`);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`error: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof DseqError) {
+      console.error(`error: ${err.message}`);
+      return 1;
+    }
+    console.error("error:", err);
+    return 1;
+  }
+}

@@ -1,0 +1,167 @@
+import { readFileSync } from "node:fs";
+import { dirname, extname, isAbsolute, resolve } from "node:path";
+import { DseqError } from "@dseq/common";
+import { parse as parseToml } from "smol-toml";
+import { z } from "zod";
+
+/**
+ * The node's one config file (JSON or TOML). Every field is documented here and in
+ * configs/node.example.toml; relative paths are resolved against the config file's folder.
+ * Secrets never live in it: the keystore password comes from DSEQ_KEY_PASSWORD, a password
+ * file, or a prompt.
+ */
+const port = z.number().int().min(1).max(65535);
+const host = z.string().min(1);
+
+export const nodeConfigSchema = z
+  .object({
+    /** The node's data dir: chain store, consensus WAL, double-sign guard, keystore. */
+    dataDir: z.string().min(1),
+    /** The chain config (genesis, validator set, protocol parameters) every node shares. */
+    chain: z.object({ genesis: z.string().min(1) }).strict(),
+    key: z
+      .object({
+        /** Keystore v3 file; default `<dataDir>/keystore/key.json`. Absent = follower. */
+        keystore: z.string().min(1).optional(),
+        /** A file whose first line is the keystore password (DSEQ_KEY_PASSWORD wins). */
+        passwordFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
+    /** `validator` needs a key in the set; `follower` syncs and serves RPC only. */
+    mode: z.enum(["validator", "follower"]).default("validator"),
+    p2p: z
+      .object({
+        listen: z.array(z.string().startsWith("/")).min(1).default(["/ip4/127.0.0.1/tcp/0"]),
+        bootstrap: z.array(z.string().startsWith("/")).default([]),
+        maxConnections: z.number().int().min(1).max(1000).default(64),
+      })
+      .strict()
+      .default({ listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [], maxConnections: 64 }),
+    rpc: z
+      .object({
+        http: z
+          .object({
+            enabled: z.boolean().default(true),
+            host: host.default("127.0.0.1"),
+            port: port.default(8545),
+          })
+          .strict()
+          .prefault({}),
+        ws: z
+          .object({
+            enabled: z.boolean().default(true),
+            host: host.default("127.0.0.1"),
+            port: port.default(8546),
+          })
+          .strict()
+          .prefault({}),
+        cors: z.array(z.string()).default([]),
+        maxBodyBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(5 * 1024 * 1024),
+        maxBatch: z.number().int().min(1).max(10_000).default(100),
+        timeoutMs: z.number().int().min(100).default(30_000),
+        getLogsMaxRange: z.number().int().min(1).default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    admin: z
+      .object({
+        enabled: z.boolean().default(true),
+        host: host.default("127.0.0.1"),
+        port: port.default(9545),
+      })
+      .strict()
+      .prefault({}),
+    consensus: z
+      .object({
+        emptyBlocks: z.boolean().default(true),
+        timeoutProposeMs: z.number().int().min(50).default(1000),
+        timeoutPrevoteMs: z.number().int().min(50).default(500),
+        timeoutPrecommitMs: z.number().int().min(50).default(500),
+        timeoutDeltaMs: z.number().int().min(0).default(250),
+      })
+      .strict()
+      .prefault({}),
+    txpool: z
+      .object({
+        accountSlots: z.number().int().min(1).default(64),
+        globalSlots: z.number().int().min(1).default(8192),
+        queuedLifetimeSec: z
+          .number()
+          .int()
+          .min(1)
+          .default(3 * 3600),
+        minTipWei: z.string().regex(/^\d+$/, "a decimal integer string of wei").default("0"),
+        journal: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+        format: z.enum(["json", "pretty", "auto"]).default("auto"),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type NodeConfig = z.infer<typeof nodeConfigSchema>;
+
+export class ConfigError extends DseqError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super("CONFIG_INVALID", message, { details });
+    this.name = "ConfigError";
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length > 0 ? issue.path.map(String).join(".") : "(top level)";
+  if (issue.code === "unrecognized_keys") {
+    const where = issue.path.length > 0 ? `${field}: ` : "";
+    return `${where}unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`;
+  }
+  return `${field}: ${issue.message}`;
+}
+
+/** Validates an already parsed config object; throws a ConfigError naming every bad field. */
+export function parseNodeConfig(raw: unknown, baseDir: string = process.cwd()): NodeConfig {
+  const result = nodeConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map(describeIssue);
+    throw new ConfigError(`invalid config:\n  ${lines.join("\n  ")}`, { issues: lines });
+  }
+  const cfg = result.data;
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  cfg.dataDir = abs(cfg.dataDir);
+  cfg.chain.genesis = abs(cfg.chain.genesis);
+  if (cfg.key.keystore) cfg.key.keystore = abs(cfg.key.keystore);
+  if (cfg.key.passwordFile) cfg.key.passwordFile = abs(cfg.key.passwordFile);
+  return cfg;
+}
+
+/** Reads, parses (JSON or TOML by extension) and validates a config file. */
+export function loadNodeConfig(path: string): NodeConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(
+      `cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+  let raw: unknown;
+  const ext = extname(path).toLowerCase();
+  try {
+    raw = ext === ".toml" ? parseToml(text) : JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(
+      `config file ${path} is not valid ${ext === ".toml" ? "TOML" : "JSON"}: ${(err as Error).message}`,
+    );
+  }
+  return parseNodeConfig(raw, dirname(resolve(path)));
+}
