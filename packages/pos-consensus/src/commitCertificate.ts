@@ -1,0 +1,72 @@
+import { DseqError, type Hex } from "@dseq/common";
+import type { VerifyFn } from "./signer.ts";
+import { type CommitCertificate, MsgType, type Vote } from "./types.ts";
+import type { ValidatorSet } from "./validatorSet.ts";
+import { type VoteSet, verifyVote } from "./voteSet.ts";
+
+/** The precommits of a certificate as votes, as they were signed. */
+export function certificateVotes(cert: CommitCertificate): Vote[] {
+  return cert.signatures.map((s) => ({
+    type: MsgType.Precommit,
+    height: cert.height,
+    round: cert.round,
+    blockHash: cert.blockHash,
+    validator: s.validator,
+    signature: s.signature,
+  }));
+}
+
+/** Builds the certificate for `blockHash` from a precommit set that has +2/3 for it. */
+export function makeCommitCertificate(precommits: VoteSet, blockHash: Hex): CommitCertificate {
+  if (precommits.type !== MsgType.Precommit)
+    throw new TypeError("a commit certificate is made of precommits");
+  if (!precommits.hasTwoThirdsFor(blockHash)) {
+    throw new DseqError("CONSENSUS_NO_QUORUM", "no +2/3 precommits for the block", {
+      details: { height: precommits.height, round: precommits.round, blockHash },
+    });
+  }
+  return {
+    height: precommits.height,
+    round: precommits.round,
+    blockHash,
+    signatures: precommits
+      .votesFor(blockHash)
+      .map((v) => ({ validator: v.validator, signature: v.signature })),
+  };
+}
+
+export type CertificateCheck =
+  | { readonly ok: true; readonly power: number }
+  | {
+      readonly ok: false;
+      readonly reason: "unknownValidator" | "duplicateSigner" | "badSignature" | "noQuorum";
+      readonly validator?: Hex;
+    };
+
+/**
+ * Anyone can check a certificate against the validator set of its height: every signature
+ * must be a known validator's, valid and not repeated, and together they must hold more
+ * than two thirds of the power.
+ */
+export function verifyCommitCertificate(
+  cert: CommitCertificate,
+  validators: ValidatorSet,
+  chainId: bigint,
+  verify: VerifyFn,
+): CertificateCheck {
+  const seen = new Set<number>();
+  let power = 0;
+  for (const vote of certificateVotes(cert)) {
+    const idx = validators.indexOf(vote.validator);
+    if (idx === undefined) return { ok: false, reason: "unknownValidator", validator: vote.validator };
+    if (seen.has(idx)) return { ok: false, reason: "duplicateSigner", validator: vote.validator };
+    seen.add(idx);
+    const val = validators.validators[idx]!;
+    if (!verifyVote(vote, chainId, val.publicKey, verify)) {
+      return { ok: false, reason: "badSignature", validator: vote.validator };
+    }
+    power += val.power;
+  }
+  if (!validators.hasQuorum(power)) return { ok: false, reason: "noQuorum" };
+  return { ok: true, power };
+}
