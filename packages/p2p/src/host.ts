@@ -1,0 +1,951 @@
+import { noise } from "@chainsafe/libp2p-noise";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import {
+  type Clock,
+  createNoopLogger,
+  DseqError,
+  EventBus,
+  equalBytes,
+  errorMessage,
+  type Hex,
+  type Logger,
+  type Metrics,
+  realClock,
+  withTimeout,
+} from "@dseq/common";
+import {
+  type GossipSub,
+  type GossipsubMessage,
+  gossipsub,
+  StrictNoSign,
+  TopicValidatorResult,
+} from "@libp2p/gossipsub";
+import { createTopicScoreParams } from "@libp2p/gossipsub/score";
+import { type Identify, identify } from "@libp2p/identify";
+import type { Connection, Libp2p, PeerId, Stream } from "@libp2p/interface";
+import { peerIdFromString } from "@libp2p/peer-id";
+import { type Ping, ping } from "@libp2p/ping";
+import { tcp } from "@libp2p/tcp";
+import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
+import { createLibp2p } from "libp2p";
+import { FrameError } from "./frames.ts";
+import { peerIdToAddress, sequencerKeyToPrivateKey } from "./identity.ts";
+import { type P2pOptions, type P2pOptionsInput, resolveP2pOptions } from "./options.ts";
+import { createP2pMetrics, type P2pMetrics } from "./p2pMetrics.ts";
+import {
+  type AnyProtocolSpec,
+  BlocksByRangeProtocol,
+  MAX_BLOCKS_PER_REQUEST,
+  type ProtocolSpec,
+  protocolId,
+  ResultCode,
+  StatusProtocol,
+  TssDirectProtocol,
+} from "./protocols.ts";
+import { PublishQueue } from "./publishQueue.ts";
+import { RequestError, type RequestHandler, runRequest, serveRequest } from "./reqresp.ts";
+import { messageId, messageIdToString, TOPIC_KINDS, type TopicKind, topicName } from "./topics.ts";
+import type {
+  BlockSource,
+  MessageSource,
+  P2pEvents,
+  PeerInfo,
+  PeerState,
+  TopicHandler,
+  ValidatorSetView,
+  Verdict,
+} from "./types.ts";
+import { type BlockWithCertificate, DecodeError, type Status } from "./wire.ts";
+
+export type P2pModules = {
+  logger?: Logger;
+  metrics?: Metrics;
+  /** Which addresses are validators now; asked on every lookup, so set changes apply at once. */
+  validators?: ValidatorSetView;
+  /** Serves `status` heads and `blocks-by-range`; without it the head is genesis and sync is not served. */
+  blocks?: BlockSource;
+  clock?: Clock;
+};
+
+/** The parts of the gossipsub router we use beyond its public interface type. */
+type GossipSubRouter = GossipSub & {
+  reportMessageValidationResult(
+    msgId: string,
+    propagationSource: string,
+    acceptance: TopicValidatorResult,
+  ): void;
+  getScore(peerId: string): number;
+  streamsOutbound: Map<string, { rawStream: Stream }>;
+};
+
+type Services = { identify: Identify; ping: Ping; pubsub: GossipSub };
+
+type PeerRecord = {
+  peerId: PeerId;
+  addr: string;
+  direction: "inbound" | "outbound";
+  address: Hex | undefined;
+  state: PeerState;
+  latencyMs: number | undefined;
+  headHeight: bigint | undefined;
+  connectedAt: number;
+  ready: Promise<void>;
+  markReady: () => void;
+  markRefused: (err: Error) => void;
+};
+
+type DialTarget = {
+  peerId: string;
+  addr: Multiaddr;
+  persistent: boolean;
+  delayMs: number;
+  nextAttemptAt: number;
+  dialing: boolean;
+};
+
+type OutboundMessage = { kind: TopicKind; topic: string; data: Uint8Array };
+
+const EMPTY = new Uint8Array(0);
+
+function toPeerId(peer: PeerId | string): PeerId {
+  return typeof peer === "string" ? peerIdFromString(peer) : peer;
+}
+
+/**
+ * A dseq node's libp2p host: TCP + Noise + Yamux, identify, ping, gossipsub (StrictNoSign,
+ * content-hash ids, async validation with peer scoring), the status handshake that refuses
+ * other chains, request/response protocols, static-peer redialing and bans.
+ */
+export class P2pHost {
+  readonly events: EventBus<P2pEvents>;
+  /** This node's peer id. */
+  readonly peerId: string;
+  /** This node's validator address (from its sequencer key). */
+  readonly address: Hex;
+  readonly opts: P2pOptions;
+
+  private readonly node: Libp2p<Services>;
+  private readonly pubsub: GossipSubRouter;
+  private readonly log: Logger;
+  private readonly metrics: P2pMetrics | undefined;
+  private readonly validators: ValidatorSetView | undefined;
+  private readonly blocks: BlockSource | undefined;
+  private readonly clock: Clock;
+  private readonly table = new Map<string, PeerRecord>();
+  private readonly banned = new Map<string, number>();
+  private readonly penalties = new Map<string, number[]>();
+  private readonly handlers = new Map<TopicKind, TopicHandler<unknown>>();
+  private readonly topicKinds = new Map<string, TopicKind>();
+  private readonly pendingValidations = new Map<TopicKind, number>();
+  private readonly targets: DialTarget[] = [];
+  private readonly queue: PublishQueue<OutboundMessage>;
+  private readonly stopController = new AbortController();
+  private timers: NodeJS.Timeout[] = [];
+  private running = false;
+
+  private constructor(
+    opts: P2pOptions,
+    node: Libp2p<Services>,
+    modules: P2pModules,
+    banned: Map<string, number>,
+  ) {
+    this.opts = opts;
+    this.node = node;
+    this.banned = banned;
+    this.pubsub = node.services.pubsub as GossipSubRouter;
+    this.peerId = node.peerId.toString();
+    this.address = peerIdToAddress(node.peerId) as Hex;
+    this.log = (modules.logger ?? createNoopLogger()).child({ module: "p2p" });
+    this.metrics = modules.metrics ? createP2pMetrics(modules.metrics) : undefined;
+    this.validators = modules.validators;
+    this.blocks = modules.blocks;
+    this.clock = modules.clock ?? realClock;
+    this.events = new EventBus<P2pEvents>({ name: "p2p", logger: this.log });
+    for (const kind of TOPIC_KINDS) this.topicKinds.set(topicName(opts.chainId, kind), kind);
+    for (const [list, persistent] of [
+      [opts.staticPeers, true],
+      [opts.bootstrap, false],
+    ] as const) {
+      for (const a of list) this.targets.push(this.dialTarget(a, persistent));
+    }
+    this.queue = new PublishQueue<OutboundMessage>(
+      opts.publish,
+      {
+        send: (m) => this.sendGossip(m),
+        size: (m) => m.data.length,
+        backlog: () => this.gossipBacklog(),
+      },
+      this.clock,
+    );
+  }
+
+  /** Builds the host (not started). The key is checked here; a bad config fails now, not on first use. */
+  static async create(input: P2pOptionsInput, modules: P2pModules = {}): Promise<P2pHost> {
+    const opts = resolveP2pOptions(input);
+    if (opts.genesisHash.length !== 32) throw new DseqError("P2P_BAD_CONFIG", "genesisHash must be 32 bytes");
+    if (opts.maxBlocksPerRequest < 1 || opts.maxBlocksPerRequest > MAX_BLOCKS_PER_REQUEST) {
+      throw new DseqError("P2P_BAD_CONFIG", `maxBlocksPerRequest must be 1..${MAX_BLOCKS_PER_REQUEST}`);
+    }
+    const privateKey = sequencerKeyToPrivateKey(opts.privateKey);
+    const banned = new Map<string, number>();
+    const clock = modules.clock ?? realClock;
+    const isBanned = (peer: PeerId): boolean => {
+      const until = banned.get(peer.toString());
+      return until !== undefined && until > clock.now();
+    };
+    const g = opts.gossip;
+    const maxTopicBytes = Math.max(...Object.values(opts.topicLimits));
+    const topics = TOPIC_KINDS.map((k) => topicName(opts.chainId, k));
+    // msgIdFn and fastMsgIdFn see the same data array; hash it once.
+    const idCache = new WeakMap<Uint8Array, { topic: string; id: Uint8Array }>();
+    const idOf = (topic: string, data: Uint8Array): Uint8Array => {
+      const hit = idCache.get(data);
+      if (hit && hit.topic === topic) return hit.id;
+      const id = messageId(topic, data);
+      idCache.set(data, { topic, id });
+      return id;
+    };
+    const topicScore = createTopicScoreParams({
+      topicWeight: 1,
+      timeInMeshWeight: 0.01,
+      timeInMeshQuantum: 1_000,
+      timeInMeshCap: 300,
+      firstMessageDeliveriesWeight: 0.1,
+      firstMessageDeliveriesDecay: 0.9,
+      firstMessageDeliveriesCap: 50,
+      // Consensus traffic is bursty and small (a few votes per 2 s): a delivery quota would
+      // penalise honest peers, so P3/P3b stay off; P4 (invalid messages) carries the weight.
+      meshMessageDeliveriesWeight: 0,
+      meshFailurePenaltyWeight: 0,
+      invalidMessageDeliveriesWeight: g.invalidMessageWeight,
+      invalidMessageDeliveriesDecay: g.invalidMessageDecay,
+    });
+    const node = await createLibp2p<Services>({
+      start: false,
+      privateKey,
+      addresses: { listen: opts.listen },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionGater: {
+        denyDialPeer: isBanned,
+        denyInboundEncryptedConnection: isBanned,
+        denyOutboundEncryptedConnection: isBanned,
+      },
+      connectionManager: {
+        maxConnections: opts.maxConnections,
+        maxIncomingPendingConnections: opts.maxIncomingPendingConnections,
+        dialTimeout: opts.dialTimeoutMs,
+        // Our own redialer keeps static peers connected, forever and with backoff.
+        reconnectRetries: 0,
+      },
+      services: {
+        identify: identify(),
+        ping: ping(),
+        pubsub: gossipsub({
+          globalSignaturePolicy: StrictNoSign,
+          msgIdFn: (msg) => idOf(msg.topic, msg.data),
+          fastMsgIdFn: (rpc) => messageIdToString(idOf(rpc.topic, rpc.data ?? EMPTY)),
+          msgIdToStrFn: messageIdToString,
+          asyncValidation: true,
+          allowPublishToZeroTopicPeers: true,
+          ignoreDuplicatePublishError: true,
+          emitSelf: false,
+          doPX: false,
+          heartbeatInterval: g.heartbeatIntervalMs,
+          D: g.D,
+          Dlo: g.Dlo,
+          Dhi: g.Dhi,
+          allowedTopics: topics,
+          maxInboundDataLength: maxTopicBytes + 64 * 1024,
+          maxOutboundBufferSize: 8 * maxTopicBytes + 16 * 1024 * 1024,
+          scoreParams: {
+            topics: Object.fromEntries(topics.map((t) => [t, topicScore])),
+            topicScoreCap: 10,
+            appSpecificWeight: 0,
+            // Validators may share hosts (and devnets share 127.0.0.1): no IP colocation penalty.
+            IPColocationFactorWeight: 0,
+            decayInterval: g.decayIntervalMs,
+            decayToZero: 0.01,
+          },
+          scoreThresholds: {
+            gossipThreshold: g.gossipThreshold,
+            publishThreshold: g.publishThreshold,
+            graylistThreshold: g.graylistThreshold,
+            acceptPXThreshold: 100,
+            opportunisticGraftThreshold: 5,
+          },
+        }),
+      },
+    });
+    return new P2pHost(opts, node, { ...modules, clock }, banned);
+  }
+
+  private dialTarget(addr: string, persistent: boolean): DialTarget {
+    let ma: Multiaddr;
+    try {
+      ma = multiaddr(addr);
+    } catch (err) {
+      throw new DseqError("P2P_BAD_CONFIG", `bad peer multiaddr ${addr}`, { cause: err });
+    }
+    const p2p = ma.getComponents().find((c) => c.name === "p2p")?.value;
+    if (!p2p) throw new DseqError("P2P_BAD_CONFIG", `peer multiaddr ${addr} lacks /p2p/<peer id>`);
+    return { peerId: p2p, addr: ma, persistent, delayMs: 0, nextAttemptAt: 0, dialing: false };
+  }
+
+  /** The underlying libp2p node, for diagnostics and fault injection; the typed API above is the contract. */
+  get libp2p(): Libp2p {
+    return this.node;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const n = this.node;
+    n.addEventListener("peer:connect", (e) => this.onPeerConnect(e.detail));
+    n.addEventListener("peer:disconnect", (e) => this.onPeerDisconnect(e.detail));
+    this.pubsub.addEventListener("gossipsub:message", (e) => void this.onGossip(e.detail));
+    this.pubsub.addEventListener("gossipsub:heartbeat", () => this.checkScores());
+    await n.handle(
+      protocolId(StatusProtocol),
+      (stream, conn) => this.onInbound(stream, conn, StatusProtocol, this.serveStatus),
+      {
+        maxInboundStreams: 8,
+      },
+    );
+    if (this.blocks) {
+      const blocks = this.blocks;
+      await this.handle(BlocksByRangeProtocol, (req) => this.serveBlocks(blocks, req.from, req.count));
+    }
+    await n.start();
+    this.running = true;
+    const tick = Math.max(50, Math.min(this.opts.reconnect.initialDelayMs, 1_000));
+    this.timers.push(setInterval(() => this.maintainConnections(), tick));
+    this.timers.push(setInterval(() => this.pingPeers(), this.opts.pingIntervalMs));
+    for (const t of this.timers) t.unref();
+    this.maintainConnections();
+    this.log.info("p2p started", { peerId: this.peerId, address: this.address, addrs: this.multiaddrs() });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.stopController.abort(new DseqError("P2P_STOPPED", "p2p host is stopped"));
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.queue.close();
+    await this.node.stop();
+    this.table.clear();
+    this.updatePeerGauge();
+    this.log.info("p2p stopped", { peerId: this.peerId });
+  }
+
+  /** Listen addresses with `/p2p/<peer id>`, ready to hand to another node's config. */
+  multiaddrs(): string[] {
+    return this.node.getMultiaddrs().map((m) => m.toString());
+  }
+
+  // ---------------------------------------------------------------- peers
+
+  /** The peer table: connected peers with address, validator binding, latency and score. */
+  peers(): PeerInfo[] {
+    return [...this.table.values()].map((r) => this.peerInfo(r));
+  }
+
+  peer(peer: PeerId | string): PeerInfo | undefined {
+    const r = this.table.get(peer.toString());
+    return r ? this.peerInfo(r) : undefined;
+  }
+
+  /** Peers past the status handshake (same chain and genesis). */
+  readyPeers(): string[] {
+    return [...this.table.values()].filter((r) => r.state === "ready").map((r) => r.peerId.toString());
+  }
+
+  /** The validator address of a peer, or undefined when the peer is not in the validator set. */
+  validatorOf(peer: PeerId | string): Hex | undefined {
+    const address = this.table.get(peer.toString())?.address ?? peerIdToAddress(peer);
+    return address !== undefined && this.validators?.has(address) ? address : undefined;
+  }
+
+  /** The connected peer that speaks for a validator address. */
+  peerOfValidator(address: Hex): string | undefined {
+    const a = address.toLowerCase();
+    for (const r of this.table.values()) if (r.address === a) return r.peerId.toString();
+    return undefined;
+  }
+
+  /** Gossipsub's score of a peer as this node sees it (kept for a while after disconnect). */
+  score(peer: PeerId | string): number {
+    return this.pubsub.getScore(peer.toString());
+  }
+
+  isBanned(peer: PeerId | string): boolean {
+    const id = peer.toString();
+    const until = this.banned.get(id);
+    if (until === undefined) return false;
+    if (until <= this.clock.now()) {
+      this.banned.delete(id);
+      return false;
+    }
+    return true;
+  }
+
+  async dial(addr: string): Promise<string> {
+    const conn = await this.node.dial(multiaddr(addr), {
+      signal: AbortSignal.timeout(this.opts.dialTimeoutMs),
+    });
+    return conn.remotePeer.toString();
+  }
+
+  /** Disconnects a peer and keeps it off (dials and inbound connections refused) for `ms`. */
+  ban(peer: PeerId | string, reason: string, ms = this.opts.banMs): void {
+    const id = toPeerId(peer);
+    const untilMs = this.clock.now() + ms;
+    const key = id.toString();
+    const was = this.isBanned(key);
+    this.banned.set(key, Math.max(untilMs, this.banned.get(key) ?? 0));
+    this.table.get(key)?.markRefused(new DseqError("P2P_PEER_BANNED", `peer banned: ${reason}`));
+    if (!was) {
+      this.metrics?.bans.inc({ reason });
+      this.log.warn("peer banned", { peer: key, reason, ms });
+      this.events.emit("p2p.peer.banned", { peerId: key, reason, untilMs });
+    }
+    void this.node.hangUp(id).catch(() => undefined);
+  }
+
+  /** Records misbehaviour; `maxPenalties` within `penaltyWindowMs` bans the peer. */
+  penalize(peer: PeerId | string, reason: string): void {
+    const key = peer.toString();
+    this.metrics?.peerPenalties.inc({ reason });
+    const now = this.clock.now();
+    const list = (this.penalties.get(key) ?? []).filter((t) => t > now - this.opts.penaltyWindowMs);
+    list.push(now);
+    this.penalties.set(key, list);
+    if (list.length >= this.opts.maxPenalties) this.ban(peer, "penalties");
+  }
+
+  private peerInfo(r: PeerRecord): PeerInfo {
+    const id = r.peerId.toString();
+    return {
+      peerId: id,
+      addr: r.addr,
+      direction: r.direction,
+      address: r.address,
+      isValidator: r.address !== undefined && this.validators?.has(r.address) === true,
+      state: r.state,
+      latencyMs: r.latencyMs,
+      score: this.pubsub.getScore(id),
+      headHeight: r.headHeight,
+      connectedAt: r.connectedAt,
+    };
+  }
+
+  private onPeerConnect(peerId: PeerId): void {
+    const key = peerId.toString();
+    if (this.isBanned(key)) {
+      void this.node.hangUp(peerId).catch(() => undefined);
+      return;
+    }
+    const conn: Connection | undefined = this.node.getConnections(peerId)[0];
+    let markReady = (): void => {};
+    let markRefused = (_: Error): void => {};
+    const ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      markRefused = reject;
+    });
+    ready.catch(() => undefined);
+    const rec: PeerRecord = {
+      peerId,
+      addr: conn?.remoteAddr.toString() ?? "",
+      direction: conn?.direction ?? "inbound",
+      address: peerIdToAddress(peerId),
+      state: "handshaking",
+      latencyMs: undefined,
+      headHeight: undefined,
+      connectedAt: this.clock.now(),
+      ready,
+      markReady,
+      markRefused,
+    };
+    this.table.set(key, rec);
+    this.updatePeerGauge();
+    const target = this.targets.find((t) => t.peerId === key);
+    if (target) target.delayMs = 0;
+    // Keep static peers when the connection manager prunes.
+    if (target?.persistent) {
+      void this.node.peerStore
+        .merge(peerId, { tags: { "dseq-static": { value: 100 } } })
+        .catch(() => undefined);
+    }
+    this.events.emit("p2p.peer.connected", {
+      peerId: key,
+      address: rec.address,
+      isValidator: rec.address !== undefined && this.validators?.has(rec.address) === true,
+      direction: rec.direction,
+    });
+    void this.handshake(rec);
+  }
+
+  private onPeerDisconnect(peerId: PeerId): void {
+    const key = peerId.toString();
+    const rec = this.table.get(key);
+    if (!rec) return;
+    rec.markRefused(new DseqError("P2P_PEER_GONE", "peer disconnected"));
+    this.table.delete(key);
+    this.updatePeerGauge();
+    const target = this.targets.find((t) => t.peerId === key);
+    if (target) target.nextAttemptAt = this.clock.now() + this.opts.reconnect.initialDelayMs;
+    this.events.emit("p2p.peer.disconnected", { peerId: key });
+  }
+
+  private updatePeerGauge(): void {
+    if (!this.metrics) return;
+    let validators = 0;
+    for (const r of this.table.values()) if (r.address && this.validators?.has(r.address)) validators++;
+    this.metrics.peers.set(validators, { kind: "validator" });
+    this.metrics.peers.set(this.table.size - validators, { kind: "other" });
+  }
+
+  /** Redials static peers (always) and bootstrap peers (while under `minPeers`), with backoff. */
+  private maintainConnections(): void {
+    if (!this.running) return;
+    const now = this.clock.now();
+    const under = this.table.size < this.opts.minPeers;
+    for (const t of this.targets) {
+      if (t.dialing || this.table.has(t.peerId) || t.peerId === this.peerId) continue;
+      if (!t.persistent && !under) continue;
+      if (now < t.nextAttemptAt) continue;
+      if (this.isBanned(t.peerId)) {
+        t.nextAttemptAt = this.banned.get(t.peerId) ?? now;
+        continue;
+      }
+      t.dialing = true;
+      this.node
+        .dial(t.addr, {
+          signal: AbortSignal.any([AbortSignal.timeout(this.opts.dialTimeoutMs), this.stopController.signal]),
+        })
+        .then(
+          () => {
+            t.delayMs = 0;
+          },
+          (err: unknown) => {
+            const r = this.opts.reconnect;
+            t.delayMs = t.delayMs === 0 ? r.initialDelayMs : Math.min(r.maxDelayMs, t.delayMs * r.factor);
+            // Jitter so a restarted network does not redial in lockstep.
+            t.nextAttemptAt = this.clock.now() + t.delayMs * (0.75 + Math.random() * 0.5);
+            this.log.debug("dial failed", {
+              peer: t.peerId,
+              retryInMs: Math.round(t.delayMs),
+              err: errorMessage(err),
+            });
+          },
+        )
+        .finally(() => {
+          t.dialing = false;
+        });
+    }
+  }
+
+  private pingPeers(): void {
+    for (const r of this.table.values()) if (r.state === "ready") void this.pingPeer(r);
+  }
+
+  private async pingPeer(r: PeerRecord): Promise<void> {
+    try {
+      r.latencyMs = await this.node.services.ping.ping(r.peerId, {
+        signal: AbortSignal.any([AbortSignal.timeout(5_000), this.stopController.signal]),
+      });
+    } catch {
+      // a failed ping leaves the last figure; the connection monitor handles dead links
+    }
+  }
+
+  private checkScores(): void {
+    const threshold = this.opts.gossip.graylistThreshold;
+    for (const key of this.table.keys()) {
+      if (this.pubsub.getScore(key) < threshold) this.ban(key, "low_score");
+    }
+  }
+
+  // ---------------------------------------------------------------- status handshake
+
+  private async localStatus(): Promise<Status> {
+    const head = this.blocks ? await this.blocks.head() : { height: 0n, hash: this.opts.genesisHash };
+    return {
+      chainId: this.opts.chainId,
+      genesisHash: this.opts.genesisHash,
+      headHeight: head.height,
+      headHash: head.hash,
+    };
+  }
+
+  private mismatch(s: Status): string | undefined {
+    if (s.chainId !== this.opts.chainId) return "chain_id";
+    if (!equalBytes(s.genesisHash, this.opts.genesisHash)) return "genesis";
+    return undefined;
+  }
+
+  private refuse(rec: PeerRecord | undefined, peer: PeerId, reason: string): void {
+    const key = peer.toString();
+    rec?.markRefused(new DseqError("P2P_PEER_REFUSED", `peer refused: ${reason}`));
+    if (!this.isBanned(key)) {
+      this.metrics?.refused.inc({ reason });
+      this.log.warn("peer refused", { peer: key, reason });
+      this.events.emit("p2p.peer.refused", { peerId: key, reason });
+    }
+    this.banned.set(key, Math.max(this.clock.now() + this.opts.refuseMs, this.banned.get(key) ?? 0));
+    void this.node.hangUp(peer).catch(() => undefined);
+  }
+
+  private async handshake(rec: PeerRecord): Promise<void> {
+    try {
+      const [remote] = await this.requestUnchecked(rec.peerId, StatusProtocol, await this.localStatus());
+      if (!remote) throw new DseqError("P2P_HANDSHAKE", "empty status response");
+      const reason = this.mismatch(remote);
+      if (reason) return this.refuse(rec, rec.peerId, reason);
+      if (this.table.get(rec.peerId.toString()) !== rec) return;
+      rec.state = "ready";
+      rec.headHeight = remote.headHeight;
+      rec.markReady();
+      this.events.emit("p2p.peer.ready", { peerId: rec.peerId.toString(), headHeight: remote.headHeight });
+      void this.pingPeer(rec);
+    } catch (err) {
+      // A peer that left mid-handshake is not refused; one that cannot answer status is.
+      if (this.table.get(rec.peerId.toString()) !== rec || !this.running) return;
+      this.log.debug("status handshake failed", { peer: rec.peerId.toString(), err: errorMessage(err) });
+      this.refuse(rec, rec.peerId, "handshake_failed");
+    }
+  }
+
+  private readonly serveStatus: RequestHandler<Status, Status> = async (remote, ctx) => {
+    const reason = this.mismatch(remote);
+    if (reason) {
+      // Answer first so the remote learns why, then drop it.
+      setTimeout(() => this.refuse(this.table.get(ctx.peer), peerIdFromString(ctx.peer), reason), 50).unref();
+    }
+    return [await this.localStatus()];
+  };
+
+  /** Resolves true once the peer passed the handshake; false if refused, gone or too slow. */
+  private async waitReady(peer: PeerId): Promise<boolean> {
+    const rec = this.table.get(peer.toString());
+    if (!rec) return false;
+    if (rec.state === "ready") return true;
+    try {
+      await withTimeout(rec.ready, StatusProtocol.timeoutMs, "status handshake");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // ---------------------------------------------------------------- request/response
+
+  /** Serves a protocol. Requests from peers that have not passed the status handshake are refused. */
+  async handle<Req, Resp>(spec: ProtocolSpec<Req, Resp>, handler: RequestHandler<Req, Resp>): Promise<void> {
+    await this.node.handle(protocolId(spec), (stream, conn) => this.onInbound(stream, conn, spec, handler), {
+      maxInboundStreams: 32,
+    });
+  }
+
+  async unhandle(spec: AnyProtocolSpec): Promise<void> {
+    await this.node.unhandle(protocolId(spec));
+  }
+
+  private async onInbound<Req, Resp>(
+    stream: Stream,
+    conn: Connection,
+    spec: ProtocolSpec<Req, Resp>,
+    handler: RequestHandler<Req, Resp>,
+  ): Promise<void> {
+    const peer = conn.remotePeer;
+    if (spec !== StatusProtocol && !(await this.waitReady(peer))) {
+      stream.abort(new DseqError("P2P_PEER_NOT_READY", "status handshake not passed"));
+      this.metrics?.requestsIn.inc({ protocol: spec.name, result: "not_ready" });
+      return;
+    }
+    const result = await serveRequest(stream, spec, handler, {
+      peer: peer.toString(),
+      validator: this.validatorOf(peer),
+    });
+    this.metrics?.requestsIn.inc({ protocol: spec.name, result });
+    if (result === "bad_frame" || result === "invalid_request") {
+      this.log.debug("bad request", { peer: peer.toString(), protocol: spec.name, result });
+      this.penalize(peer, `${spec.name}_${result}`);
+    }
+  }
+
+  /**
+   * Sends one request and returns the responses. Throws DseqError codes P2P_DIAL, TIMEOUT,
+   * P2P_RESPONSE_ERROR, P2P_FRAME_*, P2P_DECODE, P2P_PEER_NOT_READY.
+   */
+  async request<Req, Resp>(
+    peer: PeerId | string,
+    spec: ProtocolSpec<Req, Resp>,
+    req: Req,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<Resp[]> {
+    const id = toPeerId(peer);
+    if (!(await this.waitReady(id))) {
+      throw new DseqError(
+        "P2P_PEER_NOT_READY",
+        "peer is not connected or has not passed the status handshake",
+        {
+          details: { peer: id.toString() },
+        },
+      );
+    }
+    return this.requestUnchecked(id, spec, req, opts.signal);
+  }
+
+  private async requestUnchecked<Req, Resp>(
+    peer: PeerId,
+    spec: ProtocolSpec<Req, Resp>,
+    req: Req,
+    signal?: AbortSignal,
+  ): Promise<Resp[]> {
+    const timeout = AbortSignal.timeout(spec.timeoutMs);
+    const all = AbortSignal.any([timeout, this.stopController.signal, ...(signal ? [signal] : [])]);
+    const started = performance.now();
+    const observe = (result: string): void =>
+      this.metrics?.requestSeconds.observe((performance.now() - started) / 1000, {
+        protocol: spec.name,
+        result,
+      });
+    let stream: Stream;
+    try {
+      stream = await this.node.dialProtocol(peer, protocolId(spec), { signal: all });
+    } catch (err) {
+      observe("dial_error");
+      throw new DseqError("P2P_DIAL", `cannot open ${spec.name} stream`, {
+        cause: err,
+        details: { peer: peer.toString() },
+      });
+    }
+    try {
+      const out = await runRequest(stream, spec, req, all, timeout);
+      observe("ok");
+      return out;
+    } catch (err) {
+      if (err instanceof FrameError || err instanceof DecodeError) {
+        observe("bad_response");
+        this.penalize(peer, `${spec.name}_bad_response`);
+      } else {
+        observe(err instanceof DseqError ? err.code.toLowerCase() : "error");
+      }
+      throw err;
+    }
+  }
+
+  /** Asks a peer for its status. */
+  async status(peer: PeerId | string): Promise<Status> {
+    const [s] = await this.request(peer, StatusProtocol, await this.localStatus());
+    if (!s) throw new DseqError("P2P_DECODE", "empty status response");
+    return s;
+  }
+
+  /**
+   * Fetches `count` blocks from `from`, one bounded request (at most MAX_BLOCKS_PER_REQUEST) at a
+   * time, checking that heights follow on. Stops early when the peer has no more.
+   */
+  async *blocksByRange(
+    peer: PeerId | string,
+    from: bigint,
+    count: number,
+  ): AsyncGenerator<BlockWithCertificate> {
+    let next = from;
+    let remaining = count;
+    while (remaining > 0) {
+      const ask = Math.min(remaining, MAX_BLOCKS_PER_REQUEST);
+      const got = await this.request(peer, BlocksByRangeProtocol, { from: next, count: ask });
+      if (got.length === 0) return;
+      for (const b of got) {
+        if (b.height !== next) {
+          this.penalize(peer, "blocks_by_range_bad_height");
+          throw new DseqError("P2P_BAD_RESPONSE", "blocks-by-range answered out of order", {
+            details: { expected: next, got: b.height },
+          });
+        }
+        yield b;
+        next++;
+        remaining--;
+      }
+    }
+  }
+
+  private async serveBlocks(
+    source: BlockSource,
+    from: bigint,
+    count: number,
+  ): Promise<BlockWithCertificate[]> {
+    if (count < 1 || count > MAX_BLOCKS_PER_REQUEST) {
+      throw new RequestError(ResultCode.InvalidRequest, `count must be 1..${MAX_BLOCKS_PER_REQUEST}`);
+    }
+    const blocks = await source.getRange(from, Math.min(count, this.opts.maxBlocksPerRequest));
+    return blocks.slice(0, count);
+  }
+
+  /** Sends a direct TSS message; resolves when the remote acknowledged it. */
+  async sendDirect(
+    peer: PeerId | string,
+    payload: Uint8Array,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    await this.request(peer, TssDirectProtocol, payload, opts);
+  }
+
+  /** Receives direct TSS messages (one handler). */
+  async onDirect(handler: (payload: Uint8Array, from: MessageSource) => void): Promise<void> {
+    await this.handle(TssDirectProtocol, (payload, ctx) => {
+      handler(payload, { peer: ctx.peer, validator: ctx.validator });
+      return [EMPTY];
+    });
+  }
+
+  // ---------------------------------------------------------------- gossip
+
+  /** The full topic name of a topic kind on this chain. */
+  topic(kind: TopicKind): string {
+    return topicName(this.opts.chainId, kind);
+  }
+
+  /** Peers known to be subscribed to a topic. */
+  topicPeers(kind: TopicKind): string[] {
+    return this.pubsub.getSubscribers(this.topic(kind)).map((p) => p.toString());
+  }
+
+  /** Subscribes to a topic; returns a function that unsubscribes. One handler per topic. */
+  subscribe<T>(kind: TopicKind, handler: TopicHandler<T>): () => void {
+    if (this.handlers.has(kind))
+      throw new DseqError("P2P_ALREADY_SUBSCRIBED", `already subscribed to ${kind}`);
+    this.handlers.set(kind, handler as TopicHandler<unknown>);
+    this.pubsub.subscribe(this.topic(kind));
+    return () => {
+      if (this.handlers.get(kind) !== handler) return;
+      this.handlers.delete(kind);
+      this.pubsub.unsubscribe(this.topic(kind));
+    };
+  }
+
+  /**
+   * Publishes opaque bytes on a topic through the self-throttling queue; resolves with the number
+   * of peers it was sent to. Consensus and TSS topics go ahead of transactions.
+   */
+  publish(kind: TopicKind, data: Uint8Array): Promise<number> {
+    const limit = this.opts.topicLimits[kind];
+    if (data.length > limit) {
+      return Promise.reject(
+        new DseqError("P2P_MESSAGE_TOO_LARGE", `${kind} message exceeds the topic limit`, {
+          details: { bytes: data.length, limit },
+        }),
+      );
+    }
+    if (!this.running) return Promise.reject(new DseqError("P2P_STOPPED", "p2p host is not running"));
+    const p = this.queue.enqueue(kind === "tx" ? "bulk" : "priority", {
+      kind,
+      topic: this.topic(kind),
+      data,
+    });
+    this.metrics?.publishQueued.set(this.queue.queued);
+    return p;
+  }
+
+  private async sendGossip(m: OutboundMessage): Promise<number> {
+    const r = await this.pubsub.publish(m.topic, m.data);
+    this.metrics?.messagesOut.inc({ topic: m.kind });
+    this.metrics?.bytesOut.inc({ topic: m.kind }, m.data.length);
+    this.metrics?.publishQueued.set(this.queue.queued);
+    return r.recipients.length;
+  }
+
+  private gossipBacklog(): { bytes: number; drained(signal: AbortSignal): Promise<void> } {
+    let worst: Stream | undefined;
+    let bytes = 0;
+    for (const s of this.pubsub.streamsOutbound.values()) {
+      if (s.rawStream.writeBufferLength > bytes) {
+        bytes = s.rawStream.writeBufferLength;
+        worst = s.rawStream;
+      }
+    }
+    return { bytes, drained: (signal) => (worst ? worst.onDrain({ signal }) : Promise.resolve()) };
+  }
+
+  private async onGossip(m: GossipsubMessage): Promise<void> {
+    const { msgId, propagationSource, msg } = m;
+    const from = propagationSource.toString();
+    const kind = this.topicKinds.get(msg.topic);
+    const handler = kind ? this.handlers.get(kind) : undefined;
+    if (!kind || !handler) {
+      this.pubsub.reportMessageValidationResult(msgId, from, TopicValidatorResult.Ignore);
+      return;
+    }
+    this.metrics?.bytesIn.inc({ topic: kind }, msg.data.length);
+    const pending = this.pendingValidations.get(kind) ?? 0;
+    if (pending >= this.opts.gossip.maxPendingValidations) {
+      this.metrics?.dropped.inc({ topic: kind, reason: "queue_full" });
+      this.report(msgId, from, kind, "ignore");
+      return;
+    }
+    if (msg.data.length > this.opts.topicLimits[kind]) {
+      this.report(msgId, from, kind, "reject", "too_large");
+      return;
+    }
+    let decoded: unknown;
+    try {
+      decoded = handler.decode(msg.data);
+    } catch {
+      this.report(msgId, from, kind, "reject", "decode");
+      return;
+    }
+    const source: MessageSource = { peer: from, validator: this.validatorOf(propagationSource) };
+    let verdict: Verdict = "accept";
+    if (handler.validate) {
+      this.pendingValidations.set(kind, pending + 1);
+      try {
+        verdict = await handler.validate(decoded, source);
+      } catch (err) {
+        this.log.error("topic validator threw", { topic: kind, err });
+        verdict = "ignore";
+      } finally {
+        this.pendingValidations.set(kind, (this.pendingValidations.get(kind) ?? 1) - 1);
+      }
+    }
+    this.report(msgId, from, kind, verdict, "invalid");
+    if (verdict !== "accept") return;
+    try {
+      handler.onMessage(decoded, source);
+    } catch (err) {
+      this.log.error("topic handler threw", { topic: kind, err });
+    }
+  }
+
+  private report(msgId: string, from: string, kind: TopicKind, verdict: Verdict, reason = "invalid"): void {
+    const result =
+      verdict === "accept"
+        ? TopicValidatorResult.Accept
+        : verdict === "ignore"
+          ? TopicValidatorResult.Ignore
+          : TopicValidatorResult.Reject;
+    this.pubsub.reportMessageValidationResult(msgId, from, result);
+    this.metrics?.messagesIn.inc({ topic: kind, result: verdict });
+    if (verdict === "reject") {
+      this.metrics?.rejects.inc({ topic: kind, reason });
+      this.log.debug("gossip rejected", { peer: from, topic: kind, reason });
+      this.penalize(from, `gossip_${kind}_${reason}`);
+      if (this.table.has(from) && this.pubsub.getScore(from) < this.opts.gossip.graylistThreshold) {
+        this.ban(from, "low_score");
+      }
+    }
+  }
+}
+
+/** `new`-free entry point: builds and starts a host. */
+export async function createP2pHost(opts: P2pOptionsInput, modules: P2pModules = {}): Promise<P2pHost> {
+  const host = await P2pHost.create(opts, modules);
+  await host.start();
+  return host;
+}

@@ -1,0 +1,61 @@
+export { defaultGossipBatcherOptions, GossipBatcher, type GossipBatcherOptions } from "./batcher.ts";
+export { encodeFrame, encodeVarint, FrameDecoder, FrameError } from "./frames.ts";
+export { createP2pHost, P2pHost, type P2pModules } from "./host.ts";
+export {
+  peerIdToAddress,
+  publicKeyToAddress,
+  publicKeyToPeerId,
+  sequencerKeyToPeerId,
+  sequencerKeyToPrivateKey,
+} from "./identity.ts";
+export {
+  defaultGossipOptions,
+  defaultP2pOptions,
+  type GossipOptions,
+  type P2pOptions,
+  type P2pOptionsInput,
+  type ReconnectOptions,
+  resolveP2pOptions,
+} from "./options.ts";
+export {
+  type AnyProtocolSpec,
+  BlocksByRangeProtocol,
+  MAX_BLOCKS_PER_REQUEST,
+  type ProtocolSpec,
+  protocolId,
+  ResultCode,
+  StatusProtocol,
+  TssDirectProtocol,
+} from "./protocols.ts";
+export { defaultPublishThrottleOptions, type PublishThrottleOptions } from "./publishQueue.ts";
+export {
+  type RequestContext,
+  RequestError,
+  type RequestHandler,
+  ResponseError,
+  type ResponseSource,
+} from "./reqresp.ts";
+export { defaultTopicLimits, messageId, TOPIC_KINDS, type TopicKind, topicName } from "./topics.ts";
+export type {
+  BlockSource,
+  ChainHead,
+  MessageSource,
+  P2pEvents,
+  PeerInfo,
+  PeerState,
+  TopicHandler,
+  ValidatorSetView,
+  Verdict,
+} from "./types.ts";
+export {
+  type BlocksByRangeRequest,
+  type BlockWithCertificate,
+  DecodeError,
+  decodeBatch,
+  decodeBlockWithCertificate,
+  decodeStatus,
+  encodeBatch,
+  encodeBlockWithCertificate,
+  encodeStatus,
+  type Status,
+} from "./wire.ts";

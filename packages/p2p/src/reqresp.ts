@@ -1,0 +1,173 @@
+import { bytesToUtf8, DseqError, TimeoutError, utf8ToBytes } from "@dseq/common";
+import type { Stream } from "@libp2p/interface";
+import { FrameError, readFrames, writeFrame } from "./frames.ts";
+import { type ProtocolSpec, ResultCode } from "./protocols.ts";
+
+/** Thrown by a handler to answer with a specific result code; any other throw is a server error. */
+export class RequestError extends DseqError {
+  readonly resultCode: ResultCode;
+  constructor(resultCode: ResultCode, message: string) {
+    super("P2P_REQUEST_ERROR", message, { details: { resultCode } });
+    this.name = "RequestError";
+    this.resultCode = resultCode;
+  }
+}
+
+/** The remote answered with a non-success result. */
+export class ResponseError extends DseqError {
+  readonly resultCode: number;
+  constructor(protocol: string, resultCode: number, message: string) {
+    super("P2P_RESPONSE_ERROR", `${protocol}: remote answered ${resultCode}: ${message}`, {
+      details: { protocol, resultCode, remoteMessage: message },
+    });
+    this.name = "ResponseError";
+    this.resultCode = resultCode;
+  }
+}
+
+export type RequestContext = {
+  /** Remote peer id. */
+  peer: string;
+  /** Validator address of the remote peer when it is in the validator set. */
+  validator: `0x${string}` | undefined;
+  signal: AbortSignal;
+};
+
+export type ResponseSource<Resp> = Resp[] | AsyncIterable<Resp>;
+
+export type RequestHandler<Req, Resp> = (
+  req: Req,
+  ctx: RequestContext,
+) => ResponseSource<Resp> | Promise<ResponseSource<Resp>>;
+
+/** Why a served exchange ended, for metrics and peer penalties. */
+export type ServeResult = "ok" | "bad_frame" | "invalid_request" | "server_error" | "timeout";
+
+const MAX_ERROR_MESSAGE_BYTES = 256;
+
+function resultFrame(code: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(body.length + 1);
+  out[0] = code;
+  out.set(body, 1);
+  return out;
+}
+
+function errorFrame(code: number, message: string): Uint8Array {
+  return resultFrame(code, utf8ToBytes(message).subarray(0, MAX_ERROR_MESSAGE_BYTES));
+}
+
+async function readOneFrame(stream: Stream, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+  for await (const frame of readFrames(stream, maxBytes, signal)) return frame;
+  throw new FrameError("P2P_FRAME_TRUNCATED", "stream closed before the request frame");
+}
+
+function isAsyncIterable<T>(x: unknown): x is AsyncIterable<T> {
+  return x != null && typeof (x as AsyncIterable<T>)[Symbol.asyncIterator] === "function";
+}
+
+/**
+ * Serves one inbound exchange: one request frame (size-checked on its length prefix), then
+ * response frames, each `[result byte][body]`, then close. Never throws: a bad request is
+ * answered (or the stream aborted) and reported in the result.
+ */
+export async function serveRequest<Req, Resp>(
+  stream: Stream,
+  spec: ProtocolSpec<Req, Resp>,
+  handler: RequestHandler<Req, Resp>,
+  ctx: Omit<RequestContext, "signal">,
+): Promise<ServeResult> {
+  const signal = AbortSignal.timeout(spec.timeoutMs);
+  let reqBytes: Uint8Array;
+  try {
+    reqBytes = await readOneFrame(stream, spec.maxRequestBytes, signal);
+  } catch (err) {
+    stream.abort(err as Error);
+    return signal.aborted ? "timeout" : "bad_frame";
+  }
+  let req: Req;
+  try {
+    req = spec.decodeRequest(reqBytes);
+  } catch (err) {
+    await finish(stream, errorFrame(ResultCode.InvalidRequest, (err as Error).message), signal);
+    return "invalid_request";
+  }
+  try {
+    const source = await handler(req, { ...ctx, signal });
+    let n = 0;
+    const iter = isAsyncIterable<Resp>(source) ? source : (source as Resp[]);
+    for await (const resp of iter) {
+      if (n >= spec.maxResponseChunks) break;
+      const body = spec.encodeResponse(resp);
+      if (body.length > spec.maxResponseChunkBytes) {
+        throw new RequestError(ResultCode.ServerError, "response chunk exceeds the protocol limit");
+      }
+      await writeFrame(stream, resultFrame(ResultCode.Success, body), signal);
+      n++;
+    }
+    await stream.close({ signal });
+    return "ok";
+  } catch (err) {
+    if (signal.aborted) {
+      stream.abort(new TimeoutError(`serving ${spec.name}`, spec.timeoutMs));
+      return "timeout";
+    }
+    const code = err instanceof RequestError ? err.resultCode : ResultCode.ServerError;
+    const message = err instanceof RequestError ? err.message : "internal error";
+    await finish(stream, errorFrame(code, message), signal);
+    return code === ResultCode.InvalidRequest ? "invalid_request" : "server_error";
+  }
+}
+
+async function finish(stream: Stream, frame: Uint8Array, signal: AbortSignal): Promise<void> {
+  try {
+    await writeFrame(stream, frame, signal);
+    await stream.close({ signal });
+  } catch (err) {
+    stream.abort(err as Error);
+  }
+}
+
+/**
+ * Runs one outbound exchange on an opened stream and returns the decoded responses. Throws
+ * TimeoutError, ResponseError, FrameError or DecodeError; the stream is closed either way.
+ */
+export async function runRequest<Req, Resp>(
+  stream: Stream,
+  spec: ProtocolSpec<Req, Resp>,
+  req: Req,
+  signal: AbortSignal,
+  timeoutSignal: AbortSignal,
+): Promise<Resp[]> {
+  try {
+    const body = spec.encodeRequest(req);
+    if (body.length > spec.maxRequestBytes) {
+      throw new DseqError("P2P_REQUEST_TOO_LARGE", `${spec.name} request exceeds the protocol limit`, {
+        details: { bytes: body.length, limit: spec.maxRequestBytes },
+      });
+    }
+    const frames = readFrames(stream, spec.maxResponseChunkBytes + 1, signal);
+    await writeFrame(stream, body, signal);
+    // Half-close: the remote sees the end of our request; our read side stays open.
+    const closing = stream.close({ signal }).catch(() => undefined);
+    const out: Resp[] = [];
+    for await (const frame of frames) {
+      const code = frame[0];
+      if (code === undefined) throw new FrameError("P2P_FRAME_MALFORMED", "empty response frame");
+      if (code !== ResultCode.Success) {
+        throw new ResponseError(spec.name, code, bytesToUtf8(frame.subarray(1, 1 + MAX_ERROR_MESSAGE_BYTES)));
+      }
+      if (out.length >= spec.maxResponseChunks) {
+        throw new FrameError("P2P_FRAME_MALFORMED", "more response chunks than the protocol allows", {
+          limit: spec.maxResponseChunks,
+        });
+      }
+      out.push(spec.decodeResponse(frame.subarray(1)));
+    }
+    await closing;
+    return out;
+  } catch (err) {
+    stream.abort(err as Error);
+    if (timeoutSignal.aborted) throw new TimeoutError(`${spec.name} request`, spec.timeoutMs);
+    throw err;
+  }
+}
