@@ -1,0 +1,32 @@
+export {
+  type DecodeContext,
+  type DecodedTx,
+  decodeTransaction,
+  recoverSenders,
+  transactionHash,
+} from "./decode.ts";
+export { GETH_MESSAGES, isTxPoolError, TxPoolError, TxPoolErrorCode } from "./errors.ts";
+export { effectiveTip, isReplacementPriced } from "./fees.ts";
+export { TxJournal } from "./journal.ts";
+export { defaultTxPoolOptions, type TxPoolOptions } from "./options.ts";
+export { PendingTransactions } from "./ordering.ts";
+export {
+  type AddResult,
+  createTxPool,
+  type PendingOptions,
+  type PooledTxInfo,
+  TxPool,
+  type TxPoolContent,
+  type TxPoolContentFrom,
+  type TxPoolModules,
+  type TxPoolStatus,
+} from "./txPool.ts";
+export type {
+  AccountState,
+  Address,
+  PooledTx,
+  PoolHead,
+  RemovalReason,
+  StateReader,
+  TxPoolEvents,
+} from "./types.ts";
