@@ -1,0 +1,372 @@
+import {
+  type Block,
+  type BlockHeader,
+  createBlock,
+  type HeaderData,
+  valuesArrayToHeaderData,
+} from "@ethereumjs/block";
+import type { Common } from "@ethereumjs/common";
+import type { EVMMockBlockchainInterface } from "@ethereumjs/evm";
+import { RLP } from "@ethereumjs/rlp";
+import { Capability, type TypedTransaction } from "@ethereumjs/tx";
+import {
+  type Address,
+  bytesToHex,
+  createAddressFromString,
+  equalsBytes,
+  GWEI_TO_WEI,
+  type Withdrawal,
+} from "@ethereumjs/util";
+import {
+  Bloom,
+  createVM,
+  encodeReceipt,
+  type RunTxResult,
+  runTx,
+  type TxReceipt,
+  type VM,
+} from "@ethereumjs/vm";
+import type { NodeStore, OverlayDB } from "./nodeStore.ts";
+import { accumulateRequests, requestsHash } from "./requests.ts";
+import { openStateView } from "./stateView.ts";
+import { creditAccount, storeParentBeaconRoot, storeParentBlockHash } from "./systemCalls.ts";
+import { orderedTrieRoot } from "./trieRoot.ts";
+
+export const SkipReason = {
+  NonceTooLow: "nonce_too_low",
+  NonceGap: "nonce_gap",
+  InsufficientFunds: "insufficient_funds",
+  GasLimit: "gas_limit",
+  IntrinsicGas: "intrinsic_gas",
+  FeeCapTooLow: "fee_cap_below_base_fee",
+  BlobTxNotSupported: "blob_tx_not_supported",
+  WrongChainId: "wrong_chain_id",
+  InvalidSignature: "invalid_signature",
+  ExecutionError: "execution_error",
+} as const;
+export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
+
+export type SkippedTx = { index: number; hash: `0x${string}`; reason: SkipReason; message: string };
+
+export type BlockTimings = {
+  recoverMs: number;
+  executeMs: number;
+  stateRootMs: number;
+  triesMs: number;
+  totalMs: number;
+};
+
+/** What `processBlock` needs from the chain it runs on. */
+export type ExecEnv = {
+  common: Common;
+  store: NodeStore;
+  /** Canonical hash of an ancestor (BLOCKHASH before EIP-2935 storage). */
+  blockHash(number: bigint): Promise<Uint8Array | undefined>;
+  /** dseq L2 policy: Prague rules, type-3 transactions rejected. */
+  l2Policy: boolean;
+};
+
+export type ProcessMode = { kind: "build" } | { kind: "execute"; expected: Block };
+
+export type ProcessResult = {
+  block: Block;
+  receipts: TxReceipt[];
+  results: RunTxResult[];
+  skipped: SkippedTx[];
+  overlay: OverlayDB;
+  /** Set in execute mode when a transaction could not be applied. */
+  invalidTx?: { index: number; hash: `0x${string}`; message: string };
+  /** Header fields as execution produced them. */
+  computed: HeaderData;
+  timings: BlockTimings;
+};
+
+const now = () => performance.now();
+
+function blockchainFor(env: ExecEnv, parent: BlockHeader): EVMMockBlockchainInterface {
+  const bc: EVMMockBlockchainInterface = {
+    async getBlock(n: number) {
+      const num = BigInt(n);
+      const hash = num === parent.number ? parent.hash() : await env.blockHash(num);
+      if (hash === undefined) throw new Error(`unknown block ${n}`);
+      return { hash: () => hash };
+    },
+    async putBlock() {},
+    shallowCopy: () => bc,
+  };
+  return bc;
+}
+
+function txPreCheck(
+  tx: TypedTransaction,
+  env: ExecEnv,
+  header: BlockHeader,
+  gasUsed: bigint,
+  nonce: bigint,
+  balance: bigint,
+): { reason: SkipReason; message: string } | undefined {
+  if (env.l2Policy && tx.type === 3) {
+    return {
+      reason: SkipReason.BlobTxNotSupported,
+      message: "blob transactions (type 3) are not accepted on this L2",
+    };
+  }
+  if (tx.supports(Capability.EIP155ReplayProtection) || tx.type > 0) {
+    const chainId = (tx as { chainId?: bigint }).chainId ?? tx.common.chainId();
+    if (chainId !== env.common.chainId()) {
+      return {
+        reason: SkipReason.WrongChainId,
+        message: `chain id ${chainId}, expected ${env.common.chainId()}`,
+      };
+    }
+  }
+  if (tx.gasLimit > header.gasLimit - gasUsed) {
+    return {
+      reason: SkipReason.GasLimit,
+      message: `gas limit ${tx.gasLimit} exceeds the ${header.gasLimit - gasUsed} left in the block`,
+    };
+  }
+  const intrinsic = tx.getIntrinsicGas();
+  if (tx.gasLimit < intrinsic) {
+    return {
+      reason: SkipReason.IntrinsicGas,
+      message: `gas limit ${tx.gasLimit} below intrinsic gas ${intrinsic}`,
+    };
+  }
+  const baseFee = header.baseFeePerGas ?? 0n;
+  const maxFee = "maxFeePerGas" in tx ? (tx.maxFeePerGas as bigint) : (tx as { gasPrice: bigint }).gasPrice;
+  if (maxFee < baseFee) {
+    return { reason: SkipReason.FeeCapTooLow, message: `max fee ${maxFee} below base fee ${baseFee}` };
+  }
+  if (tx.nonce < nonce)
+    return { reason: SkipReason.NonceTooLow, message: `nonce ${tx.nonce}, account nonce ${nonce}` };
+  if (tx.nonce > nonce)
+    return { reason: SkipReason.NonceGap, message: `nonce ${tx.nonce}, account nonce ${nonce}` };
+  const cost = tx.gasLimit * maxFee + tx.value;
+  if (balance < cost) {
+    return {
+      reason: SkipReason.InsufficientFunds,
+      message: `balance ${balance} below gas * max fee + value = ${cost}`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Runs a block on its parent's state: the one code path behind `buildBlock` (the transaction
+ * list is filtered, the header is generated) and `executeBlock` (the proposed block is re-run
+ * as is). Transactions go straight to `runTx` inside one block checkpoint, so nothing is
+ * flushed per transaction; the state root is taken before the final commit; the transaction,
+ * receipt and withdrawal tries are built once at the end over sorted keys.
+ */
+export async function processBlock(
+  env: ExecEnv,
+  parent: BlockHeader,
+  draft: Block,
+  txs: TypedTransaction[],
+  mode: ProcessMode,
+  base?: OverlayDB,
+): Promise<ProcessResult> {
+  const t0 = now();
+  const common = draft.common;
+  const { stateManager, overlay } = openStateView(common, env.store, parent.stateRoot, base);
+  const vm: VM = await createVM({ common, stateManager, blockchain: blockchainFor(env, parent) });
+
+  // Recover every sender up front (cached on the tx), so execution never waits on ecrecover.
+  const senders: (Address | undefined)[] = new Array(txs.length);
+  for (let i = 0; i < txs.length; i++) {
+    try {
+      senders[i] = (txs[i] as TypedTransaction).getSenderAddress();
+    } catch {
+      senders[i] = undefined;
+    }
+  }
+  const t1 = now();
+
+  await vm.evm.journal.checkpoint();
+  const header = draft.header;
+  if (common.isActivatedEIP(4788)) {
+    await storeParentBeaconRoot(vm, header.parentBeaconBlockRoot as Uint8Array, header.timestamp);
+  }
+  if (common.isActivatedEIP(2935)) await storeParentBlockHash(vm, header.number, header.parentHash);
+
+  const included: TypedTransaction[] = [];
+  const receipts: TxReceipt[] = [];
+  const results: RunTxResult[] = [];
+  const skipped: SkippedTx[] = [];
+  const bloom = new Bloom(undefined, common);
+  let gasUsed = 0n;
+  let receiptGas = 0n;
+  let invalidTx: ProcessResult["invalidTx"];
+  for (let i = 0; i < txs.length; i++) {
+    const tx = txs[i] as TypedTransaction;
+    const sender = senders[i];
+    if (mode.kind === "build") {
+      if (header.gasLimit - gasUsed < 21_000n) {
+        for (let j = i; j < txs.length; j++) {
+          const t = txs[j] as TypedTransaction;
+          skipped.push({
+            index: j,
+            hash: bytesToHex(t.hash()),
+            reason: SkipReason.GasLimit,
+            message: "block is full",
+          });
+        }
+        break;
+      }
+      if (sender === undefined) {
+        skipped.push({
+          index: i,
+          hash: bytesToHex(tx.hash()),
+          reason: SkipReason.InvalidSignature,
+          message: "sender cannot be recovered",
+        });
+        continue;
+      }
+      const account = await stateManager.getAccount(sender);
+      const bad = txPreCheck(tx, env, header, gasUsed, account?.nonce ?? 0n, account?.balance ?? 0n);
+      if (bad !== undefined) {
+        skipped.push({ index: i, hash: bytesToHex(tx.hash()), ...bad });
+        continue;
+      }
+    } else if (sender === undefined) {
+      invalidTx = { index: i, hash: bytesToHex(tx.hash()), message: "sender cannot be recovered" };
+      break;
+    }
+    let res: RunTxResult;
+    try {
+      res = await runTx(vm, { tx, block: draft, blockGasUsed: receiptGas, skipHardForkValidation: true });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (mode.kind === "build") {
+        skipped.push({ index: i, hash: bytesToHex(tx.hash()), reason: SkipReason.ExecutionError, message });
+        continue;
+      }
+      invalidTx = { index: i, hash: bytesToHex(tx.hash()), message };
+      break;
+    }
+    included.push(tx);
+    results.push(res);
+    receipts.push(res.receipt);
+    gasUsed += res.blockGasSpent;
+    receiptGas += res.totalGasSpent;
+    bloom.or(res.bloom);
+  }
+
+  if (common.isActivatedEIP(4895)) {
+    for (const w of draft.withdrawals ?? []) await creditAccount(vm.evm, w.address, w.amount * GWEI_TO_WEI);
+    await vm.evm.journal.cleanup();
+  }
+  if (common.consensusType() === "pow") {
+    const minerReward = common.param("minerReward");
+    for (const ommer of draft.uncleHeaders) {
+      let r = ((8n - (header.number - ommer.number)) * minerReward) / 8n;
+      if (r < 0n) r = 0n;
+      await creditAccount(vm.evm, ommer.coinbase, r);
+    }
+    const uncles = BigInt(draft.uncleHeaders.length);
+    await creditAccount(vm.evm, header.coinbase, minerReward + (minerReward / 32n) * uncles);
+  }
+  let reqHash: Uint8Array | undefined;
+  if (common.isActivatedEIP(7685)) reqHash = requestsHash(await accumulateRequests(vm, results));
+  const t2 = now();
+
+  const stateRoot = await stateManager.getStateRoot();
+  await vm.evm.journal.commit();
+  const t3 = now();
+
+  const transactionsTrie = orderedTrieRoot(included.map((tx) => tx.serialize()));
+  const receiptTrie = orderedTrieRoot(
+    receipts.map((r, i) => encodeReceipt(r, (included[i] as TypedTransaction).type)),
+  );
+  const t4 = now();
+
+  let blobGasUsed: bigint | undefined;
+  if (common.isActivatedEIP(4844)) {
+    blobGasUsed = 0n;
+    for (const tx of included) {
+      if (tx.type === 3)
+        blobGasUsed +=
+          BigInt((tx as { blobVersionedHashes: unknown[] }).blobVersionedHashes.length) *
+          common.param("blobGasPerBlob");
+    }
+  }
+
+  let withdrawalsRoot: Uint8Array | undefined;
+  if (draft.withdrawals !== undefined)
+    withdrawalsRoot = orderedTrieRoot(draft.withdrawals.map((w) => RLP.encode(w.raw())));
+
+  const fields: HeaderData = {
+    ...valuesArrayToHeaderData(header.raw()),
+    stateRoot,
+    transactionsTrie,
+    receiptTrie,
+    logsBloom: bloom.bitvector,
+    gasUsed,
+    ...(blobGasUsed !== undefined ? { blobGasUsed } : {}),
+    ...(reqHash !== undefined ? { requestsHash: reqHash } : {}),
+    ...(withdrawalsRoot !== undefined ? { withdrawalsRoot } : {}),
+  };
+  const block =
+    mode.kind === "build"
+      ? createBlock(
+          {
+            header: fields,
+            transactions: included,
+            ...(draft.withdrawals !== undefined
+              ? { withdrawals: draft.withdrawals.map((w) => w.toValue()) }
+              : {}),
+          },
+          { common },
+        )
+      : mode.expected;
+  return {
+    block,
+    receipts,
+    results,
+    skipped,
+    overlay,
+    ...(invalidTx !== undefined ? { invalidTx } : {}),
+    computed: fields,
+    timings: {
+      recoverMs: t1 - t0,
+      executeMs: t2 - t1,
+      stateRootMs: t3 - t2,
+      triesMs: t4 - t3,
+      totalMs: now() - t0,
+    },
+  };
+}
+
+export type HeaderDifference = { field: string; expected: string; actual: string };
+
+/** Header fields of `block` that differ from what re-execution produced. */
+export function compareHeader(block: Block, computed: HeaderData): HeaderDifference[] {
+  const h = block.header;
+  const diffs: HeaderDifference[] = [];
+  const cmp = (field: string, a: Uint8Array | bigint | undefined, b: unknown) => {
+    const bb = b as Uint8Array | bigint | undefined;
+    if (a === undefined && bb === undefined) return;
+    const same =
+      typeof a === "bigint" || typeof bb === "bigint"
+        ? a === bb
+        : a !== undefined && bb !== undefined && equalsBytes(a as Uint8Array, bb as Uint8Array);
+    if (!same) {
+      const s = (v: Uint8Array | bigint | undefined) =>
+        v === undefined ? "none" : typeof v === "bigint" ? v.toString() : bytesToHex(v);
+      diffs.push({ field, expected: s(a), actual: s(bb) });
+    }
+  };
+  cmp("stateRoot", h.stateRoot, computed.stateRoot);
+  cmp("receiptsRoot", h.receiptTrie, computed.receiptTrie);
+  cmp("transactionsRoot", h.transactionsTrie, computed.transactionsTrie);
+  cmp("logsBloom", h.logsBloom, computed.logsBloom);
+  cmp("gasUsed", h.gasUsed, computed.gasUsed);
+  if (h.blobGasUsed !== undefined) cmp("blobGasUsed", h.blobGasUsed, computed.blobGasUsed);
+  if (h.requestsHash !== undefined) cmp("requestsHash", h.requestsHash, computed.requestsHash);
+  if (h.withdrawalsRoot !== undefined) cmp("withdrawalsRoot", h.withdrawalsRoot, computed.withdrawalsRoot);
+  return diffs;
+}
+
+export const zeroAddress = createAddressFromString(`0x${"00".repeat(20)}`);
+export type { Withdrawal };

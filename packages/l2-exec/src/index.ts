@@ -1,0 +1,34 @@
+export type {
+  CallArgs,
+  CallResult,
+  StateOverrides,
+} from "./calls.ts";
+export {
+  type AccountInfo,
+  type BlockRef,
+  type BuildBlockOptions,
+  type BuildResult,
+  Chain,
+  type ChainEvents,
+  type CommitExtra,
+  type CreateChainOptions,
+  createChain,
+  type ExecuteResult,
+  type LogFilter,
+  type PendingState,
+  type StateRef,
+  type TxLookup,
+} from "./chain.ts";
+export {
+  type ChainConfig,
+  chainConfigToGethGenesis,
+  createChainCommon,
+  defaultChainConfig,
+  type GenesisAccount,
+  type Hex,
+} from "./chainConfig.ts";
+export { L2ExecError, L2ExecErrorCode } from "./errors.ts";
+export { type BlockTimings, type HeaderDifference, type SkippedTx, SkipReason } from "./execute.ts";
+export { type L1Entry, L1EntryKind, l1EntriesToWithdrawals, withdrawalsToL1Entries } from "./l1Entries.ts";
+export { decodeReceipt, type LogInfo, type ReceiptInfo } from "./receipts.ts";
+export { EMPTY_TRIE_ROOT, orderedTrieRoot, type TrieEntry, trieRoot } from "./trieRoot.ts";
