@@ -1,7 +1,12 @@
 import { isDseqError } from "@dseq/common";
 import { describe, expect, it } from "vitest";
 import { lockChange, pubkeyOf, recipientOf, record, signerOf, TOKEN } from "../test/chain.ts";
-import { applyStakeChange, createStakeRegistry, stakeChangeError } from "./applyStakeChange.ts";
+import {
+  applyStakeChange,
+  createStakeRegistry,
+  stakeChangeError,
+  stakeChangesError,
+} from "./applyStakeChange.ts";
 
 describe("stake changes", () => {
   const base = createStakeRegistry([record(1, 50_000n), record(2, 30_000n)]);
@@ -57,6 +62,21 @@ describe("stake changes", () => {
         signerPubkey: "0x",
       }),
     ).toThrow(/lower-case/);
+  });
+
+  it("checks a block's change list in order, as block validation does", () => {
+    expect(
+      stakeChangesError(base, [lockChange(3, 20_000n), { kind: "increase", id: 3, amount: 1n }]),
+    ).toBeUndefined();
+    expect(
+      stakeChangesError(base, [
+        { kind: "unlockStart", id: 1 },
+        { kind: "unlockStart", id: 1 },
+      ]),
+    ).toEqual({
+      index: 1,
+      reason: "sequencer 1 is already unlocking",
+    });
   });
 
   it("refuses duplicate ids or signers in a registry", () => {

@@ -1,4 +1,4 @@
-import { DseqError } from "@dseq/common";
+import { DseqError, isHex } from "@dseq/common";
 import { assertAddress } from "./address.ts";
 import type { StakeChange, StakeRecord } from "./types.ts";
 
@@ -65,6 +65,9 @@ export function stakeChangeError(registry: StakeRegistry, change: StakeChange): 
  */
 export function applyStakeChange(registry: StakeRegistry, change: StakeChange): StakeRegistry {
   if ("signer" in change) assertAddress(change.signer, "signer");
+  if ("signerPubkey" in change && !isHex(change.signerPubkey)) {
+    throw invalid("signerPubkey must be hex", { id: change.id });
+  }
   if (change.kind === "lock") {
     assertAddress(change.owner, "owner");
     assertAddress(change.rewardRecipient, "rewardRecipient");
@@ -108,6 +111,25 @@ export function applyStakeChange(registry: StakeRegistry, change: StakeChange): 
   return next;
 }
 
+/** The first change of `changes` that cannot apply in order, with its index; undefined if all can. */
+export function stakeChangesError(
+  registry: StakeRegistry,
+  changes: readonly StakeChange[],
+): { index: number; reason: string } | undefined {
+  let reg = registry;
+  for (let index = 0; index < changes.length; index++) {
+    const change = changes[index]!;
+    const reason = stakeChangeError(reg, change);
+    if (reason !== undefined) return { index, reason };
+    try {
+      reg = applyStakeChange(reg, change);
+    } catch (err) {
+      return { index, reason: err instanceof Error ? err.message : String(err) };
+    }
+  }
+  return undefined;
+}
+
 function signerTaken(registry: StakeRegistry, signer: string, exceptId: number): boolean {
   for (const r of registry.values()) if (r.signer === signer && r.id !== exceptId) return true;
   return false;
@@ -119,6 +141,7 @@ function checkRecord(r: StakeRecord): void {
   assertAddress(r.owner, "owner");
   assertAddress(r.signer, "signer");
   assertAddress(r.rewardRecipient, "rewardRecipient");
+  if (!isHex(r.signerPubkey)) throw invalid("signerPubkey must be hex", { id: r.id });
   if (r.locked < 0n) throw invalid("locked must not be negative", { id: r.id });
   if (r.status !== "active" && r.status !== "unlocking") throw invalid("unknown status", { id: r.id });
 }

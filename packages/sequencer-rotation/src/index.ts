@@ -4,6 +4,7 @@ export {
   createStakeRegistry,
   type StakeRegistry,
   stakeChangeError,
+  stakeChangesError,
 } from "./applyStakeChange.ts";
 export {
   createRotationParams,
@@ -58,6 +59,7 @@ export {
   type SpanElection,
   type SpanInfo,
 } from "./schedule.ts";
+export { decodeRotationSnapshot, encodeRotationSnapshot } from "./snapshotJson.ts";
 export { seedHeightOf, spanEndHeight, spanIndexOf, spanStartHeight } from "./span.ts";
 export type {
   Address,

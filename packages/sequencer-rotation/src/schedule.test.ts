@@ -20,6 +20,7 @@ import {
   type RotationSchedule,
   restoreRotationSchedule,
 } from "./schedule.ts";
+import { decodeRotationSnapshot, encodeRotationSnapshot } from "./snapshotJson.ts";
 import type { Address, CommittedBlock, StakeRecord } from "./types.ts";
 import { validatorSetFromStake } from "./validatorSetFromStake.ts";
 
@@ -330,6 +331,13 @@ describe("schedule integrity", () => {
     const c = restoreRotationSchedule(params, snapAt100!);
     for (const blk of blocks.slice(100)) c.applyBlock(blk);
     expect(toJson(c.snapshot())).toBe(toJson(a.snapshot()));
+    // Through storage as JSON text: same result again.
+    const stored = encodeRotationSnapshot(snapAt100!);
+    const d = restoreRotationSchedule(params, decodeRotationSnapshot(stored));
+    expect(d.snapshot()).toEqual(snapAt100);
+    for (const blk of blocks.slice(100)) d.applyBlock(blk);
+    expect(encodeRotationSnapshot(d.snapshot())).toBe(encodeRotationSnapshot(a.snapshot()));
+    expectCode(() => decodeRotationSnapshot('{"version":2}'), "ROTATION_SNAPSHOT_VERSION");
     expect(outcomes.some((o) => o.reelection)).toBe(true);
     expect(outcomes.filter((o) => o.checkpoint)).toHaveLength(10);
   });
