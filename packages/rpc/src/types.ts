@@ -1,0 +1,249 @@
+/**
+ * What the RPC handlers need from the rest of the node. The rpc package owns these small
+ * interfaces; the `node` package (and this package's tests) adapt l2-exec and txpool to them.
+ *
+ * Data crosses the boundary as plain values: 20/32-byte values and byte strings as lower-case
+ * `0x` hex, integers as bigint. The formatters in `format.ts` turn them into execution-apis JSON.
+ */
+import type { Hex } from "@dseq/common";
+
+export type Address = Hex;
+
+export type AccessListEntry = { address: Address; storageKeys: Hex[] };
+
+export type AuthorizationData = {
+  chainId: bigint;
+  address: Address;
+  nonce: bigint;
+  yParity: number;
+  r: bigint;
+  s: bigint;
+};
+
+/** A signed transaction as stored; `type` 0 legacy, 1 access list, 2 dynamic fee, 3 blob, 4 set code. */
+export type TransactionData = {
+  type: number;
+  hash: Hex;
+  from: Address;
+  nonce: bigint;
+  to: Address | null;
+  value: bigint;
+  gas: bigint;
+  input: Hex;
+  /** Legacy and access-list transactions. */
+  gasPrice?: bigint;
+  maxFeePerGas?: bigint;
+  maxPriorityFeePerGas?: bigint;
+  maxFeePerBlobGas?: bigint;
+  /** Absent for pre-EIP-155 legacy transactions. */
+  chainId?: bigint;
+  accessList?: AccessListEntry[];
+  blobVersionedHashes?: Hex[];
+  authorizationList?: AuthorizationData[];
+  v: bigint;
+  r: bigint;
+  s: bigint;
+};
+
+export type WithdrawalData = { index: bigint; validatorIndex: bigint; address: Address; amount: bigint };
+
+export type BlockHeaderData = {
+  hash: Hex;
+  parentHash: Hex;
+  sha3Uncles: Hex;
+  miner: Address;
+  stateRoot: Hex;
+  transactionsRoot: Hex;
+  receiptsRoot: Hex;
+  logsBloom: Hex;
+  difficulty: bigint;
+  number: bigint;
+  gasLimit: bigint;
+  gasUsed: bigint;
+  timestamp: bigint;
+  extraData: Hex;
+  mixHash: Hex;
+  nonce: Hex;
+  baseFeePerGas?: bigint;
+  withdrawalsRoot?: Hex;
+  blobGasUsed?: bigint;
+  excessBlobGas?: bigint;
+  parentBeaconBlockRoot?: Hex;
+  requestsHash?: Hex;
+};
+
+export type BlockData = {
+  header: BlockHeaderData;
+  /** RLP size of the whole block in bytes. */
+  size: bigint;
+  transactions: TransactionData[];
+  uncles: Hex[];
+  withdrawals?: WithdrawalData[];
+};
+
+export type LogData = { address: Address; topics: Hex[]; data: Hex };
+
+export type ReceiptData = {
+  /** Post-Byzantium status; absent when `root` is set. */
+  status?: 0 | 1;
+  /** Pre-Byzantium intermediate state root. */
+  root?: Hex;
+  cumulativeGasUsed: bigint;
+  gasUsed: bigint;
+  logsBloom: Hex;
+  logs: LogData[];
+  contractAddress: Address | null;
+  effectiveGasPrice: bigint;
+  blobGasUsed?: bigint;
+  blobGasPrice?: bigint;
+};
+
+export type AccountData = { nonce: bigint; balance: bigint };
+
+export type StorageProofData = { key: Hex; value: bigint; proof: Hex[] };
+export type AccountProofData = {
+  address: Address;
+  accountProof: Hex[];
+  balance: bigint;
+  codeHash: Hex;
+  nonce: bigint;
+  storageHash: Hex;
+  storageProof: StorageProofData[];
+};
+
+/** A message call as eth_call/eth_estimateGas take it, already validated. */
+export type CallRequest = {
+  from?: Address;
+  to?: Address | null;
+  gas?: bigint;
+  gasPrice?: bigint;
+  maxFeePerGas?: bigint;
+  maxPriorityFeePerGas?: bigint;
+  maxFeePerBlobGas?: bigint;
+  value?: bigint;
+  input?: Hex;
+  nonce?: bigint;
+  type?: number;
+  chainId?: bigint;
+  accessList?: AccessListEntry[];
+  blobVersionedHashes?: Hex[];
+  authorizationList?: AuthorizationData[];
+};
+
+export type AccountOverride = {
+  nonce?: bigint;
+  code?: Hex;
+  balance?: bigint;
+  /** Replaces the whole storage. */
+  state?: Record<Hex, Hex>;
+  /** Patches single slots. */
+  stateDiff?: Record<Hex, Hex>;
+};
+export type StateOverrides = Record<Address, AccountOverride>;
+
+export type CallOptions = {
+  overrides?: StateOverrides;
+  /** Record the addresses and slots touched (eth_createAccessList). */
+  traceAccessList?: boolean;
+  signal?: AbortSignal;
+};
+
+/**
+ * Result of executing a call. A pre-execution failure (intrinsic gas too low, insufficient
+ * funds, fee below base fee) is `invalid`; `failed` is an EVM halt other than revert (out of
+ * gas, invalid opcode). `gasUsed` is after refunds, `gasRefund` the refund granted.
+ */
+export type CallResult =
+  | { status: "success"; returnData: Hex; gasUsed: bigint; gasRefund: bigint; accessList?: AccessListEntry[] }
+  | {
+      status: "reverted";
+      returnData: Hex;
+      gasUsed: bigint;
+      gasRefund: bigint;
+      accessList?: AccessListEntry[];
+    }
+  | { status: "failed"; error: string; gasUsed: bigint; gasRefund: bigint; accessList?: AccessListEntry[] }
+  | { status: "invalid"; error: string; intrinsicGasTooLow?: boolean };
+
+export type BlobParams = { target: number; max: number; baseFeeUpdateFraction: bigint };
+
+export type ChainHeads = { latest: bigint; safe: bigint; finalized: bigint };
+
+/**
+ * Chain and state reads. Block-scoped state reads take a block number that the caller has
+ * already resolved against `heads()`; they return undefined when that state is gone (pruned).
+ */
+export interface ChainReader {
+  readonly chainId: bigint;
+  heads(): ChainHeads;
+  /** Oldest block whose body is served (0 for an archive of the whole chain). */
+  earliest(): bigint;
+  getBlockByNumber(number: bigint): Promise<BlockData | undefined>;
+  getBlockByHash(hash: Hex): Promise<BlockData | undefined>;
+  /** Canonical header at `number`, without the body (log scans, newHeads). */
+  getHeader(number: bigint): Promise<BlockHeaderData | undefined>;
+  getReceipts(blockHash: Hex): Promise<ReceiptData[] | undefined>;
+  getTransactionLocation(hash: Hex): Promise<{ blockHash: Hex; index: number } | undefined>;
+
+  getAccount(address: Address, block: bigint): Promise<AccountData>;
+  getCode(address: Address, block: bigint): Promise<Hex>;
+  getStorageAt(address: Address, slot: Hex, block: bigint): Promise<Hex>;
+  getProof(address: Address, slots: Hex[], block: bigint): Promise<AccountProofData>;
+
+  /**
+   * Executes a call on top of the state after `block` without committing, the way geth's
+   * eth_call does: nonce and EOA checks skipped, base-fee check skipped when no fee is given,
+   * `gas` defaulting to the gas cap.
+   */
+  call(req: CallRequest, block: bigint, opts?: CallOptions): Promise<CallResult>;
+
+  /** Blob fee parameters in force at `timestamp`; undefined before Cancun or on a chain without blobs. */
+  blobParams?(timestamp: bigint): BlobParams | undefined;
+
+  getRawBlock(hash: Hex): Promise<Hex | undefined>;
+  getRawHeader(hash: Hex): Promise<Hex | undefined>;
+  getRawReceipts(hash: Hex): Promise<Hex[] | undefined>;
+  getRawTransaction(hash: Hex): Promise<Hex | undefined>;
+}
+
+/** The pending view the txpool gives the RPC (txpool_*, pending nonce, pending filters). */
+export interface TxPoolView {
+  status(): { pending: number; queued: number };
+  /** Every pending and queued transaction, grouped by sender, keyed by nonce. */
+  content(): { pending: Map<Address, TransactionData[]>; queued: Map<Address, TransactionData[]> };
+  contentFrom(address: Address): { pending: TransactionData[]; queued: TransactionData[] };
+  /** Next nonce for `address` counting its pending (executable) transactions; undefined if none. */
+  pendingNonce(address: Address): bigint | undefined;
+  getTransaction(hash: Hex): TransactionData | undefined;
+}
+
+/**
+ * Hands a raw signed transaction to the node (txpool admission, gossip). Resolves to its hash;
+ * rejects with an Error whose message is geth's ("nonce too low", "already known", ...).
+ */
+export type SubmitRawTransaction = (raw: Uint8Array) => Promise<Hex>;
+
+export type RpcEventMap = {
+  /** A block was committed and is now `latest`. Commits never roll back (BFT finality). */
+  "chain.head": { number: bigint; hash: Hex };
+  /** Transactions were admitted to the pending set. */
+  "txpool.pending": { hashes: Hex[] };
+};
+
+/** Where subscriptions and filters learn about new blocks and transactions. An EventBus fits. */
+export interface RpcEvents {
+  on<K extends keyof RpcEventMap>(event: K, listener: (payload: RpcEventMap[K]) => void): () => void;
+}
+
+export type SyncStatus = false | { startingBlock: bigint; currentBlock: bigint; highestBlock: bigint };
+
+/** Everything the handlers talk to. */
+export type RpcBackend = {
+  chain: ChainReader;
+  txpool?: TxPoolView;
+  submitRawTransaction?: SubmitRawTransaction;
+  events?: RpcEvents;
+  /** Node-level facts; defaults: not syncing, 0 peers, listening. */
+  syncing?: () => SyncStatus;
+  peerCount?: () => number;
+};
