@@ -131,7 +131,10 @@ export class PublishQueue<T> {
         if (backlog.bytes > this.opts.highWaterMarkBytes) {
           this.drainWaits++;
           const t = AbortSignal.any([signal, AbortSignal.timeout(this.opts.maxDrainWaitMs)]);
-          await backlog.drained(t).catch(() => undefined);
+          const timedOut = new Promise<void>((resolve) =>
+            t.addEventListener("abort", () => resolve(), { once: true }),
+          );
+          await Promise.race([backlog.drained(t).catch(() => undefined), timedOut]);
           if (signal.aborted) return;
         }
         lane.shift();
