@@ -206,6 +206,12 @@ export async function estimateGas(
   overrides?: StateOverrides,
 ): Promise<bigint> {
   await applyOverrides(ctx.stateManager, overrides);
+  const data = args.data === undefined ? 0 : args.data.length - (typeof args.data === "string" ? 2 : 0);
+  if (args.to && data === 0) {
+    // geth's shortcut: a plain value transfer to an account without code costs exactly 21000.
+    const code = await ctx.stateManager.getCode(createAddressFromString(args.to));
+    if (code.length === 0) return 21_000n;
+  }
   const vm = await callVm(ctx);
   let hi = args.gas ?? ctx.block.header.gasLimit;
   const first = await runOnce(vm, ctx, args, hi);

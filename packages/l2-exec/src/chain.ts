@@ -620,7 +620,8 @@ export class Chain {
 
   /** Opaque bytes stored with the block at `height` (the commit certificate). */
   async getCommitCertificate(height: bigint | number): Promise<Uint8Array | undefined> {
-    return this.db.get(certificateKey(BigInt(height)));
+    const v = await this.db.get(certificateKey(BigInt(height)));
+    return v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   }
 
   async getRawBlock(ref: BlockRef): Promise<Uint8Array | undefined> {

@@ -109,6 +109,7 @@ export function trieRoot(entries: TrieEntry[], onNode?: OnTrieNode, sorted = fal
     let cp = depth;
     const max = Math.min(first.nib.length, last.nib.length);
     while (cp < max && first.nib[cp] === last.nib[cp]) cp++;
+    if (cp === max && first.nib.length === last.nib.length) throw new Error("trieRoot: duplicate key");
     if (cp > depth) {
       return rlpList([rlpBytes(hexPrefix(first.nib, depth, cp, false)), ref(branch(lo, hi, cp))]);
     }
