@@ -1,13 +1,19 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createNoopLogger } from "@dseq/common";
 import { type DkgFaults, type DkgResult, DkgSession } from "../src/dkg/dkgSession.ts";
 import { createPartyKey, type PartyKey } from "../src/identity.ts";
+import type { GroupInfo, KeyShare } from "../src/keyShare.ts";
+import { SigningCoordinator } from "../src/sign/coordinator.ts";
+import { type ApproveFn, keyShareSource, Signer, type SignerOptions } from "../src/sign/signer.ts";
+import { NonceStore } from "../src/store/nonceStore.ts";
 import {
   createTestNetwork,
   type TestNetwork,
   type TestNetworkOptions,
 } from "../src/transport/testNetwork.ts";
-
-export type Party = { key: PartyKey };
 
 /** n long-term keys from a fixed seed, so runs are reproducible. */
 export function makeParties(n: number, seed = 1): PartyKey[] {
@@ -72,4 +78,69 @@ export async function runTestDkg(
 
 export function fulfilled(run: DkgRun): DkgResult[] {
   return [...run.results.values()].flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+}
+
+export type SignerNode = {
+  key: PartyKey;
+  dir: string;
+  nonces: NonceStore;
+  signer: Signer;
+  coordinator: SigningCoordinator;
+  keyShare: KeyShare;
+};
+
+export type Cluster = {
+  net: TestNetwork;
+  nodes: SignerNode[];
+  group: GroupInfo;
+  close(): Promise<void>;
+};
+
+/**
+ * DKG among n parties, then a signer (with a real file nonce store in a temp dir) and a
+ * coordinator per party, all on one test network.
+ */
+export async function makeCluster(
+  n: number,
+  opts: {
+    seed?: number;
+    net?: TestNetworkOptions;
+    approve?: (party: PartyKey) => ApproveFn;
+    signerFaults?: Map<string, SignerOptions["faults"]>;
+    shareVerification?: "lazy" | "eager";
+  } = {},
+): Promise<Cluster> {
+  const keys = makeParties(n, opts.seed ?? n);
+  const dkg = await runTestDkg(keys);
+  dkg.close();
+  const results = fulfilled(dkg);
+  if (results.length !== n) throw new Error("cluster DKG failed");
+  const net = createTestNetwork(opts.net ?? {});
+  const nodes: SignerNode[] = [];
+  for (const [i, key] of keys.entries()) {
+    const keyShare = (results[i] as DkgResult).keyShare;
+    const dir = await mkdtemp(join(tmpdir(), "dseq-tss-"));
+    const nonces = await NonceStore.open({ dir, key: randomBytes(32) });
+    const transport = net.join(key.id);
+    const signer = new Signer(
+      { approve: opts.approve?.(key) ?? (() => true), faults: opts.signerFaults?.get(key.id) },
+      { key, transport, shares: keyShareSource([keyShare]), nonces, logger: createNoopLogger() },
+    ).start();
+    const coordinator = new SigningCoordinator(
+      { resendIntervalMs: 100, shareVerification: opts.shareVerification ?? "lazy" },
+      { key, transport, logger: createNoopLogger() },
+    ).start();
+    nodes.push({ key, dir, nonces, signer, coordinator, keyShare });
+  }
+  return {
+    net,
+    nodes,
+    group: (results[0] as DkgResult).group,
+    async close() {
+      for (const nd of nodes) nd.coordinator.stop();
+      await Promise.all(nodes.map((nd) => nd.signer.stop()));
+      net.close();
+      for (const nd of nodes) await rm(nd.dir, { recursive: true, force: true });
+    },
+  };
 }

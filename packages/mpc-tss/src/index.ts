@@ -1,0 +1,64 @@
+export {
+  type DkgExclusion,
+  DkgExclusionReason,
+  type DkgFaults,
+  type DkgModules,
+  type DkgOptions,
+  type DkgResult,
+  DkgSession,
+  dkgSessionId,
+  runDkg,
+} from "./dkg/dkgSession.ts";
+export { isProofOfKnowledgeValid, isShareValid } from "./dkg/proofs.ts";
+export { TssError, TssErrorCode } from "./errors.ts";
+export {
+  createPartyKey,
+  isPartyId,
+  type PartyId,
+  type PartyKey,
+  partyPublicKey,
+  signStatement,
+  sortMembers,
+  verifyStatement,
+} from "./identity.ts";
+export { type GroupInfo, type KeyShare, toFrostPublic, toFrostSecret } from "./keyShare.ts";
+export {
+  decodeMessage,
+  encodeMessage,
+  MAX_MESSAGE_BYTES,
+  RefuseReason,
+  type TssMessage,
+} from "./messages.ts";
+export {
+  type CoordinatorModules,
+  type CoordinatorOptions,
+  SignExclusionReason,
+  SigningCoordinator,
+  type SignRequest,
+  type SignResult,
+} from "./sign/coordinator.ts";
+export {
+  type ApproveFn,
+  type KeyShareSource,
+  keyShareSource,
+  type SignContext,
+  Signer,
+  type SignerModules,
+  type SignerOptions,
+} from "./sign/signer.ts";
+export {
+  defaultScryptParams,
+  KeyShareStore,
+  type KeyShareStoreOptions,
+  type ScryptParams,
+} from "./store/keyShareStore.ts";
+export { type NonceCommitmentRecord, NonceStore, type NonceStoreOptions } from "./store/nonceStore.ts";
+export { CONTEXT_STRING, frost, thresholdFor } from "./suite.ts";
+export {
+  createTestNetwork,
+  seededRandom,
+  type TestNetwork,
+  type TestNetworkOptions,
+  type TestNetworkStats,
+} from "./transport/testNetwork.ts";
+export type { TransportMessage, TssTransport } from "./transport/transport.ts";
