@@ -74,12 +74,15 @@ describe("span schedule", () => {
   it("knows the next span's seed a whole span ahead", () => {
     const s = schedule({ spanLength: 4 });
     for (let i = 0; i < 8; i++) commitNext(s);
+    const preview = s.nextSpanPreview();
+    expect([preview.index, preview.seedHeight, preview.seed]).toEqual([3, 8, blockHash(8, 0)]);
     // Span 3 (heights 13-16) is seeded by block 8, committed before span 2 started.
     expect(s.currentSpan().index).toBe(2);
     const next: BlockOutcome[] = [];
     for (let i = 0; i < 4; i++) next.push(commitNext(s).outcome);
     expect(next[3]!.spanStarted?.seedHeight).toBe(8);
     expect(next[3]!.spanStarted?.seed).toBe(blockHash(8, 0));
+    expect(next[3]!.spanStarted?.elections[0]?.sequencer).toBe(preview.sequencer);
   });
 
   it("gives rounds >= 1 to CometBFT's proposer-priority order, one increment per height and round", () => {
@@ -119,6 +122,8 @@ describe("span schedule", () => {
       [4, 70_000n],
     ]);
     expect(s.pendingValidatorSet().validators.map((v) => v.id)).toEqual([1, 4, 5, 3]);
+    const preview = s.nextSpanPreview();
+    expect(preview.validatorSet.validators.map((v) => v.id)).toEqual([1, 4, 5, 3]);
     const proposers = new Set<Address>();
     let started: BlockOutcome["spanStarted"];
     let p5 = s.priorityState();
@@ -133,6 +138,7 @@ describe("span schedule", () => {
     expect(started?.index).toBe(1);
     const after = s.validatorSetAt(6);
     expect(after).toBe(started?.validatorSet);
+    expect(started?.elections[0]?.sequencer).toBe(preview.sequencer);
     expect(after.validators.map((v) => [v.address, v.power])).toEqual([
       [signerOf(1), 50_000n],
       [signerOf(4), 70_000n],

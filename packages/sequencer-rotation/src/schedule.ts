@@ -264,6 +264,33 @@ export class RotationSchedule {
     return validatorSetFromStake(this.registry, this.params);
   }
 
+  /**
+   * The next span as it would be drawn if the current span ended now: its seed is already
+   * fixed; its set (and so its sequencer) can still change with stake changes committed before
+   * the current span ends. Lets the likely next sequencer prepare.
+   */
+  nextSpanPreview(): {
+    index: number;
+    seedHeight: number;
+    seed: Hex;
+    sequencer: Address;
+    validatorSet: ValidatorSet;
+  } {
+    const index = this.span.index + 1;
+    const seed = this.seeds.get(index);
+    if (seed === undefined)
+      throw new DseqError("ROTATION_INVARIANT", "missing span seed", { details: { index } });
+    const pending = this.pendingValidatorSet();
+    const validatorSet = pending.validators.length === 0 ? this.span.validatorSet : pending;
+    return {
+      index,
+      seedHeight: seedHeightOf(index, this.params.spanLength),
+      seed,
+      sequencer: draw(seed, index, 0, validatorSet.validators),
+      validatorSet,
+    };
+  }
+
   /** CometBFT priority state of `nextHeight`. */
   priorityState(): PrioritySet {
     return this.priorities;
