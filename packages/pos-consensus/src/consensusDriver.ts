@@ -1,0 +1,806 @@
+import {
+  type Clock,
+  type CounterMetric,
+  createMetrics,
+  createNoopLogger,
+  DseqError,
+  EventBus,
+  errorMessage,
+  type GaugeMetric,
+  type Hex,
+  type HistogramMetric,
+  type Logger,
+  type Metrics,
+  realClock,
+} from "@dseq/common";
+import { certificateVotes, verifyCommitCertificate } from "./commitCertificate.ts";
+import {
+  type ConsensusEffect,
+  type ConsensusInput,
+  type ConsensusState,
+  type CoreConfig,
+  createHeightState,
+  defaultMaxRoundsAhead,
+  resumeEffects,
+  step,
+} from "./consensusCore.ts";
+import { DoubleSignError, type DoubleSignGuard, signStepOf } from "./doubleSignGuard.ts";
+import { conflictingCommitEvidence, verifyProposalSignature } from "./evidence.ts";
+import { EvidencePool } from "./evidencePool.ts";
+import { proposalSignBytes, voteSignBytes } from "./signBytes.ts";
+import { createCachedVerifier, type Signer, type VerifyFn } from "./signer.ts";
+import {
+  type Block,
+  type CommitCertificate,
+  type ConsensusMessage,
+  defaultTimeouts,
+  type Evidence,
+  MsgType,
+  type Step,
+  type TimeoutConfig,
+} from "./types.ts";
+import type { ValidatorSet, ValidatorSource } from "./validatorSet.ts";
+import { verifyVote } from "./voteSet.ts";
+import type { Wal, WalRecord } from "./wal.ts";
+
+/** The application boundary: the node fills it with block building and execution. */
+export interface ConsensusApp {
+  /** getValue(): a new block for (height, round), this node being the proposer. */
+  propose(height: number, round: number): Promise<Block>;
+  /** valid(v): re-execute and check the block, including that `hash` belongs to `payload`. */
+  validate(height: number, block: Block): Promise<{ valid: true } | { valid: false; reason: string }>;
+  /** The decided block and its certificate; must be durable when the promise resolves. */
+  commit(height: number, block: Block, certificate: CommitCertificate): Promise<void>;
+}
+
+/** Outbound side of the network (p2p gossip). Inbound messages go to `driver.receive`. */
+export interface ConsensusNetwork {
+  broadcast(message: ConsensusMessage): void;
+}
+
+/** Catch-up: blocks and commits from peers (p2p request/response). */
+export interface BlockFetcher {
+  /** The block with this hash at this height, from any peer; undefined when none has it. */
+  fetchBlock(height: number, blockHash: Hex, signal: AbortSignal): Promise<Block | undefined>;
+  /** A committed block and its certificate, for a node that fell behind. */
+  fetchCommitted(
+    height: number,
+    signal: AbortSignal,
+  ): Promise<{ block: Block; certificate: CommitCertificate } | undefined>;
+}
+
+export type ConsensusEvents = {
+  "consensus.committed": { height: number; round: number; blockHash: Hex; certificate: CommitCertificate };
+  "consensus.newRound": { height: number; round: number };
+  "consensus.evidence": { evidence: Evidence };
+  "consensus.signRefused": { height: number; round: number; type: number; reason: string };
+  "consensus.halted": { reason: string };
+};
+
+/** Named points where tests can make the driver "crash" (drop everything in memory). */
+export type CrashPoint =
+  | "input.beforeWal"
+  | "input.afterWal"
+  | "sign.beforeGuard"
+  | "sign.afterGuard"
+  | "sign.afterSign"
+  | "broadcast.before"
+  | "broadcast.after"
+  | "commit.before"
+  | "commit.afterApp"
+  | "commit.afterEndHeight";
+
+export type ConsensusDriverOptions = {
+  chainId: bigint;
+  timeouts?: TimeoutConfig;
+  /** Network inputs waiting at most; beyond it the oldest is dropped (and counted). */
+  queueSize?: number;
+  maxRoundsAhead?: number;
+  /** Own messages of the current height are sent again this often (lossy networks). */
+  rebroadcastMs?: number;
+  /** Messages of the next height kept until this node gets there. */
+  futureBufferSize?: number;
+  /** Commits kept to answer stragglers and to check conflicting certificates. */
+  recentCommits?: number;
+  /** The WAL is compacted after a commit once it is larger than this. */
+  walMaxBytes?: number;
+};
+
+export const defaultConsensusDriverOptions = {
+  timeouts: defaultTimeouts,
+  queueSize: 10_000,
+  maxRoundsAhead: defaultMaxRoundsAhead,
+  rebroadcastMs: 1_000,
+  futureBufferSize: 1_000,
+  recentCommits: 256,
+  walMaxBytes: 16 * 1024 * 1024,
+} as const;
+
+export type ConsensusDriverModules = {
+  app: ConsensusApp;
+  validators: ValidatorSource;
+  network: ConsensusNetwork;
+  fetcher: BlockFetcher;
+  wal: Wal;
+  /** Null for a node that follows without signing. */
+  signer: Signer | null;
+  guard: DoubleSignGuard | null;
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: Metrics;
+  verify?: VerifyFn;
+  /** Test hook: throwing from it simulates a crash at that point. */
+  crashHook?: (point: CrashPoint) => void;
+};
+
+type Commit = { block: Block; certificate: CommitCertificate; validators: ValidatorSet };
+
+type DriverMetrics = {
+  height: GaugeMetric;
+  round: GaugeMetric;
+  queue: GaugeMetric;
+  dropped: CounterMetric;
+  rejected: CounterMetric<"reason">;
+  evidence: CounterMetric<"type">;
+  refused: CounterMetric;
+  commits: CounterMetric;
+  heightSeconds: HistogramMetric;
+};
+
+/** Thrown by a crash hook; the driver stops at once, as if the process died. */
+export class SimulatedCrash extends Error {
+  constructor(point: string) {
+    super(`simulated crash at ${point}`);
+    this.name = "SimulatedCrash";
+  }
+}
+
+/**
+ * The thin, single-owner loop around the pure core (CometBFT's consensus/state.go shape):
+ * inputs come from a bounded network queue and an internal queue (timeouts, the node's own
+ * signed messages, application answers); each one is appended to the WAL before the core
+ * acts on it; the effects are carried out in order. Own messages are signed behind the
+ * double-sign guard and fsynced in the WAL before they are broadcast. On start the WAL of
+ * the height is replayed; after a commit an `endHeight` record is written.
+ */
+export class ConsensusDriver {
+  readonly events: EventBus<ConsensusEvents>;
+  readonly evidence = new EvidencePool();
+  private readonly opts: Required<ConsensusDriverOptions>;
+  private readonly m: ConsensusDriverModules;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly metrics: DriverMetrics;
+  private readonly config: CoreConfig;
+  private state: ConsensusState | undefined;
+  private readonly internal: ConsensusInput[] = [];
+  private network: ConsensusInput[] = [];
+  private networkHead = 0;
+  private future: ConsensusMessage[] = [];
+  private readonly timers = new Set<() => void>();
+  private readonly commits = new Map<number, Commit>();
+  private ownMessages: ConsensusMessage[] = [];
+  private running = false;
+  private tasks = 0;
+  private started = false;
+  private dead: unknown = undefined;
+  private idleWaiters: (() => void)[] = [];
+  private abort = new AbortController();
+  private heightStartedAt = 0;
+  private catchingUp = false;
+  private catchUpTimer: (() => void) | undefined;
+  private readonly staleReplies = new Map<number, number>();
+
+  constructor(opts: ConsensusDriverOptions, modules: ConsensusDriverModules) {
+    this.opts = { ...defaultConsensusDriverOptions, ...opts };
+    this.m = modules;
+    this.clock = modules.clock ?? realClock;
+    this.log = (modules.logger ?? createNoopLogger()).child({ module: "consensus" });
+    this.events = new EventBus<ConsensusEvents>({ name: "consensus", logger: this.log });
+    if ((modules.signer === null) !== (modules.guard === null)) {
+      throw new DseqError("CONSENSUS_CONFIG", "a signer needs a double-sign guard (and a guard a signer)");
+    }
+    this.config = {
+      chainId: opts.chainId,
+      self: modules.signer?.address ?? null,
+      timeouts: this.opts.timeouts,
+      verify: modules.verify ?? createCachedVerifier(),
+      maxRoundsAhead: this.opts.maxRoundsAhead,
+    };
+    const metrics = modules.metrics ?? createMetrics();
+    this.metrics = {
+      height: metrics.gauge({ name: "dseq_consensus_height", help: "height being decided" }),
+      round: metrics.gauge({ name: "dseq_consensus_round", help: "round of the current height" }),
+      queue: metrics.gauge({ name: "dseq_consensus_queue_inputs", help: "network inputs waiting" }),
+      dropped: metrics.counter({
+        name: "dseq_consensus_inputs_dropped_total",
+        help: "network inputs dropped because the queue was full (oldest first)",
+      }),
+      rejected: metrics.counter({
+        name: "dseq_consensus_messages_rejected_total",
+        help: "consensus messages rejected",
+        labelNames: ["reason"],
+      }),
+      evidence: metrics.counter({
+        name: "dseq_consensus_evidence_total",
+        help: "equivocation evidence recorded",
+        labelNames: ["type"],
+      }),
+      refused: metrics.counter({
+        name: "dseq_consensus_sign_refused_total",
+        help: "signatures refused by the double-sign guard",
+      }),
+      commits: metrics.counter({ name: "dseq_consensus_commits_total", help: "heights committed" }),
+      heightSeconds: metrics.histogram({
+        name: "dseq_consensus_height_seconds",
+        help: "time from a height's start to its commit",
+        buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30],
+      }),
+    };
+  }
+
+  /** Height being decided (undefined before start). */
+  get height(): number | undefined {
+    return this.state?.height;
+  }
+
+  get round(): number | undefined {
+    return this.state?.round;
+  }
+
+  get step(): Step | undefined {
+    return this.state?.step;
+  }
+
+  /** Whether the driver stopped because of an error (a crash hook, a broken invariant). */
+  get halted(): unknown {
+    return this.dead;
+  }
+
+  /** A recent commit, to serve peers that fell behind. */
+  recentCommit(height: number): { block: Block; certificate: CommitCertificate } | undefined {
+    const c = this.commits.get(height);
+    return c ? { block: c.block, certificate: c.certificate } : undefined;
+  }
+
+  /**
+   * Starts deciding `height` (the application's last committed height + 1): replays what the
+   * WAL holds for that height, then resumes.
+   */
+  async start(height: number): Promise<void> {
+    if (this.started) throw new DseqError("CONSENSUS_STARTED", "driver already started");
+    this.started = true;
+    const records = await this.m.wal.records();
+    const started = step(await this.newHeightState(height), { type: "start" });
+    let state = started.state;
+    let replayed = 0;
+    for (const rec of records) {
+      if (rec.kind !== "input" || rec.height !== height) continue;
+      const r = step(state, rec.input);
+      state = r.state;
+      replayed++;
+      for (const e of r.effects) if (e.type === "evidence") this.evidence.add(e.evidence);
+      if (isOwnInput(rec.input, this.config.self)) this.rememberOwn(rec.input);
+    }
+    if (replayed > 0) this.log.info("WAL replayed", { height, records: replayed, round: state.round });
+    if (
+      !records.some((r) => r.kind === "input" && r.height >= height) &&
+      this.m.wal.size > this.opts.walMaxBytes
+    ) {
+      await this.m.wal.replace([]);
+    }
+    this.state = state;
+    this.heightStartedAt = this.clock.now();
+    this.metrics.height.set(height);
+    this.scheduleRebroadcast();
+    this.running = true;
+    try {
+      // Replayed: only what is still missing (resumeEffects); fresh: the start's own effects.
+      await this.execute(replayed > 0 ? resumeEffects(state) : started.effects);
+    } catch (err) {
+      this.halt(err);
+    } finally {
+      this.running = false;
+    }
+    this.kick();
+  }
+
+  /** Stops timers and the loop; in-flight application calls are abandoned. */
+  async stop(): Promise<void> {
+    this.dead ??= new Error("stopped");
+    this.abort.abort();
+    for (const cancel of this.timers) cancel();
+    this.timers.clear();
+    this.catchUpTimer?.();
+    await this.whenIdle();
+  }
+
+  /**
+   * An inbound message from the network. Returns false when it was not queued (halted, or
+   * for a height too far ahead). The queue is bounded: when full, the oldest entry goes.
+   */
+  receive(message: ConsensusMessage): boolean {
+    if (this.dead !== undefined || !this.state) return false;
+    const h = messageHeight(message);
+    if (h > this.state.height) return this.bufferFuture(message, h);
+    if (h < this.state.height) {
+      this.onStale(message);
+      return false;
+    }
+    if (!this.precheck(message)) {
+      this.metrics.rejected.inc({ reason: "precheck" });
+      return false;
+    }
+    this.pushNetwork(toInput(message));
+    this.kick();
+    return true;
+  }
+
+  /** Resolves when no input is waiting and no application call or signature is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  // -------------------------------------------------------------------------------------
+
+  /** True when no input waits and nothing is in flight. */
+  get idle(): boolean {
+    return this.isIdle();
+  }
+
+  private isIdle(): boolean {
+    return (
+      !this.running &&
+      this.tasks === 0 &&
+      (this.dead !== undefined || (this.internal.length === 0 && this.networkHead >= this.network.length))
+    );
+  }
+
+  private checkIdle(): void {
+    if (!this.isIdle() || this.idleWaiters.length === 0) return;
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const f of w) f();
+  }
+
+  private pushNetwork(input: ConsensusInput): void {
+    if (this.network.length - this.networkHead >= this.opts.queueSize) {
+      this.networkHead++;
+      this.metrics.dropped.inc();
+    }
+    if (this.networkHead > 1024 && this.networkHead * 2 > this.network.length) {
+      this.network = this.network.slice(this.networkHead);
+      this.networkHead = 0;
+    }
+    this.network.push(input);
+    this.metrics.queue.set(this.network.length - this.networkHead);
+  }
+
+  private pushInternal(input: ConsensusInput): void {
+    if (this.dead !== undefined) return;
+    this.internal.push(input);
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.running || this.dead !== undefined || !this.state) {
+      this.checkIdle();
+      return;
+    }
+    this.running = true;
+    void this.loop();
+  }
+
+  /** The one loop: internal inputs first (they unblock the node's own progress), then network. */
+  private async loop(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.dead !== undefined) break;
+        let input = this.internal.shift();
+        let own = input !== undefined && isOwnInput(input, this.config.self);
+        if (!input && this.networkHead < this.network.length) {
+          input = this.network[this.networkHead++];
+          own = false;
+          this.metrics.queue.set(this.network.length - this.networkHead);
+        }
+        if (!input) break;
+        await this.process(input, own);
+      }
+    } catch (err) {
+      this.halt(err);
+    } finally {
+      this.running = false;
+      this.checkIdle();
+    }
+  }
+
+  private async process(input: ConsensusInput, own: boolean): Promise<void> {
+    const state = this.state!;
+    if (inputHeight(input, state.height) !== state.height) return;
+    this.crash("input.beforeWal");
+    // Own messages are fsynced before they can leave the process (the broadcast effect).
+    await this.m.wal.append({ kind: "input", height: state.height, input }, own);
+    this.crash("input.afterWal");
+    const r = step(state, input);
+    this.state = r.state;
+    if (own) this.rememberOwn(input);
+    await this.execute(r.effects);
+  }
+
+  private async execute(effects: ConsensusEffect[]): Promise<void> {
+    for (const e of effects) {
+      if (this.dead !== undefined) return;
+      switch (e.type) {
+        case "signVote":
+        case "signProposal":
+          await this.sign(e);
+          break;
+        case "broadcast":
+          this.crash("broadcast.before");
+          this.m.network.broadcast(e.message);
+          this.crash("broadcast.after");
+          break;
+        case "scheduleTimeout": {
+          const { height, round, step: s, ms } = e;
+          const cancel = this.clock.setTimeout(() => {
+            this.timers.delete(cancel);
+            this.pushInternal({ type: "timeout", height, round, step: s });
+          }, ms);
+          this.timers.add(cancel);
+          break;
+        }
+        case "requestValue":
+          this.task(async () => {
+            const block = await this.m.app.propose(e.height, e.round);
+            this.pushInternal({ type: "valueReady", height: e.height, round: e.round, block });
+          }, "propose");
+          break;
+        case "validate":
+          this.task(async () => {
+            const res = await this.m.app.validate(e.height, e.block);
+            this.pushInternal(
+              res.valid
+                ? { type: "validated", height: e.height, blockHash: e.block.hash, valid: true }
+                : {
+                    type: "validated",
+                    height: e.height,
+                    blockHash: e.block.hash,
+                    valid: false,
+                    reason: res.reason,
+                  },
+            );
+          }, "validate");
+          break;
+        case "fetchBlock":
+          this.fetchBlock(e.height, e.blockHash, 0);
+          break;
+        case "decide":
+          await this.commit(e.height, e.round, e.block, e.certificate);
+          return; // the rest belonged to the finished height
+        case "evidence":
+          this.recordEvidence(e.evidence);
+          break;
+        case "rejected":
+          this.metrics.rejected.inc({ reason: e.reason });
+          this.log.debug("message rejected", { reason: e.reason, from: e.from });
+          break;
+        case "newRound":
+          this.metrics.round.set(e.round);
+          this.ownMessages = this.ownMessages.filter((msg) => msgRound(msg) >= e.round - 1);
+          this.events.emit("consensus.newRound", { height: e.height, round: e.round });
+          break;
+      }
+    }
+  }
+
+  private async sign(e: Extract<ConsensusEffect, { type: "signVote" | "signProposal" }>): Promise<void> {
+    const signer = this.m.signer;
+    const guard = this.m.guard;
+    if (!signer || !guard) return;
+    const chainId = this.config.chainId;
+    const [bytes, type, height, round] =
+      e.type === "signVote"
+        ? [voteSignBytes(chainId, e.vote), e.vote.type, e.vote.height, e.vote.round]
+        : [proposalSignBytes(chainId, e.proposal), MsgType.Proposal, e.proposal.height, e.proposal.round];
+    this.crash("sign.beforeGuard");
+    try {
+      await guard.authorize(height, round, signStepOf(type), bytes);
+    } catch (err) {
+      if (!(err instanceof DoubleSignError)) throw err;
+      this.metrics.refused.inc();
+      this.log.error("double-sign guard refused to sign", { height, round, type, err: errorMessage(err) });
+      this.events.emit("consensus.signRefused", { height, round, type, reason: errorMessage(err) });
+      return;
+    }
+    this.crash("sign.afterGuard");
+    const sig = await signer.sign(bytes);
+    this.crash("sign.afterSign");
+    const signature = `0x${Buffer.from(sig).toString("hex")}` as Hex;
+    this.internal.unshift(
+      e.type === "signVote"
+        ? { type: "vote", vote: { ...e.vote, signature } }
+        : { type: "proposal", proposal: { ...e.proposal, signature }, block: e.block },
+    );
+  }
+
+  private async commit(
+    height: number,
+    round: number,
+    block: Block,
+    certificate: CommitCertificate,
+  ): Promise<void> {
+    const state = this.state!;
+    this.crash("commit.before");
+    await this.m.app.commit(height, block, certificate);
+    this.crash("commit.afterApp");
+    await this.m.wal.append({ kind: "endHeight", height }, true);
+    this.crash("commit.afterEndHeight");
+    this.commits.set(height, { block, certificate, validators: state.validators.set });
+    for (const h of this.commits.keys()) {
+      if (h > height - this.opts.recentCommits) break;
+      this.commits.delete(h);
+    }
+    this.metrics.commits.inc();
+    this.metrics.heightSeconds.observe((this.clock.now() - this.heightStartedAt) / 1000);
+    this.log.debug("committed", { height, round, hash: block.hash });
+    this.events.emit("consensus.committed", { height, round, blockHash: block.hash, certificate });
+    // Everyone behind learns of the decision at once (catch-up needs only the certificate).
+    this.m.network.broadcast({ type: "certificate", certificate });
+    if (this.m.wal.size > this.opts.walMaxBytes) await this.m.wal.replace([{ kind: "endHeight", height }]);
+    await this.enterHeight(height + 1);
+  }
+
+  private async enterHeight(height: number): Promise<void> {
+    for (const cancel of this.timers) cancel();
+    this.timers.clear();
+    this.catchUpTimer?.();
+    this.catchUpTimer = undefined;
+    this.internal.length = 0;
+    this.network = this.network.slice(this.networkHead);
+    this.networkHead = 0;
+    this.ownMessages = [];
+    const fresh = await this.newHeightState(height);
+    const r = step(fresh, { type: "start" });
+    this.state = r.state;
+    this.heightStartedAt = this.clock.now();
+    this.metrics.height.set(height);
+    this.scheduleRebroadcast();
+    const future = this.future;
+    this.future = [];
+    for (const msg of future) {
+      const h = messageHeight(msg);
+      if (h === height) this.pushNetwork(toInput(msg));
+      else if (h > height) this.bufferFuture(msg, h);
+    }
+    await this.execute(r.effects);
+  }
+
+  private async newHeightState(height: number): Promise<ConsensusState> {
+    const validators = await this.m.validators.forHeight(height);
+    return createHeightState(this.config, height, validators);
+  }
+
+  private bufferFuture(message: ConsensusMessage, h: number): boolean {
+    const cur = this.state!.height;
+    if (h > cur + 1 || message.type === "certificate")
+      this.scheduleCatchUp(h > cur + 1 ? 0 : this.opts.rebroadcastMs);
+    else this.scheduleCatchUp(this.opts.rebroadcastMs);
+    if (h !== cur + 1 || this.future.length >= this.opts.futureBufferSize) return false;
+    this.future.push(message);
+    return true;
+  }
+
+  /** Someone is behind (answer with the commit), or equivocates at a decided height (evidence). */
+  private onStale(message: ConsensusMessage): void {
+    const h = messageHeight(message);
+    const mine = this.commits.get(h);
+    if (!mine) return;
+    const { chainId, verify } = this.config;
+    if (message.type === "certificate" && message.certificate.blockHash !== mine.certificate.blockHash) {
+      if (verifyCommitCertificate(message.certificate, mine.validators, chainId, verify).ok) {
+        this.log.error("conflicting commit certificate: safety of this height is lost", {
+          height: h,
+          mine: mine.certificate.blockHash,
+          theirs: message.certificate.blockHash,
+        });
+        for (const ev of conflictingCommitEvidence(mine.certificate, message.certificate))
+          this.recordEvidence(ev);
+      }
+      return;
+    }
+    if (message.type === "vote") {
+      const v = message.vote;
+      const { certificate } = mine;
+      if (
+        v.type === MsgType.Precommit &&
+        v.round === certificate.round &&
+        v.blockHash !== certificate.blockHash
+      ) {
+        const ours = certificateVotes(certificate).find((x) => x.validator === v.validator);
+        const val = mine.validators.get(v.validator);
+        if (ours && val && verifyVote(v, chainId, val.publicKey, verify)) {
+          this.recordEvidence({ type: "duplicateVote", validator: val.address, a: ours, b: v });
+        }
+      }
+    }
+    // Rate-limited answer: the straggler catches up from the certificate.
+    const now = this.clock.now();
+    if (now - (this.staleReplies.get(h) ?? Number.NEGATIVE_INFINITY) < this.opts.rebroadcastMs) return;
+    this.staleReplies.set(h, now);
+    if (this.staleReplies.size > 64)
+      this.staleReplies.delete(this.staleReplies.keys().next().value as number);
+    this.m.network.broadcast({ type: "certificate", certificate: mine.certificate });
+  }
+
+  /** Cheap checks before anything reaches the WAL: known signer, valid signature (cached). */
+  private precheck(message: ConsensusMessage): boolean {
+    const set = this.state!.validators.set;
+    const { chainId, verify } = this.config;
+    switch (message.type) {
+      case "vote": {
+        const val = set.get(message.vote.validator);
+        return val !== undefined && verifyVote(message.vote, chainId, val.publicKey, verify);
+      }
+      case "proposal": {
+        const val = set.get(message.proposal.proposer);
+        return val !== undefined && verifyProposalSignature(message.proposal, chainId, val.publicKey, verify);
+      }
+      case "certificate":
+        return verifyCommitCertificate(message.certificate, set, chainId, verify).ok;
+    }
+  }
+
+  private recordEvidence(ev: Evidence): void {
+    if (!this.evidence.add(ev)) return;
+    this.metrics.evidence.inc({ type: ev.type });
+    this.log.warn("equivocation evidence", {
+      type: ev.type,
+      ...("validator" in ev ? { validator: ev.validator } : {}),
+    });
+    this.events.emit("consensus.evidence", { evidence: ev });
+  }
+
+  private fetchBlock(height: number, blockHash: Hex, attempt: number): void {
+    this.task(async () => {
+      const block = await this.m.fetcher.fetchBlock(height, blockHash, this.abort.signal);
+      if (this.state?.height !== height) return;
+      if (block && block.hash === blockHash) {
+        this.pushInternal({ type: "block", height, block });
+        return;
+      }
+      const cancel = this.clock.setTimeout(
+        () => {
+          this.timers.delete(cancel);
+          if (this.state?.height === height && this.dead === undefined)
+            this.fetchBlock(height, blockHash, attempt + 1);
+        },
+        Math.min(this.opts.rebroadcastMs * 2 ** Math.min(attempt, 4), 30_000),
+      );
+      this.timers.add(cancel);
+    }, "fetchBlock");
+  }
+
+  private scheduleCatchUp(delay: number): void {
+    if (this.catchingUp || this.catchUpTimer || this.dead !== undefined) return;
+    const height = this.state!.height;
+    const cancel = this.clock.setTimeout(() => {
+      this.catchUpTimer = undefined;
+      if (this.state?.height !== height || this.dead !== undefined) return;
+      this.catchingUp = true;
+      this.task(async () => {
+        try {
+          const got = await this.m.fetcher.fetchCommitted(height, this.abort.signal);
+          if (!got || this.state?.height !== height) return;
+          // The certificate's precommits are checked one by one in the vote set, like any vote.
+          this.pushNetwork({ type: "certificate", certificate: got.certificate });
+          this.pushInternal({ type: "block", height, block: got.block });
+        } finally {
+          this.catchingUp = false;
+        }
+      }, "catchUp");
+    }, delay);
+    this.catchUpTimer = cancel;
+  }
+
+  private scheduleRebroadcast(): void {
+    const height = this.state!.height;
+    const cancel = this.clock.setTimeout(() => {
+      this.timers.delete(cancel);
+      if (this.dead !== undefined || this.state?.height !== height) return;
+      for (const msg of this.ownMessages) this.m.network.broadcast(msg);
+      const prev = this.commits.get(height - 1);
+      if (prev) this.m.network.broadcast({ type: "certificate", certificate: prev.certificate });
+      this.scheduleRebroadcast();
+    }, this.opts.rebroadcastMs);
+    this.timers.add(cancel);
+  }
+
+  private rememberOwn(input: ConsensusInput): void {
+    if (input.type === "vote") this.ownMessages.push({ type: "vote", vote: input.vote });
+    else if (input.type === "proposal")
+      this.ownMessages.push({ type: "proposal", proposal: input.proposal, block: input.block });
+  }
+
+  /** Runs an application or network call beside the loop; its answer comes back as an input. */
+  private task(fn: () => Promise<void>, what: string): void {
+    this.tasks++;
+    fn()
+      .catch((err: unknown) => {
+        if (err instanceof SimulatedCrash) return this.halt(err);
+        if (this.dead === undefined) this.log.warn(`${what} failed`, { err: errorMessage(err) });
+      })
+      .finally(() => {
+        this.tasks--;
+        this.checkIdle();
+      });
+  }
+
+  private crash(point: CrashPoint): void {
+    this.m.crashHook?.(point);
+  }
+
+  private halt(err: unknown): void {
+    if (this.dead !== undefined) return;
+    this.dead = err;
+    this.abort.abort();
+    for (const cancel of this.timers) cancel();
+    this.timers.clear();
+    this.catchUpTimer?.();
+    if (!(err instanceof SimulatedCrash)) {
+      this.log.error("consensus halted", { err: errorMessage(err) });
+      this.events.emit("consensus.halted", { reason: errorMessage(err) });
+    }
+    this.checkIdle();
+  }
+}
+
+function isOwnInput(input: ConsensusInput, self: Hex | null): boolean {
+  if (self === null) return false;
+  if (input.type === "vote") return input.vote.validator === self;
+  if (input.type === "proposal") return input.proposal.proposer === self;
+  return false;
+}
+
+function messageHeight(m: ConsensusMessage): number {
+  switch (m.type) {
+    case "vote":
+      return m.vote.height;
+    case "proposal":
+      return m.proposal.height;
+    case "certificate":
+      return m.certificate.height;
+  }
+}
+
+function msgRound(m: ConsensusMessage): number {
+  return m.type === "vote" ? m.vote.round : m.type === "proposal" ? m.proposal.round : m.certificate.round;
+}
+
+function toInput(m: ConsensusMessage): ConsensusInput {
+  switch (m.type) {
+    case "vote":
+      return { type: "vote", vote: m.vote };
+    case "proposal":
+      return { type: "proposal", proposal: m.proposal, block: m.block };
+    case "certificate":
+      return { type: "certificate", certificate: m.certificate };
+  }
+}
+
+function inputHeight(input: ConsensusInput, current: number): number {
+  switch (input.type) {
+    case "start":
+      return current;
+    case "vote":
+      return input.vote.height;
+    case "proposal":
+      return input.proposal.height;
+    case "certificate":
+      return input.certificate.height;
+    default:
+      return input.height;
+  }
+}
+
+export type { WalRecord };
