@@ -257,15 +257,70 @@ describe("re-election", () => {
     expect(s.reelectionState().missStreak).toBe(0);
   });
 
-  it("with a single validator: every round is its own and misses cannot re-elect", () => {
+  it("with a single validator: every block is the sequencer's, so nothing is a miss", () => {
     const s = schedule({ spanLength: 6, reelectAfterMisses: 2 }, [record(9, 20_000n)]);
     for (let h = 1; h <= 12; h++) {
       for (let r = 0; r < 4; r++) expect(s.proposerFor(h, r)).toBe(signerOf(9));
       const { block, outcome } = commitNext(s, { offline: (_p, _h, round) => round < 2 });
       expect(block.round).toBe(2);
       expect(outcome.reelection).toBeUndefined();
+      expect(s.reelectionState().missStreak).toBe(0);
     }
     expect(s.currentSpan().elections).toHaveLength(1);
+    expect(s.rewardsOf(9).earned).toBe(12n * s.rewardPerBlock());
+  });
+
+  it("counts a re-proposed round-0 block committed in a later round as the sequencer's", () => {
+    const s = schedule({ spanLength: 30, reelectAfterMisses: 2 });
+    const seq = s.currentSpan().elections[0]!.sequencer;
+    const others = s.currentSpan().validatorSet.validators.map((v) => v.address);
+    const at = (round: number, proposer: Address): CommittedBlock => ({
+      height: s.nextHeight,
+      hash: blockHash(s.nextHeight, round),
+      round,
+      proposer,
+      timestamp: s.nextHeight * 2,
+    });
+    // Height 1: someone else's block (round 1) -> a miss.
+    const p1 = s.proposerFor(1, 1);
+    expect(p1).not.toBe(seq);
+    s.applyBlock(at(1, p1));
+    expect(s.reelectionState().missStreak).toBe(1);
+    // Height 2: the sequencer's round-0 block, locked and committed in round 3 -> not a miss.
+    s.applyBlock(at(3, seq));
+    expect(s.reelectionState().missStreak).toBe(0);
+    // Height 3: the round-1 proposer's block committed in round 2 is accepted (and a miss).
+    const p31 = s.proposerFor(3, 1);
+    if (p31 !== seq) {
+      s.applyBlock(at(2, p31));
+      expect(s.reelectionState().missStreak).toBe(1);
+    } else {
+      s.applyBlock(at(2, seq));
+    }
+    // A validator that proposed in none of rounds 0..r cannot have its block committed at r.
+    const h = s.nextHeight;
+    const proposersUpTo1 = new Set([s.proposerFor(h, 0), s.proposerFor(h, 1)]);
+    const stranger = others.find((a) => !proposersUpTo1.has(a))!;
+    expectCode(() => s.applyBlock(at(1, stranger)), "ROTATION_PROPOSER_MISMATCH");
+  });
+
+  it("hands the span back to an earlier sequencer when everyone else has been replaced", () => {
+    const s = schedule({ spanLength: 30, reelectAfterMisses: 3 }, [record(1, 40_000n), record(2, 40_000n)]);
+    const a = s.currentSpan().elections[0]!.sequencer;
+    const b = s.currentSpan().validatorSet.validators.find((v) => v.address !== a)!.address;
+    const events = [];
+    for (let h = 1; h <= 12; h++) {
+      // a is down for heights 2-6, then b is down from height 7 on.
+      const offline = (p: Address, height: number) =>
+        (p === a && height >= 2 && height <= 6) || (p === b && height >= 7);
+      const { outcome } = commitNext(s, { offline });
+      if (outcome.reelection) events.push(outcome.reelection);
+    }
+    expect(events.map((e) => [e.atHeight, e.replaced, e.sequencer])).toEqual([
+      [4, a, b],
+      [9, b, a],
+    ]);
+    expect(s.reelectionState()).toMatchObject({ sequencer: a, excluded: [b] });
   });
 });
 

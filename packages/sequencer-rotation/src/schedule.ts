@@ -83,7 +83,7 @@ export type BlockOutcome = {
 export type ReelectionState = {
   readonly span: number;
   readonly sequencer: Address;
-  /** Consecutive heights of this span, up to the last committed one, not committed in round 0. */
+  /** Consecutive heights of this span, up to the last committed one, whose block was not the sequencer's. */
   readonly missStreak: number;
   readonly reelectAfterMisses: number;
   readonly excluded: readonly Address[];
@@ -328,10 +328,20 @@ export class RotationSchedule {
    */
   applyBlock(block: CommittedBlock): BlockOutcome {
     this.checkBlock(block);
-    const expected = this.proposerFor(block.height, block.round);
-    if (block.proposer !== expected) {
+    // The block was proposed in some round <= its commit round: a block locked in an earlier
+    // round is re-proposed unchanged (Tendermint's POL rule), so its proposer is the earlier one.
+    let proposedIn = -1;
+    for (let r = 0; r <= block.round && proposedIn < 0; r++) {
+      if (this.proposerFor(block.height, r) === block.proposer) proposedIn = r;
+    }
+    if (proposedIn < 0) {
       throw new DseqError("ROTATION_PROPOSER_MISMATCH", "committed block has an unexpected proposer", {
-        details: { height: block.height, round: block.round, proposer: block.proposer, expected },
+        details: {
+          height: block.height,
+          round: block.round,
+          proposer: block.proposer,
+          expected: this.proposerFor(block.height, block.round),
+        },
       });
     }
     let registry = this.registry;
@@ -430,9 +440,13 @@ export class RotationSchedule {
     }
   }
 
-  /** Counts round-0 misses of the span sequencer and re-elects after `reelectAfterMisses`. */
+  /**
+   * Counts heights whose committed block is not the span sequencer's (its round-0 proposal was
+   * not what got committed) and re-elects after `reelectAfterMisses` in a row.
+   */
   private trackMiss(block: CommittedBlock): Reelection | undefined {
-    if (block.round === 0) {
+    // The sequencer's own block was committed (in round 0, or later after a re-proposal).
+    if (block.proposer === this.sequencerAt(block.height)) {
       this.missStreak = 0;
       return undefined;
     }
@@ -442,8 +456,11 @@ export class RotationSchedule {
     this.missStreak = 0;
     const replaced = this.sequencerAt(block.height);
     const excluded = new Set([...excludedOf(this.span), replaced]);
-    const candidates = this.span.validatorSet.validators.filter((v) => !excluded.has(v.address));
-    // Nobody left to hand the span to (a single-validator set): the sequencer keeps it.
+    const validators = this.span.validatorSet.validators;
+    let candidates = validators.filter((v) => !excluded.has(v.address));
+    // Everyone else was replaced earlier in this span: only the failing sequencer is skipped
+    // (an earlier one may be back). With nobody at all (one validator) it keeps the span.
+    if (candidates.length === 0) candidates = validators.filter((v) => v.address !== replaced);
     if (candidates.length === 0) return undefined;
     const election = this.span.elections.length;
     const sequencer = draw(this.span.seed, this.span.index, election, candidates);
@@ -519,8 +536,14 @@ function draw(seed: Hex, spanIndex: number, election: number, candidates: readon
   return candidates[i]!.address;
 }
 
+/** Sequencers replaced earlier in the span, except the current one, in order, once each. */
 function excludedOf(span: SpanInfo): Address[] {
-  return span.elections.slice(0, -1).map((e) => e.sequencer);
+  const current = span.elections.at(-1)!.sequencer;
+  const out: Address[] = [];
+  for (const e of span.elections.slice(0, -1)) {
+    if (e.sequencer !== current && !out.includes(e.sequencer)) out.push(e.sequencer);
+  }
+  return out;
 }
 
 function powers(set: ValidatorSet): { address: string; power: bigint }[] {

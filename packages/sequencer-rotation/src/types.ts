@@ -54,9 +54,12 @@ export type CommittedBlock = {
   readonly height: number;
   /** Block hash, `0x` + 64 hex. */
   readonly hash: Hex;
-  /** Round in which the block was committed. */
+  /** Round in which the block was committed (its commit certificate's round). */
   readonly round: number;
-  /** Signer address of the proposer of the committed block. */
+  /**
+   * Signer address of the block's proposer (its builder). Usually the proposer of `round`; for a
+   * block locked in an earlier round and re-proposed unchanged, the proposer of that round.
+   */
   readonly proposer: Address;
   /** Block timestamp in seconds. */
   readonly timestamp: number;
