@@ -253,7 +253,7 @@ describe("consensus core: the rules of the paper", () => {
 
   it("a proposal claiming a POL that does not exist waits for timeoutPropose", () => {
     const n = lockedOnAInRound0();
-    n.votes([1, 2, 3], MsgType.Prevote, 0, B.hash); // 1 and 2 voted A first: only 3 counts for B
+    n.votes([3], MsgType.Prevote, 0, B.hash); // one vote for B: no POL
     const fx = n.proposal(1, B, 0);
     expect(signs(fx)).toEqual([]);
     const fx2 = n.feed({ type: "timeout", height: H, round: 1, step: Step.Propose });
@@ -364,14 +364,20 @@ describe("consensus core: the rules of the paper", () => {
     expect(n.state.votes.get(0)?.prevotes.sum).toBe(1);
   });
 
-  it("equivocation: a second different vote or proposal becomes evidence and is not counted", () => {
+  it("equivocation: a second different vote or proposal becomes evidence; the vote counts only for its value", () => {
     const n = new Node();
     n.feed({ type: "start" });
     n.votes([1], MsgType.Prevote, 0, A.hash);
     const fx = n.votes([1], MsgType.Prevote, 0, B.hash);
     const ev = fx.find((e) => e.type === "evidence");
     expect(ev?.type === "evidence" && ev.evidence.type).toBe("duplicateVote");
-    expect(n.state.votes.get(0)?.prevotes.powerFor(B.hash)).toBe(0);
+    const prevotes = n.state.votes.get(0)?.prevotes;
+    expect(prevotes?.powerFor(B.hash)).toBe(1);
+    expect(prevotes?.powerFor(A.hash)).toBe(1);
+    expect(prevotes?.sum).toBe(1); // one validator, whatever it signed
+    expect(prevotes?.voteOf(tv.addresses[1]!)?.blockHash).toBe(A.hash);
+    // The same conflicting vote again is a duplicate, not new evidence.
+    expect(n.votes([1], MsgType.Prevote, 0, B.hash).some((e) => e.type === "evidence")).toBe(false);
     n.proposal(0, A);
     const fx2 = n.proposal(0, B);
     const ev2 = fx2.find((e) => e.type === "evidence");

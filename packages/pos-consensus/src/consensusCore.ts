@@ -378,8 +378,14 @@ function onVote(s: Draft, fx: Fx, vote: Vote): boolean {
     case "duplicate":
       return false;
     case "conflict":
+      // Counted towards its own value (see VoteSet), and reported.
       fx.push({ type: "evidence", evidence: result.evidence });
-      return false;
+      if (set === rv.prevotes || set === rv.precommits) return false;
+      s.votes = new Map(s.votes).set(
+        vote.round,
+        isPrevote ? { prevotes: set, precommits: rv.precommits } : { prevotes: rv.prevotes, precommits: set },
+      );
+      return true;
     case "rejected":
       return reject(fx, result.reason, vote.validator);
   }

@@ -17,11 +17,21 @@ export type AddVoteResult =
       readonly reason: "wrongHeightRoundType" | "unknownValidator" | "badSignature";
     };
 
+/** Votes kept per validator and set beyond the first: an equivocator cannot fill memory. */
+export const MAX_CONFLICTING_VOTES = 3;
+
 /**
  * The prevotes or precommits of one (height, round). Immutable: `add` returns a new set, so
  * the consensus core stays a pure function of its inputs. Rejects wrong signatures, unknown
- * validators and duplicates; a second, different vote from one validator is kept out of the
- * tally (the first counts) and returned as evidence.
+ * validators and duplicates.
+ *
+ * Counting follows the paper, which counts messages per value: "2f + 1 ⟨PRECOMMIT, h, r,
+ * id(v)⟩" are precommits for id(v) from distinct validators, and "2f + 1 ⟨PREVOTE, h, r, ∗⟩"
+ * are prevotes from distinct validators. A validator that signs two values therefore counts
+ * towards each value (up to MAX_CONFLICTING_VOTES of them), but once towards the "any" sum;
+ * the conflict is returned as evidence. With at most f faulty this is safe (two quorums still
+ * share an honest validator), and it keeps honest nodes live when an equivocator showed each
+ * of them a different vote first (CometBFT reaches the same with peer-claimed majorities).
  */
 export class VoteSet {
   readonly height: number;
@@ -31,6 +41,8 @@ export class VoteSet {
   /** Power of all counted votes, whatever their value. */
   readonly sum: number;
   private readonly votes: readonly (Vote | undefined)[];
+  /** Further, conflicting votes by validator index. */
+  private readonly conflicting: ReadonlyMap<number, readonly Vote[]>;
   private readonly tally: ReadonlyMap<ValueKey, number>;
 
   private constructor(
@@ -39,9 +51,11 @@ export class VoteSet {
     type: VoteType,
     validators: ValidatorSet,
     votes: readonly (Vote | undefined)[],
+    conflicting: ReadonlyMap<number, readonly Vote[]>,
     tally: ReadonlyMap<ValueKey, number>,
     sum: number,
   ) {
+    this.conflicting = conflicting;
     this.height = height;
     this.round = round;
     this.type = type;
@@ -59,6 +73,7 @@ export class VoteSet {
       validators,
       new Array(validators.size).fill(undefined),
       new Map(),
+      new Map(),
       0,
     );
   }
@@ -70,30 +85,37 @@ export class VoteSet {
     const idx = this.validators.indexOf(vote.validator);
     if (idx === undefined) return { set: this, result: { status: "rejected", reason: "unknownValidator" } };
     const existing = this.votes[idx];
-    if (existing && existing.blockHash === vote.blockHash && existing.signature === vote.signature) {
-      return { set: this, result: { status: "duplicate" } };
-    }
+    const others = this.conflicting.get(idx) ?? [];
+    const sameValue =
+      existing?.blockHash === vote.blockHash ? existing : others.find((o) => o.blockHash === vote.blockHash);
+    // Same value again (a duplicate, or a re-sign with another nonce): nothing new to count.
+    if (sameValue) return { set: this, result: { status: "duplicate" } };
     const val = this.validators.validators[idx]!;
     if (!verifyVote(vote, chainId, val.publicKey, verify)) {
       return { set: this, result: { status: "rejected", reason: "badSignature" } };
     }
-    if (existing) {
-      // Same value, other signature bytes (ECDSA malleability is closed by low-S, so this is a
-      // re-sign with another nonce): not a conflict, nothing new to count.
-      if (existing.blockHash === vote.blockHash) return { set: this, result: { status: "duplicate" } };
-      return {
-        set: this,
-        result: {
-          status: "conflict",
-          evidence: { type: "duplicateVote", validator: val.address, a: existing, b: vote },
-        },
-      };
-    }
-    const votes = this.votes.slice();
-    votes[idx] = vote;
     const tally = new Map(this.tally);
     const key = valueKey(vote.blockHash);
     tally.set(key, (tally.get(key) ?? 0) + val.power);
+    if (existing) {
+      const evidence: Evidence = { type: "duplicateVote", validator: val.address, a: existing, b: vote };
+      if (others.length >= MAX_CONFLICTING_VOTES)
+        return { set: this, result: { status: "conflict", evidence } };
+      const conflicting = new Map(this.conflicting).set(idx, [...others, vote]);
+      const set = new VoteSet(
+        this.height,
+        this.round,
+        this.type,
+        this.validators,
+        this.votes,
+        conflicting,
+        tally,
+        this.sum,
+      );
+      return { set, result: { status: "conflict", evidence } };
+    }
+    const votes = this.votes.slice();
+    votes[idx] = vote;
     return {
       set: new VoteSet(
         this.height,
@@ -101,6 +123,7 @@ export class VoteSet {
         this.type,
         this.validators,
         votes,
+        this.conflicting,
         tally,
         this.sum + val.power,
       ),
@@ -140,9 +163,17 @@ export class VoteSet {
     return this.validators.hasQuorum(this.sum);
   }
 
-  /** Every counted vote for `blockHash`, in validator order. */
+  /** Every counted vote for `blockHash` (conflicting ones included), in validator order. */
   votesFor(blockHash: Hex | null): Vote[] {
-    return this.votes.filter((v): v is Vote => v !== undefined && v.blockHash === blockHash);
+    const out: Vote[] = [];
+    this.votes.forEach((v, i) => {
+      if (v?.blockHash === blockHash) out.push(v);
+      else {
+        const o = this.conflicting.get(i)?.find((x) => x.blockHash === blockHash);
+        if (o) out.push(o);
+      }
+    });
+    return out;
   }
 
   all(): Vote[] {
