@@ -197,6 +197,8 @@ export interface ChainReader {
    */
   call(req: CallRequest, block: bigint, opts?: CallOptions): Promise<CallResult>;
 
+  /** Most gas one transaction may use at `block` under the chain's rules (EIP-7825), if limited. */
+  txGasCap?(block: bigint): bigint | undefined;
   /** Blob fee parameters in force at `timestamp`; undefined before Cancun or on a chain without blobs. */
   blobParams?(timestamp: bigint): BlobParams | undefined;
 
@@ -213,7 +215,7 @@ export interface TxPoolView {
   content(): { pending: Map<Address, TransactionData[]>; queued: Map<Address, TransactionData[]> };
   contentFrom(address: Address): { pending: TransactionData[]; queued: TransactionData[] };
   /** Next nonce for `address` counting its pending (executable) transactions; undefined if none. */
-  pendingNonce(address: Address): bigint | undefined;
+  pendingNonce(address: Address): bigint | undefined | Promise<bigint | undefined>;
   getTransaction(hash: Hex): TransactionData | undefined;
 }
 

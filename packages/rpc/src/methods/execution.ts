@@ -50,8 +50,15 @@ function sameAccessList(a: AccessListEntry[], b: AccessListEntry[]): boolean {
 export function executionMethods(svc: Services): Record<string, MethodDef> {
   const { chain, opts } = svc;
 
-  function withGas(req: CallRequest): CallRequest {
-    const gas = req.gas === undefined || req.gas > opts.gasCap ? opts.gasCap : req.gas;
+  /** The RPC gas cap, lowered to the chain's per-transaction cap where one applies. */
+  function gasCapAt(block: bigint): bigint {
+    const chainCap = chain.txGasCap?.(block);
+    return chainCap !== undefined && chainCap < opts.gasCap ? chainCap : opts.gasCap;
+  }
+
+  function withGas(req: CallRequest, block: bigint): CallRequest {
+    const cap = gasCapAt(block);
+    const gas = req.gas === undefined || req.gas > cap ? cap : req.gas;
     return { ...req, gas };
   }
 
@@ -85,7 +92,8 @@ export function executionMethods(svc: Services): Record<string, MethodDef> {
       const allowance = available / feeCap;
       if (hi > allowance) hi = allowance;
     }
-    if (hi > opts.gasCap) hi = opts.gasCap;
+    const cap = gasCapAt(block);
+    if (hi > cap) hi = cap;
     const callOpts = overrides === undefined ? { signal } : { overrides, signal };
 
     const run = async (gas: bigint): Promise<{ failed: boolean; res: CallResult }> => {
@@ -139,7 +147,7 @@ export function executionMethods(svc: Services): Record<string, MethodDef> {
       async ([req, ref, overrides], ctx) => {
         const n = await stateBlock(chain, ref ?? LATEST);
         const callOpts = overrides === undefined ? { signal: ctx.signal } : { overrides, signal: ctx.signal };
-        return callOutcome(await chain.call(withGas(req), n, callOpts));
+        return callOutcome(await chain.call(withGas(req, n), n, callOpts));
       },
     ),
     eth_estimateGas: method(
@@ -156,7 +164,7 @@ export function executionMethods(svc: Services): Record<string, MethodDef> {
         let list: AccessListEntry[] = req.accessList ?? [];
         // geth: rerun with the list found so far until it stops changing.
         for (let i = 0; i < 8; i++) {
-          const res = await chain.call(withGas({ ...req, accessList: list }), n, {
+          const res = await chain.call(withGas({ ...req, accessList: list }, n), n, {
             traceAccessList: true,
             signal: ctx.signal,
           });

@@ -38,7 +38,7 @@ export function stateMethods(svc: Services): Record<string, MethodDef> {
     eth_getTransactionCount: method([required(address), at], async ([a, ref]) => {
       const r = ref ?? LATEST;
       if (isPending(r)) {
-        const pooled = svc.backend.txpool?.pendingNonce(a);
+        const pooled = await svc.backend.txpool?.pendingNonce(a);
         if (pooled !== undefined) return bigintToHex(pooled);
       }
       const n = await stateBlock(chain, r);
