@@ -85,6 +85,26 @@ describe("span schedule", () => {
     expect(next[3]!.spanStarted?.elections[0]?.sequencer).toBe(preview.sequencer);
   });
 
+  it("fixes span s+1's sequencer before span s: later block hashes cannot move it", () => {
+    // Two chains agree up to height 8 (end of span 1), then differ in every block hash.
+    const a = schedule({ spanLength: 4 });
+    const b = schedule({ spanLength: 4 });
+    for (let h = 1; h <= 8; h++) {
+      commitNext(a);
+      commitNext(b);
+    }
+    const outcomes = (s: RotationSchedule, salt: number) =>
+      Array.from({ length: 4 }, () => commitNext(s, { salt }).outcome);
+    const oa = outcomes(a, 1);
+    const ob = outcomes(b, 2);
+    // Span 3 is seeded by block 8, which both chains share.
+    expect(oa[3]!.spanStarted?.seed).toBe(ob[3]!.spanStarted?.seed);
+    expect(oa[3]!.spanStarted?.elections).toEqual(ob[3]!.spanStarted?.elections);
+    expect(oa.map((o) => o.reward)).toEqual(ob.map((o) => o.reward));
+    // Span 4 is seeded by block 12, which differs.
+    expect(a.nextSpanPreview().seed).not.toBe(b.nextSpanPreview().seed);
+  });
+
   it("gives rounds >= 1 to CometBFT's proposer-priority order, one increment per height and round", () => {
     const s = schedule();
     const set = validatorSetFromStake(RECORDS, s.params);
