@@ -105,13 +105,15 @@ export async function makeCluster(
   opts: {
     seed?: number;
     net?: TestNetworkOptions;
+    /** Network of the DKG that makes the key (default: lossless). */
+    dkgNet?: TestNetworkOptions;
     approve?: (party: PartyKey) => ApproveFn;
     signerFaults?: Map<string, SignerOptions["faults"]>;
     shareVerification?: "lazy" | "eager";
   } = {},
 ): Promise<Cluster> {
   const keys = makeParties(n, opts.seed ?? n);
-  const dkg = await runTestDkg(keys);
+  const dkg = await runTestDkg(keys, { net: opts.dkgNet ?? {} });
   dkg.close();
   const results = fulfilled(dkg);
   if (results.length !== n) throw new Error("cluster DKG failed");
