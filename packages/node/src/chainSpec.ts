@@ -1,0 +1,139 @@
+import { readFileSync } from "node:fs";
+import { bytesToHex, DseqError, type Hex, hexToBytes } from "@dseq/common";
+import { publicKeyToAddress } from "@dseq/crypto";
+import { z } from "zod";
+
+/**
+ * The network's chain spec: the one file every node of a network shares (`chain.genesis` in
+ * the node config). It fixes the L2 genesis (l2-exec's ChainConfig), the genesis validator set
+ * as stake records (until the L1 listener feeds stake changes), and the protocol parameters.
+ * Amounts are decimal strings of wei (JSON has no bigints).
+ */
+const hexRe = (bytes: number) => new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`);
+const address = z
+  .string()
+  .regex(hexRe(20), "a 0x-prefixed 20-byte hex address")
+  .transform((s) => s.toLowerCase() as Hex);
+const wei = z
+  .union([
+    z.string().regex(/^(0x[0-9a-fA-F]+|\d+)$/, "a decimal or 0x-hex integer of wei"),
+    z.number().int().min(0),
+  ])
+  .transform((v) => BigInt(v));
+const hexData = z.string().regex(/^0x([0-9a-fA-F]{2})*$/, "0x-prefixed hex bytes");
+
+export const chainSpecSchema = z
+  .object({
+    name: z.string().min(1).default("dseq"),
+    chainId: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 53 - 1),
+    /** Target time between blocks; the proposer waits for parent.timestamp + blockTime. */
+    blockTimeMs: z.number().int().min(1000).max(60_000).multipleOf(1000).default(2000),
+    genesis: z
+      .object({
+        timestamp: z.number().int().min(0),
+        gasLimit: z.number().int().min(5_000_000).default(30_000_000),
+        baseFeePerGas: wei.default(1_000_000_000n),
+        extraData: hexData.default("0x"),
+        alloc: z.record(
+          address,
+          z
+            .object({
+              balance: wei.default(0n),
+              nonce: z.number().int().min(0).optional(),
+              code: hexData.optional(),
+              storage: z.record(z.string(), z.string()).optional(),
+            })
+            .strict(),
+        ),
+      })
+      .strict(),
+    validators: z
+      .array(
+        z
+          .object({
+            id: z.number().int().min(1),
+            owner: address,
+            signer: address,
+            /** Uncompressed public key without the 04 prefix, as `dseq init` prints it. */
+            signerPubkey: z.string().regex(/^(0x)?[0-9a-fA-F]{128}$/, "64 bytes of hex (no 04 prefix)"),
+            locked: wei,
+            status: z.enum(["active", "unlocking"]).default("active"),
+            rewardRecipient: address,
+          })
+          .strict(),
+      )
+      .min(1),
+    rotation: z
+      .object({
+        spanLength: z.number().int().min(1).optional(),
+        reelectAfterMisses: z.number().int().min(1).optional(),
+        minLock: wei.optional(),
+        maxLock: wei.optional(),
+        rewardPeriodBlocks: z.number().int().min(1).optional(),
+        rewardRateBps: z.number().int().min(0).max(10_000).optional(),
+        checkpointIntervalBlocks: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type ChainSpec = z.infer<typeof chainSpecSchema>;
+export type ChainSpecInput = z.input<typeof chainSpecSchema>;
+
+export class ChainSpecError extends DseqError {
+  constructor(message: string) {
+    super("CHAIN_SPEC_INVALID", message);
+    this.name = "ChainSpecError";
+  }
+}
+
+/** Validates a chain spec, including that every signer key hashes to its signer address. */
+export function parseChainSpec(raw: unknown): ChainSpec {
+  const r = chainSpecSchema.safeParse(raw);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `${i.path.map(String).join(".") || "(top level)"}: ${i.message}`);
+    throw new ChainSpecError(`invalid chain spec:\n  ${lines.join("\n  ")}`);
+  }
+  const spec = r.data;
+  const seen = new Set<string>();
+  for (const [i, v] of spec.validators.entries()) {
+    const pub = hexToBytes(v.signerPubkey.startsWith("0x") ? v.signerPubkey : `0x${v.signerPubkey}`);
+    if (bytesToHex(publicKeyToAddress(pub)) !== v.signer) {
+      throw new ChainSpecError(
+        `invalid chain spec:\n  validators.${i}.signerPubkey: does not hash to signer ${v.signer}`,
+      );
+    }
+    if (seen.has(v.signer))
+      throw new ChainSpecError(`invalid chain spec:\n  validators.${i}.signer: listed twice`);
+    seen.add(v.signer);
+  }
+  return spec;
+}
+
+export function loadChainSpec(path: string): ChainSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ChainSpecError(
+      `cannot read chain spec ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ChainSpecError(`chain spec ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseChainSpec(raw);
+}
+
+/** JSON text of a spec (bigints as decimal strings), readable by `loadChainSpec`. */
+export function chainSpecToJson(spec: ChainSpecInput | ChainSpec): string {
+  return JSON.stringify(spec, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
+}
