@@ -2,4 +2,4 @@
 // The dseq CLI. Runs the TypeScript sources directly (Node >= 22.18 strips types natively).
 import { main } from "../src/cli/main.ts";
 
-process.exitCode = await main(process.argv.slice(2));
+process.exit(await main(process.argv.slice(2)));

@@ -2,11 +2,14 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DseqError, hexToBytes, isHex } from "@dseq/common";
+import { createLogger, createMetrics, DseqError, hexToBytes, isHex } from "@dseq/common";
 import { secp256k1 } from "@dseq/crypto";
 import { writeFileAtomic } from "../atomicFile.ts";
+import { loadChainSpec } from "../chainSpec.ts";
+import { loadNodeConfig } from "../config.ts";
 import { keystorePath, readKeyFile, writeKeyFile } from "../keyfile.ts";
 import { keyInfo, SCRYPT_LIGHT, SCRYPT_STANDARD } from "../keystore.ts";
+import { DseqNode } from "../node.ts";
 import { readPassword } from "./password.ts";
 
 const USAGE = `dseq: decentralized sequencer node
@@ -20,6 +23,8 @@ Usage:
       Encrypt an existing private key (hex in FILE) into the data dir.
   dseq key export --out FILE [--datadir DIR] [--password-file FILE]
       Write the decrypted private key (hex) to FILE, mode 0600. FILE must not exist.
+  dseq start --config FILE
+      Run the node (validator or follower, as the config says) until SIGINT/SIGTERM.
 
 The password comes from --password-file, then $DSEQ_KEY_PASSWORD, then a prompt.
 Default data dir: ./dseq-data (or $DSEQ_DATADIR).
@@ -143,6 +148,63 @@ async function cmdKey(args: string[]): Promise<void> {
   throw new UsageError(`unknown key subcommand ${sub ?? "(none)"}: use show, import or export`);
 }
 
+async function cmdStart(args: string[]): Promise<number> {
+  let values: { config?: string | undefined; help?: boolean };
+  try {
+    values = parseArgs({
+      args,
+      options: { config: { type: "string" }, help: { type: "boolean", short: "h", default: false } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.config) throw new UsageError("start needs --config FILE");
+  const config = loadNodeConfig(values.config);
+  const spec = loadChainSpec(config.chain.genesis);
+  const keyPath = config.key.keystore ?? keystorePath(config.dataDir);
+  const privateKey = await readKeyFile(
+    keyPath,
+    await readPassword({ passwordFile: config.key.passwordFile }),
+  );
+  const logger = createLogger({ level: config.log.level, format: config.log.format });
+  const metrics = createMetrics({ defaultMetrics: true });
+  const node = new DseqNode(config, spec, { logger, metrics, privateKey });
+  privateKey.fill(0);
+  let signals = 0;
+  const done = new Promise<number>((resolve) => {
+    const onSignal = (sig: string): void => {
+      signals++;
+      if (signals > 1) {
+        logger.warn("second signal: exiting without a clean shutdown", { signal: sig });
+        process.exit(130);
+      }
+      logger.info("shutting down", { signal: sig });
+      node.stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error("shutdown failed", { err });
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGINT", () => onSignal("SIGINT"));
+    process.on("SIGTERM", () => onSignal("SIGTERM"));
+  });
+  try {
+    await node.start();
+  } catch (err) {
+    await node.stop().catch(() => undefined);
+    throw err;
+  }
+  return done;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
@@ -152,6 +214,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (cmd === "init") await cmdInit(rest);
     else if (cmd === "key") await cmdKey(rest);
+    else if (cmd === "start") return await cmdStart(rest);
     else throw new UsageError(`unknown command ${cmd}`);
     return 0;
   } catch (err) {

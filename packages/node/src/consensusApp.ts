@@ -1,0 +1,224 @@
+import { bytesToHex, type Clock, DseqError, type Hex, type Logger } from "@dseq/common";
+import type { Chain } from "@dseq/l2-exec";
+import type { CommitCertificate, ConsensusApp, Block as ConsensusBlock } from "@dseq/pos-consensus";
+import { encodeJson } from "@dseq/pos-consensus";
+import type { RotationSchedule } from "@dseq/sequencer-rotation";
+import type { TxPool } from "@dseq/txpool";
+import type { Block } from "@ethereumjs/block";
+import type { TypedTransaction } from "@ethereumjs/tx";
+import { decodeBlockExtra, encodeBlockExtra } from "./blockExtra.ts";
+import { applyToSchedule } from "./rotation.ts";
+
+export type CommittedInfo = {
+  height: number;
+  round: number;
+  hash: Hex;
+  txs: number;
+  gasUsed: bigint;
+  proposer: Hex;
+  timestamp: number;
+  block: Block;
+};
+
+export type ConsensusAppOptions = {
+  blockTimeMs: number;
+  /** Make blocks with no transactions (a steady cadence shows the chain is alive). */
+  emptyBlocks: boolean;
+  /** How far in the future a proposed block's timestamp may be, seconds. */
+  maxFutureSeconds: number;
+  /** Most transactions pulled from the pool for one block. */
+  maxTxsPerBlock: number;
+};
+
+export const defaultConsensusAppOptions: ConsensusAppOptions = {
+  blockTimeMs: 2000,
+  emptyBlocks: true,
+  maxFutureSeconds: 2,
+  maxTxsPerBlock: 5_000,
+};
+
+export type ConsensusAppModules = {
+  chain: Chain;
+  pool: TxPool;
+  schedule: RotationSchedule;
+  /** This node's validator address (undefined for a follower, which never proposes). */
+  self: Hex | undefined;
+  clock: Clock;
+  logger: Logger;
+  onCommitted(info: CommittedInfo): void;
+  metrics: { build(s: number): void; execute(s: number): void; commit(s: number): void };
+};
+
+export class AppError extends DseqError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super("NODE_APP", message, { details });
+    this.name = "AppError";
+  }
+}
+
+/**
+ * The consensus application: the proposer builds an Ethereum block from the pool on the
+ * committed head, every validator re-executes a proposal before voting for it, and a decided
+ * block is committed with its certificate, then the pool and the rotation schedule move on.
+ * After a commit the node waits for the next slot (parent timestamp + block time) before the
+ * next height starts: CometBFT's timeout_commit, which keeps blocks on the 2 s cadence and
+ * lets every validator enter the height together.
+ */
+export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppModules): ConsensusApp {
+  const slotSeconds = BigInt(opts.blockTimeMs / 1000);
+
+  const rewardRecipientOf = (height: number, address: Hex): Hex => {
+    const v = m.schedule.validatorSetAt(height).validators.find((x) => x.address === address);
+    if (!v) throw new AppError("proposer is not in the validator set", { height, address });
+    return v.rewardRecipient;
+  };
+
+  const pullTxs = (parent: Block): TypedTransaction[] => {
+    const gasLimit = parent.header.gasLimit;
+    const baseFee = parent.header.calcNextBaseFee();
+    const it = m.pool.pending({ baseFee });
+    const out: TypedTransaction[] = [];
+    let gas = 0n;
+    for (let p = it.peek(); p !== undefined && out.length < opts.maxTxsPerBlock; p = it.peek()) {
+      if (gas + p.gasLimit > gasLimit) {
+        it.pop(); // this sender's next tx does not fit; others may
+        continue;
+      }
+      out.push(p.tx);
+      gas += p.gasLimit;
+      it.shift();
+    }
+    return out;
+  };
+
+  return {
+    async propose(height, round) {
+      if (m.self === undefined) throw new AppError("a follower does not propose");
+      const parent = m.chain.head();
+      if (parent.header.number !== BigInt(height - 1)) {
+        throw new AppError("asked to propose on a height that is not the next one", {
+          height,
+          head: Number(parent.header.number),
+        });
+      }
+      const slot = parent.header.timestamp + slotSeconds;
+      const wait = Number(slot) * 1000 - m.clock.now();
+      if (wait > 0) await m.clock.sleep(wait);
+      const now = BigInt(Math.floor(m.clock.now() / 1000));
+      const timestamp = now > slot ? now : slot;
+      const txs = pullTxs(parent);
+      const t0 = performance.now();
+      const built = await m.chain.buildBlock({
+        parent,
+        txs,
+        timestamp,
+        coinbase: rewardRecipientOf(height, m.self),
+        extraData: encodeBlockExtra({ round, proposer: m.self }),
+      });
+      m.metrics.build((performance.now() - t0) / 1000);
+      if (built.skipped.length > 0) {
+        m.logger.debug("transactions skipped while building", {
+          height,
+          skipped: built.skipped.slice(0, 10).map((s) => ({ hash: s.hash, reason: s.reason })),
+        });
+      }
+      const block = built.block;
+      m.logger.debug("block proposed", { height, round, txs: block.transactions.length, ms: built.timings });
+      return { hash: bytesToHex(block.hash()), payload: block.serialize() };
+    },
+
+    async validate(height, cb: ConsensusBlock) {
+      let block: Block;
+      try {
+        block = m.chain.decodeBlock(cb.payload);
+      } catch (err) {
+        return { valid: false, reason: `undecodable block: ${(err as Error).message}` };
+      }
+      if (bytesToHex(block.hash()) !== cb.hash)
+        return { valid: false, reason: "hash does not match the payload" };
+      const parent = m.chain.head();
+      if (block.header.number !== BigInt(height)) return { valid: false, reason: "wrong block number" };
+      if (bytesToHex(block.header.parentHash) !== bytesToHex(parent.hash())) {
+        return { valid: false, reason: "parent is not the committed head" };
+      }
+      if (block.header.timestamp < parent.header.timestamp + slotSeconds) {
+        return { valid: false, reason: "timestamp earlier than parent + block time" };
+      }
+      const nowSec = BigInt(Math.floor(m.clock.now() / 1000));
+      if (block.header.timestamp > nowSec + BigInt(opts.maxFutureSeconds)) {
+        return { valid: false, reason: "timestamp too far in the future" };
+      }
+      let extra: { round: number; proposer: Hex };
+      try {
+        extra = decodeBlockExtra(block.header.extraData);
+      } catch (err) {
+        return { valid: false, reason: (err as Error).message };
+      }
+      let expected: Hex;
+      try {
+        expected = m.schedule.proposerFor(height, extra.round);
+      } catch (err) {
+        return { valid: false, reason: `cannot check proposer: ${(err as Error).message}` };
+      }
+      if (expected !== extra.proposer)
+        return { valid: false, reason: "builder is not the proposer of its round" };
+      if (block.header.coinbase.toString() !== rewardRecipientOf(height, extra.proposer)) {
+        return { valid: false, reason: "coinbase is not the proposer's reward recipient" };
+      }
+      if (!opts.emptyBlocks && block.transactions.length === 0 && m.pool.status().pending > 0) {
+        return { valid: false, reason: "empty block while transactions are pending" };
+      }
+      const t0 = performance.now();
+      const ex = await m.chain.executeBlock(block);
+      m.metrics.execute((performance.now() - t0) / 1000);
+      if (!ex.valid) {
+        const what = ex.invalidTx
+          ? `invalid transaction ${JSON.stringify(ex.invalidTx, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`
+          : ex.differences.map((d) => `${d.field}: expected ${d.expected}, got ${d.actual}`).join("; ");
+        return { valid: false, reason: `re-execution differs: ${what}` };
+      }
+      return { valid: true };
+    },
+
+    async commit(height, cb: ConsensusBlock, certificate: CommitCertificate) {
+      const block = m.chain.decodeBlock(cb.payload);
+      const t0 = performance.now();
+      await m.chain.commit(block, undefined, {
+        commitCertificate: new TextEncoder().encode(encodeJson(certificate)),
+        safe: true,
+        finalized: true,
+      });
+      m.metrics.commit((performance.now() - t0) / 1000);
+      const hash = bytesToHex(block.hash());
+      applyToSchedule(
+        m.schedule,
+        block.header.number,
+        hash,
+        block.header.extraData,
+        certificate.round,
+        block.header.timestamp,
+      );
+      await m.pool.onNewHead({
+        number: block.header.number,
+        gasLimit: block.header.gasLimit,
+        nextBaseFee: block.header.calcNextBaseFee(),
+        includedTxHashes: block.transactions.map((t) => bytesToHex(t.hash())),
+      });
+      const { proposer } = decodeBlockExtra(block.header.extraData);
+      m.onCommitted({
+        height,
+        round: certificate.round,
+        hash,
+        txs: block.transactions.length,
+        gasUsed: block.header.gasUsed,
+        proposer,
+        timestamp: Number(block.header.timestamp),
+        block,
+      });
+      // timeout_commit: start the next height at its slot, not before.
+      const nextSlotMs = (Number(block.header.timestamp) + opts.blockTimeMs / 1000) * 1000;
+      const wait = nextSlotMs - m.clock.now();
+      if (wait > 0 && wait <= opts.blockTimeMs) await m.clock.sleep(wait);
+    },
+  };
+}

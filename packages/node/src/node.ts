@@ -1,0 +1,551 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import {
+  bytesToHex,
+  type Clock,
+  DseqError,
+  EventBus,
+  type Hex,
+  type Logger,
+  type Metrics,
+  realClock,
+} from "@dseq/common";
+import { logCryptoBackend, privateKeyToAddress } from "@dseq/crypto";
+import { type Chain, createChain } from "@dseq/l2-exec";
+import {
+  createP2pHost,
+  decodeBatch,
+  defaultGossipBatcherOptions,
+  encodeBatch,
+  GossipBatcher,
+  type P2pHost,
+} from "@dseq/p2p";
+import {
+  ConsensusDriver,
+  type ConsensusMessage,
+  createKeySigner,
+  DoubleSignGuard,
+  decodeConsensusMessage,
+  encodeConsensusMessage,
+  FileWal,
+  fileGuardStore,
+} from "@dseq/pos-consensus";
+import { createRpcServer, type Json, method, type RpcEventMap, type RpcServer } from "@dseq/rpc";
+import type { RotationSchedule } from "@dseq/sequencer-rotation";
+import { createTxPool, type TxPool } from "@dseq/txpool";
+import { AdminServer, type Health } from "./admin.ts";
+import type { ChainSpec } from "./chainSpec.ts";
+import { chainBlockSource, p2pBlockFetcher } from "./chainSync.ts";
+import type { NodeConfig } from "./config.ts";
+import { type CommittedInfo, createConsensusApp } from "./consensusApp.ts";
+import { rebuildSchedule, rotationValidatorSource } from "./rotation.ts";
+import { chainReader, txPoolView } from "./rpcBackend.ts";
+
+export type NodeModules = {
+  logger: Logger;
+  metrics: Metrics;
+  /** The sequencer key (validator) or the p2p identity key (follower). Never logged. */
+  privateKey: Uint8Array;
+  clock?: Clock;
+};
+
+export type NodeEvents = {
+  "node.committed": Omit<CommittedInfo, "block">;
+};
+
+export class NodeStartError extends DseqError {
+  constructor(message: string, cause?: unknown) {
+    super("NODE_START", message, { cause });
+    this.name = "NodeStartError";
+  }
+}
+
+function listenError(what: string, host: string, port: number, err: unknown): NodeStartError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "EADDRINUSE") return new NodeStartError(`${what} port ${host}:${port} is already in use`, err);
+  return new NodeStartError(`cannot listen for ${what} on ${host}:${port}: ${(err as Error).message}`, err);
+}
+
+/**
+ * One dseq node: l2-exec (chain store and EVM), txpool, sequencer-rotation, pos-consensus,
+ * p2p and rpc in one process, wired through their small interfaces. Modules start in order
+ * and stop in reverse (Lodestar's habit); the node owns the AbortController.
+ */
+export class DseqNode {
+  readonly events = new EventBus<NodeEvents>({ name: "node" });
+  readonly address: Hex;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly rpcEvents: EventBus<RpcEventMap>;
+  private chain!: Chain;
+  private pool!: TxPool;
+  private schedule!: RotationSchedule;
+  private p2p!: P2pHost;
+  private driver!: ConsensusDriver;
+  private rpc: RpcServer | undefined;
+  private admin: AdminServer | undefined;
+  private txBatcher: GossipBatcher | undefined;
+  private readonly stops: (() => Promise<void> | void)[] = [];
+  private lastCommitAt = 0;
+  private stopping: Promise<void> | undefined;
+
+  readonly config: NodeConfig;
+  readonly spec: ChainSpec;
+  private readonly m: NodeModules;
+
+  constructor(config: NodeConfig, spec: ChainSpec, modules: NodeModules) {
+    this.config = config;
+    this.spec = spec;
+    this.m = modules;
+    this.log = modules.logger;
+    this.clock = modules.clock ?? realClock;
+    this.address = bytesToHex(privateKeyToAddress(modules.privateKey));
+    this.rpcEvents = new EventBus<RpcEventMap>({ name: "rpc-events", logger: this.log });
+  }
+
+  get isValidator(): boolean {
+    return this.config.mode === "validator";
+  }
+
+  /** URLs the node serves on, once started. */
+  readonly endpoints: { rpcHttp?: string; rpcWs?: string; admin?: string; p2p: string[] } = { p2p: [] };
+
+  async start(): Promise<void> {
+    const { config, spec, m, log } = this;
+    logCryptoBackend(log);
+    mkdirSync(config.dataDir, { recursive: true });
+
+    // 1. Chain store and EVM.
+    try {
+      this.chain = await createChain({
+        dataDir: join(config.dataDir, "chain"),
+        chainConfig: {
+          chainId: BigInt(spec.chainId),
+          gasLimit: BigInt(spec.genesis.gasLimit),
+          baseFeePerGas: spec.genesis.baseFeePerGas,
+          timestamp: BigInt(spec.genesis.timestamp),
+          extraData: spec.genesis.extraData as Hex,
+          alloc: Object.fromEntries(
+            Object.entries(spec.genesis.alloc).map(([a, acc]) => [
+              a,
+              {
+                balance: acc.balance,
+                ...(acc.nonce === undefined ? {} : { nonce: BigInt(acc.nonce) }),
+                ...(acc.code === undefined ? {} : { code: acc.code as Hex }),
+                ...(acc.storage === undefined ? {} : { storage: acc.storage as Record<Hex, Hex> }),
+              },
+            ]),
+          ),
+        },
+        logger: log.child({ module: "chain" }),
+        metrics: m.metrics,
+      });
+    } catch (err) {
+      throw new NodeStartError(
+        `cannot open the chain store in ${join(config.dataDir, "chain")}: ${(err as Error).message}`,
+        err,
+      );
+    }
+    this.stops.push(() => this.chain.close());
+    const head = this.chain.head();
+    log.info("chain store open", {
+      genesisHash: bytesToHex(this.chain.genesisHash),
+      head: Number(head.header.number),
+      headHash: bytesToHex(head.hash()),
+    });
+
+    // 2. Rotation schedule, rebuilt from the committed blocks.
+    this.schedule = await rebuildSchedule(spec, this.chain);
+    const inSet = this.schedule
+      .validatorSetAt(Number(head.header.number) + 1)
+      .validators.some((v) => v.address === this.address);
+    if (this.isValidator && !inSet) {
+      log.warn("this key is not in the validator set: running as a validator that never signs", {
+        address: this.address,
+      });
+    }
+
+    // 3. Txpool on the head's state.
+    this.pool = createTxPool(
+      {
+        chainId: BigInt(spec.chainId),
+        accountSlots: config.txpool.accountSlots,
+        globalSlots: config.txpool.globalSlots,
+        lifetimeMs: config.txpool.queuedLifetimeSec * 1000,
+        minTip: BigInt(config.txpool.minTipWei),
+        ...(config.txpool.journal ? { journalPath: join(config.dataDir, "txpool", "journal.rlp") } : {}),
+      },
+      {
+        state: {
+          getAccount: async (a) => {
+            const acc = await this.chain.getAccount(a, "latest");
+            return { nonce: acc?.nonce ?? 0n, balance: acc?.balance ?? 0n };
+          },
+        },
+        logger: log.child({ module: "txpool" }),
+        metrics: m.metrics,
+        clock: this.clock,
+      },
+    );
+    if (config.txpool.journal) mkdirSync(join(config.dataDir, "txpool"), { recursive: true });
+    await this.pool.start({
+      number: head.header.number,
+      gasLimit: head.header.gasLimit,
+      nextBaseFee: head.header.calcNextBaseFee(),
+    });
+    this.stops.push(() => this.pool.stop());
+
+    // 4. p2p.
+    try {
+      this.p2p = await createP2pHost(
+        {
+          privateKey: m.privateKey,
+          chainId: BigInt(spec.chainId),
+          genesisHash: this.chain.genesisHash,
+          listen: config.p2p.listen,
+          bootstrap: config.p2p.bootstrap,
+          staticPeers: config.p2p.bootstrap,
+          maxConnections: config.p2p.maxConnections,
+        },
+        {
+          logger: log.child({ module: "p2p" }),
+          metrics: m.metrics,
+          validators: {
+            has: (a) =>
+              this.schedule.validatorSetAt(this.nextHeight()).validators.some((v) => v.address === a),
+          },
+          blocks: chainBlockSource(this.chain),
+        },
+      );
+    } catch (err) {
+      throw new NodeStartError(
+        `cannot start p2p on ${config.p2p.listen.join(", ")}: ${(err as Error).message}`,
+        err,
+      );
+    }
+    this.stops.push(() => this.p2p.stop());
+    this.endpoints.p2p = this.p2p.multiaddrs();
+
+    // 5. Transactions: RPC-submitted ones are gossiped in batches; gossiped ones enter the pool.
+    this.txBatcher = new GossipBatcher(defaultGossipBatcherOptions, (batch) => {
+      this.p2p.publish("tx", batch).catch((err: unknown) => log.debug("tx gossip failed", { err }));
+    });
+    this.stops.push(() => this.txBatcher?.flush());
+    this.p2p.subscribe<Uint8Array[]>("tx", {
+      decode: (data) => decodeBatch(data, defaultGossipBatcherOptions.maxBatchItems),
+      onMessage: (raws) => {
+        this.pool
+          .addRemotes(raws)
+          .catch((err: unknown) => log.warn("gossiped transactions failed admission", { err }));
+      },
+    });
+    this.pool.events.on("txpool.added", (e) => {
+      if (e.pending) this.rpcEvents.emit("txpool.pending", { hashes: [e.hash] });
+    });
+
+    // 6. Consensus.
+    const consensusDir = join(config.dataDir, "consensus");
+    mkdirSync(consensusDir, { recursive: true });
+    const wal = await FileWal.open(join(consensusDir, "wal"), log.child({ module: "wal" }));
+    const signer = this.isValidator && inSet ? createKeySigner(m.privateKey) : null;
+    const guard = signer
+      ? await DoubleSignGuard.open(fileGuardStore(join(consensusDir, "last-signed.json")))
+      : null;
+    const buildSeconds = m.metrics.histogram({
+      name: "dseq_node_block_build_seconds",
+      help: "time to build a proposed block",
+    });
+    const executeSeconds = m.metrics.histogram({
+      name: "dseq_node_block_execute_seconds",
+      help: "time to re-execute a proposed block",
+    });
+    const commitSeconds = m.metrics.histogram({
+      name: "dseq_node_block_commit_seconds",
+      help: "time to commit a decided block",
+    });
+    const headGauge = m.metrics.gauge({
+      name: "dseq_node_head_height",
+      help: "latest committed block number",
+    });
+    const roundGauge = m.metrics.gauge({
+      name: "dseq_node_last_commit_round",
+      help: "round in which the last block was committed",
+    });
+    const missCounter = m.metrics.counter({
+      name: "dseq_node_proposer_misses_total",
+      help: "heights not committed in round 0",
+    });
+    const poolGauge = m.metrics.gauge({ name: "dseq_node_txpool_size", help: "transactions in the pool" });
+    const peerGauge = m.metrics.gauge({ name: "dseq_node_peers", help: "connected peers" });
+    headGauge.set(Number(head.header.number));
+    const app = createConsensusApp(
+      {
+        blockTimeMs: spec.blockTimeMs,
+        emptyBlocks: config.consensus.emptyBlocks,
+        maxFutureSeconds: 2,
+        maxTxsPerBlock: 5_000,
+      },
+      {
+        chain: this.chain,
+        pool: this.pool,
+        schedule: this.schedule,
+        self: signer ? this.address : undefined,
+        clock: this.clock,
+        logger: log.child({ module: "app" }),
+        metrics: {
+          build: (s) => buildSeconds.observe(s),
+          execute: (s) => executeSeconds.observe(s),
+          commit: (s) => commitSeconds.observe(s),
+        },
+        onCommitted: (info) => {
+          this.lastCommitAt = this.clock.now();
+          headGauge.set(info.height);
+          roundGauge.set(info.round);
+          if (info.round > 0) missCounter.inc();
+          poolGauge.set(this.pool.size);
+          peerGauge.set(this.p2p.peers().length);
+          log.info("block committed", {
+            height: info.height,
+            hash: info.hash,
+            txs: info.txs,
+            round: info.round,
+            proposer: info.proposer,
+            gasUsed: Number(info.gasUsed),
+          });
+          this.rpcEvents.emit("chain.head", { number: BigInt(info.height), hash: info.hash });
+          const { block: _block, ...plain } = info;
+          this.events.emit("node.committed", plain);
+        },
+      },
+    );
+    this.driver = new ConsensusDriver(
+      {
+        chainId: BigInt(spec.chainId),
+        timeouts: {
+          propose: config.consensus.timeoutProposeMs,
+          proposeDelta: config.consensus.timeoutDeltaMs,
+          prevote: config.consensus.timeoutPrevoteMs,
+          prevoteDelta: config.consensus.timeoutDeltaMs,
+          precommit: config.consensus.timeoutPrecommitMs,
+          precommitDelta: config.consensus.timeoutDeltaMs,
+        },
+      },
+      {
+        app,
+        validators: rotationValidatorSource(this.schedule),
+        network: { broadcast: (msg) => this.broadcast(msg) },
+        fetcher: p2pBlockFetcher(this.p2p, log.child({ module: "sync" })),
+        wal,
+        signer,
+        guard,
+        clock: this.clock,
+        logger: log.child({ module: "consensus" }),
+        metrics: m.metrics,
+      },
+    );
+    const onConsensus = {
+      decode: (data: Uint8Array) => decodeConsensusMessage(data),
+      onMessage: (msg: ConsensusMessage) => {
+        this.driver.receive(msg);
+      },
+    };
+    this.p2p.subscribe<ConsensusMessage>("proposal", onConsensus);
+    this.p2p.subscribe<ConsensusMessage>("vote", onConsensus);
+    this.driver.events.on("consensus.evidence", ({ evidence }) =>
+      log.error("equivocation evidence", { type: evidence.type }),
+    );
+    this.driver.events.on("consensus.halted", ({ reason }) => log.error("consensus halted", { reason }));
+    await this.driver.start(Number(head.header.number) + 1);
+    this.stops.push(() => this.driver.stop());
+
+    // 7. RPC and admin.
+    if (config.rpc.http.enabled || config.rpc.ws.enabled) {
+      const rpc = createRpcServer(
+        {
+          http: config.rpc.http.enabled ? { host: config.rpc.http.host, port: config.rpc.http.port } : false,
+          ws: config.rpc.ws.enabled ? { host: config.rpc.ws.host, port: config.rpc.ws.port } : false,
+          corsOrigins: config.rpc.cors,
+          maxBodyBytes: config.rpc.maxBodyBytes,
+          maxBatchSize: config.rpc.maxBatch,
+          requestTimeoutMs: config.rpc.timeoutMs,
+          maxLogsBlockRange: config.rpc.getLogsMaxRange,
+          clientVersion: "dseq/v0.1.0",
+        },
+        {
+          backend: {
+            chain: chainReader(this.chain),
+            txpool: txPoolView(this.pool),
+            events: this.rpcEvents,
+            submitRawTransaction: (raw) => this.submitTransaction(raw),
+            syncing: () => {
+              const s = this.syncStatus();
+              return s.synced
+                ? false
+                : {
+                    startingBlock: 0n,
+                    currentBlock: BigInt(s.head),
+                    highestBlock: BigInt(s.highestPeerHead),
+                  };
+            },
+            peerCount: () => this.p2p.peers().length,
+          },
+          logger: log.child({ module: "rpc" }),
+          metrics: m.metrics,
+        },
+      );
+      this.registerDseqMethods(rpc);
+      try {
+        await rpc.start();
+      } catch (err) {
+        const host = config.rpc.http.enabled ? config.rpc.http.host : config.rpc.ws.host;
+        const port = config.rpc.http.enabled ? config.rpc.http.port : config.rpc.ws.port;
+        throw listenError("RPC", host, port, err);
+      }
+      this.rpc = rpc;
+      this.stops.push(() => rpc.stop());
+      if (config.rpc.http.enabled)
+        this.endpoints.rpcHttp = `http://${config.rpc.http.host}:${config.rpc.http.port}`;
+      if (config.rpc.ws.enabled) this.endpoints.rpcWs = `ws://${config.rpc.ws.host}:${config.rpc.ws.port}`;
+    }
+    if (config.admin.enabled) {
+      const admin = new AdminServer(m.metrics, () => this.health(), log.child({ module: "admin" }));
+      try {
+        const addr = await admin.listen(config.admin.host, config.admin.port);
+        this.endpoints.admin = `http://${config.admin.host}:${addr.port}`;
+      } catch (err) {
+        throw listenError("admin", config.admin.host, config.admin.port, err);
+      }
+      this.admin = admin;
+      this.stops.push(() => admin.close());
+    }
+    log.info("node started", {
+      address: this.address,
+      mode: config.mode,
+      signer: signer !== null,
+      ...this.endpoints,
+    });
+  }
+
+  /** Graceful: stop accepting (RPC first), let consensus finish its step, flush, close. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const stop of [...this.stops].reverse()) {
+        try {
+          await stop();
+        } catch (err) {
+          this.log.warn("error while stopping a module", { err });
+        }
+      }
+      this.log.info("node stopped");
+    })();
+    return this.stopping;
+  }
+
+  private nextHeight(): number {
+    return Number(this.chain.head().header.number) + 1;
+  }
+
+  private broadcast(msg: ConsensusMessage): void {
+    const kind = msg.type === "proposal" ? "proposal" : "vote";
+    this.p2p.publish(kind, encodeConsensusMessage(msg)).catch((err: unknown) => {
+      this.log.debug("consensus gossip failed", { type: msg.type, err });
+    });
+  }
+
+  private async submitTransaction(raw: Uint8Array): Promise<Hex> {
+    const [r] = await this.pool.addLocals([raw]);
+    if (!r) throw new DseqError("NODE_SUBMIT", "no admission result");
+    if (!r.ok) throw r.error;
+    this.txBatcher?.add(raw);
+    return r.hash;
+  }
+
+  syncStatus(): { synced: boolean; head: number; highestPeerHead: number } {
+    const headNum = Number(this.chain.head().header.number);
+    let highest = headNum;
+    for (const p of this.p2p.peers())
+      if (p.headHeight !== undefined && Number(p.headHeight) > highest) highest = Number(p.headHeight);
+    const age = this.clock.now() - Number(this.chain.head().header.timestamp) * 1000;
+    const synced = highest - headNum <= 2 && age < Math.max(10_000, this.spec.blockTimeMs * 5);
+    return { synced, head: headNum, highestPeerHead: highest };
+  }
+
+  currentSequencer(): Hex {
+    return this.schedule.sequencerAt(this.nextHeight());
+  }
+
+  health(): Health {
+    const head = this.chain.head();
+    const seq = this.currentSequencer();
+    return {
+      synced: this.syncStatus().synced,
+      mode: this.config.mode,
+      head: {
+        number: Number(head.header.number),
+        hash: bytesToHex(head.hash()),
+        timestamp: Number(head.header.timestamp),
+      },
+      lastBlockAgeMs: this.clock.now() - Number(head.header.timestamp) * 1000,
+      currentSequencer: seq,
+      isSequencer: seq === this.address,
+      peers: this.p2p.peers().length,
+      consensus: {
+        height: this.driver.height,
+        round: this.driver.round,
+        halted: this.driver.halted !== undefined,
+      },
+    };
+  }
+
+  private registerDseqMethods(rpc: RpcServer): void {
+    const json = (v: unknown): Json =>
+      JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? `0x${x.toString(16)}` : x))) as Json;
+    rpc.registry.register(
+      "dseq_syncStatus",
+      method([], () =>
+        json({ ...this.syncStatus(), peers: this.p2p.peers().length, lastCommitAt: this.lastCommitAt }),
+      ),
+    );
+    rpc.registry.register(
+      "dseq_validators",
+      method([], () => {
+        const set = this.schedule.validatorSetAt(this.nextHeight());
+        return json({
+          height: this.nextHeight(),
+          totalPower: set.totalPower,
+          validators: set.validators.map((v) => ({
+            id: v.id,
+            address: v.address,
+            power: v.power,
+            cappedStake: v.cappedStake,
+            rewardRecipient: v.rewardRecipient,
+            rewards: this.schedule.rewardsOf(v.id),
+          })),
+        });
+      }),
+    );
+    rpc.registry.register(
+      "dseq_currentSequencer",
+      method([], () => {
+        const r = this.schedule.reelectionState();
+        return json({ ...r, height: this.nextHeight(), sequencer: this.currentSequencer() });
+      }),
+    );
+    rpc.registry.register(
+      "dseq_span",
+      method([], () => {
+        const s = this.schedule.currentSpan();
+        return json({
+          index: s.index,
+          startHeight: s.startHeight,
+          endHeight: s.endHeight,
+          seedHeight: s.seedHeight,
+          seed: s.seed,
+          elections: s.elections,
+          validators: s.validatorSet.validators.map((v) => v.address),
+          rewardPerBlock: this.schedule.rewardPerBlock(),
+        });
+      }),
+    );
+  }
+}

@@ -1,0 +1,111 @@
+import { bytesToHex, DseqError, type Hex } from "@dseq/common";
+import type { Chain } from "@dseq/l2-exec";
+import {
+  type CommitCertificate,
+  decodeJson,
+  type HeightValidators,
+  ValidatorSet,
+  type ValidatorSource,
+} from "@dseq/pos-consensus";
+import {
+  createRotationParams,
+  createRotationSchedule,
+  type RotationSchedule,
+  type StakeRecord,
+} from "@dseq/sequencer-rotation";
+import { decodeBlockExtra } from "./blockExtra.ts";
+import type { ChainSpec } from "./chainSpec.ts";
+
+export function stakeRecordsOf(spec: ChainSpec): StakeRecord[] {
+  return spec.validators.map((v) => ({
+    id: v.id,
+    owner: v.owner,
+    signer: v.signer,
+    signerPubkey: (v.signerPubkey.startsWith("0x")
+      ? v.signerPubkey
+      : `0x${v.signerPubkey}`
+    ).toLowerCase() as Hex,
+    locked: v.locked,
+    status: v.status,
+    rewardRecipient: v.rewardRecipient,
+  }));
+}
+
+export function decodeCertificate(bytes: Uint8Array): CommitCertificate {
+  return decodeJson<CommitCertificate>(new TextDecoder().decode(bytes));
+}
+
+/**
+ * The rotation schedule rebuilt from the committed chain: every committed block's builder
+ * (from extraData) and commit round (from its certificate) are fed in height order, so the
+ * schedule is exactly what every other node computed.
+ */
+export async function rebuildSchedule(spec: ChainSpec, chain: Chain): Promise<RotationSchedule> {
+  const genesis = await chain.getBlockByNumber(0n);
+  if (!genesis) throw new DseqError("NODE_NO_GENESIS", "the chain store has no genesis block");
+  const schedule = createRotationSchedule({
+    params: createRotationParams({
+      ...spec.rotation,
+      blockTimeSeconds: spec.blockTimeMs / 1000,
+    }),
+    genesis: {
+      records: stakeRecordsOf(spec),
+      hash: bytesToHex(genesis.hash()),
+      timestamp: Number(genesis.header.timestamp),
+    },
+  });
+  const head = chain.head().header.number;
+  for (let n = 1n; n <= head; n++) {
+    const block = await chain.getBlockByNumber(n);
+    const certBytes = await chain.getCommitCertificate(n);
+    if (!block || !certBytes) {
+      throw new DseqError(
+        "NODE_STORE_INCONSISTENT",
+        `block ${n} or its commit certificate is missing from the store`,
+      );
+    }
+    applyToSchedule(
+      schedule,
+      block.header.number,
+      bytesToHex(block.hash()),
+      block.header.extraData,
+      decodeCertificate(certBytes).round,
+      block.header.timestamp,
+    );
+  }
+  return schedule;
+}
+
+export function applyToSchedule(
+  schedule: RotationSchedule,
+  height: bigint,
+  hash: Hex,
+  extraData: Uint8Array,
+  round: number,
+  timestamp: bigint,
+) {
+  const { proposer } = decodeBlockExtra(extraData);
+  return schedule.applyBlock({ height: Number(height), hash, round, proposer, timestamp: Number(timestamp) });
+}
+
+/** Consensus's view of the schedule: the set and the proposer order of each height. */
+export function rotationValidatorSource(schedule: RotationSchedule): ValidatorSource {
+  const cache = new Map<number, HeightValidators>();
+  return {
+    forHeight(height: number): HeightValidators {
+      const hit = cache.get(height);
+      if (hit) return hit;
+      const vs = schedule.validatorSetAt(height);
+      const set = new ValidatorSet(
+        vs.validators.map((v) => ({
+          publicKey: `0x04${v.publicKey.slice(2)}` as Hex,
+          power: Number(v.power),
+        })),
+      );
+      const hv: HeightValidators = { set, proposer: (round) => schedule.proposerFor(height, round) };
+      cache.set(height, hv);
+      if (cache.size > 8) cache.delete(cache.keys().next().value as number);
+      return hv;
+    },
+  };
+}

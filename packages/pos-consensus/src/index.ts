@@ -1,0 +1,89 @@
+export { decodeConsensusMessage, decodeJson, encodeConsensusMessage, encodeJson } from "./codec.ts";
+export {
+  type CertificateCheck,
+  certificateVotes,
+  makeCommitCertificate,
+  verifyCommitCertificate,
+} from "./commitCertificate.ts";
+export {
+  type ConsensusEffect,
+  type ConsensusInput,
+  ConsensusInvariantError,
+  type ConsensusState,
+  type CoreConfig,
+  createHeightState,
+  defaultMaxRoundsAhead,
+  resumeEffects,
+  type StepResult,
+  step,
+  timeoutFor,
+} from "./consensusCore.ts";
+export {
+  type BlockFetcher,
+  type ConsensusApp,
+  ConsensusDriver,
+  type ConsensusDriverModules,
+  type ConsensusDriverOptions,
+  type ConsensusEvents,
+  type ConsensusNetwork,
+  type CrashPoint,
+  defaultConsensusDriverOptions,
+  SimulatedCrash,
+} from "./consensusDriver.ts";
+export {
+  DoubleSignError,
+  DoubleSignGuard,
+  fileGuardStore,
+  type GuardStore,
+  type LastSigned,
+  memoryGuardStore,
+  SignStep,
+  signStepOf,
+} from "./doubleSignGuard.ts";
+export {
+  conflictingCommitEvidence,
+  evidenceKey,
+  verifyEvidence,
+  verifyProposalSignature,
+} from "./evidence.ts";
+export { EvidencePool } from "./evidencePool.ts";
+export { proposalSignBytes, SIGN_BYTES_LENGTH, SIGN_DOMAIN, signBytes, voteSignBytes } from "./signBytes.ts";
+export {
+  createCachedVerifier,
+  createKeySigner,
+  normalizePublicKey,
+  publicKeyToValidatorAddress,
+  type Signer,
+  signatureFromHex,
+  signatureToHex,
+  type VerifyFn,
+  verifySignature,
+} from "./signer.ts";
+export {
+  type Block,
+  type CommitCertificate,
+  type ConsensusMessage,
+  defaultTimeouts,
+  type Evidence,
+  MsgType,
+  type Proposal,
+  Step,
+  type TimeoutConfig,
+  type TimeoutStep,
+  type UnsignedProposal,
+  type UnsignedVote,
+  type Vote,
+  type VoteType,
+} from "./types.ts";
+export {
+  createStaticValidatorSource,
+  type HeightValidators,
+  type ProposerOrder,
+  staticHeightValidators,
+  type Validator,
+  type ValidatorInput,
+  ValidatorSet,
+  type ValidatorSource,
+} from "./validatorSet.ts";
+export { type AddVoteResult, MAX_CONFLICTING_VOTES, VoteSet, valueKey, verifyVote } from "./voteSet.ts";
+export { FileWal, MemoryWal, type Wal, type WalRecord } from "./wal.ts";
