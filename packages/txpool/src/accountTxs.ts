@@ -4,8 +4,6 @@ import type { Address, PooledTx } from "./types.ts";
 export type PoolEntry = PooledTx & {
   /** Executable now: nonce contiguous from the account nonce and paid for. */
   pending: boolean;
-  /** When it last became queued (drives the queued lifetime). */
-  queuedSince: number;
 };
 
 /**
@@ -49,7 +47,7 @@ export class AccountTxs {
    * Recomputes which transactions are pending. Returns how many went queued to pending
    * (promoted) and pending to queued (demoted).
    */
-  reclassify(now: number): { promoted: number; demoted: number } {
+  reclassify(): { promoted: number; demoted: number } {
     let promoted = 0;
     let demoted = 0;
     let n = this.nonce;
@@ -68,7 +66,6 @@ export class AccountTxs {
       for (const e of this.txs.values()) {
         if (e.pending && (e.nonce < this.nonce || e.nonce >= n)) {
           e.pending = false;
-          e.queuedSince = now;
           demoted++;
         }
       }

@@ -13,7 +13,7 @@ export type TxPoolOptions = {
   globalSlots: number;
   /** Most queued (not yet executable) transactions in the pool. */
   globalQueue: number;
-  /** How long a remote transaction may stay queued before it is dropped. */
+  /** A remote transaction that is queued this long after it arrived is dropped (geth: 3 h). */
   lifetimeMs: number;
   /** Accept legacy transactions without EIP-155 replay protection. */
   allowUnprotectedTxs: boolean;

@@ -9,8 +9,7 @@ import {
   type Metrics,
   realClock,
 } from "@dseq/common";
-import { createEthereumCrypto } from "@dseq/crypto";
-import { type Common, createCustomCommon, Mainnet } from "@ethereumjs/common";
+import type { Common } from "@ethereumjs/common";
 import type { JSONTx } from "@ethereumjs/tx";
 import { AccountTxs, type PoolEntry } from "./accountTxs.ts";
 import {
@@ -25,6 +24,7 @@ import { effectiveTip, isReplacementPriced } from "./fees.ts";
 import { TxJournal } from "./journal.ts";
 import { defaultTxPoolOptions, type TxPoolOptions } from "./options.ts";
 import { PendingTransactions } from "./ordering.ts";
+import { createPoolCommon } from "./poolCommon.ts";
 import type {
   AccountState,
   Address,
@@ -147,10 +147,7 @@ export class TxPool {
     this.clock = modules.clock ?? realClock;
     this.metrics = modules.metrics ? createPoolMetrics(modules.metrics) : undefined;
     this.events = new EventBus<TxPoolEvents>({ name: "txpool", logger: this.log });
-    this.common = createCustomCommon({ chainId: Number(this.opts.chainId) }, Mainnet, {
-      hardfork: "prague",
-      customCrypto: createEthereumCrypto(),
-    });
+    this.common = createPoolCommon(this.opts.chainId);
     this.journal = this.opts.journalPath ? new TxJournal(this.opts.journalPath) : undefined;
   }
 
@@ -214,7 +211,7 @@ export class TxPool {
           else if (e.gasLimit > head.gasLimit) this.remove(account, e, "exceeds-block-gas-limit");
           else if (e.cost > st.balance) this.remove(account, e, "insufficient-funds");
         }
-        this.reclassify(account, now);
+        this.reclassify(account);
       }
       this.expireQueued(now);
       this.rotateJournal();
@@ -440,28 +437,27 @@ export class TxPool {
       seq: this.seq++,
       addedAt: now,
       pending: false,
-      queuedSince: now,
     };
     if (old) this.remove(account, old, "replaced");
     account.txs.set(entry.nonce, entry);
     if (!this.accounts.has(from)) this.accounts.set(from, account);
     this.all.set(entry.hash, entry);
     this.queuedCount++;
-    this.reclassify(account, now);
+    this.reclassify(account);
 
     if (!old) {
       // Add, then trim (geth's order): the sender's own cap first, then the pool's.
       if (account.size > this.opts.accountSlots) {
         const tail = account.tail() as PoolEntry;
         if (tail === entry) {
-          this.unwind(account, entry, now);
+          this.unwind(account, entry);
           throw new TxPoolError(E.AccountLimitExceeded, `pooled ${account.size} txs`);
         }
         this.remove(account, tail, "evicted");
-        this.reclassify(account, now);
+        this.reclassify(account);
       }
       if (this.all.size > this.opts.globalSlots || this.queuedCount > this.opts.globalQueue) {
-        this.makeRoom(account, entry, now);
+        this.makeRoom(account, entry);
       }
     }
 
@@ -484,7 +480,7 @@ export class TxPool {
    * never pushes out an executable one. If the cheapest is the new transaction itself, it is
    * refused instead.
    */
-  private makeRoom(account: AccountTxs, entry: PoolEntry, now: number): void {
+  private makeRoom(account: AccountTxs, entry: PoolEntry): void {
     const baseFee = this.head?.nextBaseFee ?? 0n;
     const queuedOnly = this.queuedCount > this.opts.globalQueue || !entry.pending;
     let victim: PoolEntry | undefined;
@@ -501,18 +497,18 @@ export class TxPool {
       }
     }
     if (!victim || victim === entry) {
-      this.unwind(account, entry, now);
+      this.unwind(account, entry);
       throw new TxPoolError(others > 0 ? E.Underpriced : E.PoolFull);
     }
     const owner = this.accounts.get(victim.from) as AccountTxs;
     this.remove(owner, victim, "evicted");
-    this.reclassify(owner, now);
+    this.reclassify(owner);
   }
 
   /** Takes back a transaction that was inserted but then refused (no events were sent for it). */
-  private unwind(account: AccountTxs, entry: PoolEntry, now: number): void {
+  private unwind(account: AccountTxs, entry: PoolEntry): void {
     this.remove(account, entry, "evicted", false);
-    this.reclassify(account, now);
+    this.reclassify(account);
   }
 
   /** Removes one entry; the caller reclassifies the account afterwards. */
@@ -527,8 +523,8 @@ export class TxPool {
     this.events.emit("txpool.removed", { hash: e.hash, from: e.from, nonce: e.nonce, reason });
   }
 
-  private reclassify(account: AccountTxs, now: number): void {
-    const { promoted, demoted } = account.reclassify(now);
+  private reclassify(account: AccountTxs): void {
+    const { promoted, demoted } = account.reclassify();
     this.pendingCount += promoted - demoted;
     this.queuedCount += demoted - promoted;
     if (demoted > 0) {
@@ -542,13 +538,13 @@ export class TxPool {
     for (const account of [...this.accounts.values()]) {
       let changed = false;
       for (const e of [...account.txs.values()]) {
-        if (!e.pending && !e.local && now - e.queuedSince >= this.opts.lifetimeMs) {
+        if (!e.pending && !e.local && now - e.addedAt >= this.opts.lifetimeMs) {
           this.remove(account, e, "expired");
           changed = true;
           n++;
         }
       }
-      if (changed) this.reclassify(account, now);
+      if (changed) this.reclassify(account);
     }
     return n;
   }
