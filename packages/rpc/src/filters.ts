@@ -100,13 +100,23 @@ export class FilterManager {
     return this.add({ kind: "pending", hashes: [], lastPoll: this.clock.now() });
   }
 
+  /** A live filter; one idle past the timeout is gone even if the sweep has not run yet. */
+  private live(id: string): Filter | undefined {
+    const f = this.filters.get(id);
+    if (f !== undefined && f.lastPoll < this.clock.now() - this.svc.opts.filterTimeoutMs) {
+      this.filters.delete(id);
+      return undefined;
+    }
+    return f;
+  }
+
   uninstall(id: string): boolean {
     return this.filters.delete(id);
   }
 
   /** eth_getFilterChanges: what arrived since the last poll. */
   async changes(id: string, signal?: AbortSignal): Promise<Json> {
-    const f = this.filters.get(id);
+    const f = this.live(id);
     if (f === undefined) throw filterNotFound();
     f.lastPoll = this.clock.now();
     if (f.kind === "pending") return f.hashes.splice(0, f.hashes.length);
@@ -135,7 +145,7 @@ export class FilterManager {
 
   /** eth_getFilterLogs: every log the filter's criteria match (a full range query). */
   async logs(id: string, signal?: AbortSignal): Promise<Json> {
-    const f = this.filters.get(id);
+    const f = this.live(id);
     if (f === undefined || f.kind !== "logs") throw filterNotFound();
     f.lastPoll = this.clock.now();
     const { from, to } = resolveRange(this.svc, f.criteria);
