@@ -11,12 +11,15 @@ import { makeSimBlock, type Simulation } from "./sim.ts";
 export class Equivocator {
   private readonly acted = new Set<string>();
   private readonly proposedAt = new Set<number>();
-  constructor(
-    private readonly sim: Simulation,
-    readonly indices: number[],
-    /** Honest node indices that get the "A" side; the other honest nodes get the "B" side. */
-    private readonly sideA: number[],
-  ) {
+  private readonly sim: Simulation;
+  readonly indices: number[];
+  /** Honest node indices that get the "A" side; the other honest nodes get the "B" side. */
+  private readonly sideA: number[];
+
+  constructor(sim: Simulation, indices: number[], sideA: number[]) {
+    this.sim = sim;
+    this.indices = indices;
+    this.sideA = sideA;
     for (const i of indices) this.sim.net.attach({ id: i, deliver: (m) => this.onMessage(i, m) });
   }
 

@@ -137,6 +137,8 @@ export class SimNetwork {
   private readonly seen = new Map<number, Set<string>>();
   delivered = 0;
   dropped = 0;
+  /** Called for every message sent, before its fate is drawn. */
+  readonly taps: ((from: number, msg: ConsensusMessage) => void)[] = [];
 
   constructor(clock: SimClock, opts: Partial<NetworkOptions> = {}) {
     this.clock = clock;
@@ -176,6 +178,7 @@ export class SimNetwork {
 
   /** Sends to every other endpoint (or only `to`), each copy with its own fate. */
   send(from: number, msg: ConsensusMessage, to?: number[]): void {
+    for (const tap of this.taps) tap(from, msg);
     for (const id of to ?? [...this.endpoints.keys()]) {
       if (id === from) continue;
       this.sendOne(from, id, msg);

@@ -1,0 +1,262 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createMetrics, type Metrics } from "@dseq/common";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  CHAIN_ID,
+  certificateOf,
+  makeValidators,
+  signProposal,
+  signVote,
+  votesOf,
+} from "../test/fixtures.ts";
+import { makeSimBlock, SimClock, simTimeouts, simValidate } from "../test/sim.ts";
+import { type BlockFetcher, type ConsensusApp, ConsensusDriver } from "./consensusDriver.ts";
+import { DoubleSignGuard, type GuardStore, memoryGuardStore } from "./doubleSignGuard.ts";
+import { createKeySigner } from "./signer.ts";
+import { type Block, type CommitCertificate, type ConsensusMessage, MsgType, Step } from "./types.ts";
+import { createStaticValidatorSource } from "./validatorSet.ts";
+import { FileWal, MemoryWal, type Wal, type WalRecord } from "./wal.ts";
+
+// Validator 0 runs the driver; round r of height h is proposed by (h + r) mod 4.
+const tv = makeValidators(4);
+const ME = 0;
+
+type Harness = {
+  driver: ConsensusDriver;
+  clock: SimClock;
+  sent: ConsensusMessage[];
+  log: string[];
+  committed: Map<number, { block: Block; certificate: CommitCertificate }>;
+  metrics: Metrics;
+};
+
+/** A WAL that tells the shared log what it writes (and whether it fsyncs). */
+function loggingWal(inner: Wal, log: string[]): Wal {
+  return {
+    get size() {
+      return inner.size;
+    },
+    async append(r: WalRecord, sync: boolean) {
+      await inner.append(r, sync);
+      log.push(`wal:${describe_(r)}:${sync ? "sync" : "nosync"}`);
+    },
+    records: () => inner.records(),
+    replace: (rs) => inner.replace(rs),
+    close: () => inner.close(),
+  };
+}
+
+function describe_(r: WalRecord): string {
+  if (r.kind === "endHeight") return `endHeight(${r.height})`;
+  const i = r.input;
+  if (i.type === "vote")
+    return `vote(${i.vote.validator === tv.addresses[ME] ? "own" : "peer"},${i.vote.type})`;
+  if (i.type === "proposal") return "proposal";
+  return i.type;
+}
+
+async function makeDriver(
+  opts: {
+    wal?: Wal;
+    guardStore?: GuardStore;
+    clock?: SimClock;
+    queueSize?: number;
+    fetcher?: BlockFetcher;
+    log?: string[];
+  } = {},
+): Promise<Harness> {
+  const clock = opts.clock ?? new SimClock();
+  const sent: ConsensusMessage[] = [];
+  const log = opts.log ?? [];
+  const committed = new Map<number, { block: Block; certificate: CommitCertificate }>();
+  const metrics = createMetrics();
+  const app: ConsensusApp = {
+    propose: async (h) => makeSimBlock(h, ME, 0),
+    validate: async (h, b) => simValidate(h, b),
+    commit: async (h, block, certificate) => {
+      log.push(`app:commit(${h})`);
+      committed.set(h, { block, certificate });
+    },
+  };
+  const driver = new ConsensusDriver(
+    { chainId: CHAIN_ID, timeouts: simTimeouts, rebroadcastMs: 10_000, queueSize: opts.queueSize ?? 100 },
+    {
+      app,
+      validators: createStaticValidatorSource(tv.set, "roundRobin"),
+      network: {
+        broadcast: (m) => {
+          sent.push(m);
+          log.push(`broadcast:${m.type}`);
+        },
+      },
+      fetcher: opts.fetcher ?? { fetchBlock: async () => undefined, fetchCommitted: async () => undefined },
+      wal: loggingWal(opts.wal ?? new MemoryWal(), log),
+      signer: createKeySigner(tv.keys[ME]!),
+      guard: await DoubleSignGuard.open(opts.guardStore ?? memoryGuardStore()),
+      clock,
+      metrics,
+    },
+  );
+  return { driver, clock, sent, log, committed, metrics };
+}
+
+const block1 = makeSimBlock(1, 1, 42);
+const proposal1 = () => ({
+  type: "proposal" as const,
+  proposal: signProposal(tv.keys[1]!, tv.addresses[1]!, 1, 0, -1, block1.hash),
+  block: block1,
+});
+const ownVotes = (h: Harness, type: number) =>
+  h.sent.filter((m) => m.type === "vote" && m.vote.validator === tv.addresses[ME] && m.vote.type === type);
+
+describe("ConsensusDriver", () => {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  });
+
+  it("writes inputs to the WAL before acting, fsyncs own votes before broadcasting them, ends the height after commit", async () => {
+    const h = await makeDriver();
+    await h.driver.start(1);
+    h.driver.receive(proposal1());
+    await h.driver.whenIdle();
+    for (const vote of votesOf(tv, [1, 2], MsgType.Prevote, 1, 0, block1.hash))
+      h.driver.receive({ type: "vote", vote });
+    await h.driver.whenIdle();
+    for (const vote of votesOf(tv, [1, 2], MsgType.Precommit, 1, 0, block1.hash))
+      h.driver.receive({ type: "vote", vote });
+    await h.driver.whenIdle();
+    expect(h.committed.get(1)?.block.hash).toBe(block1.hash);
+    expect(h.driver.height).toBe(2);
+    const ownPrevoteWal = h.log.indexOf(`wal:vote(own,${MsgType.Prevote}):sync`);
+    const ownPrecommitWal = h.log.indexOf(`wal:vote(own,${MsgType.Precommit}):sync`);
+    expect(ownPrevoteWal).toBeGreaterThan(h.log.indexOf("wal:proposal:nosync"));
+    expect(h.log[ownPrevoteWal + 1]).toBe("broadcast:vote");
+    expect(h.log[ownPrecommitWal + 1]).toBe("broadcast:vote");
+    // Peer votes are logged (not fsynced) before they are acted on.
+    expect(h.log.filter((l) => l === `wal:vote(peer,${MsgType.Prevote}):nosync`)).toHaveLength(2);
+    const commitAt = h.log.indexOf("app:commit(1)");
+    expect(h.log.slice(commitAt, commitAt + 3)).toEqual([
+      "app:commit(1)",
+      "wal:endHeight(1):sync",
+      "broadcast:certificate",
+    ]);
+    expect(ownVotes(h, MsgType.Prevote)).toHaveLength(1);
+    await h.driver.stop();
+  });
+
+  it("replays its WAL on restart: same round and step, nothing signed twice", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "dseq-driver-"));
+    dirs.push(dir);
+    const guardStore = memoryGuardStore();
+    const h1 = await makeDriver({ wal: await FileWal.open(join(dir, "wal")), guardStore });
+    await h1.driver.start(1);
+    h1.driver.receive(proposal1());
+    await h1.driver.whenIdle();
+    expect(h1.driver.step).toBe(Step.Prevote);
+    await h1.driver.stop();
+    const h2 = await makeDriver({ wal: await FileWal.open(join(dir, "wal")), guardStore, clock: h1.clock });
+    await h2.driver.start(1);
+    await h2.driver.whenIdle();
+    expect(h2.driver.round).toBe(0);
+    expect(h2.driver.step).toBe(Step.Prevote);
+    expect(ownVotes(h2, MsgType.Prevote)).toEqual([]); // the vote is in the WAL, not signed again
+    // The replayed node goes on from there.
+    for (const vote of votesOf(tv, [1, 2], MsgType.Prevote, 1, 0, block1.hash))
+      h2.driver.receive({ type: "vote", vote });
+    await h2.driver.whenIdle();
+    expect(ownVotes(h2, MsgType.Precommit)).toHaveLength(1);
+    await h2.driver.stop();
+  });
+
+  it("the guard refuses a conflicting vote after the WAL was lost", async () => {
+    const guardStore = memoryGuardStore();
+    const h1 = await makeDriver({ guardStore });
+    await h1.driver.start(1);
+    h1.driver.receive(proposal1());
+    await h1.driver.whenIdle();
+    expect(ownVotes(h1, MsgType.Prevote)).toHaveLength(1);
+    await h1.driver.stop();
+    // Restart with an empty WAL: the core knows nothing and would prevote nil on timeout.
+    const h2 = await makeDriver({ guardStore, clock: h1.clock });
+    const refused: unknown[] = [];
+    h2.driver.events.on("consensus.signRefused", (e) => {
+      refused.push(e);
+    });
+    await h2.driver.start(1);
+    for (let i = 0; i < 5 && h2.clock.runNext(); i++) await h2.driver.whenIdle();
+    expect(h2.driver.step).toBe(Step.Prevote);
+    expect(ownVotes(h2, MsgType.Prevote)).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(refused).toEqual([{ height: 1, round: 0, type: MsgType.Prevote, reason: expect.any(String) }]);
+    expect(await h2.metrics.values("dseq_consensus_sign_refused_total")).toEqual([{ labels: {}, value: 1 }]);
+    await h2.driver.stop();
+  });
+
+  it("bounds its network queue: the oldest inputs are dropped and counted", async () => {
+    const h = await makeDriver({ queueSize: 3 });
+    await h.driver.start(1);
+    await h.driver.whenIdle();
+    const votes = [1, 2, 3].flatMap((i) =>
+      [0, 1, 2].map((r) => signVote(tv.keys[i]!, tv.addresses[i]!, MsgType.Prevote, 1, r, null)),
+    );
+    for (const vote of votes) h.driver.receive({ type: "vote", vote });
+    await h.driver.whenIdle();
+    // The first went straight to the loop; of the other eight, five were pushed out.
+    expect(await h.metrics.values("dseq_consensus_inputs_dropped_total")).toEqual([{ labels: {}, value: 5 }]);
+    await h.driver.stop();
+  });
+
+  it("rejects forged messages before they reach the WAL", async () => {
+    const h = await makeDriver();
+    await h.driver.start(1);
+    const forged = {
+      ...signVote(tv.keys[1]!, tv.addresses[1]!, MsgType.Prevote, 1, 0, null),
+      validator: tv.addresses[2]!,
+    };
+    expect(h.driver.receive({ type: "vote", vote: forged })).toBe(false);
+    await h.driver.whenIdle();
+    expect(h.log.some((l) => l.startsWith("wal:vote(peer"))).toBe(false);
+    await h.driver.stop();
+  });
+
+  it("catches up: a certificate for its height gets the block fetched and committed; later heights from fetchCommitted", async () => {
+    const b2 = makeSimBlock(2, 2, 7);
+    const certs = new Map([
+      [1, certificateOf(tv, [1, 2, 3], 1, 0, block1.hash)],
+      [2, certificateOf(tv, [1, 2, 3], 2, 1, b2.hash)],
+    ]);
+    const blocks = new Map([
+      [1, block1],
+      [2, b2],
+    ]);
+    const fetcher: BlockFetcher = {
+      fetchBlock: async (height, hash) =>
+        blocks.get(height)?.hash === hash ? blocks.get(height) : undefined,
+      fetchCommitted: async (height) => {
+        const block = blocks.get(height);
+        const certificate = certs.get(height);
+        return block && certificate ? { block, certificate } : undefined;
+      },
+    };
+    const h = await makeDriver({ fetcher });
+    await h.driver.start(1);
+    h.driver.receive({ type: "certificate", certificate: certs.get(1)! });
+    await h.driver.whenIdle();
+    expect(h.committed.get(1)?.block.hash).toBe(block1.hash);
+    // A vote two heights ahead: this node is behind, it asks for the commit of height 2.
+    h.driver.receive({
+      type: "vote",
+      vote: signVote(tv.keys[1]!, tv.addresses[1]!, MsgType.Prevote, 4, 0, null),
+    });
+    for (let i = 0; i < 3 && h.driver.height === 2; i++) {
+      h.clock.runNext();
+      await h.driver.whenIdle();
+    }
+    expect(h.committed.get(2)?.block.hash).toBe(b2.hash);
+    expect(h.committed.get(2)?.certificate.round).toBe(1);
+    await h.driver.stop();
+  });
+});
