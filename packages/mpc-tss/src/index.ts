@@ -23,6 +23,15 @@ export {
 } from "./identity.ts";
 export { type GroupInfo, type KeyShare, toFrostPublic, toFrostSecret } from "./keyShare.ts";
 export {
+  CHALLENGE_DST,
+  type L1Signature,
+  l1Challenge,
+  l1EcrecoverInputs,
+  l1SignatureBytes,
+  toL1Signature,
+  verifyL1Signature,
+} from "./l1.ts";
+export {
   decodeMessage,
   encodeMessage,
   MAX_MESSAGE_BYTES,

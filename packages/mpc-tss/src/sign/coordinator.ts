@@ -65,6 +65,13 @@ export type CoordinatorOptions = {
    * Either way no bad signature is ever returned and bad signers are excluded.
    */
   shareVerification?: "lazy" | "eager";
+  /**
+   * While an attempt is still live, wait this long before starting another one with the
+   * members that have answered (ROAST would start one at once; that costs every signer a
+   * second share in the common case where the first attempt is about to finish). A dead
+   * attempt (bad share, refusal) is replaced at once. Default 500 ms.
+   */
+  attemptPatienceMs?: number;
 };
 
 export type CoordinatorModules = {
@@ -80,6 +87,7 @@ type AttemptState = {
   request: Uint8Array;
   shares: Map<PartyId, Uint8Array>;
   dead: boolean;
+  startedAt: number;
 };
 
 type Session = {
@@ -123,6 +131,7 @@ export class SigningCoordinator {
     this.opts = {
       resendIntervalMs: opts.resendIntervalMs ?? 250,
       shareVerification: opts.shareVerification ?? "lazy",
+      attemptPatienceMs: opts.attemptPatienceMs ?? 500,
     };
     this.key = modules.key;
     this.transport = modules.transport;
@@ -174,6 +183,7 @@ export class SigningCoordinator {
       const tick = (): void => {
         if (s.done) return;
         this.askForCommitments(s);
+        this.maybeStartAttempt(s);
         for (const a of s.attempts.values()) {
           if (a.dead) continue;
           for (const x of a.signers) if (!a.shares.has(x.party)) this.transport.send(x.party, a.request);
@@ -214,6 +224,10 @@ export class SigningCoordinator {
 
   private maybeStartAttempt(s: Session): void {
     if (s.done || s.ready.size < s.group.threshold) return;
+    const now = this.clock.now();
+    for (const a of s.attempts.values()) {
+      if (!a.dead && now - a.startedAt < this.opts.attemptPatienceMs) return;
+    }
     const chosen = [...s.ready].slice(0, s.group.threshold);
     const att = s.nextAtt++;
     const signers = chosen.map(([party, commitment]) => ({ party, commitment }));
@@ -226,7 +240,14 @@ export class SigningCoordinator {
       context: s.context,
       signers,
     };
-    const a: AttemptState = { att, signers, request: encodeMessage(req), shares: new Map(), dead: false };
+    const a: AttemptState = {
+      att,
+      signers,
+      request: encodeMessage(req),
+      shares: new Map(),
+      dead: false,
+      startedAt: now,
+    };
     s.attempts.set(att, a);
     for (const [p] of chosen) {
       s.ready.delete(p);
@@ -260,8 +281,9 @@ export class SigningCoordinator {
         share,
       );
       if (!ok) {
-        this.excludeSigner(s, from, SignExclusionReason.BadShare);
         a.dead = true;
+        this.excludeSigner(s, from, SignExclusionReason.BadShare);
+        this.maybeStartAttempt(s);
         return;
       }
     }
@@ -310,6 +332,7 @@ export class SigningCoordinator {
       return;
     }
     this.excludeSigner(s, from, SignExclusionReason.Refused);
+    this.maybeStartAttempt(s);
   }
 
   private excludeSigner(s: Session, p: PartyId, reason: SignExclusionReason): void {
