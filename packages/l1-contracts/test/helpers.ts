@@ -1,6 +1,7 @@
 // Shared test plumbing: a FROST group made with @noble/curves (a trusted dealer: the signing code
 // under test is the L1 check, not the DKG), viem clients on the dev L1, and revert matching.
 import { secp256k1_FROST } from "@noble/curves/secp256k1.js";
+import cKzg from "c-kzg";
 import {
   type Abi,
   type Address,
@@ -11,10 +12,12 @@ import {
   createPublicClient,
   createTestClient,
   createWalletClient,
+  decodeErrorResult,
   defineChain,
   type Hex,
   hexToBytes,
   http,
+  type Kzg,
   type PublicClient,
   type TestClient,
   type Transport,
@@ -70,7 +73,8 @@ export function clients(l1: DevL1, accountIndex = 0): TestClients {
     rpcUrls: { default: { http: [l1.rpcUrl] } },
   });
   const account = privateKeyToAccount(l1.accounts[accountIndex]!.privateKey);
-  const transport = http(l1.rpcUrl);
+  // Generous: EDR verifies blob KZG proofs on submission (the first one also loads its setup).
+  const transport = http(l1.rpcUrl, { timeout: 90_000 });
   return {
     chain,
     account,
@@ -80,20 +84,45 @@ export function clients(l1: DevL1, accountIndex = 0): TestClients {
   };
 }
 
-/** The custom error name (and args) a failed call or simulation reverted with. */
-export async function revertOf(p: Promise<unknown>): Promise<{ name: string; args: readonly unknown[] }> {
+/**
+ * The custom error name (and args) a failed call or simulation reverted with. `abi` decodes raw
+ * revert data when viem could not (deployments, plain eth_call).
+ */
+export async function revertOf(
+  p: Promise<unknown>,
+  abi?: Abi,
+): Promise<{ name: string; args: readonly unknown[] }> {
   try {
     await p;
   } catch (err) {
     if (err instanceof BaseError) {
       const r = err.walk((e) => e instanceof ContractFunctionRevertedError);
-      if (r instanceof ContractFunctionRevertedError) {
-        return { name: r.data?.errorName ?? r.reason ?? "unknown", args: r.data?.args ?? [] };
+      if (r instanceof ContractFunctionRevertedError && r.data) {
+        return { name: r.data.errorName, args: r.data.args ?? [] };
       }
+      const withData = err.walk((e) => typeof (e as { data?: unknown }).data === "string") as {
+        data: Hex;
+      } | null;
+      if (abi && withData && withData.data.length >= 10) {
+        const d = decodeErrorResult({ abi, data: withData.data });
+        return { name: d.errorName, args: d.args ?? [] };
+      }
+      if (r instanceof ContractFunctionRevertedError) return { name: r.reason ?? "unknown", args: [] };
     }
     throw err;
   }
   throw new Error("expected a revert, the call succeeded");
+}
+
+let kzgLoaded = false;
+
+/** viem's Kzg on the native c-kzg-4844 binding with its bundled mainnet trusted setup. */
+export function loadKzg(): Kzg {
+  if (!kzgLoaded) {
+    cKzg.loadTrustedSetup(0);
+    kzgLoaded = true;
+  }
+  return { blobToKzgCommitment: cKzg.blobToKzgCommitment, computeBlobKzgProof: cKzg.computeBlobKzgProof };
 }
 
 export type Contract = { address: Address; abi: Abi };
