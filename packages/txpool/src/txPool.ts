@@ -311,21 +311,31 @@ export class TxPool {
     };
     const decoded: DecodedTx[] = [];
     const index: number[] = [];
-    for (let i = 0; i < raws.length; i++) {
-      const raw = raws[i] as Uint8Array;
-      let hash: Hex | undefined;
+    // Known now, but maybe not once the lock is ours (a head update queued before us may
+    // remove it): decided inside the lock.
+    const deferred: { i: number; hash: Hex }[] = [];
+    const decodeOne = (i: number, hash: Hex): void => {
       try {
-        hash = transactionHash(raw);
-        if (this.all.has(hash)) throw new TxPoolError(E.AlreadyKnown);
-        decoded.push(decodeTransaction(raw, ctx, hash));
+        decoded.push(decodeTransaction(raws[i] as Uint8Array, ctx, hash));
         index.push(i);
       } catch (err) {
         results[i] = this.rejected(err, hash);
       }
+    };
+    for (let i = 0; i < raws.length; i++) {
+      const hash = transactionHash(raws[i] as Uint8Array);
+      if (this.all.has(hash)) deferred.push({ i, hash });
+      else decodeOne(i, hash);
     }
     const senders = recoverSenders(decoded);
 
     return this.serial(async () => {
+      const early = decoded.length;
+      for (const { i, hash } of deferred) {
+        if (this.all.has(hash)) results[i] = this.rejected(new TxPoolError(E.AlreadyKnown), hash);
+        else decodeOne(i, hash);
+      }
+      if (decoded.length > early) senders.push(...recoverSenders(decoded.slice(early)));
       const unknown: Address[] = [];
       for (const from of senders) {
         if (typeof from === "string" && !this.accounts.has(from)) unknown.push(from);
@@ -392,6 +402,8 @@ export class TxPool {
     now: number,
   ): AddResult {
     if (this.all.has(d.hash)) throw new TxPoolError(E.AlreadyKnown);
+    // The head may have moved since the stateless checks ran.
+    if (this.head && d.gasLimit > this.head.gasLimit) throw new TxPoolError(E.GasLimit);
     const known = this.accounts.get(from);
     const nonce = known?.nonce ?? (fresh as AccountState).nonce;
     const balance = known?.balance ?? (fresh as AccountState).balance;
