@@ -86,9 +86,10 @@ type PeerRecord = {
   direction: "inbound" | "outbound";
   address: Hex | undefined;
   state: PeerState;
-  latencyMs: number | undefined;
   headHeight: bigint | undefined;
   connectedAt: number;
+  /** Set when the remote's status, seen in its own request, showed another chain. */
+  mismatch: string | undefined;
   ready: Promise<void>;
   markReady: () => void;
   markRefused: (err: Error) => void;
@@ -232,6 +233,10 @@ export class P2pHost {
         denyInboundEncryptedConnection: isBanned,
         denyOutboundEncryptedConnection: isBanned,
       },
+      // libp2p's monitor pings every peer and keeps the round-trip time on the connection (the
+      // peer table's latency). A missed ping under load must not cut a validator off: dead links
+      // are found by yamux keep-alive and TCP instead.
+      connectionMonitor: { pingInterval: opts.pingIntervalMs, abortConnectionOnPingFailure: false },
       connectionManager: {
         maxConnections: opts.maxConnections,
         maxIncomingPendingConnections: opts.maxIncomingPendingConnections,
@@ -324,7 +329,6 @@ export class P2pHost {
     this.running = true;
     const tick = Math.max(50, Math.min(this.opts.reconnect.initialDelayMs, 1_000));
     this.timers.push(setInterval(() => this.maintainConnections(), tick));
-    this.timers.push(setInterval(() => this.pingPeers(), this.opts.pingIntervalMs));
     for (const t of this.timers) t.unref();
     this.maintainConnections();
     this.log.info("p2p started", { peerId: this.peerId, address: this.address, addrs: this.multiaddrs() });
@@ -437,7 +441,7 @@ export class P2pHost {
       address: r.address,
       isValidator: r.address !== undefined && this.validators?.has(r.address) === true,
       state: r.state,
-      latencyMs: r.latencyMs,
+      latencyMs: this.node.getConnections(r.peerId)[0]?.rtt,
       score: this.pubsub.getScore(id),
       headHeight: r.headHeight,
       connectedAt: r.connectedAt,
@@ -464,9 +468,9 @@ export class P2pHost {
       direction: conn?.direction ?? "inbound",
       address: peerIdToAddress(peerId),
       state: "handshaking",
-      latencyMs: undefined,
       headHeight: undefined,
       connectedAt: this.clock.now(),
+      mismatch: undefined,
       ready,
       markReady,
       markRefused,
@@ -550,20 +554,6 @@ export class P2pHost {
     }
   }
 
-  private pingPeers(): void {
-    for (const r of this.table.values()) if (r.state === "ready") void this.pingPeer(r);
-  }
-
-  private async pingPeer(r: PeerRecord): Promise<void> {
-    try {
-      r.latencyMs = await this.node.services.ping.ping(r.peerId, {
-        signal: AbortSignal.any([AbortSignal.timeout(5_000), this.stopController.signal]),
-      });
-    } catch {
-      // a failed ping leaves the last figure; the connection monitor handles dead links
-    }
-  }
-
   private checkScores(): void {
     const threshold = this.opts.gossip.graylistThreshold;
     for (const key of this.table.keys()) {
@@ -612,18 +602,20 @@ export class P2pHost {
       rec.headHeight = remote.headHeight;
       rec.markReady();
       this.events.emit("p2p.peer.ready", { peerId: rec.peerId.toString(), headHeight: remote.headHeight });
-      void this.pingPeer(rec);
     } catch (err) {
       // A peer that left mid-handshake is not refused; one that cannot answer status is.
       if (this.table.get(rec.peerId.toString()) !== rec || !this.running) return;
       this.log.debug("status handshake failed", { peer: rec.peerId.toString(), err: errorMessage(err) });
-      this.refuse(rec, rec.peerId, "handshake_failed");
+      // If its request already showed another chain, that is the reason, not our failed request.
+      this.refuse(rec, rec.peerId, rec.mismatch ?? "handshake_failed");
     }
   }
 
   private readonly serveStatus: RequestHandler<Status, Status> = async (remote, ctx) => {
     const reason = this.mismatch(remote);
     if (reason) {
+      const rec = this.table.get(ctx.peer);
+      if (rec) rec.mismatch = reason;
       // Answer first so the remote learns why, then drop it.
       setTimeout(() => this.refuse(this.table.get(ctx.peer), peerIdFromString(ctx.peer), reason), 50).unref();
     }

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /**
  * Gossip topics, namespaced by chain id and versioned: `/dseq/<chainId>/<kind>/<version>`.
@@ -29,9 +29,12 @@ const MSG_ID_BYTES = 20;
  */
 export function messageId(topic: string, data: Uint8Array): Uint8Array {
   const t = Buffer.from(topic, "utf8");
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(t.length);
-  const digest = createHash("sha256").update(len).update(t).update(data).digest();
+  const buf = Buffer.allocUnsafe(4 + t.length + data.length);
+  buf.writeUInt32BE(t.length, 0);
+  t.copy(buf, 4);
+  buf.set(data, 4 + t.length);
+  // one-shot hash: cheaper than createHash() for the many small messages (votes)
+  const digest = hash("sha256", buf, "buffer");
   return new Uint8Array(digest.buffer, digest.byteOffset, MSG_ID_BYTES);
 }
 
