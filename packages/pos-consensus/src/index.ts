@@ -6,13 +6,17 @@ export {
   verifyCommitCertificate,
 } from "./commitCertificate.ts";
 export {
+  type BlockEntry,
   type ConsensusEffect,
   type ConsensusInput,
   ConsensusInvariantError,
   type ConsensusState,
   type CoreConfig,
   createHeightState,
+  type Decision,
   defaultMaxRoundsAhead,
+  type RejectReason,
+  type RoundVotes,
   resumeEffects,
   type StepResult,
   step,
@@ -54,8 +58,6 @@ export {
   normalizePublicKey,
   publicKeyToValidatorAddress,
   type Signer,
-  signatureFromHex,
-  signatureToHex,
   type VerifyFn,
   verifySignature,
 } from "./signer.ts";
@@ -86,4 +88,4 @@ export {
   type ValidatorSource,
 } from "./validatorSet.ts";
 export { type AddVoteResult, MAX_CONFLICTING_VOTES, VoteSet, valueKey, verifyVote } from "./voteSet.ts";
-export { FileWal, MemoryWal, type Wal, type WalRecord } from "./wal.ts";
+export { decodeWalFrames, encodeWalRecord, FileWal, MemoryWal, type Wal, type WalRecord } from "./wal.ts";
