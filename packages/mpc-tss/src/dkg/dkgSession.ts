@@ -35,7 +35,7 @@ import {
   encodeMessage,
   type TssMessage,
 } from "../messages.ts";
-import { ecdhPoint, openShare, sealShare, shareKey } from "../shareBox.ts";
+import { ecdhPoint, ecdhWith, openShare, sealShare, shareKey } from "../shareBox.ts";
 import { Fn, frost, identifierAt, thresholdFor } from "../suite.ts";
 import type { TransportMessage, TssTransport } from "../transport/transport.ts";
 import { isProofOfKnowledgeValid, isShareValid } from "./proofs.ts";
@@ -170,6 +170,8 @@ export class DkgSession {
   private readonly past = new Map<Hex, Attempt>();
   private readonly buffered = new Map<Hex, TransportMessage[]>();
   private attempt: Attempt | undefined;
+  /** ECDH with our long-term key (opening the boxes sent to us). */
+  private readonly ecdh: (publicKey: Uint8Array) => Uint8Array;
   private state: "idle" | "running" | "done" | "failed" | "closed" = "idle";
   private unsubscribe: (() => void) | undefined;
   private cancelTimers: (() => void)[] = [];
@@ -200,6 +202,7 @@ export class DkgSession {
       faults: opts.faults ?? {},
     };
     this.transport = modules.transport;
+    this.ecdh = ecdhWith(this.key.secretKey);
     this.clock = modules.clock ?? realClock;
     this.log = (modules.logger ?? createNoopLogger()).child({
       module: "tss-dkg",
@@ -413,14 +416,14 @@ export class DkgSession {
       return;
     }
     const boxes = new Map<PartyId, Uint8Array>();
+    const ecdh = ecdhWith(a.ephSecret);
     for (const p of others) {
       const pkg = out[this.identifiers[p] as string];
       if (!pkg) throw new TssError(TssErrorCode.BadParams, "noble returned no share for a peer");
       let share = pkg.signingShare;
       if (this.opts.faults.corruptShareFor?.includes(p)) share = Fn.toBytes(Fn.add(Fn.fromBytes(share), 1n));
       const ctx = { sessionId: this.sessionId, attempt: a.mask, from: this.key.id, to: p };
-      const sharedPoint = ecdhPoint(a.ephSecret, partyPublicKey(p));
-      let box = sealShare(shareKey(sharedPoint, ctx), ctx, share);
+      let box = sealShare(shareKey(ecdh(partyPublicKey(p)), ctx), ctx, share);
       if (this.opts.faults.garbleBoxFor?.includes(p)) box = box.map((b, i) => (i === 20 ? b ^ 1 : b));
       boxes.set(p, box);
     }
@@ -478,13 +481,12 @@ export class DkgSession {
     const box = hexToBytes(msg.box);
     const r1 = a.r1.get(from) as DkgRound1Msg;
     const ctx = { sessionId: this.sessionId, attempt: a.mask, from, to: this.key.id };
-    const sharedPoint = ecdhPoint(this.key.secretKey, hexToBytes(r1.enc));
     const share = equalBytes(sha256(box), hexToBytes(msg.digests[myPos] as Hex))
-      ? openShare(shareKey(sharedPoint, ctx), ctx, box)
+      ? openShare(shareKey(this.ecdh(hexToBytes(r1.enc)), ctx), ctx, box)
       : undefined;
     const falseAccusation = this.opts.faults.falseComplaintAgainst === from;
     if (share?.length !== 32 || falseAccusation) {
-      this.complainIfSigned(a, from, msg, sharedPoint);
+      this.complainIfSigned(a, from, msg);
       return false;
     }
     a.r2In.set(from, { msg, share });
@@ -493,7 +495,7 @@ export class DkgSession {
   }
 
   /** A complaint needs the dealer's signature on what it sent; unsigned garbage is just dropped. */
-  private complainIfSigned(a: Attempt, accused: PartyId, msg: DkgRound2Msg, sharedPoint: Uint8Array): void {
+  private complainIfSigned(a: Attempt, accused: PartyId, msg: DkgRound2Msg): void {
     const digests = msg.digests.map((d) => hexToBytes(d));
     const payload = this.r2Payload(a.mask, accused, hexToBytes(msg.transcript), digests);
     if (!verifyStatement(accused, "dkg-r2", payload, hexToBytes(msg.sig))) {
@@ -501,6 +503,7 @@ export class DkgSession {
       return;
     }
     const r1 = a.r1.get(accused) as DkgRound1Msg;
+    const sharedPoint = ecdhPoint(this.key.secretKey, hexToBytes(r1.enc));
     const proof = proveDleq(this.key.secretKey, hexToBytes(r1.enc), sharedPoint);
     const r2 = { transcript: msg.transcript, box: msg.box, digests: msg.digests, sig: msg.sig };
     const body = this.complaintPayload(a.mask, accused, r2, sharedPoint, proof);
@@ -564,7 +567,7 @@ export class DkgSession {
       const r1 = a.r1.get(c.accused) as DkgRound1Msg;
       if (!verifyDleq(partyPublicKey(accuser), hexToBytes(r1.enc), shared, proof)) return guiltyAccuser;
       const ctx = { sessionId: this.sessionId, attempt: c.att, from: c.accused, to: accuser };
-      const share = openShare(shareKey(shared, ctx), ctx, box);
+      const share = openShare(shareKey(shared.subarray(1), ctx), ctx, box);
       if (share?.length !== 32) return guiltyDealer;
       const commitment = r1.commitment.map((x) => hexToBytes(x));
       const ok = isShareValid(this.identifiers[accuser] as string, share, commitment, this.threshold, a.max);
@@ -606,8 +609,7 @@ export class DkgSession {
         found = true;
         const entry = a.r2In.get(p) as { msg: DkgRound2Msg };
         a.r2In.delete(p);
-        const r1 = a.r1.get(p) as DkgRound1Msg;
-        this.complainIfSigned(a, p, entry.msg, ecdhPoint(this.key.secretKey, hexToBytes(r1.enc)));
+        this.complainIfSigned(a, p, entry.msg);
         if (this.attempt !== a) return;
       }
       if (!found) throw err;
