@@ -1,0 +1,190 @@
+// `pnpm devnet`: the one-command local network (scripts/devnet.ts imports this file).
+import { resolve } from "node:path";
+import { errorMessage, type Hex, isDseqError } from "@dseq/common";
+import { loadAccounts } from "./accounts.ts";
+import { type BlockLine, followBlocks } from "./blockFeed.ts";
+import { sendControl } from "./control.ts";
+import { clearStaleState, type Devnet, startDevnet } from "./devnet.ts";
+import { DevnetUsageError } from "./errors.ts";
+import { rpcCall } from "./jsonRpc.ts";
+import { runLoad } from "./load.ts";
+import { defaultGenerateOptions, readNetwork } from "./network.ts";
+import { type LoadCommand, parseDevnetArgs, type StartCommand, USAGE } from "./options.ts";
+import { requireRunning } from "./state.ts";
+
+function short(h: string): string {
+  return `${h.slice(0, 10)}…`;
+}
+
+async function runStart(cmd: StartCommand): Promise<number> {
+  clearStaleState(cmd.dataDir);
+  let devnet: Devnet | undefined;
+  let stopping = false;
+  const started = Date.now();
+  console.log(`dseq devnet: data dir ${resolve(cmd.dataDir)}${cmd.fresh ? " (fresh)" : ""}; starting nodes…`);
+  devnet = await startDevnet({
+    dataDir: cmd.dataDir,
+    fresh: cmd.fresh,
+    ...(cmd.validators !== undefined && { validators: cmd.validators }),
+    ...(cmd.followers !== undefined && { followers: cmd.followers }),
+    ...(cmd.blockTimeMs !== undefined && { blockTimeMs: cmd.blockTimeMs }),
+    ...(cmd.spanLength !== undefined && { spanLength: cmd.spanLength }),
+    ...(cmd.reelectAfterMisses !== undefined && { reelectAfterMisses: cmd.reelectAfterMisses }),
+    onNodeExit: (name, exit) => {
+      if (!stopping)
+        console.log(
+          `!! ${name} exited (code ${exit.code ?? "-"}, signal ${exit.signal ?? "-"}); log: ${devnet?.node(name).logPath}`,
+        );
+    },
+  });
+  const d = devnet;
+  const names = new Map<string, string>(d.nodes.map((n) => [n.address.toLowerCase(), n.name]));
+  console.log(
+    `\n${d.validators.length} validators + ${d.followers.length} followers, chain id ${d.chainId}, block time ${d.blockTimeMs / 1000} s, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  console.log(`chain spec: ${d.chainSpecPath}\n`);
+  for (const n of d.nodes) {
+    console.log(
+      `  ${n.name.padEnd(4)} ${n.role.padEnd(9)} ${n.address}  rpc ${n.rpcUrl}  ws ${n.wsUrl}  admin ${n.adminUrl}`,
+    );
+  }
+  console.log("\nfunded accounts (well-known keys: never send real value to them):");
+  for (const a of d.funded.slice(0, 3)) console.log(`  ${a.address}  key ${a.privateKey}`);
+  if (d.funded.length > 3)
+    console.log(`  … ${d.funded.length - 3} more in ${resolve(cmd.dataDir, "network.json")}`);
+  const dd = cmd.dataDir === ".devnet" ? "" : ` --datadir ${cmd.dataDir}`;
+  console.log(`\nfault injection: pnpm devnet kill|restart|pause|resume <node>${dd}`);
+  console.log(`load:            pnpm devnet load --tps 100 --duration 30${dd}`);
+  console.log(`logs:            ${resolve(cmd.dataDir)}/<node>/node.log     Ctrl-C stops everything\n`);
+
+  const stopFeed = followBlocks(
+    () => d.nodes.filter((n) => n.state === "running").map((n) => n.rpcUrl),
+    (b: BlockLine) => {
+      const who = b.proposer ? (names.get(b.proposer.toLowerCase()) ?? short(b.proposer)) : "-";
+      const gap = b.spacingS === undefined ? "" : `  +${b.spacingS}s`;
+      console.log(
+        `#${String(b.height).padEnd(6)} ${short(b.hash)}  txs ${String(b.txs).padStart(4)}  proposer ${who.padEnd(4)} round ${b.round ?? "-"}${gap}`,
+      );
+    },
+  );
+
+  return new Promise<number>((resolveExit) => {
+    const shutdown = (sig: string): void => {
+      if (stopping) {
+        console.log("second signal: killing every node now");
+        for (const n of d.nodes) void n.kill();
+        return;
+      }
+      stopping = true;
+      stopFeed();
+      console.log(`\n${sig}: stopping ${d.nodes.length} nodes (SIGTERM, SIGKILL after 10 s)…`);
+      d.stop().then(
+        () => {
+          console.log("devnet stopped");
+          resolveExit(0);
+        },
+        (err) => {
+          console.error(`devnet stop failed: ${errorMessage(err)}`);
+          resolveExit(1);
+        },
+      );
+    };
+    process.on("SIGINT", () => shutdown("SIGINT"));
+    process.on("SIGTERM", () => shutdown("SIGTERM"));
+  });
+}
+
+async function runLoadCommand(cmd: LoadCommand): Promise<number> {
+  let urls = cmd.rpc;
+  if (urls.length === 0) {
+    const state = requireRunning(cmd.dataDir);
+    urls = state.nodes.filter((n) => n.state === "running").map((n) => n.rpcUrl);
+  }
+  const chainId = Number(await rpcCall<string>(urls[0] as string, "eth_chainId"));
+  const count = cmd.accounts ?? readNetwork(cmd.dataDir)?.loadAccounts ?? defaultGenerateOptions.loadAccounts;
+  const accounts = loadAccounts(count);
+  console.log(
+    `load: ${cmd.tps} tx/s for ${cmd.durationS} s from ${accounts.length} accounts to ${urls.length} nodes; signing…`,
+  );
+  const report = await runLoad({
+    rpcUrls: urls,
+    accounts,
+    chainId,
+    tps: cmd.tps,
+    durationMs: cmd.durationS * 1000,
+    onProgress: (p) =>
+      console.log(
+        `  ${(p.elapsedMs / 1000).toFixed(0).padStart(4)} s  sent ${p.sent}  accepted ${p.accepted}  committed ${p.committed}`,
+      ),
+  });
+  const ms = (v: number): string => (Number.isNaN(v) ? "-" : `${v.toFixed(0)} ms`);
+  console.log(`\nsent       ${report.sent} (signed in ${(report.signMs / 1000).toFixed(1)} s beforehand)`);
+  console.log(`accepted   ${report.accepted}`);
+  console.log(`rejected   ${report.rejected}`);
+  for (const [msg, n] of Object.entries(report.errors).slice(0, 5)) console.log(`  ${n} x ${msg}`);
+  console.log(
+    `committed  ${report.committed} (${report.committedTps.toFixed(1)} tx/s, blocks ${report.fromBlock + 1}..${report.toBlock})`,
+  );
+  console.log(
+    `confirm    p50 ${ms(report.confirmP50Ms)}  p99 ${ms(report.confirmP99Ms)}  max ${ms(report.confirmMaxMs)}`,
+  );
+  if (report.notCommitted.length > 0) {
+    console.log(
+      `not committed after the drain window: ${report.notCommitted.length} (e.g. ${report.notCommitted.slice(0, 3).join(", ")})`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const cmd = parseDevnetArgs(argv);
+    switch (cmd.kind) {
+      case "help":
+        console.log(USAGE);
+        return 0;
+      case "start":
+        return await runStart(cmd);
+      case "control": {
+        const r = await sendControl(cmd.dataDir, cmd.action, cmd.node);
+        console.log(`${r.node}: ${r.action} done (state ${r.state}${r.pid ? `, pid ${r.pid}` : ""})`);
+        return 0;
+      }
+      case "status": {
+        const s = requireRunning(cmd.dataDir);
+        const res = await fetch(`${s.control.url}/status`, {
+          headers: { "x-devnet-token": s.control.token },
+        });
+        const body = (await res.json()) as {
+          nodes: { name: string; role: string; state: string; pid?: number; rpcUrl: string }[];
+        };
+        for (const n of body.nodes) {
+          let head = "-";
+          if (n.state === "running") {
+            head = await rpcCall<Hex>(n.rpcUrl, "eth_blockNumber", [], 1000).then(
+              (h) => String(Number(h)),
+              () => "?",
+            );
+          }
+          console.log(
+            `${n.name.padEnd(4)} ${n.role.padEnd(9)} ${n.state.padEnd(8)} pid ${String(n.pid ?? "-").padEnd(7)} head ${head.padEnd(7)} ${n.rpcUrl}`,
+          );
+        }
+        return 0;
+      }
+      case "load":
+        return await runLoadCommand(cmd);
+    }
+  } catch (err) {
+    if (err instanceof DevnetUsageError) {
+      console.error(`devnet: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    console.error(`devnet: ${isDseqError(err) ? err.message : errorMessage(err)}`);
+    return 1;
+  }
+}
+
+// Run when executed (scripts/devnet.ts imports this module, or `node packages/devnet/src/cli.ts`).
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,164 @@
+import { parseArgs } from "node:util";
+import { CONTROL_ACTIONS, type ControlAction } from "./control.ts";
+import { DevnetUsageError } from "./errors.ts";
+
+export const USAGE = `devnet: a local dseq network on 127.0.0.1
+
+Usage:
+  pnpm devnet [start] [--validators 4] [--followers 1] [--datadir .devnet] [--block-time 2000]
+                      [--fresh] [--span-length 30] [--reelect-after-misses 3]
+      Generate keys and a chain spec (first run, or with --fresh), start every node as its own
+      process, print RPC URLs and funded accounts, one line per committed block. Ctrl-C stops all.
+  pnpm devnet kill|restart|pause|resume|stop|start <node> [--datadir .devnet]
+      Fault injection on the running devnet: kill = SIGKILL, pause/resume = SIGSTOP/SIGCONT,
+      restart = start the node again with the same config, stop = SIGTERM.
+  pnpm devnet status [--datadir .devnet]
+  pnpm devnet load [--tps 100] [--duration 30] [--rpc URL ...] [--datadir .devnet] [--accounts 256]
+      Signed transfers from the devnet's load accounts, round-robin over the nodes' RPCs; prints
+      sent, accepted, committed and confirmation latency p50/p99.
+
+Nodes are named v1..vN (validators) and f1..fF (followers). Logs: <datadir>/<node>/node.log.
+`;
+
+export type StartCommand = {
+  kind: "start";
+  dataDir: string;
+  validators?: number;
+  followers?: number;
+  blockTimeMs?: number;
+  fresh: boolean;
+  spanLength?: number;
+  reelectAfterMisses?: number;
+};
+export type ControlCommand = { kind: "control"; action: ControlAction; node: string; dataDir: string };
+export type StatusCommand = { kind: "status"; dataDir: string };
+export type LoadCommand = {
+  kind: "load";
+  dataDir: string;
+  tps: number;
+  durationS: number;
+  rpc: string[];
+  accounts?: number;
+};
+export type HelpCommand = { kind: "help" };
+export type DevnetCommand = StartCommand | ControlCommand | StatusCommand | LoadCommand | HelpCommand;
+
+export const DEFAULT_DATADIR = ".devnet";
+
+function int(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new DevnetUsageError(`--${name} must be a whole number, got "${v}"`);
+  const n = Number(v);
+  if (n < min || n > max) throw new DevnetUsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+type OptionSpec = Record<string, { type: "string" | "boolean"; multiple?: boolean }>;
+type Parsed = { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
+
+function parse(args: string[], options: OptionSpec): Parsed {
+  try {
+    const r = parseArgs({
+      args,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: true,
+    });
+    return { values: r.values as Parsed["values"], positionals: r.positionals };
+  } catch (err) {
+    throw new DevnetUsageError((err as Error).message);
+  }
+}
+
+/** Parses the devnet command line; throws DevnetUsageError (exit 2) on anything wrong. */
+export function parseDevnetArgs(argv: string[]): DevnetCommand {
+  const first = argv[0];
+  const sub = first === undefined || first.startsWith("-") ? "start" : first;
+  const rest = first === undefined || first.startsWith("-") ? argv : argv.slice(1);
+  if (sub === "help") return { kind: "help" };
+
+  if (sub === "start") {
+    const { values, positionals } = parse(rest, {
+      validators: { type: "string" },
+      followers: { type: "string" },
+      datadir: { type: "string" },
+      "block-time": { type: "string" },
+      fresh: { type: "boolean" },
+      "span-length": { type: "string" },
+      "reelect-after-misses": { type: "string" },
+    });
+    if (values.help) return { kind: "help" };
+    if (positionals.length > 0) throw new DevnetUsageError(`unexpected argument "${positionals[0]}"`);
+    const blockTimeMs = int("block-time", values["block-time"] as string | undefined, 1000, 60_000);
+    if (blockTimeMs !== undefined && blockTimeMs % 1000 !== 0) {
+      throw new DevnetUsageError(
+        `--block-time must be a whole number of seconds in ms (1000, 2000, ...), got ${blockTimeMs}`,
+      );
+    }
+    const cmd: StartCommand = {
+      kind: "start",
+      dataDir: (values.datadir as string | undefined) ?? DEFAULT_DATADIR,
+      fresh: values.fresh === true,
+    };
+    const validators = int("validators", values.validators as string | undefined, 1, 32);
+    const followers = int("followers", values.followers as string | undefined, 0, 16);
+    const spanLength = int("span-length", values["span-length"] as string | undefined, 1, 1_000_000);
+    const misses = int("reelect-after-misses", values["reelect-after-misses"] as string | undefined, 1, 1000);
+    if (validators !== undefined) cmd.validators = validators;
+    if (followers !== undefined) cmd.followers = followers;
+    if (blockTimeMs !== undefined) cmd.blockTimeMs = blockTimeMs;
+    if (spanLength !== undefined) cmd.spanLength = spanLength;
+    if (misses !== undefined) cmd.reelectAfterMisses = misses;
+    return cmd;
+  }
+
+  if ((CONTROL_ACTIONS as readonly string[]).includes(sub)) {
+    const { values, positionals } = parse(rest, { datadir: { type: "string" } });
+    if (values.help) return { kind: "help" };
+    if (positionals.length !== 1) {
+      throw new DevnetUsageError(`devnet ${sub} takes exactly one node name (v1, v2, ..., f1, ...)`);
+    }
+    return {
+      kind: "control",
+      action: sub as ControlAction,
+      node: positionals[0] as string,
+      dataDir: (values.datadir as string | undefined) ?? DEFAULT_DATADIR,
+    };
+  }
+
+  if (sub === "status") {
+    const { values, positionals } = parse(rest, { datadir: { type: "string" } });
+    if (values.help) return { kind: "help" };
+    if (positionals.length > 0) throw new DevnetUsageError(`unexpected argument "${positionals[0]}"`);
+    return { kind: "status", dataDir: (values.datadir as string | undefined) ?? DEFAULT_DATADIR };
+  }
+
+  if (sub === "load") {
+    const { values, positionals } = parse(rest, {
+      tps: { type: "string" },
+      duration: { type: "string" },
+      rpc: { type: "string", multiple: true },
+      datadir: { type: "string" },
+      accounts: { type: "string" },
+    });
+    if (values.help) return { kind: "help" };
+    if (positionals.length > 0) throw new DevnetUsageError(`unexpected argument "${positionals[0]}"`);
+    const rpc = (values.rpc as string[] | undefined) ?? [];
+    for (const u of rpc) {
+      if (!/^https?:\/\/[^/]+/.test(u))
+        throw new DevnetUsageError(`--rpc must be an http(s) URL, got "${u}"`);
+    }
+    const cmd: LoadCommand = {
+      kind: "load",
+      dataDir: (values.datadir as string | undefined) ?? DEFAULT_DATADIR,
+      tps: int("tps", values.tps as string | undefined, 1, 100_000) ?? 100,
+      durationS: int("duration", values.duration as string | undefined, 1, 86_400) ?? 30,
+      rpc,
+    };
+    const accounts = int("accounts", values.accounts as string | undefined, 1, 100_000);
+    if (accounts !== undefined) cmd.accounts = accounts;
+    return cmd;
+  }
+
+  throw new DevnetUsageError(`unknown command "${sub}"`);
+}
