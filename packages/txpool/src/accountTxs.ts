@@ -15,6 +15,8 @@ export class AccountTxs {
   readonly address: Address;
   nonce: bigint;
   balance: bigint;
+  /** The account has code (delegated or a contract): one transaction in flight at most. */
+  hasCode = false;
   readonly txs = new Map<bigint, PoolEntry>();
   pendingEnd: bigint;
   /** Sum of the costs of the pending transactions. */

@@ -1,5 +1,5 @@
-import { bytesToBigint, bytesToHex, type Hex } from "@dseq/common";
-import { keccak256, publicKeyToAddress } from "@dseq/crypto";
+import { bytesToBigint, bytesToHex, concatBytes, type Hex } from "@dseq/common";
+import { keccak256, publicKeyToAddress, secp256k1 } from "@dseq/crypto";
 import type { Common } from "@ethereumjs/common";
 import { RLP } from "@ethereumjs/rlp";
 import {
@@ -7,6 +7,7 @@ import {
   createAccessList2930TxFromBytesArray,
   createEOACode7702TxFromBytesArray,
   createLegacyTxFromBytesArray,
+  type EOACode7702Tx,
   getCalldataFloorGas,
   type TypedTransaction,
 } from "@ethereumjs/tx";
@@ -36,6 +37,8 @@ export type DecodedTx = {
   tipCap: bigint;
   value: bigint;
   cost: bigint;
+  /** EIP-7702 authorities, filled by `recoverSenders`. */
+  authorities: Address[];
 };
 
 const MAX_INITCODE_SIZE = 49_152; // EIP-3860
@@ -142,6 +145,7 @@ export function decodeTransaction(
     tipCap,
     value,
     cost: gasLimit * feeCap + value,
+    authorities: [],
   };
 }
 
@@ -182,9 +186,37 @@ function construct(values: Uint8Array[], type: number, common: Common): TypedTra
   }
 }
 
+const AUTH_MAGIC = new Uint8Array([0x05]);
+
+/**
+ * The signers of an EIP-7702 authorization list (geth's `SetCodeAuthorities`): tuples whose
+ * signature does not recover are skipped, as they are at execution.
+ */
+export function recoverAuthorities(tx: TypedTransaction): Address[] {
+  if (tx.type !== 4) return [];
+  const out: Address[] = [];
+  for (const item of (tx as EOACode7702Tx).authorizationList) {
+    const [chainId, address, nonce, yParity, r, s] = item;
+    const parity = bytesToBigint(yParity);
+    if (r.length > 32 || s.length > 32 || parity > 1n) continue;
+    try {
+      const msg = keccak256(concatBytes(AUTH_MAGIC, RLP.encode([chainId, address, nonce])));
+      const sig = new Uint8Array(64);
+      sig.set(r, 32 - r.length);
+      sig.set(s, 64 - s.length);
+      const addr = bytesToHex(publicKeyToAddress(secp256k1.recover(msg, sig, Number(parity))));
+      if (!out.includes(addr)) out.push(addr);
+    } catch {
+      // an authorization that does not recover authorizes nobody
+    }
+  }
+  return out;
+}
+
 /**
  * Recovers the senders of decoded transactions in one tight pass on the native secp256k1
- * path (the `Common`'s `customCrypto`). Entries that fail get a `TxPoolError` instead.
+ * path (the `Common`'s `customCrypto`), and the authorities of EIP-7702 ones. Entries that
+ * fail get a `TxPoolError` instead.
  */
 export function recoverSenders(txs: readonly DecodedTx[]): (Address | TxPoolError)[] {
   const out: (Address | TxPoolError)[] = new Array(txs.length);
@@ -192,6 +224,8 @@ export function recoverSenders(txs: readonly DecodedTx[]): (Address | TxPoolErro
     try {
       const pub = (txs[i] as DecodedTx).tx.getSenderPublicKey();
       out[i] = bytesToHex(publicKeyToAddress(pub));
+      const d = txs[i] as DecodedTx;
+      if (d.type === 4) d.authorities = recoverAuthorities(d.tx);
     } catch (err) {
       out[i] = new TxPoolError(E.InvalidSender, INVALID_SIG, { cause: err });
     }

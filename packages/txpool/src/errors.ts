@@ -27,6 +27,9 @@ export const TxPoolErrorCode = {
   MaxInitCodeSize: "TXPOOL_MAX_INITCODE_SIZE_EXCEEDED",
   EmptyAuthList: "TXPOOL_EMPTY_AUTH_LIST",
   SetCodeCreate: "TXPOOL_SET_CODE_TX_CREATE",
+  InflightTxLimit: "TXPOOL_INFLIGHT_TX_LIMIT",
+  OutOfOrderFromDelegated: "TXPOOL_GAPPED_NONCE_FROM_DELEGATED",
+  AuthorityReserved: "TXPOOL_AUTHORITY_RESERVED",
   InvalidEncoding: "TXPOOL_INVALID_ENCODING",
   NotStarted: "TXPOOL_NOT_STARTED",
 } as const;
@@ -59,6 +62,9 @@ export const GETH_MESSAGES: Record<TxPoolErrorCode, string> = {
   TXPOOL_MAX_INITCODE_SIZE_EXCEEDED: "max initcode size exceeded",
   TXPOOL_EMPTY_AUTH_LIST: "set code tx must have at least one authorization tuple",
   TXPOOL_SET_CODE_TX_CREATE: "EIP-7702 transaction cannot be used to create contract",
+  TXPOOL_INFLIGHT_TX_LIMIT: "in-flight transaction limit reached for delegated accounts",
+  TXPOOL_GAPPED_NONCE_FROM_DELEGATED: "gapped-nonce tx from delegated accounts",
+  TXPOOL_AUTHORITY_RESERVED: "authority already reserved",
   TXPOOL_INVALID_ENCODING: "rlp: invalid transaction encoding",
   TXPOOL_NOT_STARTED: "txpool not started",
 };

@@ -133,6 +133,8 @@ export class TxPool {
   private readonly common: Common;
   private readonly all = new Map<Hex, PoolEntry>();
   private readonly accounts = new Map<Address, AccountTxs>();
+  /** How many pooled EIP-7702 transactions carry an authorization of each account. */
+  private readonly authCount = new Map<Address, number>();
   private readonly journal: TxJournal | undefined;
   private head: PoolHead | undefined;
   private pendingCount = 0;
@@ -205,6 +207,7 @@ export class TxPool {
         const st = states.get(account.address) as AccountState;
         account.nonce = st.nonce;
         account.balance = st.balance;
+        account.hasCode = st.hasCode === true;
         for (const e of [...account.txs.values()]) {
           if (e.nonce < st.nonce)
             this.remove(account, e, included.has(e.hash) ? "included" : "nonce-too-low");
@@ -344,7 +347,7 @@ export class TxPool {
       // A known sender may leave the pool during the batch (its last tx evicted): keep its state.
       for (const from of senders) {
         const a = typeof from === "string" ? this.accounts.get(from) : undefined;
-        if (a) states.set(a.address, { nonce: a.nonce, balance: a.balance });
+        if (a) states.set(a.address, { nonce: a.nonce, balance: a.balance, hasCode: a.hasCode });
       }
       const now = this.clock.now();
       for (let k = 0; k < decoded.length; k++) {
@@ -430,9 +433,11 @@ export class TxPool {
         `balance ${balance}, queued cost ${spent}, tx cost ${d.cost}, overshot ${spent + d.cost - balance}`,
       );
     }
+    this.checkDelegation(d, from, known, fresh);
     if (old && !isReplacementPriced(old, d, this.opts.priceBump)) throw new TxPoolError(E.ReplaceUnderpriced);
 
     const account = known ?? new AccountTxs(from, nonce, balance);
+    if (!known) account.hasCode = fresh?.hasCode === true;
     const entry: PoolEntry = {
       hash: d.hash,
       from,
@@ -445,6 +450,7 @@ export class TxPool {
       cost: d.cost,
       raw: d.raw,
       tx: d.tx,
+      authorities: d.authorities,
       local,
       seq: this.seq++,
       addedAt: now,
@@ -453,6 +459,7 @@ export class TxPool {
     if (old) this.remove(account, old, "replaced");
     account.txs.set(entry.nonce, entry);
     if (!this.accounts.has(from)) this.accounts.set(from, account);
+    for (const a of entry.authorities) this.authCount.set(a, (this.authCount.get(a) ?? 0) + 1);
     this.all.set(entry.hash, entry);
     this.queuedCount++;
     this.reclassify(account);
@@ -484,6 +491,34 @@ export class TxPool {
     });
     if (local) this.journal?.append(entry.raw);
     return { ok: true, hash: entry.hash, from, nonce: entry.nonce, pending: entry.pending };
+  }
+
+  /**
+   * geth's EIP-7702 pool rules. A sender that has code, or whose authorization a pooled
+   * transaction carries, may have one executable transaction in flight (replacing it is
+   * fine), and no gapped ones: others' transactions or its own code could drain it and
+   * invalidate a stack of pooled transactions at no cost. An EIP-7702 transaction may not
+   * carry the authorization of an account with more than one pooled transaction.
+   */
+  private checkDelegation(
+    d: DecodedTx,
+    from: Address,
+    known: AccountTxs | undefined,
+    fresh: AccountState | undefined,
+  ): void {
+    const hasCode = known ? known.hasCode : fresh?.hasCode === true;
+    if (hasCode || this.authCount.has(from)) {
+      const nonce = known?.nonce ?? (fresh as AccountState).nonce;
+      const pendingEnd = known?.pendingEnd ?? nonce;
+      if (pendingEnd === nonce) {
+        if (d.nonce !== nonce) throw new TxPoolError(E.OutOfOrderFromDelegated);
+      } else if (d.nonce < nonce || d.nonce >= pendingEnd) {
+        throw new TxPoolError(E.InflightTxLimit);
+      }
+    }
+    for (const a of d.authorities) {
+      if ((this.accounts.get(a)?.size ?? 0) > 1) throw new TxPoolError(E.AuthorityReserved);
+    }
   }
 
   /**
@@ -527,6 +562,11 @@ export class TxPool {
   private remove(account: AccountTxs, e: PoolEntry, reason: RemovalReason, announce = true): void {
     account.txs.delete(e.nonce);
     this.all.delete(e.hash);
+    for (const a of e.authorities) {
+      const n = (this.authCount.get(a) ?? 0) - 1;
+      if (n > 0) this.authCount.set(a, n);
+      else this.authCount.delete(a);
+    }
     if (e.pending) this.pendingCount--;
     else this.queuedCount--;
     if (account.txs.size === 0) this.accounts.delete(account.address);

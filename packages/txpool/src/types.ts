@@ -4,8 +4,12 @@ import type { TypedTransaction } from "@ethereumjs/tx";
 /** Lowercase 0x-prefixed 20-byte address. */
 export type Address = Hex;
 
-/** What the pool needs to know of an account at the current head. */
-export type AccountState = { nonce: bigint; balance: bigint };
+/**
+ * What the pool needs to know of an account at the current head. `hasCode`: the account has
+ * code (an EIP-7702 delegation, or a contract); such senders get at most one transaction in
+ * flight, as in geth. Omitted means no code.
+ */
+export type AccountState = { nonce: bigint; balance: bigint; hasCode?: boolean };
 
 /**
  * Account reads at the current head. The node implements it on top of l2-exec; it must
@@ -42,6 +46,8 @@ export type PooledTx = {
   readonly cost: bigint;
   readonly raw: Uint8Array;
   readonly tx: TypedTransaction;
+  /** EIP-7702: the accounts whose authorizations it carries (valid signatures only). */
+  readonly authorities: readonly Address[];
   readonly local: boolean;
   /** Arrival order, breaks ties between equal tips (first seen first). */
   readonly seq: number;

@@ -168,7 +168,8 @@ export class TestState implements StateReader {
   getAccount(address: Address): AccountState | Promise<AccountState> {
     this.reads++;
     const st = this.accounts.get(address) ?? { nonce: 0n, balance: 0n };
-    const copy = { nonce: st.nonce, balance: st.balance };
+    const copy: AccountState = { nonce: st.nonce, balance: st.balance };
+    if (st.hasCode) copy.hasCode = true;
     return this.async ? Promise.resolve(copy) : copy;
   }
 }
