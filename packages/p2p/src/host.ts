@@ -29,7 +29,7 @@ import { tcp } from "@libp2p/tcp";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p } from "libp2p";
 import { FrameError } from "./frames.ts";
-import { peerIdToAddress, sequencerKeyToPrivateKey } from "./identity.ts";
+import { peerIdToAddress, peerIdToPublicKey, sequencerKeyToPrivateKey } from "./identity.ts";
 import { type P2pOptions, type P2pOptionsInput, resolveP2pOptions } from "./options.ts";
 import { createP2pMetrics, type P2pMetrics } from "./p2pMetrics.ts";
 import {
@@ -307,8 +307,12 @@ export class P2pHost {
     return this.running;
   }
 
+  /** Starts listening and dialing. A stopped host cannot be started again: create a new one. */
   async start(): Promise<void> {
     if (this.running) return;
+    if (this.stopController.signal.aborted) {
+      throw new DseqError("P2P_STOPPED", "a stopped p2p host cannot be restarted; create a new one");
+    }
     const n = this.node;
     n.addEventListener("peer:connect", (e) => this.onPeerConnect(e.detail));
     n.addEventListener("peer:disconnect", (e) => this.onPeerDisconnect(e.detail));
@@ -327,6 +331,8 @@ export class P2pHost {
     }
     await n.start();
     this.running = true;
+    // subscriptions made before start
+    for (const kind of this.handlers.keys()) this.pubsub.subscribe(this.topic(kind));
     const tick = Math.max(50, Math.min(this.opts.reconnect.initialDelayMs, 1_000));
     this.timers.push(setInterval(() => this.maintainConnections(), tick));
     for (const t of this.timers) t.unref();
@@ -439,6 +445,7 @@ export class P2pHost {
       addr: r.addr,
       direction: r.direction,
       address: r.address,
+      publicKey: peerIdToPublicKey(r.peerId),
       isValidator: r.address !== undefined && this.validators?.has(r.address) === true,
       state: r.state,
       latencyMs: this.node.getConnections(r.peerId)[0]?.rtt,
@@ -810,16 +817,16 @@ export class P2pHost {
     return this.pubsub.getSubscribers(this.topic(kind)).map((p) => p.toString());
   }
 
-  /** Subscribes to a topic; returns a function that unsubscribes. One handler per topic. */
+  /** Subscribes to a topic (before or after start); returns a function that unsubscribes. One handler per topic. */
   subscribe<T>(kind: TopicKind, handler: TopicHandler<T>): () => void {
     if (this.handlers.has(kind))
       throw new DseqError("P2P_ALREADY_SUBSCRIBED", `already subscribed to ${kind}`);
     this.handlers.set(kind, handler as TopicHandler<unknown>);
-    this.pubsub.subscribe(this.topic(kind));
+    if (this.running) this.pubsub.subscribe(this.topic(kind));
     return () => {
       if (this.handlers.get(kind) !== handler) return;
       this.handlers.delete(kind);
-      this.pubsub.unsubscribe(this.topic(kind));
+      if (this.running) this.pubsub.unsubscribe(this.topic(kind));
     };
   }
 

@@ -5,6 +5,7 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { describe, expect, it } from "vitest";
 import {
   peerIdToAddress,
+  peerIdToPublicKey,
   publicKeyToAddress,
   publicKeyToPeerId,
   sequencerKeyToPeerId,
@@ -35,6 +36,9 @@ describe("identity", () => {
     expect(publicKeyToPeerId(secp256k1.getPublicKey(key, true)).equals(peerId)).toBe(true);
     expect(publicKeyToPeerId(secp256k1.getPublicKey(key, false)).equals(peerId)).toBe(true);
     expect(publicKeyToAddress(secp256k1.getPublicKey(key, false))).toBe(peerIdToAddress(peerId));
+    expect(peerIdToPublicKey(peerId)).toBe(
+      `0x${Buffer.from(secp256k1.getPublicKey(key, true)).toString("hex")}`,
+    );
   });
 
   it("the libp2p key signs with the same key", () => {

@@ -1,7 +1,7 @@
 import type { Hex } from "@dseq/common";
 import { bytesToHex, DseqError } from "@dseq/common";
 import { privateKeyFromRaw, publicKeyFromRaw } from "@libp2p/crypto/keys";
-import type { PeerId, PrivateKey, Secp256k1PrivateKey, Secp256k1PublicKey } from "@libp2p/interface";
+import type { PeerId, Secp256k1PrivateKey, Secp256k1PublicKey } from "@libp2p/interface";
 import { peerIdFromPrivateKey, peerIdFromPublicKey, peerIdFromString } from "@libp2p/peer-id";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
@@ -48,14 +48,24 @@ export function peerIdToAddress(peer: PeerId | string): Hex | undefined {
   return publicKeyToAddress(id.publicKey.raw);
 }
 
+/**
+ * The compressed secp256k1 public key (0x + 33 bytes) a peer id carries: mpc-tss's party id.
+ * Undefined for peers without a secp256k1 key.
+ */
+export function peerIdToPublicKey(peer: PeerId | string): Hex | undefined {
+  let id: PeerId;
+  try {
+    id = typeof peer === "string" ? peerIdFromString(peer) : peer;
+  } catch {
+    return undefined;
+  }
+  if (id.type !== "secp256k1" || id.publicKey === undefined) return undefined;
+  return bytesToHex(id.publicKey.raw);
+}
+
 /** The peer id of a secp256k1 public key (33-byte compressed or 65-byte uncompressed). */
 export function publicKeyToPeerId(publicKey: Uint8Array): PeerId {
   const compressed = secp256k1.Point.fromBytes(publicKey).toBytes(true);
   const key = publicKeyFromRaw(compressed) as Secp256k1PublicKey;
   return peerIdFromPublicKey(key);
-}
-
-/** The address of our own key, without ever exposing the key. */
-export function privateKeyToAddress(key: PrivateKey): Hex {
-  return publicKeyToAddress(key.publicKey.raw);
 }

@@ -3,6 +3,7 @@ export { encodeFrame, encodeVarint, FrameDecoder, FrameError } from "./frames.ts
 export { createP2pHost, P2pHost, type P2pModules } from "./host.ts";
 export {
   peerIdToAddress,
+  peerIdToPublicKey,
   publicKeyToAddress,
   publicKeyToPeerId,
   sequencerKeyToPeerId,

@@ -40,6 +40,8 @@ export type PeerInfo = {
   direction: "inbound" | "outbound";
   /** Ethereum address bound to the peer's key (every secp256k1 peer has one). */
   address: Hex | undefined;
+  /** Compressed secp256k1 public key (mpc-tss's party id). */
+  publicKey: Hex | undefined;
   /** Whether that address is in the validator set now. */
   isValidator: boolean;
   state: PeerState;
