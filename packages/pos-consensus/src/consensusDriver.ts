@@ -609,6 +609,8 @@ export class ConsensusDriver {
       }
       return;
     }
+    // The sender decided this height as well: nothing to answer.
+    if (message.type === "certificate") return;
     if (message.type === "vote") {
       const v = message.vote;
       const { certificate } = mine;
