@@ -3,7 +3,8 @@
 import { bytesToHex, utf8ToBytes } from "@dseq/common";
 import { createEthereumCrypto, cryptoBackend, keccak256, privateKeyToAddress } from "@dseq/crypto";
 import { createCustomCommon, Mainnet } from "@ethereumjs/common";
-import { createFeeMarket1559Tx } from "@ethereumjs/tx";
+import { createFeeMarket1559Tx, createTxFromRLP } from "@ethereumjs/tx";
+import { bigIntToUnpaddedBytes } from "@ethereumjs/util";
 import { type AccountState, type Address, type StateReader, TxPool } from "../src/index.ts";
 
 export const description =
