@@ -21,7 +21,7 @@ import {
   setLengthLeft,
   type WithdrawalData,
 } from "@ethereumjs/util";
-import { Bloom, encodeReceipt, type TxReceipt } from "@ethereumjs/vm";
+import { Bloom, type TxReceipt } from "@ethereumjs/vm";
 import { Level } from "level";
 import { type CallArgs, type CallResult, call, estimateGas, type StateOverrides } from "./calls.ts";
 import { type ChainConfig, chainConfigToGethGenesis, createChainCommon } from "./chainConfig.ts";
@@ -279,9 +279,17 @@ export class Chain {
     };
   }
 
+  private readonly commons = new Map<string, Common>();
+
+  /** One Common per hardfork, made once: copying and re-parametrising a Common is costly. */
   private blockCommon(number: bigint, timestamp: bigint): Common {
-    const c = this.common.copy();
-    c.setHardforkBy({ blockNumber: number, timestamp });
+    const hf = this.common.getHardforkBy({ blockNumber: number, timestamp });
+    let c = this.commons.get(hf);
+    if (c === undefined) {
+      c = this.common.copy();
+      c.setHardfork(hf);
+      this.commons.set(hf, c);
+    }
     return c;
   }
 
@@ -468,10 +476,7 @@ export class Chain {
       const ops: BatchOp[] = this.store.toBatch(writes);
       ops.push({ type: "put", key: blockKey(bhash), value: block.serialize() });
       ops.push({ type: "put", key: canonicalKey(number), value: bhash });
-      const encReceipts = res.receipts.map((r, i) =>
-        encodeReceipt(r, (block.transactions[i] as TypedTransaction).type),
-      );
-      ops.push({ type: "put", key: receiptsKey(bhash), value: RLP.encode(encReceipts) });
+      ops.push({ type: "put", key: receiptsKey(bhash), value: RLP.encode(res.encodedReceipts) });
       block.transactions.forEach((tx, i) => {
         ops.push({ type: "put", key: txLookupKey(tx.hash()), value: encodeTxLookup(bhash, i) });
       });
@@ -877,6 +882,7 @@ export async function createChain(opts: CreateChainOptions): Promise<Chain> {
         value: new TextEncoder().encode(JSON.stringify(stored)),
       });
       await db.batch(ops as never, { sync: true });
+      store.persisted(nodes);
       log?.info("genesis written", {
         hash: bytesToHex(genesisHash),
         stateRoot: bytesToHex(stateRoot),

@@ -1,7 +1,7 @@
 import {
-  type Block,
+  Block,
   type BlockHeader,
-  createBlock,
+  createBlockHeader,
   type HeaderData,
   valuesArrayToHeaderData,
 } from "@ethereumjs/block";
@@ -76,6 +76,8 @@ export type ProcessResult = {
   overlay: OverlayDB;
   /** Set in execute mode when a transaction could not be applied. */
   invalidTx?: { index: number; hash: `0x${string}`; message: string };
+  /** Consensus encodings of `receipts` (what the receipts trie and the store hold). */
+  encodedReceipts: Uint8Array[];
   /** Header fields as execution produced them. */
   computed: HeaderData;
   timings: BlockTimings;
@@ -276,9 +278,8 @@ export async function processBlock(
   const t3 = now();
 
   const transactionsTrie = orderedTrieRoot(included.map((tx) => tx.serialize()));
-  const receiptTrie = orderedTrieRoot(
-    receipts.map((r, i) => encodeReceipt(r, (included[i] as TypedTransaction).type)),
-  );
+  const encodedReceipts = receipts.map((r, i) => encodeReceipt(r, (included[i] as TypedTransaction).type));
+  const receiptTrie = orderedTrieRoot(encodedReceipts);
   const t4 = now();
 
   let blobGasUsed: bigint | undefined;
@@ -307,22 +308,15 @@ export async function processBlock(
     ...(reqHash !== undefined ? { requestsHash: reqHash } : {}),
     ...(withdrawalsRoot !== undefined ? { withdrawalsRoot } : {}),
   };
+  // The Block constructor, not createBlock: createBlock re-creates every transaction.
   const block =
     mode.kind === "build"
-      ? createBlock(
-          {
-            header: fields,
-            transactions: included,
-            ...(draft.withdrawals !== undefined
-              ? { withdrawals: draft.withdrawals.map((w) => w.toValue()) }
-              : {}),
-          },
-          { common },
-        )
+      ? new Block(createBlockHeader(fields, { common }), included, [], draft.withdrawals, { common })
       : mode.expected;
   return {
     block,
     receipts,
+    encodedReceipts,
     results,
     skipped,
     overlay,

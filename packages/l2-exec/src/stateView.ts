@@ -1,7 +1,8 @@
 import type { Common } from "@ethereumjs/common";
 import { MerklePatriciaTrie } from "@ethereumjs/mpt";
-import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
+import { Caches, type MerkleStateManager } from "@ethereumjs/statemanager";
 import { ValueEncoding } from "@ethereumjs/util";
+import { FastStateManager } from "./fastStateManager.ts";
 import { type NodeStore, OverlayDB } from "./nodeStore.ts";
 
 export type StateView = { stateManager: MerkleStateManager; overlay: OverlayDB };
@@ -24,6 +25,6 @@ export function openStateView(
     common,
     root: stateRoot,
   });
-  const stateManager = new MerkleStateManager({ common, trie, caches: new Caches() });
+  const stateManager = new FastStateManager({ common, trie, caches: new Caches() });
   return { stateManager, overlay };
 }

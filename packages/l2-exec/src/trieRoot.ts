@@ -10,7 +10,7 @@ import { keccak256 } from "@dseq/crypto";
 export type TrieEntry = { key: Uint8Array; value: Uint8Array };
 export type OnTrieNode = (hash: Uint8Array, encoded: Uint8Array) => void;
 
-const EMPTY_STRING_RLP = Uint8Array.of(0x80);
+export const EMPTY_STRING_RLP = Uint8Array.of(0x80);
 /** keccak256(rlp("")): the root of an empty trie. */
 export const EMPTY_TRIE_ROOT = keccak256(EMPTY_STRING_RLP);
 
@@ -46,7 +46,7 @@ export function rlpList(items: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function toNibbles(key: Uint8Array): Uint8Array {
+export function toNibbles(key: Uint8Array): Uint8Array {
   const n = new Uint8Array(key.length * 2);
   for (let i = 0; i < key.length; i++) {
     const b = key[i] as number;
@@ -57,7 +57,7 @@ function toNibbles(key: Uint8Array): Uint8Array {
 }
 
 /** Hex-prefix encoding of a nibble path (Yellow Paper appendix C). */
-function hexPrefix(nibbles: Uint8Array, from: number, to: number, leaf: boolean): Uint8Array {
+export function hexPrefix(nibbles: Uint8Array, from: number, to: number, leaf: boolean): Uint8Array {
   const len = to - from;
   const odd = len % 2 === 1;
   const out = new Uint8Array(Math.floor(len / 2) + 1);
@@ -73,15 +73,71 @@ function hexPrefix(nibbles: Uint8Array, from: number, to: number, leaf: boolean)
   return out;
 }
 
-type Item = { nib: Uint8Array; value: Uint8Array };
+export type TrieItem = { nib: Uint8Array; value: Uint8Array };
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const d = (a[i] as number) - (b[i] as number);
     if (d !== 0) return d;
   }
   return a.length - b.length;
+}
+
+/** A node's reference inside its parent: inline when its encoding is shorter than 32 bytes. */
+export function nodeRef(encoded: Uint8Array, onNode?: OnTrieNode): Uint8Array {
+  if (encoded.length < 32) return encoded;
+  const h = keccak256(encoded);
+  onNode?.(h, encoded);
+  return rlpBytes(h);
+}
+
+/**
+ * The encoded node of the subtrie holding `items[lo..hi)` (sorted, distinct nibble keys that
+ * share their first `depth` nibbles), built bottom-up in one pass.
+ */
+export function buildSubtrie(
+  items: TrieItem[],
+  lo: number,
+  hi: number,
+  depth: number,
+  onNode?: OnTrieNode,
+): Uint8Array {
+  const node = (lo: number, hi: number, depth: number): Uint8Array => {
+    const first = items[lo] as TrieItem;
+    if (hi - lo === 1) {
+      return rlpList([rlpBytes(hexPrefix(first.nib, depth, first.nib.length, true)), rlpBytes(first.value)]);
+    }
+    const last = items[hi - 1] as TrieItem;
+    let cp = depth;
+    const max = Math.min(first.nib.length, last.nib.length);
+    while (cp < max && first.nib[cp] === last.nib[cp]) cp++;
+    if (cp === max && first.nib.length === last.nib.length) throw new Error("trieRoot: duplicate key");
+    if (cp > depth) {
+      return rlpList([rlpBytes(hexPrefix(first.nib, depth, cp, false)), nodeRef(branch(lo, hi, cp), onNode)]);
+    }
+    return branch(lo, hi, depth);
+  };
+
+  const branch = (lo: number, hi: number, depth: number): Uint8Array => {
+    const slots: Uint8Array[] = new Array(17).fill(EMPTY_STRING_RLP);
+    let i = lo;
+    const head = items[i] as TrieItem;
+    if (head.nib.length === depth) {
+      slots[16] = rlpBytes(head.value);
+      i++;
+    }
+    while (i < hi) {
+      const nibble = (items[i] as TrieItem).nib[depth] as number;
+      let j = i + 1;
+      while (j < hi && (items[j] as TrieItem).nib[depth] === nibble) j++;
+      slots[nibble] = nodeRef(node(i, j, depth + 1), onNode);
+      i = j;
+    }
+    return rlpList(slots);
+  };
+
+  return node(lo, hi, depth);
 }
 
 /**
@@ -91,50 +147,8 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 export function trieRoot(entries: TrieEntry[], onNode?: OnTrieNode, sorted = false): Uint8Array {
   if (entries.length === 0) return EMPTY_TRIE_ROOT;
   const list = sorted ? entries : [...entries].sort((a, b) => compareBytes(a.key, b.key));
-  const items: Item[] = list.map((e) => ({ nib: toNibbles(e.key), value: e.value }));
-
-  const ref = (encoded: Uint8Array): Uint8Array => {
-    if (encoded.length < 32) return encoded;
-    const h = keccak256(encoded);
-    onNode?.(h, encoded);
-    return rlpBytes(h);
-  };
-
-  const node = (lo: number, hi: number, depth: number): Uint8Array => {
-    const first = items[lo] as Item;
-    if (hi - lo === 1) {
-      return rlpList([rlpBytes(hexPrefix(first.nib, depth, first.nib.length, true)), rlpBytes(first.value)]);
-    }
-    const last = items[hi - 1] as Item;
-    let cp = depth;
-    const max = Math.min(first.nib.length, last.nib.length);
-    while (cp < max && first.nib[cp] === last.nib[cp]) cp++;
-    if (cp === max && first.nib.length === last.nib.length) throw new Error("trieRoot: duplicate key");
-    if (cp > depth) {
-      return rlpList([rlpBytes(hexPrefix(first.nib, depth, cp, false)), ref(branch(lo, hi, cp))]);
-    }
-    return branch(lo, hi, depth);
-  };
-
-  const branch = (lo: number, hi: number, depth: number): Uint8Array => {
-    const slots: Uint8Array[] = new Array(17).fill(EMPTY_STRING_RLP);
-    let i = lo;
-    const head = items[i] as Item;
-    if (head.nib.length === depth) {
-      slots[16] = rlpBytes(head.value);
-      i++;
-    }
-    while (i < hi) {
-      const nibble = (items[i] as Item).nib[depth] as number;
-      let j = i + 1;
-      while (j < hi && (items[j] as Item).nib[depth] === nibble) j++;
-      slots[nibble] = ref(node(i, j, depth + 1));
-      i = j;
-    }
-    return rlpList(slots);
-  };
-
-  const rootEncoded = node(0, items.length, 0);
+  const items: TrieItem[] = list.map((e) => ({ nib: toNibbles(e.key), value: e.value }));
+  const rootEncoded = buildSubtrie(items, 0, items.length, 0, onNode);
   const root = keccak256(rootEncoded);
   onNode?.(root, rootEncoded);
   return root;

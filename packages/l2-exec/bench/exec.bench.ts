@@ -1,0 +1,167 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger } from "@dseq/common";
+import { createEthereumCrypto, nobleSecp256k1 } from "@dseq/crypto";
+import { createBlock } from "@ethereumjs/block";
+import { createTxFromRLP, type TypedTransaction } from "@ethereumjs/tx";
+import { createVM, runTx } from "@ethereumjs/vm";
+import { createChain } from "../src/index.ts";
+import { NodeStore } from "../src/nodeStore.ts";
+import { openStateView } from "../src/stateView.ts";
+import {
+  fillerAddress,
+  type TestAccount,
+  TOKEN,
+  testAccounts,
+  testChainConfig,
+  transferCalldata,
+  transferTx,
+} from "../test/fixtures.ts";
+
+export const description =
+  "EVM execution: raw runTx limit vs buildBlock+commit of 1,000-tx blocks on a 100,000-account genesis (LevelDB), sender recovery native vs noble";
+
+const ACCOUNTS = 100_000;
+const PER_BLOCK = 1_000;
+const BLOCKS = 7;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+export default async function run(): Promise<Record<string, number>> {
+  const dataDir = await mkdtemp(join(tmpdir(), "l2exec-bench-"));
+  try {
+    const senders = testAccounts(PER_BLOCK, "bench");
+    const config = testChainConfig({ senders, fillers: ACCOUNTS - PER_BLOCK, gasLimit: 200_000_000n });
+    const t0 = performance.now();
+    const chain = await createChain({
+      dataDir,
+      chainConfig: config,
+      logger: createLogger({ level: "warn" }),
+    });
+    console.log(`genesis with ${ACCOUNTS} accounts: ${Math.round(performance.now() - t0)} ms`);
+    const coinbase = "0x00000000000000000000000000000000c0ffee00" as const;
+    const common = chain.head().common;
+
+    let nonce = 0n;
+    const makeTransfers = (blockIdx: number): Uint8Array[] =>
+      senders.map((s, i) =>
+        transferTx(
+          common,
+          s,
+          nonce,
+          fillerAddress((blockIdx * PER_BLOCK + i * 7) % (ACCOUNTS - PER_BLOCK)),
+          1n,
+        ).serialize(),
+      );
+    const makeErc20 = (blockIdx: number): Uint8Array[] =>
+      senders.map((s: TestAccount, i) =>
+        transferTx(common, s, nonce, TOKEN, 0n, {
+          gasLimit: 80_000n,
+          data: transferCalldata(fillerAddress((blockIdx * PER_BLOCK + i * 13) % (ACCOUNTS - PER_BLOCK)), 1n),
+        }).serialize(),
+      );
+    // The txpool hands blocks transactions it has already decoded and recovered at admission.
+    const admitted = (raw: Uint8Array[]): TypedTransaction[] =>
+      raw.map((b) => {
+        const tx = chain.decodeTx(b);
+        tx.getSenderAddress();
+        return tx;
+      });
+
+    // 1. sender recovery, native (libsecp256k1 through customCrypto) and noble
+    const rawForRecovery = makeTransfers(99);
+    const fresh = rawForRecovery.map((b) => chain.decodeTx(b));
+    let t = performance.now();
+    for (const tx of fresh) tx.getSenderAddress();
+    const senderRecoveryPerS = fresh.length / ((performance.now() - t) / 1000);
+    const nobleCommon = common.copy();
+    (nobleCommon as unknown as { customCrypto: unknown }).customCrypto = {
+      ...createEthereumCrypto(nobleSecp256k1),
+      keccak256: undefined,
+    };
+    const nobleTxs = rawForRecovery.slice(0, 300).map((b) => createTxFromRLP(b, { common: nobleCommon }));
+    t = performance.now();
+    for (const tx of nobleTxs) tx.getSenderAddress();
+    const nobleRecoveryPerS = nobleTxs.length / ((performance.now() - t) / 1000);
+
+    // 2. the limit: raw runTx on the same pre-recovered txs, on the same parent state, in one
+    //    block checkpoint, no state root, nothing written; measured right before each build so
+    //    both see the same machine load (the machine is shared).
+    const store = new NodeStore((chain as unknown as { db: never }).db);
+    const rawRun = async (txs: TypedTransaction[]): Promise<number> => {
+      const parent = chain.head();
+      const { stateManager } = openStateView(common, store, parent.header.stateRoot);
+      const vm = await createVM({ common, stateManager });
+      const block = createBlock(
+        {
+          header: {
+            number: parent.header.number + 1n,
+            timestamp: parent.header.timestamp + 2n,
+            gasLimit: parent.header.gasLimit,
+            baseFeePerGas: parent.header.calcNextBaseFee(),
+            coinbase,
+          },
+        },
+        { common },
+      );
+      await vm.evm.journal.checkpoint();
+      const start = performance.now();
+      let gas = 0n;
+      for (const tx of txs)
+        gas += (await runTx(vm, { tx, block, blockGasUsed: gas, skipHardForkValidation: true }))
+          .totalGasSpent;
+      return performance.now() - start;
+    };
+
+    // 3. buildBlock + commit, transfers then ERC-20 transfers
+    const rawMs: number[] = [];
+    const cycle = async (make: (i: number) => Uint8Array[], label: string, raw: boolean) => {
+      const ms: number[] = [];
+      for (let b = 0; b < BLOCKS; b++) {
+        const bytes = make(b);
+        if (raw) rawMs.push(await rawRun(admitted(bytes)));
+        const txs = admitted(bytes);
+        const start = performance.now();
+        const built = await chain.buildBlock({
+          txs,
+          timestamp: chain.head().header.timestamp + 2n,
+          coinbase,
+        });
+        const c0 = performance.now();
+        await chain.commit(built.block, built.receipts);
+        const end = performance.now();
+        if (built.block.transactions.length !== PER_BLOCK)
+          throw new Error(`${label}: ${built.skipped[0]?.reason} ${built.skipped[0]?.message}`);
+        nonce++;
+        ms.push(end - start);
+        const tm = built.timings;
+        console.log(
+          `${label} block ${b}: ${Math.round(end - start)} ms (recover ${tm.recoverMs.toFixed(0)}, execute ${tm.executeMs.toFixed(0)}, state root ${tm.stateRootMs.toFixed(0)}, tries ${tm.triesMs.toFixed(0)}, commit ${(end - c0).toFixed(0)})${raw ? `; raw runTx ${Math.round(rawMs.at(-1) as number)} ms` : ""}`,
+        );
+      }
+      return ms;
+    };
+    const transferMs = await cycle(makeTransfers, "transfer", true);
+    const erc20Ms = await cycle(makeErc20, "erc20", false);
+    await chain.close();
+
+    const raw = PER_BLOCK / (median(rawMs) / 1000);
+    const transferTps = PER_BLOCK / (median(transferMs) / 1000);
+    return {
+      raw_transfer_tps: Math.round(raw),
+      build_commit_transfer_tps: Math.round(transferTps),
+      build_commit_erc20_tps: Math.round(PER_BLOCK / (median(erc20Ms) / 1000)),
+      build_commit_1000_transfers_ms: Math.round(median(transferMs)),
+      sender_recovery_per_s: Math.round(senderRecoveryPerS),
+      noble_sender_recovery_per_s: Math.round(nobleRecoveryPerS),
+      ratio_build_commit_to_raw: transferTps / raw,
+    };
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
