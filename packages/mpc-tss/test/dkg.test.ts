@@ -1,8 +1,10 @@
-import { hexToBytes, utf8ToBytes } from "@dseq/common";
+import { createNoopLogger, hexToBytes, utf8ToBytes } from "@dseq/common";
 import { describe, expect, it } from "vitest";
+import { DkgSession } from "../src/dkg/dkgSession.ts";
 import { TssErrorCode } from "../src/errors.ts";
 import { toFrostPublic, toFrostSecret } from "../src/keyShare.ts";
 import { frost } from "../src/suite.ts";
+import { createTestNetwork } from "../src/transport/testNetwork.ts";
 import { fulfilled, makeParties, runTestDkg } from "./helpers.ts";
 
 /** Signs with the first t shares directly through noble, to prove the shares fit the key. */
@@ -101,6 +103,30 @@ describe("DKG over a lossy test network", () => {
         expect(r.excluded).toEqual([{ party: liar, reason: "false-complaint", accuser: liar }]);
     } finally {
       run.close();
+    }
+  });
+
+  it("a member that never shows up makes the DKG fail at its deadline, naming it", async () => {
+    const keys = makeParties(4, 14);
+    const net = createTestNetwork({ seed: 1 });
+    const members = keys.map((k) => k.id);
+    const sessions = keys
+      .slice(0, 3)
+      .map((key) =>
+        new DkgSession(
+          { epoch: 1, members, deadlineMs: 1500, resendIntervalMs: 100 },
+          { key, transport: net.join(key.id), logger: createNoopLogger() },
+        ).start(),
+      );
+    try {
+      const errs = await Promise.all(sessions.map((s) => s.result.catch((e) => e)));
+      for (const e of errs) {
+        expect(e.code).toBe(TssErrorCode.DkgTimeout);
+        expect(e.details.missing).toEqual([keys[3]!.id]);
+      }
+    } finally {
+      for (const s of sessions) s.close();
+      net.close();
     }
   });
 });

@@ -732,9 +732,11 @@ export class DkgSession {
   private onDeadline(): void {
     if (this.state !== "running") return;
     const a = this.attempt;
-    const missing = a
-      ? a.active.filter((p) => !a.r1.has(p) || (p !== this.key.id && !a.r2In.has(p)) || !a.oks.has(p))
-      : [];
+    // Name who is holding up the earliest incomplete step.
+    const others = a ? a.active.filter((p) => p !== this.key.id) : [];
+    const noR1 = others.filter((p) => !a?.r1.has(p));
+    const noR2 = others.filter((p) => !a?.r2In.has(p));
+    const missing = noR1.length ? noR1 : noR2.length ? noR2 : others.filter((p) => !a?.oks.has(p));
     this.fail(
       new TssError(TssErrorCode.DkgTimeout, "DKG did not complete before its deadline", {
         details: { att: a?.mask, missing, excluded: [...this.excluded.values()] },
