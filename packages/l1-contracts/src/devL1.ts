@@ -34,6 +34,8 @@ export type DevL1 = {
   chainId: number;
   accounts: DevL1Account[];
   pid: number;
+  /** Holds the generated Hardhat config; removed by stop(). */
+  workDir: string;
   /** Stops the node and removes its working directory. Safe to call twice. */
   stop(): Promise<void>;
 };
@@ -74,6 +76,9 @@ export async function startDevL1(opts: DevL1Options = {}): Promise<DevL1> {
         chainId,
         hardfork: opts.hardfork ?? "prague",
         accounts: accounts.map((a) => ({ privateKey: a.privateKey, balance: balance.toString() })),
+        ...(opts.blockTimeSeconds === undefined
+          ? {}
+          : { mining: { auto: false, interval: opts.blockTimeSeconds * 1000 } }),
       },
     },
   };
@@ -113,12 +118,8 @@ export async function startDevL1(opts: DevL1Options = {}): Promise<DevL1> {
     const rpcUrl = await waitForListening(child, opts.readyTimeoutMs ?? 60_000);
     const got = await rpc<Hex>(rpcUrl, "eth_chainId", []);
     if (Number(got) !== chainId) throw new Error(`dev L1 chain id ${Number(got)}, expected ${chainId}`);
-    if (opts.blockTimeSeconds !== undefined) {
-      await rpc(rpcUrl, "evm_setAutomine", [false]);
-      await rpc(rpcUrl, "evm_setIntervalMining", [opts.blockTimeSeconds * 1000]);
-    }
     opts.logger?.info("dev L1 started", { rpcUrl, chainId, pid: child.pid, accounts: accounts.length });
-    return { rpcUrl, chainId, accounts, pid: child.pid ?? -1, stop };
+    return { rpcUrl, chainId, accounts, pid: child.pid ?? -1, workDir, stop };
   } catch (err) {
     await stop();
     throw new DseqError("L1_DEVNODE_START_FAILED", "dev L1 did not start", { cause: err });
