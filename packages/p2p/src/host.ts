@@ -1,5 +1,3 @@
-import { noise } from "@chainsafe/libp2p-noise";
-import { yamux } from "@chainsafe/libp2p-yamux";
 import {
   type Clock,
   createNoopLogger,
@@ -13,23 +11,13 @@ import {
   realClock,
   withTimeout,
 } from "@dseq/common";
-import {
-  type GossipSub,
-  type GossipsubMessage,
-  gossipsub,
-  StrictNoSign,
-  TopicValidatorResult,
-} from "@libp2p/gossipsub";
-import { createTopicScoreParams } from "@libp2p/gossipsub/score";
-import { type Identify, identify } from "@libp2p/identify";
 import type { Connection, Libp2p, PeerId, Stream } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
-import { type Ping, ping } from "@libp2p/ping";
-import { tcp } from "@libp2p/tcp";
-import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
-import { createLibp2p } from "libp2p";
+import { multiaddr } from "@multiformats/multiaddr";
 import { FrameError } from "./frames.ts";
-import { peerIdToAddress, peerIdToPublicKey, sequencerKeyToPrivateKey } from "./identity.ts";
+import { GossipTopics } from "./gossip.ts";
+import { peerIdToAddress, peerIdToPublicKey } from "./identity.ts";
+import { createLibp2pNode, type GossipSubRouter, type Services } from "./libp2pNode.ts";
 import { type P2pOptions, type P2pOptionsInput, resolveP2pOptions } from "./options.ts";
 import { createP2pMetrics, type P2pMetrics } from "./p2pMetrics.ts";
 import {
@@ -42,9 +30,9 @@ import {
   StatusProtocol,
   TssDirectProtocol,
 } from "./protocols.ts";
-import { PublishQueue } from "./publishQueue.ts";
+import { Redialer } from "./redialer.ts";
 import { RequestError, type RequestHandler, runRequest, serveRequest } from "./reqresp.ts";
-import { messageId, messageIdToString, TOPIC_KINDS, type TopicKind, topicName } from "./topics.ts";
+import type { TopicKind } from "./topics.ts";
 import type {
   BlockSource,
   MessageSource,
@@ -53,7 +41,6 @@ import type {
   PeerState,
   TopicHandler,
   ValidatorSetView,
-  Verdict,
 } from "./types.ts";
 import { type BlockWithCertificate, DecodeError, type Status } from "./wire.ts";
 
@@ -66,19 +53,6 @@ export type P2pModules = {
   blocks?: BlockSource;
   clock?: Clock;
 };
-
-/** The parts of the gossipsub router we use beyond its public interface type. */
-type GossipSubRouter = GossipSub & {
-  reportMessageValidationResult(
-    msgId: string,
-    propagationSource: string,
-    acceptance: TopicValidatorResult,
-  ): void;
-  getScore(peerId: string): number;
-  streamsOutbound: Map<string, { rawStream: Stream }>;
-};
-
-type Services = { identify: Identify; ping: Ping; pubsub: GossipSub };
 
 type PeerRecord = {
   peerId: PeerId;
@@ -94,17 +68,6 @@ type PeerRecord = {
   markReady: () => void;
   markRefused: (err: Error) => void;
 };
-
-type DialTarget = {
-  peerId: string;
-  addr: Multiaddr;
-  persistent: boolean;
-  delayMs: number;
-  nextAttemptAt: number;
-  dialing: boolean;
-};
-
-type OutboundMessage = { kind: TopicKind; topic: string; data: Uint8Array };
 
 const EMPTY = new Uint8Array(0);
 
@@ -135,11 +98,8 @@ export class P2pHost {
   private readonly table = new Map<string, PeerRecord>();
   private readonly banned = new Map<string, number>();
   private readonly penalties = new Map<string, number[]>();
-  private readonly handlers = new Map<TopicKind, TopicHandler<unknown>>();
-  private readonly topicKinds = new Map<string, TopicKind>();
-  private readonly pendingValidations = new Map<TopicKind, number>();
-  private readonly targets: DialTarget[] = [];
-  private readonly queue: PublishQueue<OutboundMessage>;
+  private readonly gossip: GossipTopics;
+  private readonly redialer: Redialer;
   private readonly stopController = new AbortController();
   private timers: NodeJS.Timeout[] = [];
   private running = false;
@@ -162,22 +122,25 @@ export class P2pHost {
     this.blocks = modules.blocks;
     this.clock = modules.clock ?? realClock;
     this.events = new EventBus<P2pEvents>({ name: "p2p", logger: this.log });
-    for (const kind of TOPIC_KINDS) this.topicKinds.set(topicName(opts.chainId, kind), kind);
-    for (const [list, persistent] of [
-      [opts.staticPeers, true],
-      [opts.bootstrap, false],
-    ] as const) {
-      for (const a of list) this.targets.push(this.dialTarget(a, persistent));
-    }
-    this.queue = new PublishQueue<OutboundMessage>(
-      opts.publish,
-      {
-        send: (m) => this.sendGossip(m),
-        size: (m) => m.data.length,
-        backlog: () => this.gossipBacklog(),
-      },
-      this.clock,
-    );
+    this.gossip = new GossipTopics(opts, {
+      pubsub: this.pubsub,
+      metrics: this.metrics,
+      log: this.log,
+      clock: this.clock,
+      validatorOf: (peer) => this.validatorOf(peer),
+      onReject: (peer) => this.onGossipReject(peer),
+    });
+    this.redialer = new Redialer(opts, {
+      dial: (addr) =>
+        this.node.dial(addr, {
+          signal: AbortSignal.any([AbortSignal.timeout(opts.dialTimeoutMs), this.stopController.signal]),
+        }),
+      isConnected: (peerId) => this.table.has(peerId) || peerId === this.peerId,
+      connectedCount: () => this.table.size,
+      bannedUntil: (peerId) => (this.isBanned(peerId) ? this.banned.get(peerId) : undefined),
+      clock: this.clock,
+      log: this.log,
+    });
   }
 
   /** Builds the host (not started). The key is checked here; a bad config fails now, not on first use. */
@@ -187,115 +150,13 @@ export class P2pHost {
     if (opts.maxBlocksPerRequest < 1 || opts.maxBlocksPerRequest > MAX_BLOCKS_PER_REQUEST) {
       throw new DseqError("P2P_BAD_CONFIG", `maxBlocksPerRequest must be 1..${MAX_BLOCKS_PER_REQUEST}`);
     }
-    const privateKey = sequencerKeyToPrivateKey(opts.privateKey);
     const banned = new Map<string, number>();
     const clock = modules.clock ?? realClock;
-    const isBanned = (peer: PeerId): boolean => {
+    const node = await createLibp2pNode(opts, (peer) => {
       const until = banned.get(peer.toString());
       return until !== undefined && until > clock.now();
-    };
-    const g = opts.gossip;
-    const maxTopicBytes = Math.max(...Object.values(opts.topicLimits));
-    const topics = TOPIC_KINDS.map((k) => topicName(opts.chainId, k));
-    // msgIdFn and fastMsgIdFn see the same data array; hash it once.
-    const idCache = new WeakMap<Uint8Array, { topic: string; id: Uint8Array }>();
-    const idOf = (topic: string, data: Uint8Array): Uint8Array => {
-      const hit = idCache.get(data);
-      if (hit && hit.topic === topic) return hit.id;
-      const id = messageId(topic, data);
-      idCache.set(data, { topic, id });
-      return id;
-    };
-    const topicScore = createTopicScoreParams({
-      topicWeight: 1,
-      timeInMeshWeight: 0.01,
-      timeInMeshQuantum: 1_000,
-      timeInMeshCap: 300,
-      firstMessageDeliveriesWeight: 0.1,
-      firstMessageDeliveriesDecay: 0.9,
-      firstMessageDeliveriesCap: 50,
-      // Consensus traffic is bursty and small (a few votes per 2 s): a delivery quota would
-      // penalise honest peers, so P3/P3b stay off; P4 (invalid messages) carries the weight.
-      meshMessageDeliveriesWeight: 0,
-      meshFailurePenaltyWeight: 0,
-      invalidMessageDeliveriesWeight: g.invalidMessageWeight,
-      invalidMessageDeliveriesDecay: g.invalidMessageDecay,
-    });
-    const node = await createLibp2p<Services>({
-      start: false,
-      privateKey,
-      addresses: { listen: opts.listen },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      connectionGater: {
-        denyDialPeer: isBanned,
-        denyInboundEncryptedConnection: isBanned,
-        denyOutboundEncryptedConnection: isBanned,
-      },
-      // libp2p's monitor pings every peer and keeps the round-trip time on the connection (the
-      // peer table's latency). A missed ping under load must not cut a validator off: dead links
-      // are found by yamux keep-alive and TCP instead.
-      connectionMonitor: { pingInterval: opts.pingIntervalMs, abortConnectionOnPingFailure: false },
-      connectionManager: {
-        maxConnections: opts.maxConnections,
-        maxIncomingPendingConnections: opts.maxIncomingPendingConnections,
-        dialTimeout: opts.dialTimeoutMs,
-        // Our own redialer keeps static peers connected, forever and with backoff.
-        reconnectRetries: 0,
-      },
-      services: {
-        identify: identify(),
-        ping: ping(),
-        pubsub: gossipsub({
-          globalSignaturePolicy: StrictNoSign,
-          msgIdFn: (msg) => idOf(msg.topic, msg.data),
-          fastMsgIdFn: (rpc) => messageIdToString(idOf(rpc.topic, rpc.data ?? EMPTY)),
-          msgIdToStrFn: messageIdToString,
-          asyncValidation: true,
-          allowPublishToZeroTopicPeers: true,
-          ignoreDuplicatePublishError: true,
-          emitSelf: false,
-          doPX: false,
-          heartbeatInterval: g.heartbeatIntervalMs,
-          D: g.D,
-          Dlo: g.Dlo,
-          Dhi: g.Dhi,
-          allowedTopics: topics,
-          maxInboundDataLength: maxTopicBytes + 64 * 1024,
-          maxOutboundBufferSize: 8 * maxTopicBytes + 16 * 1024 * 1024,
-          scoreParams: {
-            topics: Object.fromEntries(topics.map((t) => [t, topicScore])),
-            topicScoreCap: 10,
-            appSpecificWeight: 0,
-            // Validators may share hosts (and devnets share 127.0.0.1): no IP colocation penalty.
-            IPColocationFactorWeight: 0,
-            decayInterval: g.decayIntervalMs,
-            decayToZero: 0.01,
-          },
-          scoreThresholds: {
-            gossipThreshold: g.gossipThreshold,
-            publishThreshold: g.publishThreshold,
-            graylistThreshold: g.graylistThreshold,
-            acceptPXThreshold: 100,
-            opportunisticGraftThreshold: 5,
-          },
-        }),
-      },
     });
     return new P2pHost(opts, node, { ...modules, clock }, banned);
-  }
-
-  private dialTarget(addr: string, persistent: boolean): DialTarget {
-    let ma: Multiaddr;
-    try {
-      ma = multiaddr(addr);
-    } catch (err) {
-      throw new DseqError("P2P_BAD_CONFIG", `bad peer multiaddr ${addr}`, { cause: err });
-    }
-    const p2p = ma.getComponents().find((c) => c.name === "p2p")?.value;
-    if (!p2p) throw new DseqError("P2P_BAD_CONFIG", `peer multiaddr ${addr} lacks /p2p/<peer id>`);
-    return { peerId: p2p, addr: ma, persistent, delayMs: 0, nextAttemptAt: 0, dialing: false };
   }
 
   /** The underlying libp2p node, for diagnostics and fault injection; the typed API above is the contract. */
@@ -316,7 +177,6 @@ export class P2pHost {
     const n = this.node;
     n.addEventListener("peer:connect", (e) => this.onPeerConnect(e.detail));
     n.addEventListener("peer:disconnect", (e) => this.onPeerDisconnect(e.detail));
-    this.pubsub.addEventListener("gossipsub:message", (e) => void this.onGossip(e.detail));
     this.pubsub.addEventListener("gossipsub:heartbeat", () => this.checkScores());
     await n.handle(
       protocolId(StatusProtocol),
@@ -331,12 +191,11 @@ export class P2pHost {
     }
     await n.start();
     this.running = true;
-    // subscriptions made before start
-    for (const kind of this.handlers.keys()) this.pubsub.subscribe(this.topic(kind));
+    this.gossip.start();
     const tick = Math.max(50, Math.min(this.opts.reconnect.initialDelayMs, 1_000));
-    this.timers.push(setInterval(() => this.maintainConnections(), tick));
+    this.timers.push(setInterval(() => this.redialer.tick(this.stopController.signal), tick));
     for (const t of this.timers) t.unref();
-    this.maintainConnections();
+    this.redialer.tick(this.stopController.signal);
     this.log.info("p2p started", { peerId: this.peerId, address: this.address, addrs: this.multiaddrs() });
   }
 
@@ -346,7 +205,7 @@ export class P2pHost {
     this.stopController.abort(new DseqError("P2P_STOPPED", "p2p host is stopped"));
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    this.queue.close();
+    this.gossip.stop();
     await this.node.stop();
     this.table.clear();
     this.updatePeerGauge();
@@ -484,10 +343,9 @@ export class P2pHost {
     };
     this.table.set(key, rec);
     this.updatePeerGauge();
-    const target = this.targets.find((t) => t.peerId === key);
-    if (target) target.delayMs = 0;
+    this.redialer.onConnected(key);
     // Keep static peers when the connection manager prunes.
-    if (target?.persistent) {
+    if (this.redialer.isStatic(key)) {
       void this.node.peerStore
         .merge(peerId, { tags: { "dseq-static": { value: 100 } } })
         .catch(() => undefined);
@@ -508,8 +366,7 @@ export class P2pHost {
     rec.markRefused(new DseqError("P2P_PEER_GONE", "peer disconnected"));
     this.table.delete(key);
     this.updatePeerGauge();
-    const target = this.targets.find((t) => t.peerId === key);
-    if (target) target.nextAttemptAt = this.clock.now() + this.opts.reconnect.initialDelayMs;
+    this.redialer.onDisconnected(key);
     this.events.emit("p2p.peer.disconnected", { peerId: key });
   }
 
@@ -519,46 +376,6 @@ export class P2pHost {
     for (const r of this.table.values()) if (r.address && this.validators?.has(r.address)) validators++;
     this.metrics.peers.set(validators, { kind: "validator" });
     this.metrics.peers.set(this.table.size - validators, { kind: "other" });
-  }
-
-  /** Redials static peers (always) and bootstrap peers (while under `minPeers`), with backoff. */
-  private maintainConnections(): void {
-    if (!this.running) return;
-    const now = this.clock.now();
-    const under = this.table.size < this.opts.minPeers;
-    for (const t of this.targets) {
-      if (t.dialing || this.table.has(t.peerId) || t.peerId === this.peerId) continue;
-      if (!t.persistent && !under) continue;
-      if (now < t.nextAttemptAt) continue;
-      if (this.isBanned(t.peerId)) {
-        t.nextAttemptAt = this.banned.get(t.peerId) ?? now;
-        continue;
-      }
-      t.dialing = true;
-      this.node
-        .dial(t.addr, {
-          signal: AbortSignal.any([AbortSignal.timeout(this.opts.dialTimeoutMs), this.stopController.signal]),
-        })
-        .then(
-          () => {
-            t.delayMs = 0;
-          },
-          (err: unknown) => {
-            const r = this.opts.reconnect;
-            t.delayMs = t.delayMs === 0 ? r.initialDelayMs : Math.min(r.maxDelayMs, t.delayMs * r.factor);
-            // Jitter so a restarted network does not redial in lockstep.
-            t.nextAttemptAt = this.clock.now() + t.delayMs * (0.75 + Math.random() * 0.5);
-            this.log.debug("dial failed", {
-              peer: t.peerId,
-              retryInMs: Math.round(t.delayMs),
-              err: errorMessage(err),
-            });
-          },
-        )
-        .finally(() => {
-          t.dialing = false;
-        });
-    }
   }
 
   private checkScores(): void {
@@ -809,7 +626,7 @@ export class P2pHost {
 
   /** The full topic name of a topic kind on this chain. */
   topic(kind: TopicKind): string {
-    return topicName(this.opts.chainId, kind);
+    return this.gossip.topic(kind);
   }
 
   /** Peers known to be subscribed to a topic. */
@@ -819,15 +636,7 @@ export class P2pHost {
 
   /** Subscribes to a topic (before or after start); returns a function that unsubscribes. One handler per topic. */
   subscribe<T>(kind: TopicKind, handler: TopicHandler<T>): () => void {
-    if (this.handlers.has(kind))
-      throw new DseqError("P2P_ALREADY_SUBSCRIBED", `already subscribed to ${kind}`);
-    this.handlers.set(kind, handler as TopicHandler<unknown>);
-    if (this.running) this.pubsub.subscribe(this.topic(kind));
-    return () => {
-      if (this.handlers.get(kind) !== handler) return;
-      this.handlers.delete(kind);
-      if (this.running) this.pubsub.unsubscribe(this.topic(kind));
-    };
+    return this.gossip.subscribe(kind, handler);
   }
 
   /**
@@ -835,109 +644,13 @@ export class P2pHost {
    * of peers it was sent to. Consensus and TSS topics go ahead of transactions.
    */
   publish(kind: TopicKind, data: Uint8Array): Promise<number> {
-    const limit = this.opts.topicLimits[kind];
-    if (data.length > limit) {
-      return Promise.reject(
-        new DseqError("P2P_MESSAGE_TOO_LARGE", `${kind} message exceeds the topic limit`, {
-          details: { bytes: data.length, limit },
-        }),
-      );
-    }
-    if (!this.running) return Promise.reject(new DseqError("P2P_STOPPED", "p2p host is not running"));
-    const p = this.queue.enqueue(kind === "tx" ? "bulk" : "priority", {
-      kind,
-      topic: this.topic(kind),
-      data,
-    });
-    this.metrics?.publishQueued.set(this.queue.queued);
-    return p;
+    return this.gossip.publish(kind, data);
   }
 
-  private async sendGossip(m: OutboundMessage): Promise<number> {
-    const r = await this.pubsub.publish(m.topic, m.data);
-    this.metrics?.messagesOut.inc({ topic: m.kind });
-    this.metrics?.bytesOut.inc({ topic: m.kind }, m.data.length);
-    this.metrics?.publishQueued.set(this.queue.queued);
-    return r.recipients.length;
-  }
-
-  private gossipBacklog(): { bytes: number; drained(signal: AbortSignal): Promise<void> } {
-    let worst: Stream | undefined;
-    let bytes = 0;
-    for (const s of this.pubsub.streamsOutbound.values()) {
-      if (s.rawStream.writeBufferLength > bytes) {
-        bytes = s.rawStream.writeBufferLength;
-        worst = s.rawStream;
-      }
-    }
-    return { bytes, drained: (signal) => (worst ? worst.onDrain({ signal }) : Promise.resolve()) };
-  }
-
-  private async onGossip(m: GossipsubMessage): Promise<void> {
-    const { msgId, propagationSource, msg } = m;
-    const from = propagationSource.toString();
-    const kind = this.topicKinds.get(msg.topic);
-    const handler = kind ? this.handlers.get(kind) : undefined;
-    if (!kind || !handler) {
-      this.pubsub.reportMessageValidationResult(msgId, from, TopicValidatorResult.Ignore);
-      return;
-    }
-    this.metrics?.bytesIn.inc({ topic: kind }, msg.data.length);
-    const pending = this.pendingValidations.get(kind) ?? 0;
-    if (pending >= this.opts.gossip.maxPendingValidations) {
-      this.metrics?.dropped.inc({ topic: kind, reason: "queue_full" });
-      this.report(msgId, from, kind, "ignore");
-      return;
-    }
-    if (msg.data.length > this.opts.topicLimits[kind]) {
-      this.report(msgId, from, kind, "reject", "too_large");
-      return;
-    }
-    let decoded: unknown;
-    try {
-      decoded = handler.decode(msg.data);
-    } catch {
-      this.report(msgId, from, kind, "reject", "decode");
-      return;
-    }
-    const source: MessageSource = { peer: from, validator: this.validatorOf(propagationSource) };
-    let verdict: Verdict = "accept";
-    if (handler.validate) {
-      this.pendingValidations.set(kind, pending + 1);
-      try {
-        verdict = await handler.validate(decoded, source);
-      } catch (err) {
-        this.log.error("topic validator threw", { topic: kind, err });
-        verdict = "ignore";
-      } finally {
-        this.pendingValidations.set(kind, (this.pendingValidations.get(kind) ?? 1) - 1);
-      }
-    }
-    this.report(msgId, from, kind, verdict, "invalid");
-    if (verdict !== "accept") return;
-    try {
-      handler.onMessage(decoded, source);
-    } catch (err) {
-      this.log.error("topic handler threw", { topic: kind, err });
-    }
-  }
-
-  private report(msgId: string, from: string, kind: TopicKind, verdict: Verdict, reason = "invalid"): void {
-    const result =
-      verdict === "accept"
-        ? TopicValidatorResult.Accept
-        : verdict === "ignore"
-          ? TopicValidatorResult.Ignore
-          : TopicValidatorResult.Reject;
-    this.pubsub.reportMessageValidationResult(msgId, from, result);
-    this.metrics?.messagesIn.inc({ topic: kind, result: verdict });
-    if (verdict === "reject") {
-      this.metrics?.rejects.inc({ topic: kind, reason });
-      this.log.debug("gossip rejected", { peer: from, topic: kind, reason });
-      this.penalize(from, `gossip_${kind}_${reason}`);
-      if (this.table.has(from) && this.pubsub.getScore(from) < this.opts.gossip.graylistThreshold) {
-        this.ban(from, "low_score");
-      }
+  private onGossipReject(peer: string): void {
+    this.penalize(peer, "gossip_reject");
+    if (this.table.has(peer) && this.pubsub.getScore(peer) < this.opts.gossip.graylistThreshold) {
+      this.ban(peer, "low_score");
     }
   }
 }
