@@ -77,6 +77,24 @@ export default async function run(): Promise<Record<string, number>> {
   console.log(
     `crypto backend: ${JSON.stringify(cryptoBackend())}; ${RUNS} runs, batches of ${BATCH}, medians`,
   );
+  // Context for a shared machine: the bare native recovery rate of the same signatures now.
+  const sample = raws.slice(0, 2000).map((r) => createTxFromRLP(r, { common }));
+  const hashes = sample.map((t) => t.getMessageToVerifySignature());
+  const ecrecover = common.customCrypto.ecrecover as NonNullable<typeof common.customCrypto.ecrecover>;
+  const t4 = performance.now();
+  for (let i = 0; i < sample.length; i++) {
+    const t = sample[i] as (typeof sample)[number];
+    ecrecover(
+      hashes[i] as Uint8Array,
+      t.v as bigint,
+      bigIntToUnpaddedBytes(t.r as bigint),
+      bigIntToUnpaddedBytes(t.s as bigint),
+    );
+  }
+  const bare = sample.length / ((performance.now() - t4) / 1000);
+  console.log(
+    `bare native ecrecover of the same signatures right after: ${bare.toFixed(0)}/s (load indicator)`,
+  );
   console.log(`admit_per_s runs: ${admit.map((x) => x.toFixed(0)).join(", ")}`);
   console.log(`pending_iter_10k_ms runs: ${iter.map((x) => x.toFixed(2)).join(", ")}`);
   return { admit_per_s: Math.round(median(admit)), pending_iter_10k_ms: median(iter) };
