@@ -177,7 +177,8 @@ export function createHeightState(
   return {
     config,
     height,
-    validators,
+    // Addresses compare as lower-case hex everywhere in the core, whatever the source returns.
+    validators: { set: validators.set, proposer: (round) => validators.proposer(round).toLowerCase() as Hex },
     round: -1,
     step: Step.Propose,
     lockedValue: null,

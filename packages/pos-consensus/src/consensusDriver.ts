@@ -202,7 +202,7 @@ export class ConsensusDriver {
     }
     this.config = {
       chainId: opts.chainId,
-      self: modules.signer?.address ?? null,
+      self: (modules.signer?.address.toLowerCase() as Hex | undefined) ?? null,
       timeouts: this.opts.timeouts,
       verify: modules.verify ?? createCachedVerifier(),
       maxRoundsAhead: this.opts.maxRoundsAhead,

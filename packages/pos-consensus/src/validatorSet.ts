@@ -11,7 +11,8 @@ export type Validator = {
   readonly power: number;
 };
 
-export type ValidatorInput = { readonly publicKey: Uint8Array | Hex; readonly power: number };
+/** Power as a number or a bigint (sequencer-rotation's whole tokens); it must be a safe integer. */
+export type ValidatorInput = { readonly publicKey: Uint8Array | Hex; readonly power: number | bigint };
 
 /** Total power is kept below this so that 3 * power never leaves the safe integers. */
 const MAX_TOTAL_POWER = Math.floor(Number.MAX_SAFE_INTEGER / 4);
@@ -28,13 +29,18 @@ export class ValidatorSet {
   constructor(inputs: readonly ValidatorInput[]) {
     if (inputs.length === 0) throw new DseqError("CONSENSUS_EMPTY_VALIDATOR_SET", "validator set is empty");
     const vals: Validator[] = inputs.map((v) => {
-      if (!Number.isSafeInteger(v.power) || v.power <= 0) {
+      const power = typeof v.power === "bigint" ? Number(v.power) : v.power;
+      if (
+        !Number.isSafeInteger(power) ||
+        power <= 0 ||
+        (typeof v.power === "bigint" && BigInt(power) !== v.power)
+      ) {
         throw new DseqError("CONSENSUS_BAD_POWER", "voting power must be a positive integer", {
-          details: { power: v.power },
+          details: { power: String(v.power) },
         });
       }
       const pk = normalizePublicKey(typeof v.publicKey === "string" ? hexToBytes(v.publicKey) : v.publicKey);
-      return { address: publicKeyToValidatorAddress(pk), publicKey: pk, power: v.power };
+      return { address: publicKeyToValidatorAddress(pk), publicKey: pk, power };
     });
     vals.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
     const index = new Map<Hex, number>();
