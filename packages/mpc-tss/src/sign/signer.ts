@@ -54,6 +54,8 @@ export type SignerOptions = {
   approve: ApproveFn;
   /** Session state and nonce records older than this are dropped. Default 10 min. */
   sessionTtlMs?: number;
+  /** Open sessions accepted per coordinator; more are ignored (each costs a durable nonce). Default 64. */
+  maxSessionsPerCoordinator?: number;
   /** Test-only fault injection. */
   faults?: { wrongShare?: boolean };
 };
@@ -101,7 +103,12 @@ export class Signer {
   sharesProduced = 0;
 
   constructor(opts: SignerOptions, modules: SignerModules) {
-    this.opts = { approve: opts.approve, sessionTtlMs: opts.sessionTtlMs ?? 600_000, faults: opts.faults };
+    this.opts = {
+      approve: opts.approve,
+      sessionTtlMs: opts.sessionTtlMs ?? 600_000,
+      maxSessionsPerCoordinator: opts.maxSessionsPerCoordinator ?? 64,
+      faults: opts.faults,
+    };
     this.key = modules.key;
     this.transport = modules.transport;
     this.shares = modules.shares;
@@ -146,6 +153,12 @@ export class Signer {
     if (!share?.group.participants.includes(this.key.id)) return;
     let s = this.sessions.get(msg.sid);
     if (!s) {
+      let open = 0;
+      for (const x of this.sessions.values()) if (x.coordinator === m.from) open++;
+      if (open >= this.opts.maxSessionsPerCoordinator) {
+        this.log.debug("too many open sessions from one coordinator; ignored", { coordinator: m.from });
+        return;
+      }
       s = {
         coordinator: m.from,
         groupKey: msg.groupKey,
@@ -170,15 +183,20 @@ export class Signer {
   }
 
   private async onStart(sid: Hex, s: SignerSession, share: KeyShare): Promise<void> {
-    s.offered ??= await this.freshCommitment(sid, share);
+    s.offered ??= await this.freshCommitment(sid, s.coordinator, share);
     this.send(s.coordinator, { t: "sig/commit", sid, commitment: s.offered });
   }
 
-  private async freshCommitment(sid: Hex, share: KeyShare): Promise<NonceCommitmentWire> {
+  private async freshCommitment(
+    sid: Hex,
+    coordinator: PartyId,
+    share: KeyShare,
+  ): Promise<NonceCommitmentWire> {
     const { nonces, commitments } = frost.commit(toFrostSecret(share));
     const rec = await this.nonces.create(
       {
         sessionId: sid,
+        coordinator,
         groupKey: share.group.groupKey,
         hiding: bytesToHex(commitments.hiding),
         binding: bytesToHex(commitments.binding),
@@ -238,6 +256,7 @@ export class Signer {
     try {
       nonces = await this.nonces.take(mine.commitment.nonceId, {
         sessionId: req.sid,
+        coordinator: s.coordinator,
         groupKey: group.groupKey,
         hiding: mine.commitment.hiding,
         binding: mine.commitment.binding,
@@ -275,7 +294,7 @@ export class Signer {
   ): Promise<NonceCommitmentWire> {
     if (s.offered && s.offered.nonceId !== spent && this.nonces.status(s.offered.nonceId) === "fresh")
       return s.offered;
-    s.offered = await this.freshCommitment(sid, share);
+    s.offered = await this.freshCommitment(sid, s.coordinator, share);
     return s.offered;
   }
 

@@ -11,6 +11,8 @@ import { openAtRest, sealAtRest } from "./sealed.ts";
 export type NonceCommitmentRecord = {
   nonceId: Hex;
   sessionId: Hex;
+  /** The only coordinator whose round-2 request may consume this nonce. */
+  coordinator: Hex;
   groupKey: Hex;
   hiding: Hex;
   binding: Hex;
@@ -95,6 +97,7 @@ export class NonceStore {
     if (rec.state !== "fresh" || !rec.secret) throw unavailable("already used");
     if (
       rec.sessionId !== expect.sessionId ||
+      rec.coordinator !== expect.coordinator ||
       rec.groupKey !== expect.groupKey ||
       rec.hiding !== expect.hiding ||
       rec.binding !== expect.binding
@@ -134,6 +137,7 @@ function aad(r: NonceCommitmentRecord): Uint8Array {
     utf8ToBytes("dseq/tss/nonce/v1"),
     hexToBytes(r.nonceId),
     hexToBytes(r.sessionId),
+    hexToBytes(r.coordinator),
     hexToBytes(r.groupKey),
     hexToBytes(r.hiding),
     hexToBytes(r.binding),

@@ -88,6 +88,7 @@ describe("KeyShareStore", () => {
 describe("NonceStore", () => {
   const pub = {
     sessionId: bytesToHex(randomBytes(32)),
+    coordinator: bytesToHex(new Uint8Array([2, ...randomBytes(32)])),
     groupKey: bytesToHex(new Uint8Array([2, ...randomBytes(32)])),
     hiding: bytesToHex(new Uint8Array([2, ...randomBytes(32)])),
     binding: bytesToHex(new Uint8Array([3, ...randomBytes(32)])),
@@ -124,6 +125,10 @@ describe("NonceStore", () => {
     });
     const rec = await s.create(pub, nonces());
     await expect(s.take(rec.nonceId, { ...pub, hiding: pub.binding as Hex })).rejects.toMatchObject({
+      code: TssErrorCode.NonceUnavailable,
+    });
+    // Another coordinator cannot spend it either.
+    await expect(s.take(rec.nonceId, { ...pub, coordinator: pub.hiding as Hex })).rejects.toMatchObject({
       code: TssErrorCode.NonceUnavailable,
     });
     const both = await Promise.allSettled([s.take(rec.nonceId, pub), s.take(rec.nonceId, pub)]);
