@@ -10,8 +10,10 @@ export { effectiveTip, isReplacementPriced } from "./fees.ts";
 export { TxJournal } from "./journal.ts";
 export { defaultTxPoolOptions, type TxPoolOptions } from "./options.ts";
 export { PendingTransactions } from "./ordering.ts";
+export { defaultTxBatcherOptions, TxBatcher, type TxBatcherOptions } from "./txBatcher.ts";
 export {
   type AddResult,
+  type AdmitOptions,
   createTxPool,
   type PendingOptions,
   type PooledTxInfo,

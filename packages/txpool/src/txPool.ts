@@ -42,6 +42,14 @@ export type TxPoolModules = {
   clock?: Clock;
 };
 
+export type AdmitOptions = {
+  /**
+   * Where the transactions came from (e.g. "rpc", or a peer id), echoed in `txpool.added` so
+   * a gossip forwarder can skip what a peer just sent.
+   */
+  origin?: string;
+};
+
 export type AddResult =
   | { ok: true; hash: Hex; from: Address; nonce: bigint; pending: boolean }
   | { ok: false; hash?: Hex; error: TxPoolError };
@@ -173,22 +181,22 @@ export class TxPool {
   }
 
   /** Admits transactions from peers (or any untrusted source). Never throws per transaction. */
-  addRemotes(raws: readonly Uint8Array[]): Promise<AddResult[]> {
-    return this.admit(raws, false);
+  addRemotes(raws: readonly Uint8Array[], opts: AdmitOptions = {}): Promise<AddResult[]> {
+    return this.admit(raws, false, opts.origin);
   }
 
   /** Admits the operator's own transactions: journaled, never evicted for price, never expire. */
-  addLocals(raws: readonly Uint8Array[]): Promise<AddResult[]> {
-    return this.admit(raws, true);
+  addLocals(raws: readonly Uint8Array[], opts: AdmitOptions = {}): Promise<AddResult[]> {
+    return this.admit(raws, true, opts.origin);
   }
 
   /** Admits one remote transaction; resolves its hash or rejects with a `TxPoolError`. */
-  async addRemote(raw: Uint8Array): Promise<Hex> {
-    return unwrap((await this.admit([raw], false))[0] as AddResult);
+  async addRemote(raw: Uint8Array, opts: AdmitOptions = {}): Promise<Hex> {
+    return unwrap((await this.admit([raw], false, opts.origin))[0] as AddResult);
   }
 
-  async addLocal(raw: Uint8Array): Promise<Hex> {
-    return unwrap((await this.admit([raw], true))[0] as AddResult);
+  async addLocal(raw: Uint8Array, opts: AdmitOptions = {}): Promise<Hex> {
+    return unwrap((await this.admit([raw], true, opts.origin))[0] as AddResult);
   }
 
   /**
@@ -295,7 +303,7 @@ export class TxPool {
     return run;
   }
 
-  private async admit(raws: readonly Uint8Array[], local: boolean): Promise<AddResult[]> {
+  private async admit(raws: readonly Uint8Array[], local: boolean, origin?: string): Promise<AddResult[]> {
     const results: AddResult[] = new Array(raws.length);
     const head = this.head;
     if (!head) {
@@ -359,7 +367,7 @@ export class TxPool {
           continue;
         }
         try {
-          results[i] = this.insert(d, from, states.get(from), local, now);
+          results[i] = this.insert(d, from, states.get(from), local, now, origin);
         } catch (err) {
           results[i] = this.rejected(err, d.hash);
         }
@@ -403,6 +411,7 @@ export class TxPool {
     fresh: AccountState | undefined,
     local: boolean,
     now: number,
+    origin: string | undefined,
   ): AddResult {
     if (this.all.has(d.hash)) throw new TxPoolError(E.AlreadyKnown);
     // The head may have moved since the stateless checks ran.
@@ -488,6 +497,7 @@ export class TxPool {
       raw: entry.raw,
       local,
       pending: entry.pending,
+      ...(origin === undefined ? {} : { origin }),
     });
     if (local) this.journal?.append(entry.raw);
     return { ok: true, hash: entry.hash, from, nonce: entry.nonce, pending: entry.pending };

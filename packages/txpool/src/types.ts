@@ -77,7 +77,10 @@ export type TxPoolEvents = {
     nonce: bigint;
     raw: Uint8Array;
     local: boolean;
+    /** Executable at once (else queued behind a nonce gap or funds). */
     pending: boolean;
+    /** The `origin` given to `addRemotes` / `addLocals`, if any. */
+    origin?: string;
   };
   "txpool.removed": { hash: Hex; from: Address; nonce: bigint; reason: RemovalReason };
 };
