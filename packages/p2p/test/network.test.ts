@@ -138,4 +138,44 @@ describe("4 hosts on 127.0.0.1", () => {
     await b2.publish("tss", Uint8Array.of(9, 9));
     await waitFor(() => got.length === 3, 5_000, "gossip after restart");
   }, 30_000);
+
+  it("ignore does not penalise, and a full validation queue ignores (counted) instead of growing", async () => {
+    net = await startNet(4, { over: (i) => (i === 0 ? { gossip: { maxPendingValidations: 2 } } : {}) });
+    const [a, , , d] = net.hosts as [P2pHost, P2pHost, P2pHost, P2pHost];
+    let validating = 0;
+    let maxValidating = 0;
+    let validated = 0;
+    a.subscribe("vote", {
+      decode: (x) => x,
+      validate: async () => {
+        validating++;
+        maxValidating = Math.max(maxValidating, validating);
+        await new Promise((r) => setTimeout(r, 1_000));
+        validating--;
+        validated++;
+        return "ignore";
+      },
+      onMessage: () => {
+        throw new Error("an ignored message must not be delivered");
+      },
+    });
+    for (const h of net.hosts.slice(1)) h.subscribe("vote", { decode: (x) => x, onMessage: () => undefined });
+    await waitMesh(net.hosts, ["vote"]);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => d.publish("vote", Uint8Array.of(7, i))));
+    const dropped = async (): Promise<number> =>
+      ((await net?.metrics[0]?.values("dseq_p2p_gossip_dropped_total")) ?? []).reduce(
+        (n, v) => n + v.value,
+        0,
+      );
+    const until = Date.now() + 10_000;
+    while ((await dropped()) + validated < 10 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 20));
+    // every message was either validated or dropped, never more than two at once
+    expect((await dropped()) + validated).toBe(10);
+    expect(await dropped()).toBeGreaterThanOrEqual(1);
+    expect(maxValidating).toBe(2);
+    expect(a.score(d.peerId)).toBeGreaterThanOrEqual(0);
+    expect(a.isBanned(d.peerId)).toBe(false);
+    expect(a.peer(d.peerId)?.state).toBe("ready");
+  }, 30_000);
 });
