@@ -153,7 +153,7 @@ describe("4 hosts on 127.0.0.1", () => {
         await new Promise((r) => setTimeout(r, 1_000));
         validating--;
         validated++;
-        return "ignore";
+        return "ignore" as const;
       },
       onMessage: () => {
         throw new Error("an ignored message must not be delivered");
