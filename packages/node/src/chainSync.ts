@@ -35,10 +35,12 @@ export function p2pBlockFetcher(p2p: P2pHost, logger: Logger, timeoutMs = 5_000)
     height: number,
     signal: AbortSignal,
   ): Promise<{ block: ConsensusBlock; certificate: CommitCertificate } | undefined> {
+    // headHeight is what a peer said at its handshake and goes stale: ask every ready peer,
+    // those known to be ahead first.
     const peers = p2p
       .peers()
-      .filter((p) => p.state === "ready" && (p.headHeight ?? 0n) >= BigInt(height))
-      .sort(() => Math.random() - 0.5);
+      .filter((p) => p.state === "ready")
+      .sort((x, y) => Number((y.headHeight ?? 0n) - (x.headHeight ?? 0n)));
     for (const peer of peers) {
       if (signal.aborted) return undefined;
       try {

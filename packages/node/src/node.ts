@@ -16,7 +16,6 @@ import {
   createP2pHost,
   decodeBatch,
   defaultGossipBatcherOptions,
-  encodeBatch,
   GossipBatcher,
   type P2pHost,
 } from "@dseq/p2p";

@@ -1,12 +1,52 @@
+import { createPublicClient, createWalletClient, type Hex, http, parseEther } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DseqNode } from "../src/node.ts";
 import { type LocalNet, startLocalNet } from "./helpers/localNet.ts";
 
-describe("4 validators in one process (real LevelDB, libp2p on 127.0.0.1)", { timeout: 120_000 }, () => {
+const chain = {
+  id: 1337,
+  name: "dseq-test",
+  nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+  rpcUrls: { default: { http: ["http://127.0.0.1"] } },
+} as const;
+
+function nextCommit(
+  nodes: DseqNode[],
+  after: number,
+): Promise<{ height: number; round: number; at: number }> {
+  return new Promise((resolve) => {
+    const offs = nodes.map((n) =>
+      n.events.on("node.committed", (c) => {
+        if (c.height > after) {
+          for (const off of offs) off();
+          resolve({ height: c.height, round: c.round, at: Date.now() });
+        }
+      }),
+    );
+  });
+}
+
+function waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = (): void => {
+      if (pred()) return resolve();
+      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+
+describe("4 validators in one process (real LevelDB, libp2p on 127.0.0.1)", { timeout: 180_000 }, () => {
   let net: LocalNet;
   beforeAll(async () => {
     net = await startLocalNet({
       validators: 4,
       blockTimeMs: 1000,
+      rpc: true,
+      spanLength: 1000,
       logLevel: (process.env.DSEQ_TEST_LOG as "info") ?? "warn",
     });
   }, 60_000);
@@ -14,18 +54,92 @@ describe("4 validators in one process (real LevelDB, libp2p on 127.0.0.1)", { ti
     await net?.stop();
   });
 
-  it("commits the same blocks on every node", async () => {
-    const seen = new Map<number, Set<string>>();
+  it("commits the same blocks on every node, one per slot", async () => {
+    const byHeight = new Map<number, Set<string>>();
+    const times = new Map<number, number>();
     await new Promise<void>((resolve) => {
       for (const n of net.nodes) {
         n.events.on("node.committed", (c) => {
-          const s = seen.get(c.height) ?? new Set();
+          const s = byHeight.get(c.height) ?? new Set();
           s.add(c.hash);
-          seen.set(c.height, s);
-          if ([...seen.values()].filter((x) => x.size > 0).length >= 5) resolve();
+          byHeight.set(c.height, s);
+          times.set(c.height, c.timestamp);
+          if (byHeight.size >= 6 && [...byHeight.values()].every((x) => x.size >= 1)) resolve();
         });
       }
     });
-    for (const [, hashes] of seen) expect(hashes.size).toBe(1);
+    for (const hashes of byHeight.values()) expect(hashes.size).toBe(1);
+    const hs = [...times.keys()].sort((a, b) => a - b);
+    for (let i = 1; i < hs.length; i++) {
+      expect(
+        (times.get(hs[i] as number) as number) - (times.get(hs[i - 1] as number) as number),
+      ).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it("transfers sent with viem to different nodes are committed and seen everywhere", async () => {
+    const to = "0x000000000000000000000000000000000000dEaD" as const;
+    const hashes: Hex[] = [];
+    for (const [i, f] of net.funded.entries()) {
+      const url = net.rpcUrls[i % net.nodes.length] as string;
+      const wallet = createWalletClient({
+        account: privateKeyToAccount(f.privateKey),
+        chain,
+        transport: http(url),
+      });
+      hashes.push(await wallet.sendTransaction({ to, value: parseEther("1") }));
+    }
+    for (const [i, hash] of hashes.entries()) {
+      const reader = createPublicClient({
+        chain,
+        transport: http(net.rpcUrls[(i + 1) % net.nodes.length] as string),
+      });
+      const receipt = await reader.waitForTransactionReceipt({ hash, timeout: 20_000, pollingInterval: 200 });
+      expect(receipt.status).toBe("success");
+    }
+    const balances = await Promise.all(
+      net.rpcUrls.map((u) => createPublicClient({ chain, transport: http(u) }).getBalance({ address: to })),
+    );
+    // Every node reports the same balance once the last receipt is in (BFT: committed is final).
+    await waitFor(() => true, 0, "");
+    for (const b of balances) expect(b).toBe(parseEther("3"));
+  });
+
+  it("a dead sequencer is replaced: next block in the next round, re-election after 3 misses, rejoin", async () => {
+    const seq = net.nodes[0]?.currentSequencer() as Hex;
+    const idx = net.nodes.findIndex((n) => n.address === seq);
+    expect(idx).toBeGreaterThanOrEqual(0);
+    const others = net.nodes.filter((_, i) => i !== idx);
+    const head = others[0]?.health().head.number as number;
+    const killedAt = Date.now();
+    await net.nodes[idx]?.stop();
+    const next = await nextCommit(others, head);
+    expect(next.at - killedAt).toBeLessThan(3_500);
+    await waitFor(() => others.every((n) => n.currentSequencer() !== seq), 20_000, "re-election");
+    const restarted = await net.restart(idx);
+    await waitFor(
+      () => restarted.health().head.number >= (others[0]?.health().head.number ?? 0) - 1,
+      30_000,
+      "restarted node to catch up",
+    );
+  });
+
+  it("a follower started later catches up and serves the same chain", async () => {
+    await waitFor(() => (net.nodes[0]?.health().head.number ?? 0) >= 15, 30_000, "15 blocks");
+    const follower = await net.addFollower();
+    await waitFor(
+      () => follower.health().head.number >= (net.nodes[0]?.health().head.number ?? 0) - 1,
+      60_000,
+      "follower catch-up",
+    );
+    const h = follower.health().head.number;
+    const a = await createPublicClient({ chain, transport: http(net.rpcUrls[0] as string) }).getBlock({
+      blockNumber: BigInt(h),
+    });
+    const b = await createPublicClient({ chain, transport: http(net.rpcUrls.at(-1) as string) }).getBlock({
+      blockNumber: BigInt(h),
+    });
+    expect(b.hash).toBe(a.hash);
+    expect(b.stateRoot).toBe(a.stateRoot);
   });
 });

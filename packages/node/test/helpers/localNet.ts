@@ -25,6 +25,11 @@ export const devKey = (label: string): Uint8Array =>
 
 export type LocalNet = {
   nodes: DseqNode[];
+  /** Makes node i again from its config and key (after a stop), and starts it. */
+  restart(i: number): Promise<DseqNode>;
+  /** Adds and starts a follower (not in the validator set). */
+  addFollower(): Promise<DseqNode>;
+  rpcUrls: string[];
   keys: Uint8Array[];
   funded: { privateKey: Hex; address: Hex }[];
   dir: string;
@@ -36,6 +41,8 @@ export async function startLocalNet(opts: {
   validators: number;
   blockTimeMs?: number;
   logLevel?: "info" | "warn" | "debug";
+  rpc?: boolean;
+  spanLength?: number;
 }): Promise<LocalNet> {
   const dir = mkdtempSync(join(tmpdir(), "dseq-net-"));
   const keys = Array.from({ length: opts.validators }, (_, i) => devKey(`validator ${i}`));
@@ -62,7 +69,7 @@ export async function startLocalNet(opts: {
       locked: (50_000n * 10n ** 18n).toString(),
       rewardRecipient: info.address.toLowerCase(),
     })),
-    rotation: { spanLength: 20, reelectAfterMisses: 3 },
+    rotation: { spanLength: opts.spanLength ?? 20, reelectAfterMisses: 3 },
   };
   const parsed = parseChainSpec(spec);
   const ports = await Promise.all(keys.map(() => freePort()));
@@ -72,27 +79,56 @@ export async function startLocalNet(opts: {
     ),
   );
   const nodes: DseqNode[] = [];
-  for (const [i, key] of keys.entries()) {
-    const config = parseNodeConfig({
-      dataDir: join(dir, `val${i}`),
+  const rpcUrls: string[] = [];
+  const configs: ReturnType<typeof parseNodeConfig>[] = [];
+  const allKeys = [...keys];
+  const make = (i: number): DseqNode => {
+    const logger = createLogger({ level: opts.logLevel ?? "warn", base: { node: `n${i}` } });
+    return new DseqNode(configs[i] as ReturnType<typeof parseNodeConfig>, parsed, {
+      logger,
+      metrics: createMetrics(),
+      privateKey: allKeys[i] as Uint8Array,
+    });
+  };
+  const addNode = async (i: number, mode: "validator" | "follower", port: number): Promise<void> => {
+    const rpcPort = opts.rpc ? await freePort() : 0;
+    configs[i] = parseNodeConfig({
+      dataDir: join(dir, `n${i}`),
+      mode,
       chain: { genesis: join(dir, "chain.json") },
       p2p: {
-        listen: [`/ip4/127.0.0.1/tcp/${ports[i]}`],
+        listen: [`/ip4/127.0.0.1/tcp/${port}`],
         bootstrap: addrs.filter((_, j) => j !== i),
         maxConnections: 16,
       },
-      rpc: { http: { enabled: false }, ws: { enabled: false } },
+      rpc: opts.rpc
+        ? { http: { enabled: true, port: rpcPort }, ws: { enabled: false } }
+        : { http: { enabled: false }, ws: { enabled: false } },
       admin: { enabled: false },
     });
-    const logger = createLogger({ level: opts.logLevel ?? "warn", base: { node: `val${i}` } });
-    nodes.push(new DseqNode(config, parsed, { logger, metrics: createMetrics(), privateKey: key }));
-  }
+    rpcUrls[i] = `http://127.0.0.1:${rpcPort}`;
+    nodes[i] = make(i);
+  };
+  for (const i of keys.keys()) await addNode(i, "validator", ports[i] as number);
   await Promise.all(nodes.map((n) => n.start()));
   return {
     nodes,
     keys,
     funded,
     dir,
+    rpcUrls,
+    async restart(i) {
+      nodes[i] = make(i);
+      await (nodes[i] as DseqNode).start();
+      return nodes[i] as DseqNode;
+    },
+    async addFollower() {
+      const i = allKeys.length;
+      allKeys.push(devKey(`follower ${i}`));
+      await addNode(i, "follower", await freePort());
+      await (nodes[i] as DseqNode).start();
+      return nodes[i] as DseqNode;
+    },
     async stop() {
       await Promise.all(nodes.map((n) => n.stop()));
       rmSync(dir, { recursive: true, force: true });
