@@ -38,6 +38,7 @@ export {
   RefuseReason,
   type TssMessage,
 } from "./messages.ts";
+export { createTssMetrics, type TssMetrics } from "./metrics.ts";
 export {
   type CoordinatorModules,
   type CoordinatorOptions,

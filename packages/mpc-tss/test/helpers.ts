@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createNoopLogger } from "@dseq/common";
+import { createNoopLogger, type Metrics } from "@dseq/common";
 import { type DkgFaults, type DkgResult, DkgSession } from "../src/dkg/dkgSession.ts";
 import { createPartyKey, type PartyKey } from "../src/identity.ts";
 import type { GroupInfo, KeyShare } from "../src/keyShare.ts";
@@ -110,6 +110,7 @@ export async function makeCluster(
     approve?: (party: PartyKey) => ApproveFn;
     signerFaults?: Map<string, SignerOptions["faults"]>;
     shareVerification?: "lazy" | "eager";
+    metrics?: Metrics;
   } = {},
 ): Promise<Cluster> {
   const keys = makeParties(n, opts.seed ?? n);
@@ -126,11 +127,18 @@ export async function makeCluster(
     const transport = net.join(key.id);
     const signer = new Signer(
       { approve: opts.approve?.(key) ?? (() => true), faults: opts.signerFaults?.get(key.id) },
-      { key, transport, shares: keyShareSource([keyShare]), nonces, logger: createNoopLogger() },
+      {
+        key,
+        transport,
+        shares: keyShareSource([keyShare]),
+        nonces,
+        logger: createNoopLogger(),
+        metrics: opts.metrics,
+      },
     ).start();
     const coordinator = new SigningCoordinator(
       { resendIntervalMs: 100, shareVerification: opts.shareVerification ?? "lazy" },
-      { key, transport, logger: createNoopLogger() },
+      { key, transport, logger: createNoopLogger(), metrics: opts.metrics },
     ).start();
     nodes.push({ key, dir, nonces, signer, coordinator, keyShare });
   }

@@ -1,4 +1,4 @@
-import { hexToBytes, utf8ToBytes } from "@dseq/common";
+import { createMetrics, hexToBytes, utf8ToBytes } from "@dseq/common";
 import { afterEach, describe, expect, it } from "vitest";
 import { TssErrorCode } from "../src/errors.ts";
 import { decodeMessage } from "../src/messages.ts";
@@ -100,8 +100,10 @@ describe("signing sessions", () => {
 
   it("one member refusing is excluded as `refused`; the rest sign without it", async () => {
     let refuser = "";
+    const metrics = createMetrics();
     cluster = await makeCluster(4, {
       seed: 42,
+      metrics,
       approve: (key) => () => {
         if (!refuser) refuser = key.id;
         return key.id !== refuser;
@@ -113,6 +115,15 @@ describe("signing sessions", () => {
     const node = cluster.nodes.find((x) => x.key.id === refuser)!;
     expect(node.signer.sharesProduced).toBe(0);
     expect(verify(cluster, res.signature, msg)).toBe(true);
+    const value = async (name: string, labels: Record<string, string> = {}): Promise<number> =>
+      (await metrics.values(name))
+        .filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))
+        .reduce((a, v) => a + v.value, 0);
+    expect(await value("dseq_tss_sign_sessions_total", { result: "ok" })).toBe(1);
+    expect(await value("dseq_tss_refusals_total", { reason: "policy" })).toBeGreaterThanOrEqual(1);
+    expect(await value("dseq_tss_sign_excluded_total", { reason: "refused" })).toBe(1);
+    const produced = cluster.nodes.reduce((a, x) => a + x.signer.sharesProduced, 0);
+    expect(await value("dseq_tss_shares_produced_total")).toBe(produced);
   });
 
   it("many sessions from different coordinators run at once", async () => {

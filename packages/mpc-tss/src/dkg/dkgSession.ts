@@ -7,6 +7,7 @@ import {
   type Hex,
   hexToBytes,
   type Logger,
+  type Metrics,
   realClock,
   uintToBytes,
   utf8ToBytes,
@@ -35,6 +36,7 @@ import {
   encodeMessage,
   type TssMessage,
 } from "../messages.ts";
+import { createTssMetrics, type TssMetrics } from "../metrics.ts";
 import { ecdhPoint, ecdhWith, openShare, sealShare, shareKey } from "../shareBox.ts";
 import { Fn, frost, identifierAt, thresholdFor } from "../suite.ts";
 import type { TransportMessage, TssTransport } from "../transport/transport.ts";
@@ -74,6 +76,7 @@ export type DkgModules = {
   transport: TssTransport;
   clock?: Clock;
   logger?: Logger;
+  metrics?: Metrics;
 };
 
 export const DkgExclusionReason = {
@@ -162,6 +165,7 @@ export class DkgSession {
   private readonly transport: TssTransport;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly metrics: TssMetrics | undefined;
   private readonly identifiers: Record<PartyId, string> = {};
   private readonly index = new Map<PartyId, number>();
   private readonly excluded = new Map<PartyId, DkgExclusion>();
@@ -208,6 +212,7 @@ export class DkgSession {
       module: "tss-dkg",
       sid: this.sessionId.slice(0, 18),
     });
+    this.metrics = createTssMetrics(modules.metrics);
     this.members.forEach((m, i) => {
       this.index.set(m, i);
       this.identifiers[m] = identifierAt(i);
@@ -678,6 +683,7 @@ export class DkgSession {
       signingShare: key.secret.signingShare,
     };
     this.state = "done";
+    this.metrics?.dkgSessions.inc({ result: "ok" });
     this.log.info("dkg complete", {
       groupKey: group.groupKey,
       participants: a.active.length,
@@ -699,6 +705,7 @@ export class DkgSession {
   private exclude(x: DkgExclusion): void {
     if (this.excluded.has(x.party)) return;
     this.excluded.set(x.party, x);
+    this.metrics?.dkgCulprits.inc({ reason: x.reason });
   }
 
   private restartOrFail(): void {
@@ -749,7 +756,9 @@ export class DkgSession {
     this.state = "failed";
     if (this.attempt?.secret.coefficients) frost.DKG.clean(this.attempt.secret);
     this.stopIo();
-    this.log.warn("dkg failed", { code: (err as { code?: string }).code });
+    const code = (err as { code?: string }).code ?? "error";
+    this.metrics?.dkgSessions.inc({ result: code });
+    this.log.warn("dkg failed", { code });
     this.reject(err);
   }
 }

@@ -6,6 +6,7 @@ import {
   type Hex,
   hexToBytes,
   type Logger,
+  type Metrics,
   realClock,
 } from "@dseq/common";
 import type { FrostPublic } from "@noble/curves/abstract/frost.js";
@@ -23,6 +24,7 @@ import {
   type SignShareMsg,
   type TssMessage,
 } from "../messages.ts";
+import { createTssMetrics, type TssMetrics } from "../metrics.ts";
 import { frost } from "../suite.ts";
 import type { TransportMessage, TssTransport } from "../transport/transport.ts";
 
@@ -79,6 +81,7 @@ export type CoordinatorModules = {
   transport: TssTransport;
   clock?: Clock;
   logger?: Logger;
+  metrics?: Metrics;
 };
 
 type AttemptState = {
@@ -107,6 +110,7 @@ type Session = {
   reject: (e: unknown) => void;
   cancel: (() => void)[];
   done: boolean;
+  startedAt: number;
 };
 
 /**
@@ -125,6 +129,7 @@ export class SigningCoordinator {
   private readonly transport: TssTransport;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly metrics: TssMetrics | undefined;
   private unsubscribe: (() => void) | undefined;
 
   constructor(opts: CoordinatorOptions, modules: CoordinatorModules) {
@@ -137,6 +142,7 @@ export class SigningCoordinator {
     this.transport = modules.transport;
     this.clock = modules.clock ?? realClock;
     this.log = (modules.logger ?? createNoopLogger()).child({ module: "tss-coordinator" });
+    this.metrics = createTssMetrics(modules.metrics);
   }
 
   start(): this {
@@ -175,6 +181,7 @@ export class SigningCoordinator {
         reject,
         cancel: [],
         done: false,
+        startedAt: this.clock.now(),
       };
       this.sessions.set(sid, s);
       s.cancel.push(this.clock.setTimeout(() => this.onDeadline(s), req.deadlineMs ?? 30_000));
@@ -254,6 +261,7 @@ export class SigningCoordinator {
       s.busy.set(p, att);
     }
     this.log.debug("signing attempt started", { sid: s.sid, att, signers: signers.length });
+    this.metrics?.signAttempts.inc();
     for (const x of signers) this.transport.send(x.party, a.request);
   }
 
@@ -338,6 +346,7 @@ export class SigningCoordinator {
   private excludeSigner(s: Session, p: PartyId, reason: SignExclusionReason): void {
     if (s.excluded.has(p)) return;
     s.excluded.set(p, reason);
+    this.metrics?.signExcluded.inc({ reason });
     s.ready.delete(p);
     s.busy.delete(p);
     this.log.warn("signer excluded", { sid: s.sid, party: p, reason });
@@ -379,9 +388,13 @@ export class SigningCoordinator {
         attempts: r.attempts,
         excluded: r.excluded.length,
       });
+      this.metrics?.signSessions.inc({ result: "ok" });
+      this.metrics?.signDuration.observe((this.clock.now() - s.startedAt) / 1000);
       s.resolve(r);
     } else {
-      this.log.warn("signing session failed", { sid: s.sid, code: (err as { code?: string }).code });
+      const code = (err as { code?: string }).code ?? "error";
+      this.log.warn("signing session failed", { sid: s.sid, code });
+      this.metrics?.signSessions.inc({ result: code });
       s.reject(err);
     }
   }

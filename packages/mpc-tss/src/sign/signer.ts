@@ -6,6 +6,7 @@ import {
   hexToBytes,
   isDseqError,
   type Logger,
+  type Metrics,
   realClock,
 } from "@dseq/common";
 import { TssErrorCode } from "../errors.ts";
@@ -21,6 +22,7 @@ import {
   type SignShareMsg,
   type TssMessage,
 } from "../messages.ts";
+import { createTssMetrics, type TssMetrics } from "../metrics.ts";
 import type { NonceStore } from "../store/nonceStore.ts";
 import { Fn, frost } from "../suite.ts";
 import type { TransportMessage, TssTransport } from "../transport/transport.ts";
@@ -67,6 +69,7 @@ export type SignerModules = {
   nonces: NonceStore;
   clock?: Clock;
   logger?: Logger;
+  metrics?: Metrics;
 };
 
 type SignerSession = {
@@ -97,6 +100,7 @@ export class Signer {
   private readonly nonces: NonceStore;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly metrics: TssMetrics | undefined;
   private unsubscribe: (() => void) | undefined;
   private cancelSweep: (() => void) | undefined;
   /** Shares produced so far (for metrics and tests). */
@@ -115,6 +119,7 @@ export class Signer {
     this.nonces = modules.nonces;
     this.clock = modules.clock ?? realClock;
     this.log = (modules.logger ?? createNoopLogger()).child({ module: "tss-signer" });
+    this.metrics = createTssMetrics(modules.metrics);
   }
 
   start(): this {
@@ -232,6 +237,7 @@ export class Signer {
         reason,
         ...(next ? { next } : {}),
       };
+      this.metrics?.refusals.inc({ reason });
       this.answer(s, req.att, r);
     };
     if (!wellFormed) return refuse(RefuseReason.BadRequest, false);
@@ -280,6 +286,7 @@ export class Signer {
     }
     if (this.opts.faults?.wrongShare) z = Fn.toBytes(Fn.add(Fn.fromBytes(z), 1n));
     this.sharesProduced++;
+    this.metrics?.sharesProduced.inc();
     const next = await this.nextOffer(s, req.sid, share, mine.commitment.nonceId);
     const out: SignShareMsg = { t: "sig/share", sid: req.sid, att: req.att, share: bytesToHex(z), next };
     this.answer(s, req.att, out);
