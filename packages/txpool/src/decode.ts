@@ -11,6 +11,7 @@ import {
   getCalldataFloorGas,
   type TypedTransaction,
 } from "@ethereumjs/tx";
+import { bigIntToUnpaddedBytes } from "@ethereumjs/util";
 import { TxPoolErrorCode as E, TxPoolError } from "./errors.ts";
 import type { Address } from "./types.ts";
 
@@ -39,6 +40,11 @@ export type DecodedTx = {
   cost: bigint;
   /** EIP-7702 authorities, filled by `recoverSenders`. */
   authorities: Address[];
+  /** What the sender signed, and the signature: recovered in bulk by `recoverSenders`. */
+  sigHash: Uint8Array;
+  r: Uint8Array;
+  s: Uint8Array;
+  recovery: bigint;
 };
 
 const MAX_INITCODE_SIZE = 49_152; // EIP-3860
@@ -123,6 +129,7 @@ export function decodeTransaction(
 
   const tx = construct(values as Uint8Array[], type, ctx.common);
   if (!tx.isSigned()) throw new TxPoolError(E.InvalidSender, INVALID_SIG);
+  const sig = signingPayload(values as Uint8Array[], type, ctx.chainId);
 
   const intrinsic = tx.getIntrinsicGas();
   if (gasLimit < intrinsic) {
@@ -146,7 +153,58 @@ export function decodeTransaction(
     value,
     cost: gasLimit * feeCap + value,
     authorities: [],
+    ...sig,
   };
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The hash the sender signed, computed from the decoded RLP items (no re-encoding of
+ * bigints, which @ethereumjs' `getMessageToVerifySignature` does), and the signature parts.
+ */
+function signingPayload(
+  values: Uint8Array[],
+  type: number,
+  chainId: bigint,
+): { sigHash: Uint8Array; r: Uint8Array; s: Uint8Array; recovery: bigint } {
+  const n = values.length;
+  const r = values[n - 2] as Uint8Array;
+  const s = values[n - 1] as Uint8Array;
+  if (type === 0) {
+    const v = bytesToBigint(values[6] as Uint8Array);
+    const unprotected = v === 27n || v === 28n;
+    const fields = unprotected
+      ? values.slice(0, 6)
+      : [...values.slice(0, 6), bigIntToUnpaddedBytes(chainId), EMPTY, EMPTY];
+    return {
+      sigHash: keccak256(RLP.encode(fields)),
+      r,
+      s,
+      recovery: unprotected ? v - 27n : v - (chainId * 2n + 35n),
+    };
+  }
+  const body = RLP.encode(values.slice(0, n - 3) as never);
+  const msg = new Uint8Array(body.length + 1);
+  msg[0] = type;
+  msg.set(body, 1);
+  return { sigHash: keccak256(msg), r, s, recovery: bytesToBigint(values[n - 3] as Uint8Array) };
+}
+
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+/** The sender's address, or undefined when the signature is not a valid low-s one. */
+function recoverSender(d: DecodedTx): Address | undefined {
+  if (d.recovery !== 0n && d.recovery !== 1n) return undefined;
+  if (d.r.length > 32 || d.s.length > 32) return undefined;
+  const r = bytesToBigint(d.r);
+  const s = bytesToBigint(d.s);
+  // EIP-2: s in the lower half of the order.
+  if (r === 0n || r >= SECP256K1_N || s === 0n || s > SECP256K1_N / 2n) return undefined;
+  const sig = new Uint8Array(64);
+  sig.set(d.r, 32 - d.r.length);
+  sig.set(d.s, 64 - d.s.length);
+  return bytesToHex(publicKeyToAddress(secp256k1.recover(d.sigHash, sig, Number(d.recovery))));
 }
 
 function checkChainId(values: unknown[], type: number, ctx: DecodeContext): void {
@@ -215,16 +273,20 @@ export function recoverAuthorities(tx: TypedTransaction): Address[] {
 
 /**
  * Recovers the senders of decoded transactions in one tight pass on the native secp256k1
- * path (the `Common`'s `customCrypto`), and the authorities of EIP-7702 ones. Entries that
- * fail get a `TxPoolError` instead.
+ * path of `@dseq/crypto`, and the authorities of EIP-7702 ones. Entries that fail get a
+ * `TxPoolError` instead.
  */
 export function recoverSenders(txs: readonly DecodedTx[]): (Address | TxPoolError)[] {
   const out: (Address | TxPoolError)[] = new Array(txs.length);
   for (let i = 0; i < txs.length; i++) {
     try {
-      const pub = (txs[i] as DecodedTx).tx.getSenderPublicKey();
-      out[i] = bytesToHex(publicKeyToAddress(pub));
       const d = txs[i] as DecodedTx;
+      const from = recoverSender(d);
+      if (from === undefined) {
+        out[i] = new TxPoolError(E.InvalidSender, INVALID_SIG);
+        continue;
+      }
+      out[i] = from;
       if (d.type === 4) d.authorities = recoverAuthorities(d.tx);
     } catch (err) {
       out[i] = new TxPoolError(E.InvalidSender, INVALID_SIG, { cause: err });

@@ -177,6 +177,21 @@ describe("admission", () => {
     expect(err.code).toBe(TxPoolErrorCode.InvalidSender);
   });
 
+  it("refuses a high-s legacy signature (the legacy decoder does not check it)", async () => {
+    const good = createLegacyTx(
+      { nonce: 0n, gasPrice: 2n * GWEI, gasLimit: 21_000n, to: TO },
+      { common },
+    ).sign(key);
+    const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const values = good.raw();
+    const v = good.v as bigint;
+    values[6] = u(v % 2n === 0n ? v - 1n : v + 1n); // flipped parity, same chain id
+    values[8] = u(n - (good.s as bigint));
+    const err = await rejection(pool, RLP.encode(values as never));
+    expect(err.code).toBe(TxPoolErrorCode.InvalidSender);
+    expect(err.message).toBe("invalid sender: invalid transaction v, r, s values");
+  });
+
   it("refuses another chain's transactions, typed and EIP-155", async () => {
     const typed = await rejection(pool, tx1559(key, { nonce: 0n, chainId: 1n }));
     expect(typed.code).toBe(TxPoolErrorCode.InvalidChainId);
