@@ -20,6 +20,14 @@ function percentile(sorted: number[], p: number): number {
   return sorted[i] as number;
 }
 
+/** CPU this process got since `from`, against wall time: on a shared machine the figures above are only as good as this share. */
+function cpuShare(from: NodeJS.CpuUsage, t0: number): string {
+  const used = process.cpuUsage(from);
+  const cpuS = (used.user + used.system) / 1e6;
+  const wallS = (performance.now() - t0) / 1000;
+  return `process CPU ${cpuS.toFixed(2)} s over ${wallS.toFixed(2)} s wall (${((100 * cpuS) / wallS).toFixed(0)}% of one core)`;
+}
+
 async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
@@ -77,6 +85,7 @@ export default async function run(): Promise<Record<string, number>> {
 
     // ---- latency: 200-byte votes at 500 msg/s from one host, timed at the other three
     const latencies: number[] = [];
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const warmupEnd = t0 + WARMUP_SECONDS * 1000;
     handler = (kind, d) => {
@@ -103,7 +112,7 @@ export default async function run(): Promise<Record<string, number>> {
     const measured = measuredSends * (HOSTS - 1);
     await waitUntil(() => latencies.length >= measured, 10_000, "latency deliveries").catch(() => undefined);
     latencies.sort((a, b) => a - b);
-    console.log(`latency: ${latencies.length}/${measured} deliveries measured`);
+    console.log(`latency: ${latencies.length}/${measured} deliveries measured; ${cpuShare(cpu0, t0)}`);
 
     // ---- throughput: 100 KB messages as fast as the self-throttled publisher goes; counted
     // when every receiver has one (gossipsub does not promise delivery, so stop when stalled)
@@ -116,6 +125,7 @@ export default async function run(): Promise<Record<string, number>> {
     };
     const delivered = (): number => Math.min(...perHost.slice(1));
     const big = Array.from({ length: BIG_MESSAGES }, () => randomBytes(BIG_BYTES));
+    const cpu1 = process.cpuUsage();
     const start = performance.now();
     await Promise.all(big.map((m) => publisher.publish("tx", m)));
     while (delivered() < BIG_MESSAGES && performance.now() - lastDelivery < 10_000) {
@@ -123,7 +133,7 @@ export default async function run(): Promise<Record<string, number>> {
     }
     const seconds = (lastDelivery - start) / 1000;
     console.log(
-      `throughput: ${delivered()}/${BIG_MESSAGES} x 100 KB reached all ${HOSTS - 1} peers in ${seconds.toFixed(2)} s`,
+      `throughput: ${delivered()}/${BIG_MESSAGES} x 100 KB reached all ${HOSTS - 1} peers in ${seconds.toFixed(2)} s; ${cpuShare(cpu1, start)}`,
     );
 
     return {
