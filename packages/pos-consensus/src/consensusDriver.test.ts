@@ -65,6 +65,8 @@ async function makeDriver(
     queueSize?: number;
     fetcher?: BlockFetcher;
     log?: string[];
+    validate?: ConsensusApp["validate"];
+    rebroadcastMs?: number;
   } = {},
 ): Promise<Harness> {
   const clock = opts.clock ?? new SimClock();
@@ -74,14 +76,19 @@ async function makeDriver(
   const metrics = createMetrics();
   const app: ConsensusApp = {
     propose: async (h) => makeSimBlock(h, ME, 0),
-    validate: async (h, b) => simValidate(h, b),
+    validate: opts.validate ?? (async (h, b) => simValidate(h, b)),
     commit: async (h, block, certificate) => {
       log.push(`app:commit(${h})`);
       committed.set(h, { block, certificate });
     },
   };
   const driver = new ConsensusDriver(
-    { chainId: CHAIN_ID, timeouts: simTimeouts, rebroadcastMs: 10_000, queueSize: opts.queueSize ?? 100 },
+    {
+      chainId: CHAIN_ID,
+      timeouts: simTimeouts,
+      rebroadcastMs: opts.rebroadcastMs ?? 10_000,
+      queueSize: opts.queueSize ?? 100,
+    },
     {
       app,
       validators: createStaticValidatorSource(tv.set, "roundRobin"),
@@ -193,6 +200,28 @@ describe("ConsensusDriver", () => {
     expect(refused).toEqual([{ height: 1, round: 0, type: MsgType.Prevote, reason: expect.any(String) }]);
     expect(await h2.metrics.values("dseq_consensus_sign_refused_total")).toEqual([{ labels: {}, value: 1 }]);
     await h2.driver.stop();
+  });
+
+  it("retries a validation call that failed (an error is not a no)", async () => {
+    let calls = 0;
+    const h = await makeDriver({
+      validate: async (height, b) => {
+        if (++calls === 1) throw new Error("executor busy");
+        return simValidate(height, b);
+      },
+      rebroadcastMs: 40, // the retry comes after this, before timeoutPropose (100 ms)
+    });
+    await h.driver.start(1);
+    h.driver.receive(proposal1());
+    await h.driver.whenIdle();
+    expect(ownVotes(h, MsgType.Prevote)).toEqual([]);
+    while (calls < 2 && h.clock.now() < 100 && h.clock.runNext()) await h.driver.whenIdle();
+    await h.driver.whenIdle();
+    expect(calls).toBe(2);
+    expect(ownVotes(h, MsgType.Prevote).map((m) => m.type === "vote" && m.vote.blockHash)).toEqual([
+      block1.hash,
+    ]);
+    await h.driver.stop();
   });
 
   it("bounds its network queue: the oldest inputs are dropped and counted", async () => {

@@ -190,6 +190,7 @@ export class ConsensusDriver {
   private catchingUp = false;
   private catchUpTimer: (() => void) | undefined;
   private readonly staleReplies = new Map<number, number>();
+  private loopDone: Promise<void> = Promise.resolve();
 
   constructor(opts: ConsensusDriverOptions, modules: ConsensusDriverModules) {
     this.opts = { ...defaultConsensusDriverOptions, ...opts };
@@ -312,7 +313,9 @@ export class ConsensusDriver {
     for (const cancel of this.timers) cancel();
     this.timers.clear();
     this.catchUpTimer?.();
-    await this.whenIdle();
+    // The input being processed finishes (its WAL write included); application calls still
+    // in flight are abandoned, their answers dropped.
+    await this.loopDone;
   }
 
   /**
@@ -389,7 +392,7 @@ export class ConsensusDriver {
       return;
     }
     this.running = true;
-    void this.loop();
+    this.loopDone = this.loop();
   }
 
   /** The one loop: internal inputs first (they unblock the node's own progress), then network. */
@@ -457,20 +460,7 @@ export class ConsensusDriver {
           }, "propose");
           break;
         case "validate":
-          this.task(async () => {
-            const res = await this.m.app.validate(e.height, e.block);
-            this.pushInternal(
-              res.valid
-                ? { type: "validated", height: e.height, blockHash: e.block.hash, valid: true }
-                : {
-                    type: "validated",
-                    height: e.height,
-                    blockHash: e.block.hash,
-                    valid: false,
-                    reason: res.reason,
-                  },
-            );
-          }, "validate");
+          this.validate(e.height, e.block, 0);
           break;
         case "fetchBlock":
           this.fetchBlock(e.height, e.blockHash, 0);
@@ -661,6 +651,39 @@ export class ConsensusDriver {
       ...("validator" in ev ? { validator: ev.validator } : {}),
     });
     this.events.emit("consensus.evidence", { evidence: ev });
+  }
+
+  /** valid(v) from the application; a failed call (not a "no") is retried while the height lasts. */
+  private validate(height: number, block: Block, attempt: number): void {
+    this.task(async () => {
+      let res: Awaited<ReturnType<ConsensusApp["validate"]>>;
+      try {
+        res = await this.m.app.validate(height, block);
+      } catch (err) {
+        if (err instanceof SimulatedCrash) throw err;
+        this.log.warn("block validation failed, retrying", {
+          height,
+          hash: block.hash,
+          attempt,
+          err: errorMessage(err),
+        });
+        const cancel = this.clock.setTimeout(
+          () => {
+            this.timers.delete(cancel);
+            if (this.state?.height === height && this.dead === undefined)
+              this.validate(height, block, attempt + 1);
+          },
+          Math.min(this.opts.rebroadcastMs * 2 ** Math.min(attempt, 4), 30_000),
+        );
+        this.timers.add(cancel);
+        return;
+      }
+      this.pushInternal(
+        res.valid
+          ? { type: "validated", height, blockHash: block.hash, valid: true }
+          : { type: "validated", height, blockHash: block.hash, valid: false, reason: res.reason },
+      );
+    }, "validate");
   }
 
   private fetchBlock(height: number, blockHash: Hex, attempt: number): void {
