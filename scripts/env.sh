@@ -45,6 +45,7 @@ if [ "$have_pnpm" != "$want_pnpm" ]; then
 fi
 export COREPACK_ENABLE_STRICT=0
 
+orig_pwd="$PWD"
 cd "$root"
 if { [ -n "${CI:-}" ] && [ -z "${DSEQ_INSTALLED:-}" ]; } || [ ! -f node_modules/.pnpm/lock.yaml ] || [ pnpm-lock.yaml -nt node_modules/.pnpm/lock.yaml ]; then
   say "pnpm install --frozen-lockfile"
@@ -52,4 +53,5 @@ if { [ -n "${CI:-}" ] && [ -z "${DSEQ_INSTALLED:-}" ]; } || [ ! -f node_modules/
 fi
 
 export PATH="$root/node_modules/.bin:$PATH"
+cd "$orig_pwd"
 exec "$@"

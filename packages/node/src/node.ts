@@ -95,7 +95,8 @@ export class DseqNode {
   constructor(config: NodeConfig, spec: ChainSpec, modules: NodeModules) {
     this.config = config;
     this.spec = spec;
-    this.m = modules;
+    // Own copy: the caller may wipe its buffer once the node is made.
+    this.m = { ...modules, privateKey: modules.privateKey.slice() };
     this.log = modules.logger;
     this.clock = modules.clock ?? realClock;
     this.address = bytesToHex(privateKeyToAddress(modules.privateKey));
