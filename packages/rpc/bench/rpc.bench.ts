@@ -1,0 +1,125 @@
+/**
+ * `pnpm bench rpc`: eth_call, eth_getBlockByNumber and eth_sendRawTransaction throughput over
+ * HTTP with 32 concurrent keep-alive connections (autocannon), against the server running in
+ * its own process on the real l2-exec chain and txpool. Each figure is the median of 3 runs.
+ */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import autocannon from "autocannon";
+import { BENCH_CHAIN_ID, benchAccount, SENDERS, VIEW_ADDRESS } from "./benchChain.ts";
+
+export const description =
+  "JSON-RPC over HTTP, 32 connections (autocannon), server in its own process on l2-exec + txpool; median of 3 runs";
+
+const CONNECTIONS = 32;
+const RUNS = 3;
+const SECONDS = 3;
+const TXS_PER_SENDER = 20;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+type Load = { body?: string; bodies?: string[]; seconds?: number };
+
+/** Runs one load; returns successful JSON-RPC replies per second. */
+async function load(url: string, l: Load): Promise<number> {
+  let failed = 0;
+  let firstFailure = "";
+  const onResponse = (status: number, body: string): void => {
+    if (status !== 200 || body.includes('"error"')) {
+      failed++;
+      if (firstFailure === "") firstFailure = `${status} ${body.slice(0, 200)}`;
+    }
+  };
+  let next = 0;
+  const bodies = l.bodies;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    ...(bodies === undefined ? { duration: l.seconds ?? SECONDS } : { amount: bodies.length }),
+    requests: [
+      bodies === undefined
+        ? { method: "POST", body: l.body as string, onResponse }
+        : {
+            method: "POST",
+            setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] as string }),
+            onResponse,
+          },
+    ],
+  });
+  const ok = result.requests.total - failed;
+  if (failed > 0)
+    throw new Error(`${failed} of ${result.requests.total} requests failed, first: ${firstFailure}`);
+  return ok / result.duration;
+}
+
+export default async function run(): Promise<Record<string, number>> {
+  const child = spawn(process.execPath, [new URL("./rpcServer.ts", import.meta.url).pathname], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once("line", resolve);
+      child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
+    });
+    const { url, block } = JSON.parse(line) as { url: string; block: number };
+
+    // Pre-sign the raw transactions: SENDERS x TXS_PER_SENDER, split into RUNS batches.
+    const signed: { nonce: number; body: string }[][] = Array.from({ length: RUNS }, () => []);
+    const perRun = TXS_PER_SENDER / RUNS;
+    for (let s = 0; s < SENDERS; s++) {
+      const account = benchAccount(s);
+      for (let n = 0; n < TXS_PER_SENDER; n++) {
+        const raw = await account.signTransaction({
+          chainId: BENCH_CHAIN_ID,
+          type: "eip1559",
+          nonce: n,
+          to: "0x000000000000000000000000000000000000beef",
+          value: 1n,
+          gas: 21_000n,
+          maxFeePerGas: 10n ** 10n,
+          maxPriorityFeePerGas: 1n,
+        });
+        const run = Math.min(RUNS - 1, Math.floor(n / Math.ceil(perRun)));
+        signed[run]?.push({
+          nonce: n,
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_sendRawTransaction", params: [raw] }),
+        });
+      }
+    }
+    // Within a run, go nonce by nonce across senders so each sender's nonces arrive in order
+    // on most connections (out-of-order ones are queued by the pool, still a success).
+    const batches = signed.map((b) => b.sort((x, y) => x.nonce - y.nonce).map((x) => x.body));
+
+    const call = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "eth_call",
+      params: [{ to: VIEW_ADDRESS, data: "0x" }, "latest"],
+    });
+    const getBlock = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "eth_getBlockByNumber",
+      params: [`0x${block.toString(16)}`, false],
+    });
+    await load(url, { body: call, seconds: 1 }); // warm-up
+    const calls: number[] = [];
+    const blocks: number[] = [];
+    const sends: number[] = [];
+    for (let i = 0; i < RUNS; i++) calls.push(await load(url, { body: call }));
+    for (let i = 0; i < RUNS; i++) blocks.push(await load(url, { body: getBlock }));
+    for (let i = 0; i < RUNS; i++) sends.push(await load(url, { bodies: batches[i] as string[] }));
+    return {
+      eth_call_per_s: Math.round(median(calls)),
+      get_block_per_s: Math.round(median(blocks)),
+      send_raw_tx_per_s: Math.round(median(sends)),
+    };
+  } finally {
+    child.kill("SIGTERM");
+  }
+}

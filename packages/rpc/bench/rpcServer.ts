@@ -1,0 +1,56 @@
+/**
+ * The server side of `pnpm bench rpc`, run as its own process so the load generator does not
+ * share its event loop: a real l2-exec chain and txpool (a view contract, funded senders, one
+ * block of 100 transfers) behind the HTTP server. Prints `{"url": ...}` and runs until killed.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hexToBytes } from "@dseq/common";
+import { createRpcServer } from "../src/index.ts";
+import { openL2Backend } from "../test/helpers/l2Backend.ts";
+import { BENCH_CHAIN_ID, benchAccount, FILLERS, SENDERS, VIEW_ADDRESS, VIEW_CODE } from "./benchChain.ts";
+
+const dataDir = await mkdtemp(join(tmpdir(), "rpc-bench-"));
+const alloc: Record<string, { balance: bigint; code?: `0x${string}`; storage?: Record<string, string> }> = {
+  [VIEW_ADDRESS]: { balance: 0n, code: VIEW_CODE, storage: { "0x00": "0x2a" } },
+};
+for (let i = 0; i < SENDERS + FILLERS; i++)
+  alloc[benchAccount(i).address.toLowerCase()] = { balance: 10n ** 21n };
+const l2 = await openL2Backend({
+  dataDir,
+  chainConfig: { chainId: BENCH_CHAIN_ID, timestamp: BigInt(Math.floor(Date.now() / 1000)), alloc },
+});
+const raws: Uint8Array[] = [];
+for (let i = SENDERS; i < SENDERS + FILLERS; i++) {
+  const signed = await benchAccount(i).signTransaction({
+    chainId: BENCH_CHAIN_ID,
+    type: "eip1559",
+    nonce: 0,
+    to: "0x000000000000000000000000000000000000beef",
+    value: 1n,
+    gas: 21_000n,
+    maxFeePerGas: 10n ** 10n,
+    maxPriorityFeePerGas: 1n,
+  });
+  raws.push(hexToBytes(signed));
+}
+await l2.pool.addRemotes(raws);
+const block = await l2.mine();
+if (block.transactions.length !== FILLERS) throw new Error(`block holds ${block.transactions.length} txs`);
+const server = createRpcServer(
+  { http: { host: "127.0.0.1", port: 0 }, ws: false, maxBatchSize: 1000 },
+  { backend: l2.backend },
+);
+await server.start();
+process.stdout.write(`${JSON.stringify({ url: server.httpUrl, block: Number(block.header.number) })}\n`);
+
+async function shutdown(): Promise<void> {
+  await server.stop();
+  await l2.close();
+  await rm(dataDir, { recursive: true, force: true });
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown());
+process.stdin.on("end", () => void shutdown());
+process.stdin.resume();
