@@ -63,31 +63,63 @@ library FrostVerifier {
         c = addmod(mulmod(uint256(b1), 1 << 128, N), uint256(b2) >> 128, N);
     }
 
-    /// @notice Verifies a 65-byte RFC 9591 signature of `message` under the key (pkX, pkParity), which
-    /// the caller has checked with isUsableKey. Returns false (never reverts) on any malformed input.
+    /// @notice Verifies a signature of `message` under the key (pkX, pkParity), which the caller has
+    /// checked with isUsableKey. Two encodings are accepted:
+    ///  - 65 bytes, the RFC 9591 serialization: R compressed (33) || z (32);
+    ///  - 160 bytes, five words rx || ry || z || px || py (`l1SignatureBytes` of the dseq mpc-tss package): R and
+    ///    the key in affine form, which saves decompressing R; (px, py) must be the current key.
+    /// Returns false (never reverts) on any malformed input.
     function verify(uint256 pkX, uint256 pkParity, bytes memory message, bytes memory signature)
         internal
         view
         returns (bool)
     {
-        if (signature.length != 65) return false;
-        uint256 rPrefix;
         uint256 rX;
+        uint256 rY;
         uint256 z;
-        assembly ("memory-safe") {
-            rPrefix := byte(0, mload(add(signature, 0x20)))
-            rX := mload(add(signature, 0x21))
-            z := mload(add(signature, 0x41))
-        }
-        if (z >= N) return false;
-        address expected;
-        {
-            (uint256 rY, bool ok) = decompress(rPrefix, rX);
+        if (signature.length == 65) {
+            uint256 rPrefix;
+            assembly ("memory-safe") {
+                rPrefix := byte(0, mload(add(signature, 0x20)))
+                rX := mload(add(signature, 0x21))
+                z := mload(add(signature, 0x41))
+            }
+            bool ok;
+            (rY, ok) = decompress(rPrefix, rX);
             if (!ok) return false;
-            expected = address(uint160(uint256(keccak256(abi.encodePacked(rX, rY)))));
+        } else if (signature.length == 160) {
+            uint256 px;
+            uint256 py;
+            assembly ("memory-safe") {
+                rX := mload(add(signature, 0x20))
+                rY := mload(add(signature, 0x40))
+                z := mload(add(signature, 0x60))
+                px := mload(add(signature, 0x80))
+                py := mload(add(signature, 0xa0))
+            }
+            if (px != pkX || py & 1 != pkParity || !isOnCurve(px, py) || !isOnCurve(rX, rY)) return false;
+        } else {
+            return false;
         }
-        uint256 c = challenge(rPrefix, rX, pkX, pkParity, message);
+        return verifyPoints(pkX, pkParity, rX, rY, z, message);
+    }
+
+    /// @notice Whether (x, y) is an affine point of secp256k1 with both coordinates below P.
+    function isOnCurve(uint256 x, uint256 y) internal pure returns (bool) {
+        if (x >= P || y >= P) return false;
+        return mulmod(y, y, P) == addmod(mulmod(mulmod(x, x, P), x, P), 7, P);
+    }
+
+    /// @notice z*G == R + c*PK for an on-curve R = (rX, rY), with one ecrecover.
+    function verifyPoints(uint256 pkX, uint256 pkParity, uint256 rX, uint256 rY, uint256 z, bytes memory message)
+        internal
+        pure
+        returns (bool)
+    {
+        if (z >= N) return false;
+        uint256 c = challenge(2 + (rY & 1), rX, pkX, pkParity, message);
         if (c == 0) return false;
+        address expected = address(uint160(uint256(keccak256(abi.encodePacked(rX, rY)))));
         uint256 h = mulmod(N - z, pkX, N);
         uint256 s = mulmod(N - c, pkX, N);
         address recovered = ecrecover(bytes32(h), uint8(27 + pkParity), bytes32(pkX), bytes32(s));

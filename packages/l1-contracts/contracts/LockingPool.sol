@@ -6,6 +6,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IGroupSignatureVerifier} from "./IGroupSignatureVerifier.sol";
 
 /// @title dseq locking pool
@@ -23,15 +24,16 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         Unlocked
     }
 
+    // Three slots: a new sequencer costs three fresh storage writes, not five.
     struct Sequencer {
         address owner;
+        uint96 amount; // locked tokens
         address signer;
-        address rewardRecipient;
         Status status;
-        uint64 nonce; // bumped by every event about this sequencer
-        uint64 unlockClaimTime; // set by unlock
-        uint256 amount; // locked tokens
-        uint256 reward; // checkpointed, not yet withdrawn
+        uint32 nonce; // bumped by every event about this sequencer
+        uint40 unlockClaimTime; // set by unlock
+        address rewardRecipient;
+        uint96 reward; // checkpointed, not yet withdrawn
     }
 
     bytes32 public constant REWARDS_DOMAIN = keccak256("dseq.LockingPool.submitRewards.v1");
@@ -159,12 +161,12 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         totalLocked = total;
         _sequencers[seqId] = Sequencer({
             owner: msg.sender,
+            amount: SafeCast.toUint96(amount),
             signer: signer,
-            rewardRecipient: rewardRecipient,
             status: Status.Active,
             nonce: 1,
             unlockClaimTime: 0,
-            amount: amount,
+            rewardRecipient: rewardRecipient,
             reward: 0
         });
         seqOwners[msg.sender] = seqId;
@@ -181,10 +183,10 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         if (amount + reward == 0) revert ZeroAmount();
         if (reward != 0) s.reward = 0;
         uint256 newAmount = s.amount + amount + reward;
-        s.amount = newAmount;
+        s.amount = SafeCast.toUint96(newAmount);
         uint256 total = totalLocked + amount + reward;
         totalLocked = total;
-        uint64 nonce = ++s.nonce;
+        uint32 nonce = ++s.nonce;
         if (amount != 0) token.safeTransferFrom(msg.sender, address(this), amount);
         if (reward != 0) token.safeTransferFrom(rewardPayer, address(this), reward);
         emit LockUpdate(seqId, nonce, newAmount, total);
@@ -196,10 +198,10 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         if (amount == 0) revert ZeroAmount();
         if (amount > s.amount || s.amount - amount < minLock) revert AmountBelowMin(s.amount - _min(amount, s.amount), minLock);
         uint256 newAmount = s.amount - amount;
-        s.amount = newAmount;
+        s.amount = uint96(newAmount);
         uint256 total = totalLocked - amount;
         totalLocked = total;
-        uint64 nonce = ++s.nonce;
+        uint32 nonce = ++s.nonce;
         token.safeTransfer(msg.sender, amount);
         emit Withdraw(seqId, msg.sender, amount);
         emit LockUpdate(seqId, nonce, newAmount, total);
@@ -209,9 +211,9 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
     function unlock(uint256 seqId) external whenNotPaused {
         Sequencer storage s = _ownedActive(seqId);
         s.status = Status.Unlocking;
-        uint64 claimTime = uint64(block.timestamp + exitDelay);
+        uint40 claimTime = uint40(block.timestamp + exitDelay);
         s.unlockClaimTime = claimTime;
-        uint64 nonce = ++s.nonce;
+        uint32 nonce = ++s.nonce;
         emit UnlockInit(msg.sender, seqId, nonce, claimTime, s.amount);
     }
 
@@ -226,7 +228,7 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         s.status = Status.Unlocked;
         uint256 total = totalLocked - amount;
         totalLocked = total;
-        uint64 nonce = ++s.nonce;
+        uint32 nonce = ++s.nonce;
         delete seqOwners[s.owner];
         delete seqSigners[s.signer];
         token.safeTransfer(msg.sender, amount);
@@ -242,7 +244,7 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         delete seqSigners[old];
         seqSigners[signer] = seqId;
         s.signer = signer;
-        uint64 nonce = ++s.nonce;
+        uint32 nonce = ++s.nonce;
         emit SignerChange(seqId, nonce, old, signer, signerPubkey);
     }
 
@@ -251,7 +253,7 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         if (recipient == address(0)) revert InvalidAddress();
         address old = s.rewardRecipient;
         s.rewardRecipient = recipient;
-        uint64 nonce = ++s.nonce;
+        uint32 nonce = ++s.nonce;
         emit RewardRecipientChanged(seqId, nonce, old, recipient);
     }
 
@@ -265,7 +267,7 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         delete seqOwners[msg.sender];
         seqOwners[newOwner] = seqId;
         s.owner = newOwner;
-        uint64 nonce = ++s.nonce;
+        uint32 nonce = ++s.nonce;
         emit OwnerChanged(seqId, nonce, msg.sender, newOwner);
     }
 
@@ -306,7 +308,7 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         for (uint256 i = 0; i < seqIds.length; i++) {
             uint256 id = seqIds[i];
             if (id == 0 || id > count) revert UnknownSequencer(id);
-            _sequencers[id].reward += amounts[i];
+            _sequencers[id].reward += SafeCast.toUint96(amounts[i]);
             total += amounts[i];
         }
         lastCheckpointId = checkpointId;

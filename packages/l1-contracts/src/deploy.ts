@@ -7,6 +7,7 @@ import {
   createPublicClient,
   createWalletClient,
   defineChain,
+  getAddress,
   type Hex,
   http,
   maxUint256,
@@ -111,7 +112,7 @@ export async function deployL1Contracts(opts: DeployL1ContractsOptions): Promise
       throw new DseqError("L1_DEPLOY_FAILED", `deploying ${name} failed`, { details: { hash } });
     }
     log?.info("contract deployed", { name, address: receipt.contractAddress, gasUsed: receipt.gasUsed });
-    return receipt.contractAddress;
+    return getAddress(receipt.contractAddress);
   };
   const send = async (
     what: string,

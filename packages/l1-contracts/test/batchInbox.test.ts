@@ -36,6 +36,7 @@ import {
   loadKzg,
   revertOf,
   type TestClients,
+  toAffineSignature,
 } from "./helpers.ts";
 
 const L2_CHAIN_ID = 901n;
@@ -235,6 +236,16 @@ describe("calldata batches", () => {
     await invalid(b.header, sign(b.header, createFrostGroup(2, 3))); // another group
     await invalid(b.header, group.sign(batchHash(b.header))); // the bare hash, without the domain
     await sendAppend(b.header, b.data, sig); // and the original still lands
+  });
+
+  it("accepts the 160-byte affine signature form too", async () => {
+    const b = calldataBatch(randomHex(100));
+    const receipt = await sendAppend(b.header, b.data, toAffineSignature(b.signature, group.groupKey));
+    gasReport["appendBatch, 100 B, 160-byte signature"] = receipt.gasUsed;
+    const c = calldataBatch(randomHex(100));
+    gasReport["appendBatch, 100 B, 65-byte signature"] = (
+      await sendAppend(c.header, c.data, c.signature)
+    ).gasUsed;
   });
 
   it("appends a 100 KB calldata batch (gas report)", async () => {

@@ -5,7 +5,7 @@ import { type Address, bytesToHex, type Hex, hexToBytes, keccak256, toHex } from
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevL1, startDevL1 } from "../src/devL1.ts";
 import { FrostVerifierHarnessArtifact } from "../src/generated/artifacts.ts";
-import { clients, createFrostGroup } from "./helpers.ts";
+import { clients, createFrostGroup, toAffineSignature } from "./helpers.ts";
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const P = 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2fn;
@@ -101,6 +101,29 @@ describe("FrostVerifier with signatures from @noble/curves secp256k1_FROST", () 
     expect((await verify(group.groupKey, msg, badPrefix)).ok).toBe(false);
     expect((await verify(group.groupKey, msg, sig.slice(0, 130) as Hex)).ok).toBe(false);
     expect((await verify(other.groupKey, msg, sig)).ok).toBe(false);
+  });
+
+  it("accepts the 160-byte affine form (rx, ry, z, px, py) and rejects its tampered variants", async () => {
+    const sig = group.sign(msg);
+    const wide = toAffineSignature(sig, group.groupKey);
+    expect(wide.length).toBe(2 + 320);
+    const { ok, gas } = await verify(group.groupKey, msg, wide);
+    expect(ok).toBe(true);
+    process.stdout.write(`gas report: FROST check alone, 160-byte affine form ${gas} gas\n`);
+    const word = (i: number) => BigInt(`0x${wide.slice(2 + 64 * i, 2 + 64 * (i + 1))}`);
+    const withWord = (i: number, v: bigint): Hex =>
+      `${wide.slice(0, 2 + 64 * i)}${v.toString(16).padStart(64, "0")}${wide.slice(2 + 64 * (i + 1))}` as Hex;
+    expect((await verify(group.groupKey, keccak256(toHex("other")), wide)).ok).toBe(false);
+    expect((await verify(group.groupKey, msg, withWord(1, P - word(1)))).ok).toBe(false); // -R
+    expect((await verify(group.groupKey, msg, withWord(1, word(1) + 1n))).ok).toBe(false); // R off-curve
+    expect((await verify(group.groupKey, msg, withWord(2, (word(2) + 1n) % N))).ok).toBe(false); // z
+    expect((await verify(group.groupKey, msg, withWord(2, N))).ok).toBe(false);
+    expect((await verify(group.groupKey, msg, withWord(4, P - word(4)))).ok).toBe(false); // other key parity
+    expect((await verify(group.groupKey, msg, withWord(4, word(4) + 2n))).ok).toBe(false); // key off-curve
+    const other = createFrostGroup(2, 3);
+    const otherWide = toAffineSignature(sig, other.groupKey); // names another key
+    expect((await verify(group.groupKey, msg, otherWide)).ok).toBe(false);
+    expect((await verify(group.groupKey, msg, wide.slice(0, 2 + 318) as Hex)).ok).toBe(false);
   });
 
   it("computes the RFC 9591 challenge exactly (checked against an independent expand_message_xmd)", async () => {

@@ -1,6 +1,6 @@
 // Shared test plumbing: a FROST group made with @noble/curves (a trusted dealer: the signing code
 // under test is the L1 check, not the DKG), viem clients on the dev L1, and revert matching.
-import { secp256k1_FROST } from "@noble/curves/secp256k1.js";
+import { secp256k1, secp256k1_FROST } from "@noble/curves/secp256k1.js";
 import cKzg from "c-kzg";
 import {
   type Abi,
@@ -64,6 +64,18 @@ export type TestClients = {
   wallet: WalletClient<Transport, Chain, PrivateKeyAccount>;
   testClient: TestClient;
 };
+
+/**
+ * The 160-byte form of a signature, five big-endian words rx || ry || z || px || py (the layout of
+ * mpc-tss's `l1SignatureBytes`, ADR 0084), built here independently from the RFC serialization.
+ */
+export function toAffineSignature(sig: Hex, groupKey: Hex): Hex {
+  const b = hexToBytes(sig);
+  const r = secp256k1.Point.fromBytes(b.slice(0, 33)).toAffine();
+  const pk = secp256k1.Point.fromBytes(hexToBytes(groupKey)).toAffine();
+  const w = (x: bigint) => x.toString(16).padStart(64, "0");
+  return `0x${w(r.x)}${w(r.y)}${bytesToHex(b.slice(33)).slice(2)}${w(pk.x)}${w(pk.y)}`;
+}
 
 export function clients(l1: DevL1, accountIndex = 0): TestClients {
   const chain = defineChain({
