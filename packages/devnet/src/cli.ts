@@ -30,10 +30,10 @@ async function runStart(cmd: StartCommand): Promise<number> {
     ...(cmd.blockTimeMs !== undefined && { blockTimeMs: cmd.blockTimeMs }),
     ...(cmd.spanLength !== undefined && { spanLength: cmd.spanLength }),
     ...(cmd.reelectAfterMisses !== undefined && { reelectAfterMisses: cmd.reelectAfterMisses }),
-    onNodeExit: (name, exit) => {
-      if (!stopping)
+    onNodeExit: (name, exit, logPath) => {
+      if (!stopping && devnet !== undefined)
         console.log(
-          `!! ${name} exited (code ${exit.code ?? "-"}, signal ${exit.signal ?? "-"}); log: ${devnet?.node(name).logPath}`,
+          `!! ${name} exited (code ${exit.code ?? "-"}, signal ${exit.signal ?? "-"}); log: ${logPath}`,
         );
     },
   });

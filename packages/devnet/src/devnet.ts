@@ -50,7 +50,7 @@ export type StartDevnetOptions = {
   /** Extra environment for node processes. */
   env?: NodeJS.ProcessEnv;
   /** Called when a node process ends (crash, kill, stop). */
-  onNodeExit?: (name: string, exit: ProcessExit) => void;
+  onNodeExit?: (name: string, exit: ProcessExit, logPath: string) => void;
   /** The dseq CLI (default: $DSEQ_DEVNET_BIN, else packages/node/bin/dseq.mjs of this workspace). */
   dseqBin?: string;
   logger?: Logger;
@@ -208,7 +208,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
       env,
       stopTimeoutMs,
       () => saveState(),
-      (exit) => opts.onNodeExit?.(l.name, exit),
+      (exit) => opts.onNodeExit?.(l.name, exit, l.logPath),
     ),
   );
   const byName = new Map(nodes.map((n) => [n.name, n]));

@@ -20,6 +20,7 @@ export type LoadOptions = {
   pollMs?: number;
   maxFeePerGas?: bigint;
   maxPriorityFeePerGas?: bigint;
+  /** Stops sending early (the drain still runs, so the report stays exact). */
   signal?: AbortSignal;
   /** Called about once a second while sending. */
   onProgress?: (p: LoadProgress) => void;
@@ -260,7 +261,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   await Promise.all(inflight);
 
   const drainDeadline = performance.now() + drainMs;
-  while (performance.now() < drainDeadline && !opts.signal?.aborted) {
+  while (performance.now() < drainDeadline) {
     let open = 0;
     for (const h of accepted) if (!committedSet.has(h)) open++;
     if (open === 0) break;

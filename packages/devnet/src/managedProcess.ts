@@ -59,6 +59,9 @@ export class ManagedProcess {
         cwd: this.spec.cwd,
         env: this.spec.env ?? process.env,
         stdio: ["ignore", fd, fd],
+        // Own process group: a terminal's Ctrl-C reaches only the supervisor, which then stops
+        // the children in order (a node would take SIGINT + our SIGTERM as "exit now").
+        detached: true,
       });
     } finally {
       closeSync(fd); // the child holds its own copy
