@@ -378,10 +378,16 @@ export class P2pHost {
     this.metrics.peers.set(this.table.size - validators, { kind: "other" });
   }
 
+  /** On every gossipsub heartbeat: ban graylisted peers, forget expired bans and old penalties. */
   private checkScores(): void {
     const threshold = this.opts.gossip.graylistThreshold;
     for (const key of this.table.keys()) {
       if (this.pubsub.getScore(key) < threshold) this.ban(key, "low_score");
+    }
+    const now = this.clock.now();
+    for (const [key, until] of this.banned) if (until <= now) this.banned.delete(key);
+    for (const [key, times] of this.penalties) {
+      if ((times[times.length - 1] ?? 0) <= now - this.opts.penaltyWindowMs) this.penalties.delete(key);
     }
   }
 
