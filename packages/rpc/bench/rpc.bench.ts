@@ -14,7 +14,7 @@ export const description =
 const CONNECTIONS = 32;
 const RUNS = 3;
 const SECONDS = 3;
-const TXS_PER_SENDER = 20;
+const TXS_PER_SENDER = 30;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,5 +1,5 @@
 import { connect, type Socket } from "node:net";
-import { EventBus, type Hex } from "@dseq/common";
+import { createMetrics, EventBus, type Hex } from "@dseq/common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { createRpcServer, type RpcEventMap, type RpcServer } from "../src/index.ts";
@@ -11,6 +11,7 @@ const ADDR = "0x1111111111111111111111111111111111111111";
 describe("bad input: each gets a clear error and the server keeps serving", () => {
   const chain = new MemoryChain();
   const events = new EventBus<RpcEventMap>({ name: "test-rpc-events" });
+  const metrics = createMetrics();
   let server: RpcServer;
   let url: string;
 
@@ -29,7 +30,7 @@ describe("bad input: each gets a clear error and the server keeps serving", () =
         corsOrigins: ["https://app.example"],
         wsMaxBufferedBytes: 64 * 1024,
       },
-      { backend: { chain, events } },
+      { backend: { chain, events }, metrics },
     );
     await server.start();
     url = server.httpUrl as string;
@@ -77,6 +78,8 @@ describe("bad input: each gets a clear error and the server keeps serving", () =
     });
     const out = await rpc(url, "debug_traceTransaction", [`0x${"00".repeat(32)}`]);
     expect(out.error?.code).toBe(-32601);
+    const counted = await metrics.values("dseq_rpc_calls_total");
+    expect(counted).toContainEqual({ labels: { method: "unknown", outcome: "error" }, value: 2 });
   });
 
   it("wrong types and argument counts -> -32602 naming the argument", async () => {
