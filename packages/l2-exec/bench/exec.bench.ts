@@ -141,7 +141,7 @@ export default async function run(): Promise<Record<string, number>> {
         ms.push(end - start);
         const tm = built.timings;
         console.log(
-          `${label} block ${b}: ${Math.round(end - start)} ms (recover ${tm.recoverMs.toFixed(0)}, execute ${tm.executeMs.toFixed(0)}, state root ${tm.stateRootMs.toFixed(0)}, tries ${tm.triesMs.toFixed(0)}, commit ${(end - c0).toFixed(0)})${raw ? `; raw runTx ${Math.round(rawMs.at(-1) as number)} ms` : ""}`,
+          `${label} block ${b}: ${Math.round(end - start)} ms (recover ${tm.recoverMs.toFixed(0)}, execute ${tm.executeMs.toFixed(0)}, state root ${tm.stateRootMs.toFixed(0)}, tries ${tm.triesMs.toFixed(0)}, commit ${(end - c0).toFixed(0)}; cpu: execute ${tm.cpu.executeMs.toFixed(0)}, state root ${tm.cpu.stateRootMs.toFixed(0)}, tries ${tm.cpu.triesMs.toFixed(0)})${raw ? `; raw runTx ${Math.round(rawMs.at(-1) as number)} ms` : ""}`,
         );
       }
       return ms;

@@ -3,6 +3,7 @@ import type { MerklePatriciaTrie } from "@ethereumjs/mpt";
 import { RLP } from "@ethereumjs/rlp";
 import { MerkleStateManager } from "@ethereumjs/statemanager";
 import { Account, concatBytes, createAddressFromString, unprefixedHexToBytes } from "@ethereumjs/util";
+import { OverlayDB } from "./nodeStore.ts";
 import { updateTrie } from "./trieUpdate.ts";
 
 const CODE_PREFIX = Uint8Array.of(0x63); // "c", as MerkleStateManager prefixes code hashes
@@ -12,16 +13,23 @@ async function batchPut(
   entries: { key: Uint8Array; value: Uint8Array }[],
 ): Promise<void> {
   const db = trie.database();
+  const overlay = db.db instanceof OverlayDB && !db.hasCheckpoints() ? db.db : undefined;
   const nodes: [Uint8Array, Uint8Array][] = [];
   const root = await updateTrie(
     trie.root(),
     entries,
-    async (h) => (await db.get(h)) as Uint8Array | undefined,
-    (h, enc) => {
-      nodes.push([h, enc]);
-    },
+    overlay !== undefined
+      ? (h) => overlay.get(Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString("hex"))
+      : async (h) => (await db.get(h)) as Uint8Array | undefined,
+    overlay !== undefined
+      ? (h, enc) => {
+          overlay.writes.set(Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString("hex"), enc);
+        }
+      : (h, enc) => {
+          nodes.push([h, enc]);
+        },
   );
-  await db.batch(nodes.map(([key, value]) => ({ type: "put" as const, key, value })));
+  if (nodes.length > 0) await db.batch(nodes.map(([key, value]) => ({ type: "put" as const, key, value })));
   trie.root(root);
 }
 

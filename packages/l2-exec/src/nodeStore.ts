@@ -72,8 +72,6 @@ export class OverlayDB implements DB<string, Uint8Array> {
   readonly store: NodeStore;
   readonly base: OverlayDB | undefined;
   readonly writes = new Map<string, Uint8Array>();
-  /** Keys read from the persisted store: the trie writes reads back on commit; skip those. */
-  private readonly loaded = new Set<string>();
 
   constructor(store: NodeStore, base?: OverlayDB) {
     this.store = store;
@@ -87,13 +85,10 @@ export class OverlayDB implements DB<string, Uint8Array> {
       const v = o.writes.get(key);
       if (v !== undefined) return v;
     }
-    const v = await this.store.get(key);
-    if (v !== undefined) this.loaded.add(key);
-    return v;
+    return this.store.get(key);
   }
 
   async put(key: string, val: Uint8Array, _opts?: EncodingOpts): Promise<void> {
-    if (this.loaded.has(key)) return;
     this.writes.set(key, typeof val === "string" ? Buffer.from(val, "hex") : val);
   }
 

@@ -14,20 +14,31 @@ export const EMPTY_STRING_RLP = Uint8Array.of(0x80);
 /** keccak256(rlp("")): the root of an empty trie. */
 export const EMPTY_TRIE_ROOT = keccak256(EMPTY_STRING_RLP);
 
-function encodeLength(len: number, offset: number): Uint8Array {
-  if (len < 56) return Uint8Array.of(offset + len);
-  const bytes: number[] = [];
-  for (let n = len; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
-  return Uint8Array.of(offset + 55 + bytes.length, ...bytes);
+function lengthOfLength(len: number): number {
+  let n = 0;
+  for (let l = len; l > 0; l = Math.floor(l / 256)) n++;
+  return n;
 }
+
+function writeHeader(out: Uint8Array, len: number, offset: number): number {
+  if (len < 56) {
+    out[0] = offset + len;
+    return 1;
+  }
+  const ll = lengthOfLength(len);
+  out[0] = offset + 55 + ll;
+  for (let i = ll, l = len; i >= 1; i--, l = Math.floor(l / 256)) out[i] = l & 0xff;
+  return ll + 1;
+}
+
+const headerSize = (len: number) => (len < 56 ? 1 : 1 + lengthOfLength(len));
 
 /** RLP of a byte string. */
 export function rlpBytes(b: Uint8Array): Uint8Array {
   if (b.length === 1 && (b[0] as number) < 0x80) return b;
-  const head = encodeLength(b.length, 0x80);
-  const out = new Uint8Array(head.length + b.length);
-  out.set(head, 0);
-  out.set(b, head.length);
+  const out = new Uint8Array(headerSize(b.length) + b.length);
+  const h = writeHeader(out, b.length, 0x80);
+  out.set(b, h);
   return out;
 }
 
@@ -35,10 +46,8 @@ export function rlpBytes(b: Uint8Array): Uint8Array {
 export function rlpList(items: Uint8Array[]): Uint8Array {
   let total = 0;
   for (const i of items) total += i.length;
-  const head = encodeLength(total, 0xc0);
-  const out = new Uint8Array(head.length + total);
-  out.set(head, 0);
-  let o = head.length;
+  const out = new Uint8Array(headerSize(total) + total);
+  let o = writeHeader(out, total, 0xc0);
   for (const i of items) {
     out.set(i, o);
     o += i.length;

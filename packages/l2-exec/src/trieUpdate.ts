@@ -1,5 +1,4 @@
 import { keccak256 } from "@dseq/crypto";
-import { RLP } from "@ethereumjs/rlp";
 import {
   buildSubtrie,
   compareBytes,
@@ -14,9 +13,69 @@ import {
   toNibbles,
 } from "./trieRoot.ts";
 
-/** A decoded trie node as RLP.decode returns it. */
-type Decoded = Uint8Array | Decoded[];
 export type LoadNode = (hash: Uint8Array) => Promise<Uint8Array | undefined>;
+
+/**
+ * A trie node split into its list items without copying: `raw[i]` is item i's full RLP
+ * encoding (reused as is when the item does not change), `val[i]` its payload when it is a
+ * byte string (a hash, a path, a value) or undefined when it is an inline node (a list).
+ */
+type RawNode = { raw: Uint8Array[]; val: (Uint8Array | undefined)[] };
+
+function readLen(b: Uint8Array, p: number, n: number): number {
+  let l = 0;
+  for (let i = 0; i < n; i++) l = l * 256 + (b[p + i] as number);
+  return l;
+}
+
+function decodeNode(enc: Uint8Array): RawNode {
+  const b0 = enc[0] as number;
+  let p: number;
+  let end: number;
+  if (b0 >= 0xc0 && b0 <= 0xf7) {
+    p = 1;
+    end = 1 + (b0 - 0xc0);
+  } else if (b0 > 0xf7) {
+    const ll = b0 - 0xf7;
+    p = 1 + ll;
+    end = p + readLen(enc, 1, ll);
+  } else {
+    throw new Error("updateTrie: trie node is not a list");
+  }
+  const raw: Uint8Array[] = [];
+  const val: (Uint8Array | undefined)[] = [];
+  while (p < end) {
+    const b = enc[p] as number;
+    let start: number;
+    let stop: number;
+    let isList = false;
+    if (b < 0x80) {
+      start = p;
+      stop = p + 1;
+    } else if (b <= 0xb7) {
+      start = p + 1;
+      stop = start + (b - 0x80);
+    } else if (b <= 0xbf) {
+      const ll = b - 0xb7;
+      start = p + 1 + ll;
+      stop = start + readLen(enc, p + 1, ll);
+    } else if (b <= 0xf7) {
+      isList = true;
+      start = p + 1;
+      stop = start + (b - 0xc0);
+    } else {
+      const ll = b - 0xf7;
+      isList = true;
+      start = p + 1 + ll;
+      stop = start + readLen(enc, p + 1, ll);
+    }
+    raw.push(enc.subarray(p, stop));
+    val.push(isList ? undefined : enc.subarray(start, stop));
+    p = stop;
+  }
+  if (raw.length !== 2 && raw.length !== 17) throw new Error("updateTrie: malformed trie node");
+  return { raw, val };
+}
 
 function decodePath(hp: Uint8Array): { nib: Uint8Array; leaf: boolean } {
   const flag = (hp[0] as number) >> 4;
@@ -30,11 +89,6 @@ function decodePath(hp: Uint8Array): { nib: Uint8Array; leaf: boolean } {
     nib[o++] = (hp[i] as number) & 0x0f;
   }
   return { nib, leaf: flag >= 2 };
-}
-
-/** RLP of an item of a decoded node, as it sits inside its parent. */
-function encodeItem(item: Decoded): Uint8Array {
-  return item instanceof Uint8Array ? rlpBytes(item) : RLP.encode(item as never);
 }
 
 /**
@@ -62,39 +116,40 @@ export async function updateTrie(
     else items.push({ nib, value: e.value });
   }
 
-  const resolve = async (item: Decoded): Promise<Decoded | null> => {
-    if (item instanceof Uint8Array) {
-      if (item.length === 0) return null;
-      const enc = await load(item);
-      if (enc === undefined) throw new Error("updateTrie: missing trie node");
-      return RLP.decode(enc) as Decoded;
-    }
-    return item;
+  // The node an item of a parent refers to: a hash to load, an inline node, or nothing.
+  const resolve = async (raw: Uint8Array, val: Uint8Array | undefined): Promise<RawNode | null> => {
+    if (val === undefined) return decodeNode(raw);
+    if (val.length === 0) return null;
+    const enc = await load(val);
+    if (enc === undefined) throw new Error("updateTrie: missing trie node");
+    return decodeNode(enc);
   };
 
   // New encoded node for `node` (null = empty) at `depth` with items[lo..hi) applied.
-  const update = async (node: Decoded | null, lo: number, hi: number, depth: number): Promise<Uint8Array> => {
+  const update = async (node: RawNode | null, lo: number, hi: number, depth: number): Promise<Uint8Array> => {
     if (node === null) return buildSubtrie(items, lo, hi, depth, onNode);
-    const n = node as Decoded[];
-    if (n.length === 2) {
-      const { nib: path, leaf } = decodePath(n[0] as Uint8Array);
+    if (node.raw.length === 2) {
+      const { nib: path, leaf } = decodePath(node.val[0] as Uint8Array);
       if (leaf) {
         // Merge the existing leaf into the new items and rebuild this small subtrie.
         const key = new Uint8Array(depth + path.length);
         key.set((items[lo] as TrieItem).nib.subarray(0, depth), 0);
         key.set(path, depth);
+        const value = node.val[1] as Uint8Array;
         const merged: TrieItem[] = [];
         let placed = false;
         for (let i = lo; i < hi; i++) {
           const it = items[i] as TrieItem;
-          const c = compareBytes(key, it.nib);
-          if (!placed && c < 0) {
-            merged.push({ nib: key, value: n[1] as Uint8Array });
-            placed = true;
-          } else if (!placed && c === 0) placed = true; // overwritten
+          if (!placed) {
+            const c = compareBytes(key, it.nib);
+            if (c < 0) {
+              merged.push({ nib: key, value });
+              placed = true;
+            } else if (c === 0) placed = true; // overwritten
+          }
           merged.push(it);
         }
-        if (!placed) merged.push({ nib: key, value: n[1] as Uint8Array });
+        if (!placed) merged.push({ nib: key, value });
         return buildSubtrie(merged, 0, merged.length, depth, onNode);
       }
       // Extension: how far do all new keys follow its path?
@@ -105,15 +160,16 @@ export async function updateTrie(
         while (c < k && depth + c < nib.length && nib[depth + c] === path[c]) c++;
         k = c;
       }
+      const childRaw = node.raw[1] as Uint8Array;
+      const childVal = node.val[1];
       if (k === path.length) {
-        const child = await resolve(n[1] as Decoded);
-        const enc = await update(child, lo, hi, depth + path.length);
-        return rlpList([rlpBytes(hexPrefix(path, 0, path.length, false)), nodeRef(enc, onNode)]);
+        const enc = await update(await resolve(childRaw, childVal), lo, hi, depth + path.length);
+        return rlpList([node.raw[0] as Uint8Array, nodeRef(enc, onNode)]);
       }
       // Split at depth + k into a branch; the extension's remainder goes under path[k].
       const restLen = path.length - k - 1;
-      const remainder: Decoded =
-        restLen > 0 ? [hexPrefix(path, k + 1, path.length, false), n[1] as Decoded] : (n[1] as Decoded);
+      const remainder =
+        restLen > 0 ? rlpList([rlpBytes(hexPrefix(path, k + 1, path.length, false)), childRaw]) : undefined;
       const slots: Uint8Array[] = new Array(17).fill(EMPTY_STRING_RLP);
       const at = depth + k;
       const existingNibble = path[k] as number;
@@ -128,7 +184,8 @@ export async function updateTrie(
         let j = i + 1;
         while (j < hi && (items[j] as TrieItem).nib[at] === nibble) j++;
         if (nibble === existingNibble) {
-          const existing = restLen > 0 ? remainder : await resolve(remainder);
+          const existing =
+            remainder !== undefined ? decodeNode(remainder) : await resolve(childRaw, childVal);
           slots[nibble] = nodeRef(await update(existing, i, j, at + 1), onNode);
           remainderDone = true;
         } else {
@@ -136,17 +193,14 @@ export async function updateTrie(
         }
         i = j;
       }
-      if (!remainderDone) {
-        slots[existingNibble] =
-          restLen > 0 ? nodeRef(RLP.encode(remainder as never), onNode) : encodeItem(remainder);
-      }
+      if (!remainderDone)
+        slots[existingNibble] = remainder !== undefined ? nodeRef(remainder, onNode) : childRaw;
       const branch = rlpList(slots);
       if (k === 0) return branch;
       return rlpList([rlpBytes(hexPrefix(path, 0, k, false)), nodeRef(branch, onNode)]);
     }
-    // Branch.
-    const slots: Uint8Array[] = new Array(17);
-    for (let s = 0; s < 17; s++) slots[s] = encodeItem(n[s] as Decoded);
+    // Branch: unchanged children keep their encoding byte for byte.
+    const slots = node.raw.slice();
     let i = lo;
     if (i < hi && (items[i] as TrieItem).nib.length === depth) {
       slots[16] = rlpBytes((items[i] as TrieItem).value);
@@ -156,14 +210,19 @@ export async function updateTrie(
       const nibble = (items[i] as TrieItem).nib[depth] as number;
       let j = i + 1;
       while (j < hi && (items[j] as TrieItem).nib[depth] === nibble) j++;
-      const child = await resolve(n[nibble] as Decoded);
+      const child = await resolve(node.raw[nibble] as Uint8Array, node.val[nibble]);
       slots[nibble] = nodeRef(await update(child, i, j, depth + 1), onNode);
       i = j;
     }
     return rlpList(slots);
   };
 
-  const start = compareBytes(root, EMPTY_TRIE_ROOT) === 0 ? null : await resolve(root);
+  let start: RawNode | null = null;
+  if (compareBytes(root, EMPTY_TRIE_ROOT) !== 0) {
+    const enc = await load(root);
+    if (enc === undefined) throw new Error("updateTrie: missing root node");
+    start = decodeNode(enc);
+  }
   const encoded = await update(start, 0, items.length, 0);
   const newRoot = keccak256(encoded);
   onNode(newRoot, encoded);
