@@ -292,6 +292,16 @@ describe("bad input: each gets a clear error and the server keeps serving", () =
     await stillServing();
   });
 
+  it("an oversized WebSocket message closes that connection with 1009; others keep working", async () => {
+    const ws = new WebSocket(server.wsUrl as string);
+    await new Promise((r) => ws.once("open", r));
+    const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+    ws.on("error", () => {});
+    ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_call", params: [{ input: `0x${"00".repeat(40_000)}` }] }));
+    expect(await closed).toBe(1009);
+    await stillServing();
+  });
+
   it("malformed WebSocket frames get errors; a stalled subscriber is disconnected, others keep going", async () => {
     const ws = new WebSocket(server.wsUrl as string);
     await new Promise((r) => ws.once("open", r));
