@@ -297,7 +297,14 @@ describe("bad input: each gets a clear error and the server keeps serving", () =
     await new Promise((r) => ws.once("open", r));
     const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
     ws.on("error", () => {});
-    ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_call", params: [{ input: `0x${"00".repeat(40_000)}` }] }));
+    ws.send(
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "eth_call",
+        params: [{ input: `0x${"00".repeat(40_000)}` }],
+      }),
+    );
     expect(await closed).toBe(1009);
     await stillServing();
   });
