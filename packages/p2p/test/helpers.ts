@@ -42,7 +42,12 @@ export type TestNet = { hosts: P2pHost[]; keys: Uint8Array[]; metrics: Metrics[]
  */
 export async function startNet(
   n: number,
-  opts: { over?: (i: number) => Partial<P2pOptionsInput>; modules?: (i: number) => P2pModules } = {},
+  opts: {
+    over?: (i: number) => Partial<P2pOptionsInput>;
+    modules?: (i: number) => P2pModules;
+    /** `mesh` (default): host i dials all earlier hosts; `line`: only host i-1. */
+    topology?: "mesh" | "line";
+  } = {},
 ): Promise<TestNet> {
   const keys = Array.from({ length: n }, () => newKey());
   const validators = new Set(keys.map(keyAddress));
@@ -61,7 +66,8 @@ export async function startNet(
       const key = keys[i] as Uint8Array;
       const m = createMetrics();
       metrics.push(m);
-      const staticPeers = hosts.map((h) => h.multiaddrs()[0] as string);
+      const earlier = opts.topology === "line" ? hosts.slice(-1) : hosts;
+      const staticPeers = earlier.map((h) => h.multiaddrs()[0] as string);
       const h = await P2pHost.create(fastOptions(key, { staticPeers, ...opts.over?.(i) }), {
         metrics: m,
         validators,

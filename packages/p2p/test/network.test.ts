@@ -178,4 +178,41 @@ describe("4 hosts on 127.0.0.1", () => {
     expect(a.isBanned(d.peerId)).toBe(false);
     expect(a.peer(d.peerId)?.state).toBe("ready");
   }, 30_000);
+
+  it("gossip crosses hosts that are not directly connected, forwarded only after validation", async () => {
+    net = await startNet(4, { topology: "line" });
+    const hosts = net.hosts;
+    const got: string[][] = [[], [], [], []];
+    const validatedAt: number[][] = [[], [], [], []];
+    hosts.forEach((h, i) => {
+      h.subscribe("proposal", {
+        decode: (x) => Buffer.from(x).toString("utf8"),
+        validate: (m) => {
+          validatedAt[i]?.push(Date.now());
+          return m.startsWith("ok") ? "accept" : "reject";
+        },
+        onMessage: (m) => got[i]?.push(m),
+      });
+    });
+    await waitFor(
+      () => hosts.every((h, i) => h.readyPeers().length === (i === 0 || i === 3 ? 1 : 2)),
+      15_000,
+      "line",
+    );
+    await waitFor(
+      () => hosts.every((h, i) => h.topicPeers("proposal").length === (i === 0 || i === 3 ? 1 : 2)),
+      15_000,
+      "subs",
+    );
+    expect(hosts[0]?.peer(hosts[3]?.peerId as string)).toBeUndefined();
+    await hosts[0]?.publish("proposal", new TextEncoder().encode("ok block 1"));
+    await waitFor(() => got[3]?.length === 1, 5_000, "three hops");
+    expect(got.slice(1)).toEqual([["ok block 1"], ["ok block 1"], ["ok block 1"]]);
+    // an invalid proposal stops at the first hop: host 1 rejects it and does not forward
+    await hosts[0]?.publish("proposal", new TextEncoder().encode("bad block"));
+    await waitFor(() => validatedAt[1]?.length === 2, 5_000, "host 1 judged it");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(validatedAt[2]?.length).toBe(1);
+    expect(validatedAt[3]?.length).toBe(1);
+  }, 30_000);
 });
