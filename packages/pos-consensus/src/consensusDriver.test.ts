@@ -67,6 +67,7 @@ async function makeDriver(
     log?: string[];
     validate?: ConsensusApp["validate"];
     rebroadcastMs?: number;
+    commitDelayMs?: number;
   } = {},
 ): Promise<Harness> {
   const clock = opts.clock ?? new SimClock();
@@ -87,6 +88,7 @@ async function makeDriver(
       chainId: CHAIN_ID,
       timeouts: simTimeouts,
       rebroadcastMs: opts.rebroadcastMs ?? 10_000,
+      commitDelayMs: opts.commitDelayMs ?? 0,
       queueSize: opts.queueSize ?? 100,
     },
     {
@@ -221,6 +223,34 @@ describe("ConsensusDriver", () => {
     expect(ownVotes(h, MsgType.Prevote).map((m) => m.type === "vote" && m.vote.blockHash)).toEqual([
       block1.hash,
     ]);
+    await h.driver.stop();
+  });
+
+  it("waits commitDelayMs after a commit before starting the next height", async () => {
+    const h = await makeDriver({ commitDelayMs: 1_500 });
+    await h.driver.start(1);
+    h.driver.receive(proposal1());
+    await h.driver.whenIdle();
+    for (const vote of votesOf(tv, [1, 2, 3], MsgType.Precommit, 1, 0, block1.hash))
+      h.driver.receive({ type: "vote", vote });
+    await h.driver.whenIdle();
+    expect(h.committed.has(1)).toBe(true);
+    const committedAt = h.clock.now();
+    expect(h.driver.height).toBe(1);
+    // A vote of height 2 arriving meanwhile waits in the buffer.
+    h.driver.receive({
+      type: "vote",
+      vote: signVote(tv.keys[2]!, tv.addresses[2]!, MsgType.Prevote, 2, 0, null),
+    });
+    const rounds: number[] = [];
+    h.driver.events.on("consensus.newRound", ({ height }) => {
+      rounds.push(height);
+    });
+    while (h.driver.height === 1 && h.clock.runNext()) await h.driver.whenIdle();
+    expect(h.clock.now() - committedAt).toBe(1_500);
+    expect(h.driver.height).toBe(2);
+    await new Promise((r) => setImmediate(r));
+    expect(rounds).toEqual([2]);
     await h.driver.stop();
   });
 

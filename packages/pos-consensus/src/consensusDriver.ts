@@ -104,6 +104,13 @@ export type ConsensusDriverOptions = {
   recentCommits?: number;
   /** The WAL is compacted after a commit once it is larger than this. */
   walMaxBytes?: number;
+  /**
+   * Pause between a commit and the start of the next height (CometBFT's timeout_commit).
+   * With a fixed slot (a block every 2 s) set it near the slot minus the usual consensus
+   * latency, so that validators do not time out while the proposer waits for its timestamp;
+   * 0 when the application paces blocks itself.
+   */
+  commitDelayMs?: number;
 };
 
 export const defaultConsensusDriverOptions = {
@@ -114,6 +121,7 @@ export const defaultConsensusDriverOptions = {
   futureBufferSize: 1_000,
   recentCommits: 256,
   walMaxBytes: 16 * 1024 * 1024,
+  commitDelayMs: 0,
 } as const;
 
 export type ConsensusDriverModules = {
@@ -191,6 +199,8 @@ export class ConsensusDriver {
   private catchUpTimer: (() => void) | undefined;
   private readonly staleReplies = new Map<number, number>();
   private loopDone: Promise<void> = Promise.resolve();
+  /** Driver steps that must run inside the loop (entering the next height after a delay). */
+  private readonly actions: (() => Promise<void>)[] = [];
 
   constructor(opts: ConsensusDriverOptions, modules: ConsensusDriverModules) {
     this.opts = { ...defaultConsensusDriverOptions, ...opts };
@@ -356,7 +366,8 @@ export class ConsensusDriver {
     return (
       !this.running &&
       this.tasks === 0 &&
-      (this.dead !== undefined || (this.internal.length === 0 && this.networkHead >= this.network.length))
+      (this.dead !== undefined ||
+        (this.actions.length === 0 && this.internal.length === 0 && this.networkHead >= this.network.length))
     );
   }
 
@@ -400,6 +411,11 @@ export class ConsensusDriver {
     try {
       for (;;) {
         if (this.dead !== undefined) break;
+        const action = this.actions.shift();
+        if (action) {
+          await action();
+          continue;
+        }
         let input = this.internal.shift();
         let own = input !== undefined && isOwnInput(input, this.config.self);
         if (!input && this.networkHead < this.network.length) {
@@ -538,7 +554,22 @@ export class ConsensusDriver {
     // Everyone behind learns of the decision at once (catch-up needs only the certificate).
     this.m.network.broadcast({ type: "certificate", certificate });
     if (this.m.wal.size > this.opts.walMaxBytes) await this.m.wal.replace([{ kind: "endHeight", height }]);
-    await this.enterHeight(height + 1);
+    if (this.opts.commitDelayMs <= 0) {
+      await this.enterHeight(height + 1);
+      return;
+    }
+    // Wait, decided, for the next slot; messages of the next height are buffered meanwhile.
+    for (const cancel of this.timers) cancel();
+    this.timers.clear();
+    this.catchUpTimer?.();
+    this.catchUpTimer = undefined;
+    const cancel = this.clock.setTimeout(() => {
+      this.timers.delete(cancel);
+      if (this.dead !== undefined) return;
+      this.actions.push(() => this.enterHeight(height + 1));
+      this.kick();
+    }, this.opts.commitDelayMs);
+    this.timers.add(cancel);
   }
 
   private async enterHeight(height: number): Promise<void> {
@@ -707,7 +738,7 @@ export class ConsensusDriver {
   }
 
   private scheduleCatchUp(delay: number): void {
-    if (this.catchingUp || this.catchUpTimer || this.dead !== undefined) return;
+    if (this.catchingUp || this.catchUpTimer || this.dead !== undefined || this.state?.decision) return;
     const height = this.state!.height;
     const cancel = this.clock.setTimeout(() => {
       this.catchUpTimer = undefined;
