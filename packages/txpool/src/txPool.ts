@@ -20,7 +20,8 @@ import {
   transactionHash,
 } from "./decode.ts";
 import { TxPoolErrorCode as E, TxPoolError } from "./errors.ts";
-import { effectiveTip, isReplacementPriced } from "./fees.ts";
+import { EvictionIndex } from "./evictionIndex.ts";
+import { isReplacementPriced } from "./fees.ts";
 import { TxJournal } from "./journal.ts";
 import { defaultTxPoolOptions, type TxPoolOptions } from "./options.ts";
 import { PendingTransactions } from "./ordering.ts";
@@ -143,6 +144,7 @@ export class TxPool {
   private readonly accounts = new Map<Address, AccountTxs>();
   /** How many pooled EIP-7702 transactions carry an authorization of each account. */
   private readonly authCount = new Map<Address, number>();
+  private readonly eviction = new EvictionIndex((e) => this.all.get(e.hash) === e);
   private readonly journal: TxJournal | undefined;
   private head: PoolHead | undefined;
   private pendingCount = 0;
@@ -164,6 +166,7 @@ export class TxPool {
   /** Sets the head and reloads the journal's local transactions through admission. */
   async start(head: PoolHead): Promise<void> {
     this.head = head;
+    this.eviction.rebuild(this.accounts.values(), head.nextBaseFee);
     if (!this.journal) return;
     const { txs, torn } = this.journal.load();
     if (torn) this.log.warn("txpool journal ends in a torn record, ignored", { path: this.journal.path });
@@ -225,6 +228,7 @@ export class TxPool {
         this.reclassify(account);
       }
       this.expireQueued(now);
+      this.eviction.rebuild(this.accounts.values(), head.nextBaseFee);
       this.rotateJournal();
       this.updateGauges();
     });
@@ -371,6 +375,10 @@ export class TxPool {
         } catch (err) {
           results[i] = this.rejected(err, d.hash);
         }
+      }
+      // Stale index entries pile up between heads; keep them bounded without heads too.
+      if (this.eviction.size > 4 * this.all.size + 1024) {
+        this.eviction.rebuild(this.accounts.values(), this.head?.nextBaseFee ?? 0n);
       }
       this.updateGauges();
       return results;
@@ -538,24 +546,11 @@ export class TxPool {
    * refused instead.
    */
   private makeRoom(account: AccountTxs, entry: PoolEntry): void {
-    const baseFee = this.head?.nextBaseFee ?? 0n;
     const queuedOnly = this.queuedCount > this.opts.globalQueue || !entry.pending;
-    let victim: PoolEntry | undefined;
-    let victimTip = 0n;
-    let others = 0;
-    for (const a of this.accounts.values()) {
-      const tail = a.tail();
-      if (!tail || tail.local || (queuedOnly && tail.pending)) continue;
-      if (tail !== entry) others++;
-      const tip = effectiveTip(tail, baseFee);
-      if (!victim || tip < victimTip || (tip === victimTip && tail.seq > victim.seq)) {
-        victim = tail;
-        victimTip = tip;
-      }
-    }
+    const { victim, others } = this.eviction.cheapest(queuedOnly, (e) => this.accounts.get(e.from)?.tail());
     if (!victim || victim === entry) {
       this.unwind(account, entry);
-      throw new TxPoolError(others > 0 ? E.Underpriced : E.PoolFull);
+      throw new TxPoolError(others ? E.Underpriced : E.PoolFull);
     }
     const owner = this.accounts.get(victim.from) as AccountTxs;
     this.remove(owner, victim, "evicted");
@@ -587,6 +582,7 @@ export class TxPool {
 
   private reclassify(account: AccountTxs): void {
     const { promoted, demoted } = account.reclassify();
+    this.eviction.track(account);
     this.pendingCount += promoted - demoted;
     this.queuedCount += demoted - promoted;
     if (demoted > 0) {
