@@ -216,5 +216,12 @@ describe.skipIf(!dir)("execution-apis conformance (hive rpc-compat replay)", () 
     process.stdout.write(`${lines.join("\n")}\n`);
     expect(failures).toEqual([]);
     expect(skippedButPassing, "skip list entries that now pass should be removed").toEqual([]);
+
+    // Stricter than hive: the speconly txpool_content reply is geth's real output for the same
+    // pool, so the pending transactions must match it field for field.
+    const content = fixtures.find((f) => f.file === "txpool_content/get-content.io") as Fixture;
+    const c = content.cases[0] as Case;
+    const strict = compare(c.expected, (await postRaw(url, c.request)).text, false);
+    expect(strict).toBeUndefined();
   }, 240_000);
 });
