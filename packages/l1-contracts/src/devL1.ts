@@ -16,6 +16,8 @@ export type DevL1Options = {
   accounts?: number;
   /** Balance of each account in wei (default 10,000 ETH). */
   balanceWei?: bigint;
+  /** More addresses to fund with balanceWei (e.g. operator keys made elsewhere). */
+  fund?: readonly Address[];
   /** L1 chain id (default 31337). */
   chainId?: number;
   /** EDR hardfork (default "prague": EIP-4844 blobs and EIP-7623 calldata pricing). */
@@ -118,6 +120,9 @@ export async function startDevL1(opts: DevL1Options = {}): Promise<DevL1> {
     const rpcUrl = await waitForListening(child, opts.readyTimeoutMs ?? 60_000);
     const got = await rpc<Hex>(rpcUrl, "eth_chainId", []);
     if (Number(got) !== chainId) throw new Error(`dev L1 chain id ${Number(got)}, expected ${chainId}`);
+    for (const address of opts.fund ?? []) {
+      await rpc(rpcUrl, "hardhat_setBalance", [address, `0x${balance.toString(16)}`]);
+    }
     opts.logger?.info("dev L1 started", { rpcUrl, chainId, pid: child.pid, accounts: accounts.length });
     return { rpcUrl, chainId, accounts, pid: child.pid ?? -1, workDir, stop };
   } catch (err) {

@@ -204,7 +204,7 @@ describe("changing a lock", () => {
     const before = (await seq(1n)).amount;
     const total = await read<bigint>("totalLocked");
     const receipt = await act(o, "relock", [1n, parseEther("5000"), false]);
-    gasReport["relock"] = receipt.gasUsed;
+    gasReport.relock = receipt.gasUsed;
     expect(events(receipt, "LockUpdate")[0]?.args).toEqual({
       sequencerId: 1n,
       nonce: 2n,
@@ -454,6 +454,20 @@ describe("reward checkpoints", () => {
     expect((await balance(stranger.account.address)) - recipBefore).toBe(reward);
     expect(payerBefore - (await balance(d.rewardPayer))).toBe(reward);
     expect(await fails(o, "withdrawRewards", [3n])).toBe("NoRewards");
+    // the recipient may pull too (after the next checkpoint credits seq 3 again)
+    const cp: RewardCheckpoint = {
+      checkpointId: 4n,
+      fromBlock: 3001n,
+      toBlock: 3500n,
+      seqIds: [3n],
+      amounts: [9n],
+    };
+    await act(stranger, "submitRewards", cpArgs(cp, group.sign(rewardsDigest(domain(), cp))));
+    const pulled = await act(stranger, "withdrawRewards", [3n]);
+    expect(events(pulled, "RewardsWithdrawn")[0]?.args).toMatchObject({
+      recipient: stranger.account.address,
+      amount: 9n,
+    });
     expect(await fails(o, "withdrawRewards", [0n])).toBe("UnknownSequencer");
 
     // seq 1: its recipient is its owner; relock(lockReward) moves the reward into the lock
@@ -470,8 +484,8 @@ describe("reward checkpoints", () => {
     const rot = group.sign(rotationDigest(inboxDomain, 0n, next.groupKey));
     await send(stranger, d.batchInbox, BatchInboxArtifact.abi, "rotateGroupKey", [next.groupKey, rot]);
     const cp: RewardCheckpoint = {
-      checkpointId: 4n,
-      fromBlock: 3001n,
+      checkpointId: 5n,
+      fromBlock: 3501n,
       toBlock: 4000n,
       seqIds: [4n],
       amounts: [5n],
@@ -545,7 +559,7 @@ describe("governance", () => {
       [o, "setSequencerRewardRecipient", [1n, s.address]],
       [o, "setSequencerOwner", [1n, owners[4]!.account.address]],
       [o, "withdrawRewards", [1n]],
-      [stranger, "submitRewards", [5n, 4001n, 5000n, [], [], "0x"]],
+      [stranger, "submitRewards", [6n, 4001n, 5000n, [], [], "0x"]],
     ] as const) {
       expect(await fails(c, fn, args), fn).toBe("EnforcedPause");
     }
