@@ -1,4 +1,4 @@
-import { hexToBytes } from "@dseq/common";
+import { bytesToHex, hexToBytes } from "@dseq/common";
 import { RLP } from "@ethereumjs/rlp";
 import { createFeeMarket1559Tx, createLegacyTx } from "@ethereumjs/tx";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -54,6 +54,10 @@ describe("admission", () => {
     for (const r of results) if (r.ok) expect(r.from).toBe(from);
     expect(pool.status()).toEqual({ pending: 4, queued: 0 });
     expect(results.map((r) => (r.ok ? pool.get(r.hash)?.type : -1))).toEqual([0, 1, 2, 4]);
+    // The pool's hash is the one every client computes (the node matches included txs by it).
+    for (const r of results) {
+      if (r.ok) expect(bytesToHex(pool.get(r.hash)?.tx.hash() as Uint8Array)).toBe(r.hash);
+    }
   });
 
   it("refuses a transaction already in the pool", async () => {
