@@ -254,6 +254,41 @@ describe("ConsensusDriver", () => {
     await h.driver.stop();
   });
 
+  it("follows without a key: decides from the others' votes, never signs", async () => {
+    const sent: ConsensusMessage[] = [];
+    const committed: number[] = [];
+    const clock = new SimClock();
+    const driver = new ConsensusDriver(
+      { chainId: CHAIN_ID, timeouts: simTimeouts },
+      {
+        app: {
+          propose: async () => {
+            throw new Error("a follower never proposes");
+          },
+          validate: async (height, b) => simValidate(height, b),
+          commit: async (height) => {
+            committed.push(height);
+          },
+        },
+        validators: createStaticValidatorSource(tv.set, "roundRobin"),
+        network: { broadcast: (m) => sent.push(m) },
+        fetcher: { fetchBlock: async () => undefined, fetchCommitted: async () => undefined },
+        wal: new MemoryWal(),
+        signer: null,
+        guard: null,
+        clock,
+      },
+    );
+    await driver.start(1);
+    driver.receive(proposal1());
+    for (const vote of votesOf(tv, [1, 2, 3], MsgType.Precommit, 1, 0, block1.hash))
+      driver.receive({ type: "vote", vote });
+    await driver.whenIdle();
+    expect(committed).toEqual([1]);
+    expect(sent.filter((m) => m.type !== "certificate")).toEqual([]);
+    await driver.stop();
+  });
+
   it("bounds its network queue: the oldest inputs are dropped and counted", async () => {
     const h = await makeDriver({ queueSize: 3 });
     await h.driver.start(1);

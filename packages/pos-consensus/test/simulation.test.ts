@@ -18,6 +18,8 @@ async function checkAgreementAndValidity(sim: Sim, heights: number): Promise<voi
     expect(sim.proposed.get(first!.hash), `height ${h} block was proposed`).toBeDefined();
     checks.push(simValidate(h, first!).then((r) => expect(r.valid).toBe(true)));
   }
+  // Honest validators never look like equivocators to each other (no false evidence).
+  for (const n of honest) expect(n.driver.evidence.list(), `evidence at node ${n.index}`).toEqual([]);
   await Promise.all(checks);
 }
 
