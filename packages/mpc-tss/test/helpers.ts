@@ -83,6 +83,7 @@ export function fulfilled(run: DkgRun): DkgResult[] {
 export type SignerNode = {
   key: PartyKey;
   dir: string;
+  nonceKey: Uint8Array;
   nonces: NonceStore;
   signer: Signer;
   coordinator: SigningCoordinator;
@@ -123,7 +124,8 @@ export async function makeCluster(
   for (const [i, key] of keys.entries()) {
     const keyShare = (results[i] as DkgResult).keyShare;
     const dir = await mkdtemp(join(tmpdir(), "dseq-tss-"));
-    const nonces = await NonceStore.open({ dir, key: randomBytes(32) });
+    const nonceKey = new Uint8Array(randomBytes(32));
+    const nonces = await NonceStore.open({ dir, key: nonceKey });
     const transport = net.join(key.id);
     const signer = new Signer(
       { approve: opts.approve?.(key) ?? (() => true), faults: opts.signerFaults?.get(key.id) },
@@ -140,7 +142,7 @@ export async function makeCluster(
       { resendIntervalMs: 100, shareVerification: opts.shareVerification ?? "lazy" },
       { key, transport, logger: createNoopLogger(), metrics: opts.metrics },
     ).start();
-    nodes.push({ key, dir, nonces, signer, coordinator, keyShare });
+    nodes.push({ key, dir, nonceKey, nonces, signer, coordinator, keyShare });
   }
   return {
     net,

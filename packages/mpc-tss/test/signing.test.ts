@@ -2,6 +2,7 @@ import { createMetrics, hexToBytes, utf8ToBytes } from "@dseq/common";
 import { afterEach, describe, expect, it } from "vitest";
 import { TssErrorCode } from "../src/errors.ts";
 import { decodeMessage } from "../src/messages.ts";
+import { keyShareSource, Signer } from "../src/sign/signer.ts";
 import { NonceStore } from "../src/store/nonceStore.ts";
 import { frost } from "../src/suite.ts";
 import { type Cluster, makeCluster } from "./helpers.ts";
@@ -178,5 +179,53 @@ describe("signing sessions", () => {
     expect(seen).toContain("commit");
     expect(seen).toContain("share");
     expect(verify(c, res.signature, msg)).toBe(true);
+  });
+
+  it("a signer crashing in-process after its commitment (memory dropped, reopened from disk) still signs, once per nonce", async () => {
+    cluster = await makeCluster(4, { seed: 71 });
+    const c = cluster;
+    const victim = c.nodes[1]!;
+    // With one member offline the quorum of 3 needs the victim after its restart.
+    c.net.disconnect(c.nodes[3]!.key.id);
+    let crash: Promise<void> | undefined;
+    const nonceOfAttempt = new Map<number, string>();
+    // Distinct share values per nonce: a resent answer repeats the same bytes, a reuse would not.
+    const sharesPerNonce = new Map<string, Set<string>>();
+    c.net.intercept((from, to, data) => {
+      const m = decodeMessage(data);
+      if (to === victim.key.id && m?.t === "sig/request") {
+        const mine = m.signers.find((x) => x.party === victim.key.id);
+        if (mine) nonceOfAttempt.set(m.att, mine.commitment.nonceId);
+      }
+      if (from === victim.key.id && m?.t === "sig/share") {
+        const n = nonceOfAttempt.get(m.att) as string;
+        sharesPerNonce.set(n, (sharesPerNonce.get(n) ?? new Set()).add(m.share));
+      }
+      if (from === victim.key.id && m?.t === "sig/commit" && !crash) {
+        crash = (async () => {
+          await victim.signer.stop(); // the process "dies": every in-memory state is gone
+          const nonces = await NonceStore.open({ dir: victim.dir, key: victim.nonceKey });
+          victim.signer = new Signer(
+            { approve: () => true },
+            {
+              key: victim.key,
+              transport: c.net.join(victim.key.id),
+              shares: keyShareSource([victim.keyShare]),
+              nonces,
+            },
+          ).start();
+        })();
+      }
+      return undefined;
+    });
+    const msg = utf8ToBytes("crash mid-session");
+    const res = await c.nodes[0]!.coordinator.sign({ group: c.group, message: msg, deadlineMs: 20_000 });
+    await crash;
+    expect(crash).toBeDefined();
+    expect(verify(c, res.signature, msg)).toBe(true);
+    expect(res.signers).toContain(victim.key.id);
+    expect(victim.signer.sharesProduced).toBeGreaterThanOrEqual(1);
+    expect(sharesPerNonce.size).toBeGreaterThanOrEqual(1);
+    for (const shares of sharesPerNonce.values()) expect(shares.size).toBe(1);
   });
 });

@@ -104,6 +104,7 @@ function checkSigningVector(v: SigningVector): void {
 const rfcPath = vectorsPath("frost/rfc9591-frost-secp256k1-sha256.cfrg.json");
 const zfPath = vectorsPath("frost/zf-secp256k1-vectors.json");
 const zfDkgPath = vectorsPath("frost/zf-secp256k1-vectors_dkg.json");
+const zfBigPath = vectorsPath("frost/zf-secp256k1-vectors-big-identifier.json");
 
 describe.skipIf(!rfcPath)("RFC 9591 Appendix E.5 FROST(secp256k1, SHA-256)", () => {
   it("nonces, commitments, shares and the signature match; the L1 form verifies", () => {
@@ -114,6 +115,12 @@ describe.skipIf(!rfcPath)("RFC 9591 Appendix E.5 FROST(secp256k1, SHA-256)", () 
 describe.skipIf(!zfPath)("ZF frost-secp256k1 signing vectors", () => {
   it("match noble and verify in L1 form", () => {
     checkSigningVector(JSON.parse(readFileSync(zfPath as string, "utf8")) as SigningVector);
+  });
+});
+
+describe.skipIf(!zfBigPath)("ZF frost-secp256k1 signing vectors with large identifiers", () => {
+  it("match noble and verify in L1 form", () => {
+    checkSigningVector(JSON.parse(readFileSync(zfBigPath as string, "utf8")) as SigningVector);
   });
 });
 

@@ -331,7 +331,8 @@ export class SigningCoordinator {
 
   private onRefuse(s: Session, from: PartyId, msg: SignRefuseMsg): void {
     const a = s.attempts.get(msg.att);
-    if (!a?.signers.some((x) => x.party === from)) return;
+    // A refusal after this member's share (a restarted signer answering a resent request) is stale.
+    if (!a?.signers.some((x) => x.party === from) || a.shares.has(from)) return;
     a.dead = true;
     if (s.busy.get(from) === msg.att) s.busy.delete(from);
     // Everyone else in a dead attempt is free again once it answers; until then keep it busy.
