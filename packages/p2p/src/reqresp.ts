@@ -93,6 +93,7 @@ export async function serveRequest<Req, Resp>(
   }
   try {
     const source = await handler(req, { ...ctx, signal });
+    if (signal.aborted) throw signal.reason;
     let n = 0;
     const iter = isAsyncIterable<Resp>(source) ? source : (source as Resp[]);
     for await (const resp of iter) {

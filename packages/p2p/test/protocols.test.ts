@@ -2,7 +2,13 @@ import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeFrame, encodeVarint } from "../src/frames.ts";
 import { P2pHost } from "../src/host.ts";
-import { BlocksByRangeProtocol, MAX_BLOCKS_PER_REQUEST, protocolId, ResultCode } from "../src/protocols.ts";
+import {
+  BlocksByRangeProtocol,
+  MAX_BLOCKS_PER_REQUEST,
+  type ProtocolSpec,
+  protocolId,
+  ResultCode,
+} from "../src/protocols.ts";
 import { ResponseError } from "../src/reqresp.ts";
 import { encodeBlocksByRangeRequest } from "../src/wire.ts";
 import {
@@ -182,5 +188,52 @@ describe("protocols between 4 hosts", () => {
     expect(ban.peerId).toBe(b.peerId);
     expect(ban.reason).toBe("penalties");
     await waitFor(() => a.peer(b.peerId) === undefined, 5_000, "b disconnected");
+  }, 30_000);
+
+  it("requests time out on both sides: a silent handler, and a client that never sends", async () => {
+    net = await startNet(4);
+    await waitMesh(net.hosts);
+    const [a, b] = net.hosts as [P2pHost, P2pHost];
+    const Echo: ProtocolSpec<Uint8Array, Uint8Array> = {
+      name: "echo_test",
+      version: 1,
+      maxRequestBytes: 64,
+      maxResponseChunkBytes: 64,
+      maxResponseChunks: 1,
+      timeoutMs: 400,
+      encodeRequest: (x) => x,
+      decodeRequest: (x) => x,
+      encodeResponse: (x) => x,
+      decodeResponse: (x) => x,
+    };
+    let sawAbort = false;
+    await a.handle(Echo, async (req, ctx) => {
+      if (req[0] === 1) return [req];
+      // never answers; the server's own timeout aborts it
+      await new Promise<void>((resolve) =>
+        ctx.signal.addEventListener("abort", () => {
+          sawAbort = true;
+          resolve();
+        }),
+      );
+      return [];
+    });
+    expect((await b.request(a.peerId, Echo, Uint8Array.of(1, 2))).map((x) => [...x])).toEqual([[1, 2]]);
+    const started = Date.now();
+    const err = await b.request(a.peerId, Echo, Uint8Array.of(2)).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe("TIMEOUT");
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await waitFor(() => sawAbort, 2_000, "server handler aborted");
+
+    // a client that opens the stream and sends nothing is cut off by the server's timeout
+    const s = await b.libp2p.dialProtocol(a.libp2p.peerId, protocolId(Echo));
+    await expect(readAll(s)).rejects.toThrow();
+    const inbound = await net.metrics[0]?.values("dseq_p2p_requests_in_total");
+    const timeouts = (inbound ?? []).filter(
+      (v) => v.labels.protocol === "echo_test" && v.labels.result === "timeout",
+    );
+    expect(timeouts.reduce((n, v) => n + v.value, 0)).toBeGreaterThanOrEqual(2);
+    // and the host keeps serving
+    expect((await b.request(a.peerId, Echo, Uint8Array.of(1))).map((x) => [...x])).toEqual([[1]]);
   }, 30_000);
 });
