@@ -732,7 +732,10 @@ export class DkgSession {
       );
       return;
     }
-    if (this.attempt) frost.DKG.clean(this.attempt.secret);
+    if (this.attempt) {
+      if (this.attempt.secret.coefficients) frost.DKG.clean(this.attempt.secret);
+      this.attempt.ephSecret.fill(0);
+    }
     this.startAttempt();
   }
 
