@@ -20,6 +20,7 @@ export { type CallContext, type MethodDef, MethodRegistry, method, type Session 
 export {
   createRpcServer,
   defaultRpcServerOptions,
+  hostAllowed,
   type ListenOptions,
   RpcServer,
   type RpcServerModules,

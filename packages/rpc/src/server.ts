@@ -5,7 +5,7 @@
  * (a subscriber that cannot keep up is disconnected rather than buffered without bound).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, isIP } from "node:net";
 import type { Duplex } from "node:stream";
 import { type Clock, createNoopLogger, type Logger, type Metrics } from "@dseq/common";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -34,6 +34,13 @@ export type RpcServerOptions = DispatcherOptions &
     ws: ListenOptions | false;
     /** Origins allowed by CORS (HTTP) and for WebSocket upgrades; "*" allows any. */
     corsOrigins: string[];
+    /**
+     * Host names accepted in the Host header (geth's --http.vhosts, a DNS-rebinding guard).
+     * IP literals are always accepted; "*" accepts any name.
+     */
+    vhosts: string[];
+    /** WebSocket clients that do not answer a ping within this interval are dropped. */
+    wsPingIntervalMs: number;
     /** Largest request body (HTTP) or message (WebSocket), bytes (geth: 5 MiB). */
     maxBodyBytes: number;
     /** Time a client has to send a whole HTTP request (slowloris guard). */
@@ -52,6 +59,8 @@ export const defaultRpcServerOptions: RpcServerOptions = {
   http: { host: "127.0.0.1", port: 8545 },
   ws: { host: "127.0.0.1", port: 8546 },
   corsOrigins: [],
+  vhosts: ["localhost"],
+  wsPingIntervalMs: 30_000,
   maxBodyBytes: 5 * 1024 * 1024,
   requestReadTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
@@ -68,6 +77,18 @@ export type RpcServerModules = {
 
 function jsonError(code: number, message: string): string {
   return JSON.stringify({ jsonrpc: "2.0", id: null, error: { code, message } });
+}
+
+/** geth's virtual-host check: IP literals pass, names must be listed (or "*"). */
+export function hostAllowed(vhosts: string[], hostHeader: string | undefined): boolean {
+  if (vhosts.includes("*")) return true;
+  if (hostHeader === undefined || hostHeader === "") return false;
+  let host = hostHeader;
+  if (host.startsWith("[")) return true; // [IPv6]:port
+  const colon = host.lastIndexOf(":");
+  if (colon >= 0) host = host.slice(0, colon);
+  if (isIP(host) !== 0) return true;
+  return vhosts.includes(host.toLowerCase());
 }
 
 function originAllowed(allowed: string[], origin: string | undefined): boolean {
@@ -215,6 +236,10 @@ export class RpcServer {
     const reply = (status: number, body: string, extra: Record<string, string> = {}): void => {
       res.writeHead(status, { ...cors, "content-type": "application/json", ...extra }).end(body);
     };
+    if (!hostAllowed(this.opts.vhosts, req.headers.host)) {
+      reply(403, jsonError(RpcErrorCode.InvalidRequest, "invalid host specified"));
+      return;
+    }
     if (req.method !== "POST") {
       reply(405, jsonError(RpcErrorCode.InvalidRequest, "method not allowed: use POST"), {
         allow: "POST, OPTIONS",
@@ -257,7 +282,11 @@ export class RpcServer {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const wss = this.wss;
-    if (wss === undefined || !originAllowedForWs(this.opts.corsOrigins, req.headers.origin)) {
+    if (
+      wss === undefined ||
+      !originAllowedForWs(this.opts.corsOrigins, req.headers.origin) ||
+      !hostAllowed(this.opts.vhosts, req.headers.host)
+    ) {
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n");
       return;
     }
@@ -266,6 +295,21 @@ export class RpcServer {
 
   private onWsConnection(socket: WebSocket): void {
     const closers: (() => void)[] = [];
+    let alive = true;
+    socket.on("pong", () => {
+      alive = true;
+    });
+    const pinger = setInterval(() => {
+      if (!alive) {
+        this.log.debug("websocket client did not answer ping, dropping");
+        socket.terminate();
+        return;
+      }
+      alive = false;
+      socket.ping();
+    }, this.opts.wsPingIntervalMs);
+    pinger.unref();
+    closers.push(() => clearInterval(pinger));
     const ctrl = new AbortController();
     let inFlight = 0;
     const maxBuffered = this.opts.wsMaxBufferedBytes;

@@ -195,7 +195,7 @@ describe("bad input: each gets a clear error and the server keeps serving", () =
       sock.on("close", () => resolve(data));
       sock.on("error", reject);
       sock.write(
-        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
       );
       const chunk = "a".repeat(16 * 1024);
       for (let i = 0; i < 6; i++) sock.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
@@ -234,6 +234,27 @@ describe("bad input: each gets a clear error and the server keeps serving", () =
     expect((await postRaw(url, "{}", { "content-type": "text/plain" })).status).toBe(415);
     expect((await fetch(url)).status).toBe(405);
     expect((await rpc(url, "eth_subscribe", ["newHeads"])).error?.code).toBe(-32001);
+  });
+
+  it("virtual hosts: unknown Host names are refused (DNS rebinding), IPs and listed names pass", async () => {
+    const port = new URL(url).port;
+    const ask = (host: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const sock = connect(Number(port), "127.0.0.1");
+        let data = "";
+        sock.on("data", (d) => {
+          data += d.toString();
+        });
+        sock.on("close", () => resolve(data));
+        sock.on("error", reject);
+        const body = '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}';
+        sock.end(
+          `POST / HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      });
+    expect(await ask("evil.example:8545")).toMatch(/^HTTP\/1\.1 403[\s\S]*invalid host specified/);
+    expect(await ask(`localhost:${port}`)).toMatch(/^HTTP\/1\.1 200[\s\S]*"result":"0x539"/);
+    expect(await ask(`127.0.0.1:${port}`)).toMatch(/^HTTP\/1\.1 200/);
   });
 
   it("CORS: allowed origin gets headers, others do not; disallowed WebSocket origin is refused", async () => {
@@ -282,7 +303,7 @@ describe("bad input: each gets a clear error and the server keeps serving", () =
       sock.on("error", () => {});
     });
     sock.write(
-      "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+      "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
     );
     const drip = setInterval(() => sock.write(" "), 100);
     await stillServing();
@@ -307,6 +328,25 @@ describe("bad input: each gets a clear error and the server keeps serving", () =
     );
     expect(await closed).toBe(1009);
     await stillServing();
+  });
+
+  it("a WebSocket client that stops answering pings is dropped", async () => {
+    const pinging = createRpcServer(
+      { http: false, ws: { host: "127.0.0.1", port: 0 }, wsPingIntervalMs: 100 },
+      { backend: { chain, events } },
+    );
+    await pinging.start();
+    try {
+      const healthy = new WebSocket(pinging.wsUrl as string);
+      const deaf = new WebSocket(pinging.wsUrl as string, { autoPong: false });
+      await Promise.all([healthy, deaf].map((w) => new Promise((r) => w.once("open", r))));
+      const closed = new Promise<void>((resolve) => deaf.once("close", () => resolve()));
+      await closed;
+      expect(healthy.readyState).toBe(WebSocket.OPEN);
+      healthy.close();
+    } finally {
+      await pinging.stop();
+    }
   });
 
   it("malformed WebSocket frames get errors; a stalled subscriber is disconnected, others keep going", async () => {
