@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { DseqError, type Logger } from "@dseq/common";
 import { type Address, bytesToHex, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
@@ -87,7 +88,10 @@ export async function startDevL1(opts: DevL1Options = {}): Promise<DevL1> {
   const configFile = join(workDir, "hardhat.config.js");
   writeFileSync(configFile, `export default ${JSON.stringify(config, null, 2)};\n`);
   const cli = join(dirname(require.resolve("hardhat/package.json")), "dist", "src", "cli.js");
+  const watchdog = join(import.meta.dirname, "parentWatchdog.ts");
   const args = [
+    "--import",
+    pathToFileURL(watchdog).href,
     cli,
     "--config",
     configFile,
@@ -99,7 +103,13 @@ export async function startDevL1(opts: DevL1Options = {}): Promise<DevL1> {
   ];
   const child = spawn(process.execPath, args, {
     cwd: workDir,
-    env: { ...process.env, HARDHAT_DISABLE_TELEMETRY: "true", NO_COLOR: "1", FORCE_COLOR: "0" },
+    env: {
+      ...process.env,
+      HARDHAT_DISABLE_TELEMETRY: "true",
+      NO_COLOR: "1",
+      FORCE_COLOR: "0",
+      DSEQ_DEVL1_PARENT_PID: String(process.pid),
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const killOnExit = (): void => {

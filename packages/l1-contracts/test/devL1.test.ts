@@ -1,5 +1,6 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { createPublicClient, http, parseEther } from "viem";
 import { describe, expect, it } from "vitest";
 import { devL1Accounts, rpc, startDevL1 } from "../src/devL1.ts";
@@ -48,5 +49,32 @@ describe("startDevL1", () => {
     await l1.stop();
     expect(existsSync(l1.workDir)).toBe(false);
     expect(alive(l1.pid)).toBe(false);
+  }, 60_000);
+
+  it("the node exits by itself when the process that started it is killed with SIGKILL", async () => {
+    const script = `
+      import { startDevL1 } from ${JSON.stringify(resolve(import.meta.dirname, "..", "src", "devL1.ts"))};
+      const l1 = await startDevL1({ accounts: 1 });
+      process.stdout.write(JSON.stringify({ pid: l1.pid, workDir: l1.workDir }) + "\\n");
+      setInterval(() => {}, 1000);
+    `;
+    const parent = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const line = await new Promise<string>((ok, fail) => {
+      let out = "";
+      parent.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+        if (out.includes("\n")) ok(out.trim());
+      });
+      parent.once("exit", (code) => fail(new Error(`parent exited early: ${code}`)));
+    });
+    const { pid, workDir } = JSON.parse(line) as { pid: number; workDir: string };
+    expect(alive(pid)).toBe(true);
+    parent.kill("SIGKILL");
+    const deadline = Date.now() + 10_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(alive(pid)).toBe(false);
+    rmSync(workDir, { recursive: true, force: true }); // the killed parent could not clean up
   }, 60_000);
 });
