@@ -2,6 +2,7 @@ import {
   type Clock,
   type CounterMetric,
   createNoopLogger,
+  DseqError,
   EventBus,
   type GaugeMetric,
   type Hex,
@@ -9,6 +10,7 @@ import {
   type Metrics,
   realClock,
 } from "@dseq/common";
+import { logCryptoBackend } from "@dseq/crypto";
 import type { Common } from "@ethereumjs/common";
 import type { JSONTx } from "@ethereumjs/tx";
 import { AccountTxs, type PoolEntry } from "./accountTxs.ts";
@@ -154,6 +156,7 @@ export class TxPool {
 
   constructor(opts: Partial<TxPoolOptions> & { chainId: bigint }, modules: TxPoolModules) {
     this.opts = { ...defaultTxPoolOptions, ...opts };
+    checkOptions(this.opts);
     this.state = modules.state;
     this.log = modules.logger ?? createNoopLogger();
     this.clock = modules.clock ?? realClock;
@@ -165,6 +168,7 @@ export class TxPool {
 
   /** Sets the head and reloads the journal's local transactions through admission. */
   async start(head: PoolHead): Promise<void> {
+    logCryptoBackend(this.log);
     this.head = head;
     this.eviction.rebuild(this.accounts.values(), head.nextBaseFee);
     if (!this.journal) return;
@@ -620,6 +624,19 @@ export class TxPool {
     this.metrics?.pending.set(this.pendingCount);
     this.metrics?.queued.set(this.queuedCount);
   }
+}
+
+function checkOptions(o: TxPoolOptions): void {
+  const bad = (field: string, why: string) => {
+    throw new DseqError("TXPOOL_BAD_OPTIONS", `txpool option ${field} ${why}`, { details: { field } });
+  };
+  if (o.chainId <= 0n) bad("chainId", "must be positive");
+  for (const f of ["accountSlots", "globalSlots", "globalQueue", "maxTxSize"] as const) {
+    if (!Number.isSafeInteger(o[f]) || o[f] < 1) bad(f, "must be a positive integer");
+  }
+  if (o.priceBump < 0n) bad("priceBump", "cannot be negative");
+  if (o.minTip < 0n) bad("minTip", "cannot be negative");
+  if (!(o.lifetimeMs > 0)) bad("lifetimeMs", "must be positive");
 }
 
 function unwrap(r: AddResult): Hex {

@@ -347,3 +347,12 @@ describe("after a commit", () => {
     expect(order(pool)).toEqual(["B0", "A0"]);
   });
 });
+
+describe("options", () => {
+  it("refuses nonsense limits at construction", () => {
+    const state = new TestState();
+    expect(() => new TxPool({ chainId: CHAIN_ID, accountSlots: 0 }, { state })).toThrow(/accountSlots/);
+    expect(() => new TxPool({ chainId: CHAIN_ID, globalQueue: 1.5 }, { state })).toThrow(/globalQueue/);
+    expect(() => new TxPool({ chainId: 0n }, { state })).toThrow(/chainId/);
+  });
+});
