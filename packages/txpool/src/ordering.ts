@@ -26,6 +26,10 @@ function before(a: Cursor, b: Cursor): boolean {
  * sender's next one; if it did not fit or failed, `pop()` drops the sender (its later nonces
  * cannot run without it). Transactions whose fee cap is below `baseFee`, or whose effective
  * tip is below `minTip`, end their sender's run.
+ *
+ * Each sender's first transaction is taken when the iterator is made; later nonces are read
+ * from the live pool as the builder advances (bounded by the pending run at creation). Use
+ * one iterator per block build.
  */
 export class PendingTransactions implements Iterable<PooledTx> {
   private readonly heap: Heap<Cursor>;
