@@ -288,6 +288,7 @@ export function resumeEffects(s: ConsensusState): ConsensusEffect[] {
   }
   if (s.round < 0) return fx;
   for (const [key, msg] of s.own) {
+    if (msg.round !== s.round) continue; // an older round's message is of no use any more
     if ("polRound" in msg) {
       if (!s.proposals.has(msg.round)) {
         const entry = s.blocks.get(msg.blockHash);

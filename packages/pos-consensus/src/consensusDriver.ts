@@ -199,6 +199,7 @@ export class ConsensusDriver {
   private catchUpTimer: (() => void) | undefined;
   private readonly staleReplies = new Map<number, number>();
   private loopDone: Promise<void> = Promise.resolve();
+  private readonly fetchAsked = new Map<string, number>();
   /** Driver steps that must run inside the loop (entering the next height after a delay). */
   private readonly actions: (() => Promise<void>)[] = [];
 
@@ -478,9 +479,18 @@ export class ConsensusDriver {
         case "validate":
           this.validate(e.height, e.block, 0);
           break;
-        case "fetchBlock":
-          this.fetchBlock(e.height, e.blockHash, 0);
+        case "fetchBlock": {
+          // Asked again for the same block: its last payload did not validate. Back off, so a
+          // peer serving a bad payload cannot spin the node.
+          const key = `${e.height}:${e.blockHash}`;
+          const again = this.fetchAsked.get(key) ?? 0;
+          this.fetchAsked.set(key, again + 1);
+          if (this.fetchAsked.size > 256)
+            this.fetchAsked.delete(this.fetchAsked.keys().next().value as string);
+          if (again === 0) this.fetchBlock(e.height, e.blockHash, 0);
+          else this.later(() => this.fetchBlock(e.height, e.blockHash, again), e.height, again - 1);
           break;
+        }
         case "decide":
           await this.commit(e.height, e.round, e.block, e.certificate);
           return; // the rest belonged to the finished height
@@ -698,15 +708,7 @@ export class ConsensusDriver {
           attempt,
           err: errorMessage(err),
         });
-        const cancel = this.clock.setTimeout(
-          () => {
-            this.timers.delete(cancel);
-            if (this.state?.height === height && this.dead === undefined)
-              this.validate(height, block, attempt + 1);
-          },
-          Math.min(this.opts.rebroadcastMs * 2 ** Math.min(attempt, 4), 30_000),
-        );
-        this.timers.add(cancel);
+        this.later(() => this.validate(height, block, attempt + 1), height, attempt);
         return;
       }
       this.pushInternal(
@@ -725,16 +727,20 @@ export class ConsensusDriver {
         this.pushInternal({ type: "block", height, block });
         return;
       }
-      const cancel = this.clock.setTimeout(
-        () => {
-          this.timers.delete(cancel);
-          if (this.state?.height === height && this.dead === undefined)
-            this.fetchBlock(height, blockHash, attempt + 1);
-        },
-        Math.min(this.opts.rebroadcastMs * 2 ** Math.min(attempt, 4), 30_000),
-      );
-      this.timers.add(cancel);
+      this.later(() => this.fetchBlock(height, blockHash, attempt + 1), height, attempt);
     }, "fetchBlock");
+  }
+
+  /** Runs `fn` after an exponential backoff, if the node is still alive at `height`. */
+  private later(fn: () => void, height: number, attempt: number): void {
+    const cancel = this.clock.setTimeout(
+      () => {
+        this.timers.delete(cancel);
+        if (this.state?.height === height && this.dead === undefined) fn();
+      },
+      Math.min(this.opts.rebroadcastMs * 2 ** Math.min(attempt, 4), 30_000),
+    );
+    this.timers.add(cancel);
   }
 
   private scheduleCatchUp(delay: number): void {
