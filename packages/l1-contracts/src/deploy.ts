@@ -44,6 +44,8 @@ export type L1DeployParams = {
   rewardPayer?: Address;
   /** Sequencer owners allowed to lock. */
   whitelist?: readonly Address[];
+  /** Token transfers from the deployer after deployment (operators' stake, users' deposits). */
+  tokenGrants?: readonly { to: Address; amount: bigint }[];
 };
 
 export const defaultL1DeployParams = {
@@ -163,6 +165,9 @@ export async function deployL1Contracts(opts: DeployL1ContractsOptions): Promise
       lockingPool,
       maxUint256,
     ]);
+  }
+  for (const g of p.tokenGrants ?? []) {
+    await send(`granting tokens to ${g.to}`, token, DseqTokenArtifact.abi, "transfer", [g.to, g.amount]);
   }
   for (const owner of p.whitelist ?? []) {
     await send(`whitelisting ${owner}`, lockingPool, LockingPoolArtifact.abi, "setWhitelist", [owner, true]);

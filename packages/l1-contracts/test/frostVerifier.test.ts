@@ -55,6 +55,24 @@ describe.skipIf(!vectorFile)("RFC 9591 vector (FROST(secp256k1, SHA-256), Append
   });
 });
 
+const zfFiles = ["zf-secp256k1-vectors.json", "zf-secp256k1-vectors-big-identifier.json"].map((f) => ({
+  f,
+  path: vectorsPath(`frost/${f}`),
+}));
+
+describe("Zcash Foundation FROST secp256k1 vectors", () => {
+  for (const { f, path } of zfFiles) {
+    it.skipIf(!path)(`verifies the final signature of ${f} on-chain`, async () => {
+      const v = JSON.parse(readFileSync(path!, "utf8"));
+      const key = `0x${v.inputs.verifying_key_key}` as Hex;
+      const msg = `0x${v.inputs.message}` as Hex;
+      const sig = `0x${v.final_output.sig}` as Hex;
+      expect((await verify(key, msg, sig)).ok).toBe(true);
+      expect((await verify(key, msg, withZ(sig, (BigInt(`0x${sig.slice(68)}`) + 1n) % N))).ok).toBe(false);
+    });
+  }
+});
+
 describe("FrostVerifier with signatures from @noble/curves secp256k1_FROST", () => {
   const group = createFrostGroup(2, 3);
   const msg = keccak256(toHex("batch header"));

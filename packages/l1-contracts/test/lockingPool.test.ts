@@ -48,10 +48,14 @@ beforeAll(async () => {
       groupKey: group.groupKey,
       exitDelaySeconds: EXIT_DELAY,
       whitelist: owners.slice(0, 5).map((o) => o.account.address),
+      tokenGrants: [...owners, stranger].map((c) => ({
+        to: c.account.address,
+        amount: parseEther("500000"),
+      })),
     },
   });
   for (const c of [...owners, stranger]) {
-    await send(gov, d.token, token, "transfer", [c.account.address, parseEther("500000")]);
+    expect(await balance(c.account.address)).toBe(parseEther("500000"));
     await send(c, d.token, token, "approve", [d.lockingPool, maxUint256]);
   }
 }, 90_000);
@@ -566,6 +570,16 @@ describe("governance", () => {
     expect(await fails(stranger, "unpause", [])).toBe("OwnableUnauthorizedAccount");
     await act(gov, "unpause", []);
     await act(owners[4]!, "lockFor", [s.address, MIN, s.pubkey]);
+  });
+
+  it("amounts beyond the uint96 storage range revert (SafeCast)", async () => {
+    const o = owners[5]!;
+    await act(gov, "setWhitelist", [o.account.address, true]);
+    const huge = 2n ** 96n;
+    await send(gov, d.token, token, "mint", [o.account.address, huge]);
+    const s = newSigner();
+    expect(await fails(o, "lockFor", [s.address, huge, s.pubkey])).toBe("SafeCastOverflowedUintDowncast");
+    await act(o, "lockFor", [s.address, huge - 1n, s.pubkey]);
   });
 
   it("only the token owner mints the devnet token", async () => {
