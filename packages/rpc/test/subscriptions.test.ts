@@ -17,9 +17,7 @@ type Msg = {
   params?: { subscription: string; result: Record<string, unknown> };
 };
 
-async function open(
-  url: string,
-): Promise<{
+async function open(url: string): Promise<{
   ws: WebSocket;
   msgs: Msg[];
   call(id: number, method: string, params: unknown[]): Promise<Msg>;
