@@ -289,6 +289,44 @@ describe("ConsensusDriver", () => {
     await driver.stop();
   });
 
+  it("halts loudly when the application cannot commit a decided block", async () => {
+    const clock = new SimClock();
+    const driver = new ConsensusDriver(
+      { chainId: CHAIN_ID, timeouts: simTimeouts },
+      {
+        app: {
+          propose: async (height) => makeSimBlock(height, ME, 0),
+          validate: async (height, b) => simValidate(height, b),
+          commit: async () => {
+            throw new Error("disk full");
+          },
+        },
+        validators: createStaticValidatorSource(tv.set, "roundRobin"),
+        network: { broadcast: () => {} },
+        fetcher: { fetchBlock: async () => undefined, fetchCommitted: async () => undefined },
+        wal: new MemoryWal(),
+        signer: null,
+        guard: null,
+        clock,
+      },
+    );
+    const halted: string[] = [];
+    driver.events.on("consensus.halted", ({ reason }) => {
+      halted.push(reason);
+    });
+    await driver.start(1);
+    driver.receive(proposal1());
+    for (const vote of votesOf(tv, [1, 2, 3], MsgType.Precommit, 1, 0, block1.hash))
+      driver.receive({ type: "vote", vote });
+    await driver.whenIdle();
+    expect(driver.halted).toBeInstanceOf(Error);
+    expect(driver.height).toBe(1);
+    expect(driver.receive(proposal1())).toBe(false);
+    await new Promise((r) => setImmediate(r));
+    expect(halted).toEqual(["disk full"]);
+    await driver.stop();
+  });
+
   it("bounds its network queue: the oldest inputs are dropped and counted", async () => {
     const h = await makeDriver({ queueSize: 3 });
     await h.driver.start(1);
