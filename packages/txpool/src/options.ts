@@ -1,3 +1,5 @@
+import { DseqError } from "@dseq/common";
+
 export type TxPoolOptions = {
   /** The L2 chain id; transactions signed for another chain are rejected. */
   chainId: bigint;
@@ -31,3 +33,17 @@ export const defaultTxPoolOptions: Omit<TxPoolOptions, "chainId"> = {
   lifetimeMs: 3 * 60 * 60 * 1000,
   allowUnprotectedTxs: false,
 };
+
+/** Throws `TXPOOL_BAD_OPTIONS` for limits that cannot work. */
+export function checkOptions(o: TxPoolOptions): void {
+  const bad = (field: string, why: string) => {
+    throw new DseqError("TXPOOL_BAD_OPTIONS", `txpool option ${field} ${why}`, { details: { field } });
+  };
+  if (o.chainId <= 0n) bad("chainId", "must be positive");
+  for (const f of ["accountSlots", "globalSlots", "globalQueue", "maxTxSize"] as const) {
+    if (!Number.isSafeInteger(o[f]) || o[f] < 1) bad(f, "must be a positive integer");
+  }
+  if (o.priceBump < 0n) bad("priceBump", "cannot be negative");
+  if (o.minTip < 0n) bad("minTip", "cannot be negative");
+  if (!(o.lifetimeMs > 0)) bad("lifetimeMs", "must be positive");
+}

@@ -1,10 +1,7 @@
 import {
   type Clock,
-  type CounterMetric,
   createNoopLogger,
-  DseqError,
   EventBus,
-  type GaugeMetric,
   type Hex,
   type Logger,
   type Metrics,
@@ -25,9 +22,10 @@ import { TxPoolErrorCode as E, TxPoolError } from "./errors.ts";
 import { EvictionIndex } from "./evictionIndex.ts";
 import { isReplacementPriced } from "./fees.ts";
 import { TxJournal } from "./journal.ts";
-import { defaultTxPoolOptions, type TxPoolOptions } from "./options.ts";
+import { checkOptions, defaultTxPoolOptions, type TxPoolOptions } from "./options.ts";
 import { PendingTransactions } from "./ordering.ts";
 import { createPoolCommon } from "./poolCommon.ts";
+import { createPoolMetrics, type PoolMetrics } from "./poolMetrics.ts";
 import type {
   AccountState,
   Address,
@@ -89,44 +87,6 @@ export type PendingOptions = {
   /** Smallest effective tip the builder takes; defaults to 0. */
   minTip?: bigint;
 };
-
-type PoolMetrics = {
-  pending: GaugeMetric;
-  queued: GaugeMetric;
-  added: CounterMetric<"local">;
-  rejected: CounterMetric<"code">;
-  removed: CounterMetric<"reason">;
-  demoted: CounterMetric;
-};
-
-function createPoolMetrics(m: Metrics): PoolMetrics {
-  return {
-    pending: m.gauge({
-      name: "dseq_txpool_pending_transactions",
-      help: "executable transactions in the pool",
-    }),
-    queued: m.gauge({ name: "dseq_txpool_queued_transactions", help: "future transactions in the pool" }),
-    added: m.counter({
-      name: "dseq_txpool_added_total",
-      help: "transactions admitted",
-      labelNames: ["local"],
-    }),
-    rejected: m.counter({
-      name: "dseq_txpool_rejected_total",
-      help: "transactions refused at admission",
-      labelNames: ["code"],
-    }),
-    removed: m.counter({
-      name: "dseq_txpool_removed_total",
-      help: "transactions removed from the pool",
-      labelNames: ["reason"],
-    }),
-    demoted: m.counter({
-      name: "dseq_txpool_demoted_total",
-      help: "pending transactions moved back to queued",
-    }),
-  };
-}
 
 /**
  * The sequencer's private transaction pool. Admission (`addRemotes`, `addLocals`) decodes,
@@ -624,19 +584,6 @@ export class TxPool {
     this.metrics?.pending.set(this.pendingCount);
     this.metrics?.queued.set(this.queuedCount);
   }
-}
-
-function checkOptions(o: TxPoolOptions): void {
-  const bad = (field: string, why: string) => {
-    throw new DseqError("TXPOOL_BAD_OPTIONS", `txpool option ${field} ${why}`, { details: { field } });
-  };
-  if (o.chainId <= 0n) bad("chainId", "must be positive");
-  for (const f of ["accountSlots", "globalSlots", "globalQueue", "maxTxSize"] as const) {
-    if (!Number.isSafeInteger(o[f]) || o[f] < 1) bad(f, "must be a positive integer");
-  }
-  if (o.priceBump < 0n) bad("priceBump", "cannot be negative");
-  if (o.minTip < 0n) bad("minTip", "cannot be negative");
-  if (!(o.lifetimeMs > 0)) bad("lifetimeMs", "must be positive");
 }
 
 function unwrap(r: AddResult): Hex {
