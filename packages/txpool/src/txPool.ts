@@ -173,10 +173,11 @@ export class TxPool {
    */
   onNewHead(head: PoolHead): Promise<void> {
     return this.serial(async () => {
-      this.head = head;
       const included = new Set(head.includedTxHashes ?? []);
       const accounts = [...this.accounts.values()];
+      // Read everything first: if the state reader fails, the pool stays as it was.
       const states = await this.readAccounts(accounts.map((a) => a.address));
+      this.head = head;
       const now = this.clock.now();
       for (const account of accounts) {
         const st = states.get(account.address) as AccountState;
