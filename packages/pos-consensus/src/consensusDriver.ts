@@ -200,6 +200,8 @@ export class ConsensusDriver {
   private readonly staleReplies = new Map<number, number>();
   private loopDone: Promise<void> = Promise.resolve();
   private readonly fetchAsked = new Map<string, number>();
+  /** Messages signed while executing a step; they become inputs when the step is done. */
+  private readonly signedPending: ConsensusInput[] = [];
   /** Driver steps that must run inside the loop (entering the next height after a delay). */
   private readonly actions: (() => Promise<void>)[] = [];
 
@@ -309,6 +311,7 @@ export class ConsensusDriver {
     try {
       // Replayed: only what is still missing (resumeEffects); fresh: the start's own effects.
       await this.execute(replayed > 0 ? resumeEffects(state) : started.effects);
+      this.flushSigned();
     } catch (err) {
       this.halt(err);
     } finally {
@@ -415,6 +418,7 @@ export class ConsensusDriver {
         const action = this.actions.shift();
         if (action) {
           await action();
+          this.flushSigned();
           continue;
         }
         let input = this.internal.shift();
@@ -446,6 +450,7 @@ export class ConsensusDriver {
     this.state = r.state;
     if (own) this.rememberOwn(input);
     await this.execute(r.effects);
+    this.flushSigned();
   }
 
   private async execute(effects: ConsensusEffect[]): Promise<void> {
@@ -533,11 +538,16 @@ export class ConsensusDriver {
     const sig = await signer.sign(bytes);
     this.crash("sign.afterSign");
     const signature = `0x${Buffer.from(sig).toString("hex")}` as Hex;
-    this.internal.unshift(
+    this.signedPending.push(
       e.type === "signVote"
         ? { type: "vote", vote: { ...e.vote, signature } }
         : { type: "proposal", proposal: { ...e.proposal, signature }, block: e.block },
     );
+  }
+
+  /** Own signed messages go first, in the order they were signed. */
+  private flushSigned(): void {
+    if (this.signedPending.length > 0) this.internal.unshift(...this.signedPending.splice(0));
   }
 
   private async commit(
@@ -563,6 +573,8 @@ export class ConsensusDriver {
     this.events.emit("consensus.committed", { height, round, blockHash: block.hash, certificate });
     // Everyone behind learns of the decision at once (catch-up needs only the certificate).
     this.m.network.broadcast({ type: "certificate", certificate });
+    // Own messages signed in the deciding step (a precommit) still go out, WAL first.
+    for (const input of this.signedPending.splice(0)) await this.process(input, true);
     if (this.m.wal.size > this.opts.walMaxBytes) await this.m.wal.replace([{ kind: "endHeight", height }]);
     if (this.opts.commitDelayMs <= 0) {
       await this.enterHeight(height + 1);

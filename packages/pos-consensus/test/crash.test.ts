@@ -129,6 +129,7 @@ describe("crash and restart at every step of a height", () => {
       hit.add(run.crashedAt);
     }
     expect(k).toBeGreaterThan(10);
+    process.stdout.write(`crash points in height ${CRASH_HEIGHT}: ${k - 1}\n`);
     // Before and after the WAL write of inputs, around the guard and the signature, around
     // the broadcast, and on each side of the commit and its end-height record.
     expect([...hit].sort()).toEqual(
