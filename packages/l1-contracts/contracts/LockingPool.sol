@@ -48,7 +48,7 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
 
     uint256 public sequencerCount; // ids are 1..sequencerCount
     uint256 public totalLocked;
-    uint256 public lastCheckpointId;
+    uint256 public nextCheckpointId; // reward checkpoints are numbered 0, 1, 2, ...
     uint256 public lastRewardBlock; // last L2 block covered by a reward checkpoint
 
     mapping(uint256 seqId => Sequencer) private _sequencers;
@@ -296,7 +296,7 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         uint256[] calldata amounts,
         bytes calldata signature
     ) external whenNotPaused {
-        if (checkpointId != lastCheckpointId + 1) revert WrongCheckpointId(lastCheckpointId + 1, checkpointId);
+        if (checkpointId != nextCheckpointId) revert WrongCheckpointId(nextCheckpointId, checkpointId);
         if (fromBlock != lastRewardBlock + 1 || toBlock < fromBlock) {
             revert WrongRewardRange(lastRewardBlock + 1, fromBlock, toBlock);
         }
@@ -311,7 +311,7 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
             _sequencers[id].reward += SafeCast.toUint96(amounts[i]);
             total += amounts[i];
         }
-        lastCheckpointId = checkpointId;
+        nextCheckpointId = checkpointId + 1;
         lastRewardBlock = toBlock;
         emit RewardsSubmitted(checkpointId, fromBlock, toBlock, seqIds, amounts, total);
     }

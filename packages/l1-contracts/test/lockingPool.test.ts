@@ -367,7 +367,7 @@ describe("reward checkpoints", () => {
 
   it("accepts the next checkpoint signed by the group key and credits each sequencer", async () => {
     const cp: RewardCheckpoint = {
-      checkpointId: 1n,
+      checkpointId: 0n,
       fromBlock: 1n,
       toBlock: 1000n,
       seqIds: [1n, 3n, 4n],
@@ -377,7 +377,7 @@ describe("reward checkpoints", () => {
     const receipt = await act(stranger, "submitRewards", cpArgs(cp, group.sign(rewardsDigest(domain(), cp))));
     gasReport["submitRewards, 3 sequencers"] = receipt.gasUsed;
     expect(events(receipt, "RewardsSubmitted")[0]?.args).toEqual({
-      checkpointId: 1n,
+      checkpointId: 0n,
       fromBlock: 1n,
       toBlock: 1000n,
       sequencerIds: [1n, 3n, 4n],
@@ -385,13 +385,13 @@ describe("reward checkpoints", () => {
       total: parseEther("60"),
     });
     expect((await seq(3n)).reward).toBe(parseEther("20"));
-    expect(await read("lastCheckpointId")).toBe(1n);
+    expect(await read("nextCheckpointId")).toBe(1n);
     expect(await read("lastRewardBlock")).toBe(1000n);
   });
 
   it("a checkpoint for 100 sequencer entries (gas report)", async () => {
     const cp: RewardCheckpoint = {
-      checkpointId: 2n,
+      checkpointId: 1n,
       fromBlock: 1001n,
       toBlock: 2000n,
       seqIds: Array.from({ length: 100 }, (_, i) => BigInt((i % 4) + 1)),
@@ -404,17 +404,17 @@ describe("reward checkpoints", () => {
 
   it("rejects a wrong id, range, lengths, unknown sequencer or signature", async () => {
     const good: RewardCheckpoint = {
-      checkpointId: 3n,
+      checkpointId: 2n,
       fromBlock: 2001n,
       toBlock: 3000n,
       seqIds: [1n],
       amounts: [1n],
     };
     const signed = (cp: RewardCheckpoint) => cpArgs(cp, group.sign(rewardsDigest(domain(), cp)));
-    expect(await fails(stranger, "submitRewards", signed({ ...good, checkpointId: 2n }))).toBe(
+    expect(await fails(stranger, "submitRewards", signed({ ...good, checkpointId: 1n }))).toBe(
       "WrongCheckpointId",
     );
-    expect(await fails(stranger, "submitRewards", signed({ ...good, checkpointId: 4n }))).toBe(
+    expect(await fails(stranger, "submitRewards", signed({ ...good, checkpointId: 3n }))).toBe(
       "WrongCheckpointId",
     );
     expect(await fails(stranger, "submitRewards", signed({ ...good, fromBlock: 2002n }))).toBe(
@@ -460,7 +460,7 @@ describe("reward checkpoints", () => {
     expect(await fails(o, "withdrawRewards", [3n])).toBe("NoRewards");
     // the recipient may pull too (after the next checkpoint credits seq 3 again)
     const cp: RewardCheckpoint = {
-      checkpointId: 4n,
+      checkpointId: 3n,
       fromBlock: 3001n,
       toBlock: 3500n,
       seqIds: [3n],
@@ -488,7 +488,7 @@ describe("reward checkpoints", () => {
     const rot = group.sign(rotationDigest(inboxDomain, 0n, next.groupKey));
     await send(stranger, d.batchInbox, BatchInboxArtifact.abi, "rotateGroupKey", [next.groupKey, rot]);
     const cp: RewardCheckpoint = {
-      checkpointId: 5n,
+      checkpointId: 4n,
       fromBlock: 3501n,
       toBlock: 4000n,
       seqIds: [4n],
@@ -563,7 +563,7 @@ describe("governance", () => {
       [o, "setSequencerRewardRecipient", [1n, s.address]],
       [o, "setSequencerOwner", [1n, owners[4]!.account.address]],
       [o, "withdrawRewards", [1n]],
-      [stranger, "submitRewards", [6n, 4001n, 5000n, [], [], "0x"]],
+      [stranger, "submitRewards", [5n, 4001n, 5000n, [], [], "0x"]],
     ] as const) {
       expect(await fails(c, fn, args), fn).toBe("EnforcedPause");
     }
