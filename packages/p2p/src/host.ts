@@ -316,7 +316,7 @@ export class P2pHost {
 
   private onPeerConnect(peerId: PeerId): void {
     const key = peerId.toString();
-    if (this.isBanned(key)) {
+    if (this.isBanned(key) || !this.makeRoomFor(key)) {
       void this.node.hangUp(peerId).catch(() => undefined);
       return;
     }
@@ -357,6 +357,26 @@ export class P2pHost {
       direction: rec.direction,
     });
     void this.handshake(rec);
+  }
+
+  /**
+   * libp2p checks `maxConnections` only when accepting (racing with pending upgrades) and never
+   * prunes connections that carry gossip streams, so the limit is enforced here. Static peers and
+   * validators always get in, evicting the newest other peer if there is one.
+   */
+  private makeRoomFor(key: string): boolean {
+    if (this.table.size < this.opts.maxConnections) return true;
+    const privileged = (id: string): boolean =>
+      this.redialer.isStatic(id) || this.validatorOf(id) !== undefined;
+    if (!privileged(key)) {
+      this.metrics?.refused.inc({ reason: "max_connections" });
+      return false;
+    }
+    const victim = [...this.table.values()]
+      .filter((r) => !privileged(r.peerId.toString()))
+      .sort((x, y) => y.connectedAt - x.connectedAt)[0];
+    if (victim) void this.node.hangUp(victim.peerId).catch(() => undefined);
+    return true;
   }
 
   private onPeerDisconnect(peerId: PeerId): void {
@@ -409,7 +429,8 @@ export class P2pHost {
     return undefined;
   }
 
-  private refuse(rec: PeerRecord | undefined, peer: PeerId, reason: string): void {
+  /** Hangs up on a peer that failed the handshake; another chain is also kept off for `refuseMs`. */
+  private refuse(rec: PeerRecord | undefined, peer: PeerId, reason: string, keepOff = true): void {
     const key = peer.toString();
     rec?.markRefused(new DseqError("P2P_PEER_REFUSED", `peer refused: ${reason}`));
     if (!this.isBanned(key)) {
@@ -417,7 +438,8 @@ export class P2pHost {
       this.log.warn("peer refused", { peer: key, reason });
       this.events.emit("p2p.peer.refused", { peerId: key, reason });
     }
-    this.banned.set(key, Math.max(this.clock.now() + this.opts.refuseMs, this.banned.get(key) ?? 0));
+    if (keepOff)
+      this.banned.set(key, Math.max(this.clock.now() + this.opts.refuseMs, this.banned.get(key) ?? 0));
     void this.node.hangUp(peer).catch(() => undefined);
   }
 
@@ -437,7 +459,10 @@ export class P2pHost {
       if (this.table.get(rec.peerId.toString()) !== rec || !this.running) return;
       this.log.debug("status handshake failed", { peer: rec.peerId.toString(), err: errorMessage(err) });
       // If its request already showed another chain, that is the reason, not our failed request.
-      this.refuse(rec, rec.peerId, rec.mismatch ?? "handshake_failed");
+      if (rec.mismatch) return this.refuse(rec, rec.peerId, rec.mismatch);
+      // A failed exchange may be transient (a full peer hanging up): drop it, count it, no ban.
+      this.penalize(rec.peerId, "handshake_failed");
+      this.refuse(rec, rec.peerId, "handshake_failed", false);
     }
   }
 
@@ -638,6 +663,11 @@ export class P2pHost {
   /** Peers known to be subscribed to a topic. */
   topicPeers(kind: TopicKind): string[] {
     return this.pubsub.getSubscribers(this.topic(kind)).map((p) => p.toString());
+  }
+
+  /** Peers in our gossipsub mesh for a topic (those we forward full messages to). */
+  meshPeers(kind: TopicKind): string[] {
+    return this.pubsub.getMeshPeers(this.topic(kind));
   }
 
   /** Subscribes to a topic (before or after start); returns a function that unsubscribes. One handler per topic. */

@@ -19,6 +19,7 @@ export type GossipSubRouter = GossipSub & {
     acceptance: TopicValidatorResult,
   ): void;
   getScore(peerId: string): number;
+  getMeshPeers(topic: string): string[];
   streamsOutbound: Map<string, { rawStream: Stream }>;
 };
 
@@ -80,6 +81,7 @@ export async function createLibp2pNode(
     connectionManager: {
       maxConnections: opts.maxConnections,
       maxIncomingPendingConnections: opts.maxIncomingPendingConnections,
+      inboundConnectionThreshold: opts.inboundConnectionThreshold,
       dialTimeout: opts.dialTimeoutMs,
       // Our own redialer keeps static peers connected, forever and with backoff.
       reconnectRetries: 0,

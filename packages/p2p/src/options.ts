@@ -49,6 +49,8 @@ export type P2pOptions = {
   minPeers: number;
   maxConnections: number;
   maxIncomingPendingConnections: number;
+  /** Inbound connections accepted per second from one IP (devnets run every node on 127.0.0.1). */
+  inboundConnectionThreshold: number;
   dialTimeoutMs: number;
   reconnect: ReconnectOptions;
   topicLimits: Record<TopicKind, number>;
@@ -72,6 +74,7 @@ export const defaultP2pOptions: Omit<P2pOptions, "privateKey" | "chainId" | "gen
   minPeers: 4,
   maxConnections: 64,
   maxIncomingPendingConnections: 16,
+  inboundConnectionThreshold: 16,
   dialTimeoutMs: 5_000,
   reconnect: { initialDelayMs: 250, maxDelayMs: 30_000, factor: 2 },
   topicLimits: defaultTopicLimits,

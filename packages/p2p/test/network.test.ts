@@ -200,13 +200,13 @@ describe("4 hosts on 127.0.0.1", () => {
       "line",
     );
     await waitFor(
-      () => hosts.every((h, i) => h.topicPeers("proposal").length === (i === 0 || i === 3 ? 1 : 2)),
+      () => hosts.every((h, i) => h.meshPeers("proposal").length === (i === 0 || i === 3 ? 1 : 2)),
       15_000,
-      "subs",
+      "meshes along the line",
     );
     expect(hosts[0]?.peer(hosts[3]?.peerId as string)).toBeUndefined();
     await hosts[0]?.publish("proposal", new TextEncoder().encode("ok block 1"));
-    await waitFor(() => got[3]?.length === 1, 5_000, "three hops");
+    await waitFor(() => got[3]?.length === 1, 10_000, "three hops");
     expect(got.slice(1)).toEqual([["ok block 1"], ["ok block 1"], ["ok block 1"]]);
     // an invalid proposal stops at the first hop: host 1 rejects it and does not forward
     await hosts[0]?.publish("proposal", new TextEncoder().encode("bad block"));
@@ -214,5 +214,26 @@ describe("4 hosts on 127.0.0.1", () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(validatedAt[2]?.length).toBe(1);
     expect(validatedAt[3]?.length).toBe(1);
+  }, 30_000);
+
+  it("connection limits hold: a full host refuses further peers, which keep retrying", async () => {
+    // a is a full node here (no validator set), so b, c and d are ordinary peers to it
+    net = await startNet(4, {
+      over: (i) => (i === 0 ? { maxConnections: 2 } : {}),
+      modules: (i) => (i === 0 ? { validators: new Set() } : {}),
+    });
+    const [a, b, c, d] = net.hosts as [P2pHost, P2pHost, P2pHost, P2pHost];
+    await waitFor(() => b.readyPeers().length === 3 && c.readyPeers().length === 3, 10_000, "b and c meshed");
+    await waitFor(() => d.readyPeers().length === 2, 10_000, "d meets b and c");
+    for (let k = 0; k < 10; k++) {
+      expect(a.libp2p.getConnections().length).toBeLessThanOrEqual(2);
+      expect(a.peers().length).toBeLessThanOrEqual(2);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(a.peer(d.peerId)).toBeUndefined();
+    // d keeps trying: when a frees a slot, d gets in
+    await b.stop();
+    await waitFor(() => a.peer(d.peerId)?.state === "ready", 10_000, "d takes the free slot");
+    expect(a.peers().length).toBeLessThanOrEqual(2);
   }, 30_000);
 });
