@@ -68,10 +68,11 @@ export type CoordinatorOptions = {
    */
   shareVerification?: "lazy" | "eager";
   /**
-   * While an attempt is still live, wait this long before starting another one with the
-   * members that have answered (ROAST would start one at once; that costs every signer a
-   * second share in the common case where the first attempt is about to finish). A dead
-   * attempt (bad share, refusal) is replaced at once. Default 500 ms.
+   * While an attempt is still live and a share arrived for it within this window, do not
+   * start another one with the members that have answered (ROAST would start one at once;
+   * that costs every signer a second share in the common case where the first attempt is
+   * about to finish). A stalled attempt (no share for this long) is overtaken; a dead one
+   * (bad share, refusal) at once. Default 500 ms.
    */
   attemptPatienceMs?: number;
 };
@@ -90,7 +91,8 @@ type AttemptState = {
   request: Uint8Array;
   shares: Map<PartyId, Uint8Array>;
   dead: boolean;
-  startedAt: number;
+  /** Start, then the arrival of the latest share: an attempt is stalled when this gets old. */
+  lastProgress: number;
 };
 
 type Session = {
@@ -233,7 +235,7 @@ export class SigningCoordinator {
     if (s.done || s.ready.size < s.group.threshold) return;
     const now = this.clock.now();
     for (const a of s.attempts.values()) {
-      if (!a.dead && now - a.startedAt < this.opts.attemptPatienceMs) return;
+      if (!a.dead && now - a.lastProgress < this.opts.attemptPatienceMs) return;
     }
     const chosen = [...s.ready].slice(0, s.group.threshold);
     const att = s.nextAtt++;
@@ -253,7 +255,7 @@ export class SigningCoordinator {
       request: encodeMessage(req),
       shares: new Map(),
       dead: false,
-      startedAt: now,
+      lastProgress: now,
     };
     s.attempts.set(att, a);
     for (const [p] of chosen) {
@@ -296,6 +298,7 @@ export class SigningCoordinator {
       }
     }
     a.shares.set(from, share);
+    a.lastProgress = this.clock.now();
     if (s.busy.get(from) === msg.att) s.busy.delete(from);
     if (msg.next) this.offer(s, from, msg.next);
     if (!a.dead && a.shares.size === a.signers.length) this.aggregate(s, a);
