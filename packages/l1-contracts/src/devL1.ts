@@ -162,8 +162,9 @@ function waitForListening(child: ChildProcess, timeoutMs: number): Promise<strin
     const done = (e?: Error, url?: string): void => {
       clearTimeout(timer);
       child.stdout?.off("data", onOut);
+      child.stderr?.off("data", onErr);
       child.off("exit", onExit);
-      // Keep draining the pipes so the node never blocks on a full buffer.
+      // Keep draining the pipes (the node logs every request) so it never blocks on a full buffer.
       child.stdout?.resume();
       child.stderr?.resume();
       if (e) reject(e);
