@@ -20,6 +20,7 @@ import {
   createPublicClient,
   createWalletClient,
   defineChain,
+  encodeFunctionData,
   http,
   parseEther,
   parseEventLogs,
@@ -148,6 +149,17 @@ describe("real clients: viem and ethers v6 on l2-exec + txpool", () => {
       pub.simulateContract({ address, abi: counter.abi, functionName: "fail", account: accountA }),
     ).rejects.toThrow(/counter says no/);
 
+    // eth_call with a state override: slot 0 (count) replaced for this call only.
+    const overridden = await pub.call({
+      to: address,
+      data: encodeFunctionData({ abi: counter.abi, functionName: "count" }),
+      stateOverride: [
+        { address, stateDiff: [{ slot: `0x${"00".repeat(32)}`, value: `0x${"07".padStart(64, "0")}` }] },
+      ],
+    });
+    expect(BigInt(overridden.data as Hex)).toBe(7n);
+    expect(await pub.readContract({ address, abi: counter.abi, functionName: "count" })).toBe(42n);
+
     const gas = await pub.estimateContractGas({
       address,
       abi: counter.abi,
@@ -185,7 +197,9 @@ describe("real clients: viem and ethers v6 on l2-exec + txpool", () => {
     await l2.mine();
     await l2.mine();
     await expect.poll(() => heads.length, { timeout: 5000 }).toBe(2);
-    expect(heads).toEqual([start + 1n, start + 2n]);
+    // viem fetches each announced block with eth_getBlockByNumber, so callbacks may interleave;
+    // the server's own ordering is checked in subscriptions.test.ts.
+    expect([...heads].sort((a, b) => (a < b ? -1 : 1))).toEqual([start + 1n, start + 2n]);
     unwatch();
     await expect.poll(() => server.subscriptions.size).toBe(0);
 
