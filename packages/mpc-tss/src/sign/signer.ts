@@ -91,7 +91,8 @@ type SignerSession = {
  * never stored, is refused, also after a crash and restart.
  */
 export class Signer {
-  private readonly sessions = new Map<Hex, SignerSession>();
+  /** Keyed by coordinator and session id: another member cannot squat a session id. */
+  private readonly sessions = new Map<string, SignerSession>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly opts: Required<Omit<SignerOptions, "faults">> & Pick<SignerOptions, "faults">;
   private readonly key: PartyKey;
@@ -151,12 +152,13 @@ export class Signer {
     const msg = decodeMessage(m.data);
     if (!msg || (msg.t !== "sig/start" && msg.t !== "sig/request" && msg.t !== "sig/done")) return;
     if (msg.t === "sig/done") {
-      this.sessions.delete(msg.sid);
+      this.sessions.delete(`${m.from}/${msg.sid}`);
       return;
     }
     const share = this.shares.byGroupKey(msg.groupKey);
     if (!share?.group.participants.includes(this.key.id)) return;
-    let s = this.sessions.get(msg.sid);
+    const sessionKey = `${m.from}/${msg.sid}`;
+    let s = this.sessions.get(sessionKey);
     if (!s) {
       let open = 0;
       for (const x of this.sessions.values()) if (x.coordinator === m.from) open++;
@@ -171,7 +173,7 @@ export class Signer {
         queue: Promise.resolve(),
         touched: 0,
       };
-      this.sessions.set(msg.sid, s);
+      this.sessions.set(sessionKey, s);
     }
     if (s.coordinator !== m.from || s.groupKey !== msg.groupKey) return;
     s.touched = this.clock.now();
