@@ -926,3 +926,6 @@ export async function createChain(opts: CreateChainOptions): Promise<Chain> {
     throw err;
   }
 }
+
+/** Alias of `createChain` for callers that open an existing data dir. */
+export const openChain = createChain;

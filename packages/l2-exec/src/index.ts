@@ -15,6 +15,7 @@ export {
   createChain,
   type ExecuteResult,
   type LogFilter,
+  openChain,
   type PendingState,
   type StateRef,
   type TxLookup,
