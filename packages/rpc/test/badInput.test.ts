@@ -380,7 +380,7 @@ describe("bad input: each gets a clear error and the server keeps serving", () =
     const closed = new Promise<void>((resolve) => stalled.once("close", () => resolve()));
     stalled.on("error", () => {});
     const hashes = Array.from({ length: 2000 }, (_, i) => `0x${i.toString(16).padStart(64, "0")}` as Hex);
-    for (let i = 0; i < 40 && server.subscriptions.size > 1; i++) {
+    for (let i = 0; i < 150 && server.subscriptions.size > 1; i++) {
       events.emit("txpool.pending", { hashes });
       await new Promise((r) => setTimeout(r, 20));
     }
