@@ -194,6 +194,7 @@ export class P2pHost {
     this.gossip.start();
     const tick = Math.max(50, Math.min(this.opts.reconnect.initialDelayMs, 1_000));
     this.timers.push(setInterval(() => this.redialer.tick(this.stopController.signal), tick));
+    this.timers.push(setInterval(() => this.refreshStatuses(), this.opts.statusIntervalMs));
     for (const t of this.timers) t.unref();
     this.redialer.tick(this.stopController.signal);
     this.log.info("p2p started", { peerId: this.peerId, address: this.address, addrs: this.multiaddrs() });
@@ -466,6 +467,30 @@ export class P2pHost {
     }
   }
 
+  /** Asks every ready peer for its status again; a head that moved is announced. */
+  private refreshStatuses(): void {
+    for (const rec of this.table.values()) {
+      if (rec.state !== "ready") continue;
+      void this.localStatus()
+        .then((local) => this.requestUnchecked(rec.peerId, StatusProtocol, local))
+        .then(([remote]) => {
+          if (!remote || this.table.get(rec.peerId.toString()) !== rec) return;
+          const reason = this.mismatch(remote);
+          if (reason) return this.refuse(rec, rec.peerId, reason);
+          if (remote.headHeight !== rec.headHeight) {
+            rec.headHeight = remote.headHeight;
+            this.events.emit("p2p.peer.head", {
+              peerId: rec.peerId.toString(),
+              headHeight: remote.headHeight,
+            });
+          }
+        })
+        .catch((err: unknown) =>
+          this.log.debug("status refresh failed", { peer: rec.peerId.toString(), err: errorMessage(err) }),
+        );
+    }
+  }
+
   private readonly serveStatus: RequestHandler<Status, Status> = async (remote, ctx) => {
     const reason = this.mismatch(remote);
     if (reason) {
@@ -610,6 +635,12 @@ export class P2pHost {
       const ask = Math.min(remaining, MAX_BLOCKS_PER_REQUEST);
       const got = await this.request(peer, BlocksByRangeProtocol, { from: next, count: ask });
       if (got.length === 0) return;
+      if (got.length > ask) {
+        this.penalize(peer, "blocks_by_range_too_many");
+        throw new DseqError("P2P_BAD_RESPONSE", "blocks-by-range answered more blocks than asked", {
+          details: { asked: ask, got: got.length },
+        });
+      }
       for (const b of got) {
         if (b.height !== next) {
           this.penalize(peer, "blocks_by_range_bad_height");

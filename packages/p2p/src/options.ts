@@ -63,6 +63,8 @@ export type P2pOptions = {
   /** How long a peer refused at the handshake (other chain) is kept off. */
   refuseMs: number;
   pingIntervalMs: number;
+  /** How often ready peers are asked for their status again, keeping their heads current. */
+  statusIntervalMs: number;
   /** Cap on blocks served per blocks-by-range request (never above the protocol's cap). */
   maxBlocksPerRequest: number;
 };
@@ -85,6 +87,7 @@ export const defaultP2pOptions: Omit<P2pOptions, "privateKey" | "chainId" | "gen
   banMs: 10 * 60_000,
   refuseMs: 10 * 60_000,
   pingIntervalMs: 10_000,
+  statusIntervalMs: 10_000,
   maxBlocksPerRequest: 64,
 };
 

@@ -56,6 +56,8 @@ export type PeerInfo = {
 export type P2pEvents = {
   "p2p.peer.connected": { peerId: string; address: Hex | undefined; isValidator: boolean; direction: string };
   "p2p.peer.ready": { peerId: string; headHeight: bigint };
+  /** A ready peer's head moved (periodic status refresh). */
+  "p2p.peer.head": { peerId: string; headHeight: bigint };
   "p2p.peer.disconnected": { peerId: string };
   "p2p.peer.refused": { peerId: string; reason: string };
   "p2p.peer.banned": { peerId: string; reason: string; untilMs: number };

@@ -41,12 +41,22 @@ describe("protocols between 4 hosts", () => {
   it("blocks-by-range serves 1,000 items in bounded chunks", async () => {
     const blocks = makeBlocks(1_000);
     const source = arraySource(blocks);
-    net = await startNet(4, { modules: (i) => (i === 0 ? { blocks: source } : {}) });
+    let head = 1_000n;
+    const growing = { ...source, head: () => ({ height: head, hash: new Uint8Array(32).fill(1) }) };
+    net = await startNet(4, {
+      modules: (i) => (i === 0 ? { blocks: growing } : {}),
+      over: () => ({ statusIntervalMs: 300 }),
+    });
     await waitMesh(net.hosts);
     const [server, client] = net.hosts as [P2pHost, P2pHost];
-    // status carries the head
+    // status carries the head, and the peer table follows it as it moves
     expect((await client.status(server.peerId)).headHeight).toBe(1_000n);
     expect(client.peer(server.peerId)?.headHeight).toBe(1_000n);
+    head = 1_010n;
+    const moved = await client.events.waitFor("p2p.peer.head");
+    expect(moved).toEqual({ peerId: server.peerId, headHeight: 1_010n });
+    expect(client.peer(server.peerId)?.headHeight).toBe(1_010n);
+    head = 1_000n;
 
     const got = [];
     for await (const b of client.blocksByRange(server.peerId, 1n, 1_000)) got.push(b);
