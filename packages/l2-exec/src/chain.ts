@@ -81,6 +81,8 @@ export type CreateChainOptions = {
   metrics?: Metrics;
   /** fsync every commit batch (default false: a killed process loses nothing, a power cut may). */
   syncWrites?: boolean;
+  /** State-trie nodes kept in memory (shared by all state views). Default 200,000 (~100 MB). */
+  stateCacheSize?: number;
   /** Use the pure-JS crypto in @ethereumjs (benchmarks only). */
   nobleCrypto?: boolean;
 };
@@ -839,7 +841,7 @@ export async function createChain(opts: CreateChainOptions): Promise<Chain> {
   });
   await db.open();
   try {
-    const store = new NodeStore(db);
+    const store = new NodeStore(db, opts.stateCacheSize ?? 200_000);
     const storedRaw = await db.get(metaKey("genesis"));
     let wanted: StoredGenesis | undefined;
     if (opts.chainConfig !== undefined)
