@@ -55,7 +55,14 @@ describe.skipIf(!startAvailable)("devnet e2e: 4 validators + followers", () => {
       start: ["v1", "v2", "v3", "v4", "f1"],
       readyTimeoutMs: 90_000,
     });
-  }, 120_000);
+    // RPC up is not chain live: on a loaded machine the first blocks can take a minute
+    await waitFor(
+      "every started node at height 2",
+      async () => (await Promise.all(running().map(headOf))).every((h) => h >= 2),
+      150_000,
+      500,
+    );
+  }, 260_000);
 
   // A failed test must not leave the next one a broken network: restart what it left dead.
   beforeEach(async () => {
@@ -249,7 +256,10 @@ describe.skipIf(!startAvailable)("devnet e2e: 4 validators + followers", () => {
       `load: sent ${report.sent} accepted ${report.accepted} committed ${report.committed} rejected ${report.rejected} ${JSON.stringify(report.errors)}`,
     );
     expect(report.accepted).toBeGreaterThan(0);
-    expect(report.notCommitted, "accepted transactions never committed").toEqual([]);
+    expect(
+      report.notCommitted.length,
+      `accepted but never committed, e.g. ${report.notCommitted.slice(0, 3).join(", ")}`,
+    ).toBe(0);
 
     const after = await headOf(ref);
     expect(after).toBeGreaterThan(before);
