@@ -17,6 +17,24 @@ export type DkgRound1Msg = {
   commitment: Hex[];
   pok: Hex;
   enc: Hex;
+  /** Sender's signature over its round-1 digest, so an equivocation can be proven. */
+  sig: Hex;
+};
+
+/** The signed content of a round-1 message, as echoed or used as evidence. */
+export type DkgRound1Body = Pick<DkgRound1Msg, "commitment" | "pok" | "enc" | "sig">;
+
+/** Echo (broadcast, only after a transcript mismatch): the round-1 message we got from `party`. */
+export type DkgEchoMsg = { t: "dkg/echo"; sid: Hex; att: Hex; party: PartyId; r1: DkgRound1Body };
+
+/** Proof that `party` signed two different round-1 messages in one attempt. */
+export type DkgEquivocationMsg = {
+  t: "dkg/equivocation";
+  sid: Hex;
+  att: Hex;
+  party: PartyId;
+  first: DkgRound1Body;
+  second: DkgRound1Body;
 };
 
 /**
@@ -49,6 +67,8 @@ export type DkgComplaintMsg = {
   t: "dkg/complaint";
   sid: Hex;
   att: Hex;
+  /** Who complains (the signer of `sig`); complaints are forwarded as evidence by others. */
+  accuser: PartyId;
   accused: PartyId;
   r2: Omit<DkgRound2Msg, "t" | "sid" | "att" | "to">;
   shared: Hex;
@@ -117,6 +137,8 @@ export type TssMessage =
   | DkgRound2Msg
   | DkgOkMsg
   | DkgComplaintMsg
+  | DkgEchoMsg
+  | DkgEquivocationMsg
   | SignStartMsg
   | SignCommitMsg
   | SignRequestMsg
@@ -133,6 +155,17 @@ const hex = (v: unknown, bytes?: number): v is Hex =>
 const hexList = (v: unknown, bytes?: number): v is Hex[] =>
   Array.isArray(v) && v.length <= 1024 && v.every((x) => hex(x, bytes));
 const uint = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isR1Body = (v: unknown): v is DkgRound1Body => {
+  const b = v as Record<string, unknown> | undefined;
+  return (
+    typeof b === "object" &&
+    b !== null &&
+    hexList(b.commitment, 33) &&
+    hex(b.pok, 65) &&
+    hex(b.enc, 33) &&
+    hex(b.sig, 64)
+  );
+};
 const isCommitment = (v: unknown): v is NonceCommitmentWire => {
   const c = v as NonceCommitmentWire;
   return typeof c === "object" && c !== null && hex(c.nonceId, 16) && hex(c.hiding, 33) && hex(c.binding, 33);
@@ -151,7 +184,11 @@ export function decodeMessage(data: Uint8Array): TssMessage | undefined {
   const ok = ((): boolean => {
     switch (m.t) {
       case "dkg/r1":
-        return hex(m.att) && hexList(m.commitment, 33) && hex(m.pok, 65) && hex(m.enc, 33);
+        return hex(m.att) && isR1Body(m);
+      case "dkg/echo":
+        return hex(m.att) && isPartyId(m.party) && isR1Body(m.r1);
+      case "dkg/equivocation":
+        return hex(m.att) && isPartyId(m.party) && isR1Body(m.first) && isR1Body(m.second);
       case "dkg/r2":
         return (
           hex(m.att) &&
@@ -167,6 +204,7 @@ export function decodeMessage(data: Uint8Array): TssMessage | undefined {
         const r2 = m.r2 as Record<string, unknown> | undefined;
         return (
           hex(m.att) &&
+          isPartyId(m.accuser) &&
           isPartyId(m.accused) &&
           typeof r2 === "object" &&
           r2 !== null &&

@@ -106,6 +106,28 @@ describe("DKG over a lossy test network", () => {
     }
   });
 
+  it("a member sending two different signed round-1 messages is proven to equivocate and excluded", async () => {
+    const keys = makeParties(5, 15);
+    const liar = keys[4]!.id;
+    const run = await runTestDkg(keys, {
+      net: { seed: 4, dropRate: 0.05, maxDelayMs: 5 },
+      faults: new Map([[liar, { equivocateTo: [keys[0]!.id, keys[1]!.id] }]]),
+    });
+    try {
+      expect((run.results.get(liar) as PromiseRejectedResult).reason.code).toBe(TssErrorCode.DkgExcluded);
+      const res = fulfilled(run);
+      expect(res).toHaveLength(4);
+      for (const r of res) {
+        expect(r.excluded).toEqual([{ party: liar, reason: "equivocation" }]);
+        expect(r.group.groupKey).toBe(res[0]!.group.groupKey);
+      }
+      const msg = utf8ToBytes("after equivocation");
+      expect(frost.verify(signWithShares(res, 4, msg), msg, hexToBytes(res[0]!.group.groupKey))).toBe(true);
+    } finally {
+      run.close();
+    }
+  });
+
   it("a member that never shows up makes the DKG fail at its deadline, naming it", async () => {
     const keys = makeParties(4, 14);
     const net = createTestNetwork({ seed: 1 });

@@ -29,7 +29,10 @@ import {
 import { type GroupInfo, groupInfoFromFrost, type KeyShare } from "../keyShare.ts";
 import {
   type DkgComplaintMsg,
+  type DkgEchoMsg,
+  type DkgEquivocationMsg,
   type DkgOkMsg,
+  type DkgRound1Body,
   type DkgRound1Msg,
   type DkgRound2Msg,
   decodeMessage,
@@ -69,6 +72,8 @@ export type DkgFaults = {
   garbleBoxFor?: PartyId[];
   /** Complain against this party although its share was good. */
   falseComplaintAgainst?: PartyId;
+  /** Send these members a different (validly signed) round-1 message than everyone else. */
+  equivocateTo?: PartyId[];
 };
 
 export type DkgModules = {
@@ -83,6 +88,7 @@ export const DkgExclusionReason = {
   BadShare: "bad-share",
   FalseComplaint: "false-complaint",
   BadProofOfKnowledge: "bad-proof-of-knowledge",
+  Equivocation: "equivocation",
 } as const;
 export type DkgExclusionReason = (typeof DkgExclusionReason)[keyof typeof DkgExclusionReason];
 
@@ -117,7 +123,11 @@ type Attempt = {
   secret: DKG_Secret;
   ephSecret: Uint8Array;
   r1Out: DkgRound1Msg;
+  /** Fault injection only: a different round-1 message for some members. */
+  r1OutFor: Map<PartyId, DkgRound1Msg>;
   r1: Map<PartyId, DkgRound1Msg>;
+  /** Set once a transcript mismatch was seen: we echo every round-1 message we hold. */
+  echoes?: Uint8Array[];
   transcript?: Uint8Array;
   r2Out: Map<PartyId, DkgRound2Msg>;
   r2In: Map<PartyId, { msg: DkgRound2Msg; share: Uint8Array }>;
@@ -169,8 +179,8 @@ export class DkgSession {
   private readonly identifiers: Record<PartyId, string> = {};
   private readonly index = new Map<PartyId, number>();
   private readonly excluded = new Map<PartyId, DkgExclusion>();
-  /** Complaints that proved each exclusion; sent to peers still in an older attempt. */
-  private readonly evidence = new Map<PartyId, DkgComplaintMsg & { from: PartyId }>();
+  /** Complaints or equivocation proofs behind each exclusion; sent to peers still behind. */
+  private readonly evidence = new Map<PartyId, Uint8Array>();
   private readonly past = new Map<Hex, Attempt>();
   private readonly buffered = new Map<Hex, TransportMessage[]>();
   private attempt: Attempt | undefined;
@@ -260,14 +270,13 @@ export class DkgSession {
     const r1 = frost.DKG.round1(this.identifiers[this.key.id] as string, { min: this.threshold, max });
     const ephSecret = secp256k1.utils.randomSecretKey();
     const att = maskHex(mask);
-    const r1Out: DkgRound1Msg = {
-      t: "dkg/r1",
-      sid: this.sessionId,
-      att,
-      commitment: r1.public.commitment.map((c) => bytesToHex(c)),
-      pok: bytesToHex(r1.public.proofOfKnowledge),
-      enc: bytesToHex(secp256k1.getPublicKey(ephSecret, true)),
-    };
+    const r1Out = this.signedRound1(att, r1.public, ephSecret);
+    const r1OutFor = new Map<PartyId, DkgRound1Msg>();
+    if (this.opts.faults.equivocateTo?.length) {
+      const other = frost.DKG.round1(this.identifiers[this.key.id] as string, { min: this.threshold, max });
+      const alt = this.signedRound1(att, other.public, ephSecret);
+      for (const p of this.opts.faults.equivocateTo) r1OutFor.set(p, alt);
+    }
     const a: Attempt = {
       mask: att,
       active,
@@ -276,6 +285,7 @@ export class DkgSession {
       secret: r1.secret,
       ephSecret,
       r1Out,
+      r1OutFor,
       r1: new Map([[this.key.id, r1Out]]),
       r2Out: new Map(),
       r2In: new Map(),
@@ -285,10 +295,31 @@ export class DkgSession {
     };
     this.attempt = a;
     this.log.debug("dkg attempt started", { att, n: max, t: this.threshold });
-    this.transport.broadcast(encodeMessage(r1Out));
+    if (r1OutFor.size === 0) this.transport.broadcast(encodeMessage(r1Out));
+    else
+      for (const p of active)
+        if (p !== this.key.id) this.transport.send(p, encodeMessage(r1OutFor.get(p) ?? r1Out));
     const queued = this.buffered.get(att) ?? [];
     this.buffered.delete(att);
     for (const m of queued) this.onTransport(m);
+  }
+
+  private signedRound1(att: Hex, pub: TArg<DKG_Round1>, ephSecret: Uint8Array): DkgRound1Msg {
+    const m: DkgRound1Msg = {
+      t: "dkg/r1",
+      sid: this.sessionId,
+      att,
+      commitment: pub.commitment.map((c) => bytesToHex(c)),
+      pok: bytesToHex(pub.proofOfKnowledge),
+      enc: bytesToHex(secp256k1.getPublicKey(ephSecret, true)),
+      sig: "0x",
+    };
+    m.sig = bytesToHex(signStatement(this.key, "dkg-r1", this.r1SigPayload(att, this.key.id, m)));
+    return m;
+  }
+
+  private r1SigPayload(att: Hex, p: PartyId, m: DkgRound1Body): Uint8Array {
+    return concatBytes(hexToBytes(this.sessionId), hexToBytes(att), this.r1Digest(p, m));
   }
 
   private scheduleResend(): void {
@@ -296,13 +327,14 @@ export class DkgSession {
       if (this.state !== "running") return;
       const a = this.attempt;
       if (a) for (const p of a.active) if (p !== this.key.id && !a.oks.has(p)) this.sendAllTo(a, p);
+      if (a?.echoes) for (const e of a.echoes) this.transport.broadcast(e);
       this.cancelTimers.push(this.clock.setTimeout(tick, this.opts.resendIntervalMs));
     };
     this.cancelTimers.push(this.clock.setTimeout(tick, this.opts.resendIntervalMs));
   }
 
   private sendAllTo(a: Attempt, p: PartyId): void {
-    this.transport.send(p, encodeMessage(a.r1Out));
+    this.transport.send(p, encodeMessage(a.r1OutFor.get(p) ?? a.r1Out));
     const r2 = a.r2Out.get(p);
     if (r2) this.transport.send(p, encodeMessage(r2));
     if (a.okOut) this.transport.send(p, encodeMessage(a.okOut));
@@ -324,7 +356,15 @@ export class DkgSession {
   private onMessage(m: TransportMessage, msg: TssMessage): void {
     const from = m.from;
     if (msg.t === "dkg/complaint") {
-      this.onComplaint(from, msg);
+      this.onComplaint(msg);
+      return;
+    }
+    if (msg.t === "dkg/echo") {
+      this.onEcho(msg);
+      return;
+    }
+    if (msg.t === "dkg/equivocation") {
+      this.onEquivocation(msg);
       return;
     }
     if (msg.t !== "dkg/r1" && msg.t !== "dkg/r2" && msg.t !== "dkg/ok") return;
@@ -341,8 +381,7 @@ export class DkgSession {
       } else if ((theirs & mine) === theirs) {
         // They are behind: show them why we moved on.
         for (const [p, ev] of this.evidence) {
-          if (!(theirs & (1n << BigInt(this.index.get(p) ?? 0))))
-            this.transport.send(from, encodeMessage(ev));
+          if (!(theirs & (1n << BigInt(this.index.get(p) ?? 0)))) this.transport.send(from, ev);
         }
       }
       return;
@@ -376,12 +415,14 @@ export class DkgSession {
     const have = a.r1.get(from);
     if (have) return true;
     if (msg.commitment.length !== this.threshold) return false;
+    if (!verifyStatement(from, "dkg-r1", this.r1SigPayload(a.mask, from, msg), hexToBytes(msg.sig)))
+      return false;
     a.r1.set(from, msg);
     if (a.r1.size === a.active.length) this.round2(a);
     return false;
   }
 
-  private r1Digest(p: PartyId, m: DkgRound1Msg): Uint8Array {
+  private r1Digest(p: PartyId, m: DkgRound1Body): Uint8Array {
     return sha256(
       hexToBytes(p),
       uintToBytes(m.commitment.length, 2),
@@ -477,9 +518,8 @@ export class DkgSession {
       return false;
     }
     if (!equalBytes(hexToBytes(msg.transcript), a.transcript)) {
-      throw new TssError(TssErrorCode.DkgTranscriptMismatch, "a peer saw a different round-1 transcript", {
-        details: { peer: from, att: a.mask },
-      });
+      this.dispute(a, from);
+      return false;
     }
     if (msg.digests.length !== a.active.length) return false;
     const myPos = a.pos.get(this.key.id) as number;
@@ -516,6 +556,7 @@ export class DkgSession {
       t: "dkg/complaint",
       sid: this.sessionId,
       att: a.mask,
+      accuser: this.key.id,
       accused,
       r2,
       shared: bytesToHex(sharedPoint),
@@ -524,7 +565,7 @@ export class DkgSession {
     };
     this.log.warn("dkg complaint raised", { accused, att: a.mask });
     this.transport.broadcast(encodeMessage(complaint));
-    this.onComplaint(this.key.id, complaint);
+    this.onComplaint(complaint);
   }
 
   private complaintPayload(
@@ -551,7 +592,8 @@ export class DkgSession {
    * Judges a complaint from what every party can check: the accused's signature on the box,
    * the DLEQ proof of the revealed ECDH point, then the box and the share themselves.
    */
-  private onComplaint(accuser: PartyId, c: DkgComplaintMsg): void {
+  private onComplaint(c: DkgComplaintMsg): void {
+    const accuser = c.accuser;
     if (this.excluded.has(c.accused) || this.excluded.has(accuser)) return;
     const a = this.attempt?.mask === c.att ? this.attempt : this.past.get(c.att);
     if (!a?.transcript || !a.pos.has(accuser) || !a.pos.has(c.accused) || accuser === c.accused) return;
@@ -578,9 +620,68 @@ export class DkgSession {
       const ok = isShareValid(this.identifiers[accuser] as string, share, commitment, this.threshold, a.max);
       return ok ? guiltyAccuser : guiltyDealer;
     })();
-    this.evidence.set(culprit.party, { ...c, from: accuser });
+    this.evidence.set(culprit.party, encodeMessage(c));
     this.log.warn("dkg culprit named", { culprit: culprit.party, reason: culprit.reason, accuser });
     this.exclude(culprit);
+    this.restartOrFail();
+  }
+
+  /**
+   * Someone's round-1 transcript differs from ours: echo every round-1 message we hold, so
+   * that whoever holds a different signed version of one of them can prove the equivocation.
+   */
+  private dispute(a: Attempt, peer: PartyId): void {
+    if (a.echoes) return;
+    this.log.warn("dkg round-1 transcript mismatch; echoing round 1", { peer, att: a.mask });
+    a.echoes = [...a.r1].map(([party, r]) =>
+      encodeMessage({
+        t: "dkg/echo",
+        sid: this.sessionId,
+        att: a.mask,
+        party,
+        r1: { commitment: r.commitment, pok: r.pok, enc: r.enc, sig: r.sig },
+      }),
+    );
+    for (const e of a.echoes) this.transport.broadcast(e);
+  }
+
+  private onEcho(e: DkgEchoMsg): void {
+    const a = this.attempt?.mask === e.att ? this.attempt : this.past.get(e.att);
+    if (!a || this.excluded.has(e.party)) return;
+    const mine = a.r1.get(e.party);
+    if (!mine) return;
+    if (!equalBytes(this.r1Digest(e.party, mine), this.r1Digest(e.party, e.r1))) {
+      if (!verifyStatement(e.party, "dkg-r1", this.r1SigPayload(e.att, e.party, e.r1), hexToBytes(e.r1.sig)))
+        return;
+      const proof: DkgEquivocationMsg = {
+        t: "dkg/equivocation",
+        sid: this.sessionId,
+        att: e.att,
+        party: e.party,
+        first: { commitment: mine.commitment, pok: mine.pok, enc: mine.enc, sig: mine.sig },
+        second: e.r1,
+      };
+      this.transport.broadcast(encodeMessage(proof));
+      this.onEquivocation(proof);
+      return;
+    }
+    // Someone saw a mismatch: help find it by echoing our view too.
+    if (a === this.attempt && a.transcript) this.dispute(a, e.party);
+  }
+
+  /** Two different round-1 messages, both signed by `party` for this session and attempt. */
+  private onEquivocation(q: DkgEquivocationMsg): void {
+    if (this.excluded.has(q.party) || !this.index.has(q.party)) return;
+    const d1 = this.r1Digest(q.party, q.first);
+    const d2 = this.r1Digest(q.party, q.second);
+    if (equalBytes(d1, d2)) return;
+    for (const b of [q.first, q.second]) {
+      if (!verifyStatement(q.party, "dkg-r1", this.r1SigPayload(q.att, q.party, b), hexToBytes(b.sig)))
+        return;
+    }
+    this.evidence.set(q.party, encodeMessage(q));
+    this.log.warn("dkg culprit named", { culprit: q.party, reason: DkgExclusionReason.Equivocation });
+    this.exclude({ party: q.party, reason: DkgExclusionReason.Equivocation });
     this.restartOrFail();
   }
 
@@ -652,10 +753,11 @@ export class DkgSession {
     const groupKey = a.key.public.commitments[0] as Uint8Array;
     const body = this.okPayload(a.mask, hexToBytes(msg.transcript), hexToBytes(msg.groupKey));
     if (!verifyStatement(from, "dkg-ok", body, hexToBytes(msg.sig))) return false;
-    if (
-      !equalBytes(hexToBytes(msg.transcript), a.transcript as Uint8Array) ||
-      msg.groupKey !== bytesToHex(groupKey)
-    ) {
+    if (!equalBytes(hexToBytes(msg.transcript), a.transcript as Uint8Array)) {
+      this.dispute(a, from);
+      return false;
+    }
+    if (msg.groupKey !== bytesToHex(groupKey)) {
       throw new TssError(TssErrorCode.DkgTranscriptMismatch, "a peer finished with a different group key", {
         details: { peer: from, att: a.mask },
       });
