@@ -40,6 +40,9 @@ import { type CommittedInfo, createConsensusApp } from "./consensusApp.ts";
 import { rebuildSchedule, rotationValidatorSource } from "./rotation.ts";
 import { chainReader, txPoolView } from "./rpcBackend.ts";
 
+/** keccak256 of empty code: an account without code has this code hash. */
+const KECCAK256_EMPTY = "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470";
+
 export type NodeModules = {
   logger: Logger;
   metrics: Metrics;
@@ -179,7 +182,12 @@ export class DseqNode {
         state: {
           getAccount: async (a) => {
             const acc = await this.chain.getAccount(a, "latest");
-            return { nonce: acc?.nonce ?? 0n, balance: acc?.balance ?? 0n };
+            return {
+              nonce: acc?.nonce ?? 0n,
+              balance: acc?.balance ?? 0n,
+              // EIP-7702: a delegated (or contract) sender gets one transaction in flight.
+              hasCode: acc !== undefined && acc.codeHash !== KECCAK256_EMPTY,
+            };
           },
         },
         logger: log.child({ module: "txpool" }),
@@ -453,7 +461,8 @@ export class DseqNode {
   }
 
   private async submitTransaction(raw: Uint8Array): Promise<Hex> {
-    const [r] = await this.pool.addLocals([raw]);
+    // RPC traffic is public: admitted as remote (evictable, expiring), never as the operator's own.
+    const [r] = await this.pool.addRemotes([raw], { origin: "rpc" });
     if (!r) throw new DseqError("NODE_SUBMIT", "no admission result");
     if (!r.ok) throw r.error;
     this.txBatcher?.add(raw);

@@ -132,6 +132,7 @@ export function chainReader(chain: Chain): ChainReader {
     }
     return d;
   };
+  const gasCapCache = new Map<bigint, bigint | null>();
   return {
     chainId: chain.chainId,
     heads: () => ({
@@ -229,9 +230,15 @@ export function chainReader(chain: Chain): ChainReader {
       }
     },
     txGasCap: (n) => {
+      // Common.copy() costs about a millisecond: answer from the fork of the block, cached.
+      const cached = gasCapCache.get(n);
+      if (cached !== undefined) return cached ?? undefined;
       const c = chain.common.copy();
       c.setHardforkBy({ blockNumber: n, timestamp: chain.head().header.timestamp });
-      return c.isActivatedEIP(7825) ? 16_777_216n : undefined;
+      const cap = c.isActivatedEIP(7825) ? 16_777_216n : null;
+      if (gasCapCache.size > 1024) gasCapCache.clear();
+      gasCapCache.set(n, cap);
+      return cap ?? undefined;
     },
     blobParams: (timestamp): BlobParams | undefined => {
       const c = chain.common.copy();

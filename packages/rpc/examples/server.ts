@@ -1,26 +1,20 @@
 /**
- * Runs the JSON-RPC server on a fresh l2-exec chain with a txpool (through the test adapter,
- * until the node package owns the production one), sends a few requests over HTTP and
- * WebSocket, and shuts down. `node packages/rpc/examples/server.ts`
+ * Runs the JSON-RPC server on any backend that implements the package's small interfaces,
+ * here the in-memory ChainReader the transport tests use (a FAKE chain: it executes nothing;
+ * the node plugs in l2-exec and the txpool through packages/node/src/rpcBackend.ts), sends a
+ * few requests over HTTP and WebSocket, and shuts down. `node packages/rpc/examples/server.ts`
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { EventBus } from "@dseq/common";
 import { WebSocket } from "ws";
-import { createRpcServer } from "../src/index.ts";
-import { openL2Backend } from "../test/helpers/l2Backend.ts";
+import { createRpcServer, type RpcEventMap } from "../src/index.ts";
+import { MemoryChain } from "../test/helpers/memoryChain.ts";
 
-const dataDir = await mkdtemp(join(tmpdir(), "rpc-example-"));
-const l2 = await openL2Backend({
-  dataDir,
-  chainConfig: {
-    chainId: 901,
-    alloc: { "0x00000000000000000000000000000000000000aa": { balance: 10n ** 18n } },
-  },
-});
+const chain = new MemoryChain(901n);
+chain.balances.set("0x00000000000000000000000000000000000000aa", 10n ** 18n);
+const events = new EventBus<RpcEventMap>({ name: "example" });
 const server = createRpcServer(
   { http: { host: "127.0.0.1", port: 0 }, ws: { host: "127.0.0.1", port: 0 }, corsOrigins: ["*"] },
-  { backend: l2.backend },
+  { backend: { chain, events } },
 );
 await server.start();
 
@@ -51,10 +45,9 @@ const head = new Promise<{ number: string }>((resolve) => {
 });
 ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["newHeads"] }));
 await new Promise((r) => setTimeout(r, 50));
-await l2.mine();
+const block = chain.addBlock([]);
+events.emit("chain.head", { number: block.header.number, hash: block.header.hash });
 console.log("newHeads", (await head).number);
 ws.close();
 
 await server.stop();
-await l2.close();
-await rm(dataDir, { recursive: true, force: true });

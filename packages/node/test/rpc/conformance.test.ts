@@ -11,9 +11,9 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { vectorsPath } from "@dseq/common/vectors";
+import { createRpcServer, type RpcServer } from "@dseq/rpc";
 import type { GethGenesis } from "@ethereumjs/common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRpcServer, type RpcServer } from "../src/index.ts";
 import { type L2TestBackend, openL2Backend } from "./helpers/l2Backend.ts";
 import { postRaw } from "./helpers/rpcClient.ts";
 

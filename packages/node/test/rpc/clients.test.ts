@@ -6,7 +6,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Hex } from "@dseq/common";
+import { bytesToHex, type Hex } from "@dseq/common";
+import { keccak256 } from "@dseq/crypto";
+import { createRpcServer, type RpcServer } from "@dseq/rpc";
 import {
   ContractFactory,
   type Contract as EthersContract,
@@ -28,12 +30,11 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRpcServer, type RpcServer } from "../src/index.ts";
 import { type L2TestBackend, openL2Backend } from "./helpers/l2Backend.ts";
-import { keccakHex } from "./helpers/memoryChain.ts";
 import { COUNTER_SOURCE, compileSolidity } from "./helpers/solidity.ts";
 
 const CHAIN_ID = 901;
+const keccakHex = (s: string): Hex => bytesToHex(keccak256(new TextEncoder().encode(s)));
 const KEY_A = keccakHex("dseq rpc client test key A");
 const KEY_B = keccakHex("dseq rpc client test key B");
 const accountA = privateKeyToAccount(KEY_A);

@@ -7,8 +7,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hexToBytes } from "@dseq/common";
-import { createRpcServer } from "../src/index.ts";
-import { openL2Backend } from "../test/helpers/l2Backend.ts";
+import { createRpcServer } from "@dseq/rpc";
+import { openL2Backend } from "../test/rpc/helpers/l2Backend.ts";
 import { BENCH_CHAIN_ID, benchAccount, FILLERS, SENDERS, VIEW_ADDRESS, VIEW_CODE } from "./benchChain.ts";
 
 const dataDir = await mkdtemp(join(tmpdir(), "rpc-bench-"));
