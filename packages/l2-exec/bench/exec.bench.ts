@@ -23,7 +23,7 @@ export const description =
 
 const ACCOUNTS = 100_000;
 const PER_BLOCK = 1_000;
-const BLOCKS = 7;
+const BLOCKS = 11;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -31,7 +31,12 @@ export class NodeStore {
 
   async get(keyHex: string): Promise<Uint8Array | undefined> {
     const hit = this.cache.get(keyHex);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      // Move to the young end (LRU): the top of the trie is read by every block.
+      this.cache.delete(keyHex);
+      this.cache.set(keyHex, hit);
+      return hit;
+    }
     const v = await this.db.get(stateKey(keyHex));
     if (v !== undefined) this.remember(keyHex, v);
     return v;
@@ -39,7 +44,7 @@ export class NodeStore {
 
   remember(keyHex: string, value: Uint8Array): void {
     if (this.cache.size >= this.cacheSize) {
-      // Drop the oldest tenth at once: cheaper than per-insert LRU bookkeeping.
+      // Drop the least recently used tenth at once.
       let n = Math.ceil(this.cacheSize / 10);
       for (const k of this.cache.keys()) {
         this.cache.delete(k);
