@@ -196,6 +196,8 @@ export class ConsensusDriver {
   private abort = new AbortController();
   private heightStartedAt = 0;
   private catchingUp = false;
+  /** Highest height some peer's message showed the network to be at: catch up while below. */
+  private highestSeen = 0;
   private catchUpTimer: (() => void) | undefined;
   private readonly staleReplies = new Map<number, number>();
   private loopDone: Promise<void> = Promise.resolve();
@@ -616,6 +618,8 @@ export class ConsensusDriver {
       if (h === height) this.pushNetwork(toInput(msg));
       else if (h > height) this.bufferFuture(msg, h);
     }
+    // Still behind what peers showed us: fetch the next decided block now, not at the next gossip.
+    if (this.highestSeen >= height) this.scheduleCatchUp(0);
     await this.execute(r.effects);
   }
 
@@ -626,6 +630,9 @@ export class ConsensusDriver {
 
   private bufferFuture(message: ConsensusMessage, h: number): boolean {
     const cur = this.state!.height;
+    // A certificate for h means h is decided; any other message of h means h - 1 is.
+    const decided = message.type === "certificate" ? h : h - 1;
+    if (decided > this.highestSeen) this.highestSeen = decided;
     if (h > cur + 1 || message.type === "certificate")
       this.scheduleCatchUp(h > cur + 1 ? 0 : this.opts.rebroadcastMs);
     else this.scheduleCatchUp(this.opts.rebroadcastMs);
