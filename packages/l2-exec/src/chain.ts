@@ -1,5 +1,5 @@
 import { EventBus, type Logger, type Metrics } from "@dseq/common";
-import { logCryptoBackend } from "@dseq/crypto";
+import { keccak256, logCryptoBackend } from "@dseq/crypto";
 import {
   type Block,
   type BlockHeader,
@@ -30,6 +30,7 @@ import {
   type BlockTimings,
   compareHeader,
   type ExecEnv,
+  encodeBlock,
   type HeaderDifference,
   type ProcessResult,
   processBlock,
@@ -476,11 +477,18 @@ export class Chain {
       const number = block.header.number;
       const bhash = block.hash();
       const ops: BatchOp[] = this.store.toBatch(writes);
-      ops.push({ type: "put", key: blockKey(bhash), value: block.serialize() });
+      const blockRlp =
+        res.encodedTxs.length === block.transactions.length
+          ? encodeBlock(block, res.encodedTxs)
+          : block.serialize();
+      ops.push({ type: "put", key: blockKey(bhash), value: blockRlp });
       ops.push({ type: "put", key: canonicalKey(number), value: bhash });
       ops.push({ type: "put", key: receiptsKey(bhash), value: RLP.encode(res.encodedReceipts) });
+      const sameTxs = res.encodedTxs.length === block.transactions.length;
       block.transactions.forEach((tx, i) => {
-        ops.push({ type: "put", key: txLookupKey(tx.hash()), value: encodeTxLookup(bhash, i) });
+        // a tx hash is keccak of its serialization, which execution already produced
+        const txHash = sameTxs ? keccak256(res.encodedTxs[i] as Uint8Array) : tx.hash();
+        ops.push({ type: "put", key: txLookupKey(txHash), value: encodeTxLookup(bhash, i) });
       });
       ops.push({ type: "put", key: bloomKey(number), value: block.header.logsBloom });
       if (extra.commitCertificate !== undefined) {

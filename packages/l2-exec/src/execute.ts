@@ -30,7 +30,7 @@ import type { NodeStore, OverlayDB } from "./nodeStore.ts";
 import { accumulateRequests, requestsHash } from "./requests.ts";
 import { openStateView } from "./stateView.ts";
 import { creditAccount, storeParentBeaconRoot, storeParentBlockHash } from "./systemCalls.ts";
-import { orderedTrieRoot } from "./trieRoot.ts";
+import { orderedTrieRoot, rlpBytes, rlpList } from "./trieRoot.ts";
 
 export const SkipReason = {
   NonceTooLow: "nonce_too_low",
@@ -78,6 +78,8 @@ export type ProcessResult = {
   overlay: OverlayDB;
   /** Set in execute mode when a transaction could not be applied. */
   invalidTx?: { index: number; hash: `0x${string}`; message: string };
+  /** `tx.serialize()` of the block's transactions, in order. */
+  encodedTxs: Uint8Array[];
   /** Consensus encodings of `receipts` (what the receipts trie and the store hold). */
   encodedReceipts: Uint8Array[];
   /** Header fields as execution produced them. */
@@ -287,7 +289,9 @@ export async function processBlock(
   const t3 = now();
   const c3 = cpu();
 
-  const transactionsTrie = orderedTrieRoot(included.map((tx) => tx.serialize()));
+  // Each tx is serialized once: for the trie here and for the stored block in commit.
+  const encodedTxs = included.map((tx) => tx.serialize());
+  const transactionsTrie = orderedTrieRoot(encodedTxs);
   const encodedReceipts = receipts.map((r, i) => encodeReceipt(r, (included[i] as TypedTransaction).type));
   const receiptTrie = orderedTrieRoot(encodedReceipts);
   const t4 = now();
@@ -327,6 +331,7 @@ export async function processBlock(
   return {
     block,
     receipts,
+    encodedTxs,
     encodedReceipts,
     results,
     skipped,
@@ -376,3 +381,21 @@ export function compareHeader(block: Block, computed: HeaderData): HeaderDiffere
 
 export const zeroAddress = createAddressFromString(`0x${"00".repeat(20)}`);
 export type { Withdrawal };
+
+/**
+ * `block.serialize()` from already-serialized transactions (what `Block.raw()` encodes:
+ * header, txs (typed as byte strings, legacy as lists), uncles, withdrawals).
+ */
+export function encodeBlock(block: Block, encodedTxs: Uint8Array[]): Uint8Array {
+  const parts: Uint8Array[] = [
+    block.header.serialize(),
+    rlpList(
+      block.transactions.map((tx, i) =>
+        tx.type === 0 ? (encodedTxs[i] as Uint8Array) : rlpBytes(encodedTxs[i] as Uint8Array),
+      ),
+    ),
+    rlpList(block.uncleHeaders.map((u) => u.serialize())),
+  ];
+  if (block.withdrawals !== undefined) parts.push(RLP.encode(block.withdrawals.map((w) => w.raw())));
+  return rlpList(parts);
+}

@@ -47,6 +47,14 @@ describe.skipIf(!dir)("execution-apis test chain import (executeBlock + commit)"
     expect(bytesToHex(chain.head().hash())).toBe(fcu.params[0].headBlockHash);
     expect(chain.head().header.number).toBe(54n);
 
+    // Each stored block is byte-identical to the imported one.
+    let rest = rlp;
+    for (let i = 1n; i <= 54n; i++) {
+      const { remainder } = RLP.decode(rest, true) as unknown as { remainder: Uint8Array };
+      const original = rest.subarray(0, rest.length - remainder.length);
+      rest = remainder;
+      expect(bytesToHex((await chain.getRawBlock(i)) as Uint8Array)).toBe(bytesToHex(original));
+    }
     // Each stored block's receipts re-encode to its header's receipts root.
     const { orderedTrieRoot } = await import("../src/trieRoot.ts");
     for (let i = 1n; i <= 54n; i++) {
