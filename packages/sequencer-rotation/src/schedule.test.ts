@@ -105,15 +105,22 @@ describe("span schedule", () => {
     expect(a.nextSpanPreview().seed).not.toBe(b.nextSpanPreview().seed);
   });
 
-  it("gives rounds >= 1 to CometBFT's proposer-priority order, one increment per height and round", () => {
+  it("gives rounds >= 1 to CometBFT's proposer-priority order without the round-0 proposer, one increment per height", () => {
     const s = schedule();
     const set = validatorSetFromStake(RECORDS, s.params);
     let p = newPrioritySet(set.validators.map((v) => ({ address: v.address, power: v.power }))).set;
+    let skipped = 0;
     for (let h = 1; h <= 25; h++) {
       let chain = p;
+      const sequencer = s.proposerFor(h, 0);
       for (let r = 1; r <= 4; r++) {
-        const step = incrementProposerPriority(chain, 1);
+        let step = incrementProposerPriority(chain, 1);
+        while (step.proposer === sequencer) {
+          skipped++;
+          step = incrementProposerPriority(step.set, 1);
+        }
         expect(s.proposerFor(h, r), `h${h} r${r}`).toBe(step.proposer);
+        expect(s.proposerFor(h, r)).not.toBe(sequencer);
         chain = step.set;
       }
       // Commit some heights in a later round: the priority state still moves by one per height.
@@ -121,6 +128,7 @@ describe("span schedule", () => {
       p = incrementProposerPriority(p, 1).set;
     }
     expect(s.priorityState()).toEqual(p);
+    expect(skipped).toBeGreaterThan(0); // the skip rule was exercised
   });
 
   it("applies stake changes at the next span boundary, never mid-span", () => {

@@ -124,6 +124,8 @@ export class RotationSchedule {
   private priorities: PrioritySet;
   /** Cached round chain of `nextHeight`: roundChain[r - 1] = state after r increments. */
   private roundChain: { set: PrioritySet; proposer: string }[] = [];
+  /** Proposers of rounds 1, 2, ... of `nextHeight` (the round chain without the sequencer). */
+  private roundProposers: string[] = [];
   private missStreak: number;
   private readonly seeds: Map<number, Hex>;
   private periodStartTimestamp: number;
@@ -236,11 +238,17 @@ export class RotationSchedule {
       return this.sequencerAt(this.height);
     }
     if (height !== this.height) throw outOfRange(height, this.height, this.height);
-    while (this.roundChain.length < round) {
+    // Round 0 failed, most likely because its proposer is down: later rounds skip it (when
+    // anyone else can propose), so a dead sequencer costs one round, never two in a row.
+    const sequencer = this.sequencerAt(this.height);
+    const others = this.priorities.validators.length > 1;
+    while (this.roundProposers.length < round) {
       const from = this.roundChain.at(-1)?.set ?? this.priorities;
-      this.roundChain.push(incrementProposerPriority(from, 1));
+      const next = incrementProposerPriority(from, 1);
+      this.roundChain.push(next);
+      if (!others || next.proposer !== sequencer) this.roundProposers.push(next.proposer);
     }
-    return this.roundChain[round - 1]!.proposer as Address;
+    return this.roundProposers[round - 1] as Address;
   }
 
   /** Re-election bookkeeping of the current span. */
@@ -391,6 +399,7 @@ export class RotationSchedule {
     }
     this.priorities = incrementProposerPriority(base, 1).set;
     this.roundChain = [];
+    this.roundProposers = [];
     this.height = block.height + 1;
     return {
       height: block.height,
