@@ -107,13 +107,12 @@ function blockchainFor(env: ExecEnv, parent: BlockHeader): EVMMockBlockchainInte
   return bc;
 }
 
-function txPreCheck(
+/** Checks that need no state: the L2 policy, the chain id, the gas left in the block. */
+function txBlockCheck(
   tx: TypedTransaction,
   env: ExecEnv,
   header: BlockHeader,
   gasUsed: bigint,
-  nonce: bigint,
-  balance: bigint,
 ): { reason: SkipReason; message: string } | undefined {
   if (env.l2Policy && tx.type === 3) {
     return {
@@ -136,6 +135,16 @@ function txPreCheck(
       message: `gas limit ${tx.gasLimit} exceeds the ${header.gasLimit - gasUsed} left in the block`,
     };
   }
+  return undefined;
+}
+
+/** Why runTx refused a tx, from the sender's state (undefined: an execution error). */
+function txStateCheck(
+  tx: TypedTransaction,
+  header: BlockHeader,
+  nonce: bigint,
+  balance: bigint,
+): { reason: SkipReason; message: string } | undefined {
   const intrinsic = tx.getIntrinsicGas();
   if (tx.gasLimit < intrinsic) {
     return {
@@ -235,8 +244,9 @@ export async function processBlock(
         });
         continue;
       }
-      const account = await stateManager.getAccount(sender);
-      const bad = txPreCheck(tx, env, header, gasUsed, account?.nonce ?? 0n, account?.balance ?? 0n);
+      // Only the checks that need no state run up front; runTx checks nonce, balance,
+      // intrinsic gas and fee cap itself, and a refusal is classified afterwards.
+      const bad = txBlockCheck(tx, env, header, gasUsed);
       if (bad !== undefined) {
         skipped.push({ index: i, hash: bytesToHex(tx.hash()), ...bad });
         continue;
@@ -251,7 +261,13 @@ export async function processBlock(
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (mode.kind === "build") {
-        skipped.push({ index: i, hash: bytesToHex(tx.hash()), reason: SkipReason.ExecutionError, message });
+        // runTx reverted its checkpoint: the state is as before, so classify on it.
+        const account = sender === undefined ? undefined : await stateManager.getAccount(sender);
+        const why = txStateCheck(tx, header, account?.nonce ?? 0n, account?.balance ?? 0n) ?? {
+          reason: SkipReason.ExecutionError,
+          message,
+        };
+        skipped.push({ index: i, hash: bytesToHex(tx.hash()), ...why });
         continue;
       }
       invalidTx = { index: i, hash: bytesToHex(tx.hash()), message };
