@@ -38,7 +38,11 @@ function pad32(b: Uint8Array): Uint8Array {
 export type EthereumCustomCrypto = {
   keccak256: (msg: Uint8Array) => Uint8Array;
   ecrecover: (msgHash: Uint8Array, v: bigint, r: Uint8Array, s: Uint8Array, chainId?: bigint) => Uint8Array;
-  ecsign: (msgHash: Uint8Array, privateKey: Uint8Array, opts?: { format?: string }) => Uint8Array<ArrayBuffer>;
+  ecsign: (
+    msgHash: Uint8Array,
+    privateKey: Uint8Array,
+    opts?: { format?: string },
+  ) => Uint8Array<ArrayBuffer>;
   ecdsaRecover: (sig: Uint8Array, recId: number, hash: Uint8Array) => Uint8Array;
 };
 
