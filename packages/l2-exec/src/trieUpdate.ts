@@ -17,10 +17,18 @@ export type LoadNode = (hash: Uint8Array) => Promise<Uint8Array | undefined>;
 
 /**
  * A trie node split into its list items without copying: `raw[i]` is item i's full RLP
- * encoding (reused as is when the item does not change), `val[i]` its payload when it is a
- * byte string (a hash, a path, a value) or undefined when it is an inline node (a list).
+ * encoding, reused as is when the item does not change; `payload(raw[i])` reads it.
  */
-type RawNode = { raw: Uint8Array[]; val: (Uint8Array | undefined)[] };
+type RawNode = { raw: Uint8Array[] };
+
+/** The payload of an encoded item if it is a byte string, undefined if it is a list. */
+function payload(item: Uint8Array): Uint8Array | undefined {
+  const b = item[0] as number;
+  if (b < 0x80) return item;
+  if (b <= 0xb7) return item.subarray(1);
+  if (b <= 0xbf) return item.subarray(1 + (b - 0xb7));
+  return undefined;
+}
 
 function readLen(b: Uint8Array, p: number, n: number): number {
   let l = 0;
@@ -43,38 +51,19 @@ function decodeNode(enc: Uint8Array): RawNode {
     throw new Error("updateTrie: trie node is not a list");
   }
   const raw: Uint8Array[] = [];
-  const val: (Uint8Array | undefined)[] = [];
   while (p < end) {
     const b = enc[p] as number;
-    let start: number;
     let stop: number;
-    let isList = false;
-    if (b < 0x80) {
-      start = p;
-      stop = p + 1;
-    } else if (b <= 0xb7) {
-      start = p + 1;
-      stop = start + (b - 0x80);
-    } else if (b <= 0xbf) {
-      const ll = b - 0xb7;
-      start = p + 1 + ll;
-      stop = start + readLen(enc, p + 1, ll);
-    } else if (b <= 0xf7) {
-      isList = true;
-      start = p + 1;
-      stop = start + (b - 0xc0);
-    } else {
-      const ll = b - 0xf7;
-      isList = true;
-      start = p + 1 + ll;
-      stop = start + readLen(enc, p + 1, ll);
-    }
+    if (b < 0x80) stop = p + 1;
+    else if (b <= 0xb7) stop = p + 1 + (b - 0x80);
+    else if (b <= 0xbf) stop = p + 1 + (b - 0xb7) + readLen(enc, p + 1, b - 0xb7);
+    else if (b <= 0xf7) stop = p + 1 + (b - 0xc0);
+    else stop = p + 1 + (b - 0xf7) + readLen(enc, p + 1, b - 0xf7);
     raw.push(enc.subarray(p, stop));
-    val.push(isList ? undefined : enc.subarray(start, stop));
     p = stop;
   }
   if (raw.length !== 2 && raw.length !== 17) throw new Error("updateTrie: malformed trie node");
-  return { raw, val };
+  return { raw };
 }
 
 function decodePath(hp: Uint8Array): { nib: Uint8Array; leaf: boolean } {
@@ -117,7 +106,8 @@ export async function updateTrie(
   }
 
   // The node an item of a parent refers to: a hash to load, an inline node, or nothing.
-  const resolve = async (raw: Uint8Array, val: Uint8Array | undefined): Promise<RawNode | null> => {
+  const resolve = async (raw: Uint8Array): Promise<RawNode | null> => {
+    const val = payload(raw);
     if (val === undefined) return decodeNode(raw);
     if (val.length === 0) return null;
     const enc = await load(val);
@@ -129,13 +119,13 @@ export async function updateTrie(
   const update = async (node: RawNode | null, lo: number, hi: number, depth: number): Promise<Uint8Array> => {
     if (node === null) return buildSubtrie(items, lo, hi, depth, onNode);
     if (node.raw.length === 2) {
-      const { nib: path, leaf } = decodePath(node.val[0] as Uint8Array);
+      const { nib: path, leaf } = decodePath(payload(node.raw[0] as Uint8Array) as Uint8Array);
       if (leaf) {
         // Merge the existing leaf into the new items and rebuild this small subtrie.
         const key = new Uint8Array(depth + path.length);
         key.set((items[lo] as TrieItem).nib.subarray(0, depth), 0);
         key.set(path, depth);
-        const value = node.val[1] as Uint8Array;
+        const value = payload(node.raw[1] as Uint8Array) as Uint8Array;
         const merged: TrieItem[] = [];
         let placed = false;
         for (let i = lo; i < hi; i++) {
@@ -161,9 +151,8 @@ export async function updateTrie(
         k = c;
       }
       const childRaw = node.raw[1] as Uint8Array;
-      const childVal = node.val[1];
       if (k === path.length) {
-        const enc = await update(await resolve(childRaw, childVal), lo, hi, depth + path.length);
+        const enc = await update(await resolve(childRaw), lo, hi, depth + path.length);
         return rlpList([node.raw[0] as Uint8Array, nodeRef(enc, onNode)]);
       }
       // Split at depth + k into a branch; the extension's remainder goes under path[k].
@@ -184,8 +173,7 @@ export async function updateTrie(
         let j = i + 1;
         while (j < hi && (items[j] as TrieItem).nib[at] === nibble) j++;
         if (nibble === existingNibble) {
-          const existing =
-            remainder !== undefined ? decodeNode(remainder) : await resolve(childRaw, childVal);
+          const existing = remainder !== undefined ? decodeNode(remainder) : await resolve(childRaw);
           slots[nibble] = nodeRef(await update(existing, i, j, at + 1), onNode);
           remainderDone = true;
         } else {
@@ -210,7 +198,7 @@ export async function updateTrie(
       const nibble = (items[i] as TrieItem).nib[depth] as number;
       let j = i + 1;
       while (j < hi && (items[j] as TrieItem).nib[depth] === nibble) j++;
-      const child = await resolve(node.raw[nibble] as Uint8Array, node.val[nibble]);
+      const child = await resolve(node.raw[nibble] as Uint8Array);
       slots[nibble] = nodeRef(await update(child, i, j, depth + 1), onNode);
       i = j;
     }
