@@ -715,17 +715,34 @@ export class Chain {
 
   // ---- state reads --------------------------------------------------------------------
 
-  private async stateAt(ref: StateRef | undefined): Promise<{ view: StateView; block: Block }> {
+  private headView: { hash: Hex; view: StateView } | undefined;
+
+  /**
+   * A state view at `ref`. Plain reads (`readOnly`) of the latest head share one view and its
+   * account cache (the txpool asks for nonces and balances of every incoming tx); calls with
+   * overrides get a fresh one.
+   */
+  private async stateAt(
+    ref: StateRef | undefined,
+    readOnly = false,
+  ): Promise<{ view: StateView; block: Block }> {
     if (isPending(ref)) {
       const view = openStateView(ref.block.common, this.store, ref.block.header.stateRoot, ref.overlay);
       return { view, block: ref.block };
     }
     const block = await this.requireBlock(ref ?? "latest");
+    if (readOnly && block === this.heads.latest) {
+      const hash = bytesToHex(block.hash());
+      if (this.headView?.hash !== hash) {
+        this.headView = { hash, view: openStateView(block.common, this.store, block.header.stateRoot) };
+      }
+      return { view: this.headView.view, block };
+    }
     return { view: openStateView(block.common, this.store, block.header.stateRoot), block };
   }
 
   async getAccount(address: Hex, at?: StateRef): Promise<AccountInfo | undefined> {
-    const { view } = await this.stateAt(at);
+    const { view } = await this.stateAt(at, true);
     const a: Account | undefined = await view.stateManager.getAccount(createAddressFromString(address));
     if (a === undefined) return undefined;
     return {
@@ -742,12 +759,12 @@ export class Chain {
     return (await this.getAccount(address, at))?.nonce ?? 0n;
   }
   async getCode(address: Hex, at?: StateRef): Promise<Uint8Array> {
-    const { view } = await this.stateAt(at);
+    const { view } = await this.stateAt(at, true);
     return view.stateManager.getCode(createAddressFromString(address));
   }
   /** Storage slot value, left-padded to 32 bytes. */
   async getStorageAt(address: Hex, slot: Hex | bigint, at?: StateRef): Promise<Uint8Array> {
-    const { view } = await this.stateAt(at);
+    const { view } = await this.stateAt(at, true);
     const key = setLengthLeft(
       typeof slot === "bigint" ? hexToBytes(`0x${slot.toString(16).padStart(64, "0")}`) : hexToBytes(slot),
       32,
