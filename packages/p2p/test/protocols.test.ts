@@ -82,7 +82,7 @@ describe("protocols between 4 hosts", () => {
     const tail = [];
     for await (const b of client.blocksByRange(server.peerId, 990n, 50)) tail.push(b.height);
     expect(tail).toEqual(Array.from({ length: 11 }, (_, i) => 990n + BigInt(i)));
-  }, 30_000);
+  }, 90_000);
 
   it("a peer with a different chain id or genesis is refused", async () => {
     net = await startNet(4);
