@@ -14,13 +14,13 @@ const chain = {
 function nextCommit(
   nodes: DseqNode[],
   after: number,
-): Promise<{ height: number; round: number; at: number }> {
+): Promise<{ height: number; round: number; proposer: string }> {
   return new Promise((resolve) => {
     const offs = nodes.map((n) =>
       n.events.on("node.committed", (c) => {
         if (c.height > after) {
           for (const off of offs) off();
-          resolve({ height: c.height, round: c.round, at: Date.now() });
+          resolve({ height: c.height, round: c.round, proposer: c.proposer });
         }
       }),
     );
