@@ -340,6 +340,19 @@ describe("dseq L2 chain", () => {
     });
     expect(bytesToBigInt(o.returnData)).toBe(5n);
     expect(bytesToBigInt((await chain.call({ to: TOKEN, data: balanceOf(dest) })).returnData)).toBe(33n);
+    // `state` replaces the whole storage for the call: dest's slot is gone, another one is set
+    const replaced = await chain.call({ to: TOKEN, data: balanceOf(acct(0).address) }, "latest", {
+      [TOKEN]: { state: { [balanceSlot(acct(0).address)]: "0x07" } },
+    });
+    expect(bytesToBigInt(replaced.returnData)).toBe(7n);
+    const gone = await chain.call({ to: TOKEN, data: balanceOf(dest) }, "latest", {
+      [TOKEN]: { state: { [balanceSlot(acct(0).address)]: "0x07" } },
+    });
+    expect(bytesToBigInt(gone.returnData)).toBe(0n);
+    // estimateGas of a call that reverts throws
+    await expect(
+      chain.estimateGas({ from: dest, to: TOKEN, data: transferCalldata(acct(0).address, 1000n) }),
+    ).rejects.toThrow(/revert/);
     // a transfer above the balance reverts
     const fail = await chain.call({ from: dest, to: TOKEN, data: transferCalldata(acct(0).address, 1000n) });
     expect(fail.reverted).toBe(true);
