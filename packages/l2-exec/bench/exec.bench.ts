@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { createLogger } from "@dseq/common";
 import { createBlock } from "@ethereumjs/block";
 import { createTxFromRLP, type TypedTransaction } from "@ethereumjs/tx";
@@ -24,6 +26,10 @@ export const description =
 const ACCOUNTS = 100_000;
 const PER_BLOCK = 1_000;
 const BLOCKS = 11;
+
+// A full GC before each measured section, so no section pays for the previous one's garbage.
+setFlagsFromString("--expose_gc");
+const gc = runInNewContext("gc") as () => void;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -120,6 +126,7 @@ export default async function run(): Promise<Record<string, number>> {
         { common },
       );
       await vm.evm.journal.checkpoint();
+      gc();
       const start = performance.now();
       const c = process.cpuUsage();
       let gas = 0n;
@@ -140,6 +147,7 @@ export default async function run(): Promise<Record<string, number>> {
         const bytes = make(b);
         if (raw) rawMs.push(await rawRun(admitted(bytes)));
         const txs = admitted(bytes);
+        gc();
         const start = performance.now();
         const built = await chain.buildBlock({
           txs,

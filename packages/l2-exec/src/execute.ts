@@ -10,7 +10,6 @@ import type { EVMMockBlockchainInterface } from "@ethereumjs/evm";
 import { RLP } from "@ethereumjs/rlp";
 import { Capability, type TypedTransaction } from "@ethereumjs/tx";
 import {
-  type Address,
   bytesToHex,
   createAddressFromString,
   equalsBytes,
@@ -192,13 +191,16 @@ export async function processBlock(
   const { stateManager, overlay } = openStateView(common, env.store, parent.stateRoot, base);
   const vm: VM = await createVM({ common, stateManager, blockchain: blockchainFor(env, parent) });
 
-  // Recover every sender up front (cached on the tx), so execution never waits on ecrecover.
-  const senders: (Address | undefined)[] = new Array(txs.length);
+  // Recover every sender's public key up front (cached on the tx: a no-op for txs the pool
+  // already recovered), so execution never waits on ecrecover. The address is derived later
+  // by runTx (getSenderAddress hashes the key again each call, with noble keccak).
+  const valid: boolean[] = new Array(txs.length);
   for (let i = 0; i < txs.length; i++) {
     try {
-      senders[i] = (txs[i] as TypedTransaction).getSenderAddress();
+      (txs[i] as TypedTransaction).getSenderPublicKey();
+      valid[i] = true;
     } catch {
-      senders[i] = undefined;
+      valid[i] = false;
     }
   }
   const t1 = now();
@@ -221,7 +223,7 @@ export async function processBlock(
   let invalidTx: ProcessResult["invalidTx"];
   for (let i = 0; i < txs.length; i++) {
     const tx = txs[i] as TypedTransaction;
-    const sender = senders[i];
+    const sender = valid[i] === true ? tx : undefined;
     if (mode.kind === "build") {
       if (header.gasLimit - gasUsed < 21_000n) {
         for (let j = i; j < txs.length; j++) {
@@ -262,7 +264,8 @@ export async function processBlock(
       const message = err instanceof Error ? err.message : String(err);
       if (mode.kind === "build") {
         // runTx reverted its checkpoint: the state is as before, so classify on it.
-        const account = sender === undefined ? undefined : await stateManager.getAccount(sender);
+        const account =
+          sender === undefined ? undefined : await stateManager.getAccount(tx.getSenderAddress());
         const why = txStateCheck(tx, header, account?.nonce ?? 0n, account?.balance ?? 0n) ?? {
           reason: SkipReason.ExecutionError,
           message,
