@@ -9,16 +9,11 @@ import {
   type Logger,
   type Metrics,
   realClock,
+  withTimeout,
 } from "@dseq/common";
 import { logCryptoBackend, privateKeyToAddress } from "@dseq/crypto";
 import { type Chain, createChain } from "@dseq/l2-exec";
-import {
-  createP2pHost,
-  decodeBatch,
-  defaultGossipBatcherOptions,
-  GossipBatcher,
-  type P2pHost,
-} from "@dseq/p2p";
+import { createP2pHost, decodeBatch, defaultGossipBatcherOptions, type P2pHost } from "@dseq/p2p";
 import {
   ConsensusDriver,
   type ConsensusMessage,
@@ -31,7 +26,7 @@ import {
 } from "@dseq/pos-consensus";
 import { createRpcServer, type Json, method, type RpcEventMap, type RpcServer } from "@dseq/rpc";
 import type { RotationSchedule } from "@dseq/sequencer-rotation";
-import { createTxPool, type TxPool } from "@dseq/txpool";
+import { createTxPool, type PooledTx, type TxPool } from "@dseq/txpool";
 import { AdminServer, type Health } from "./admin.ts";
 import type { ChainSpec } from "./chainSpec.ts";
 import { chainBlockSource, p2pBlockFetcher } from "./chainSync.ts";
@@ -39,6 +34,7 @@ import type { NodeConfig } from "./config.ts";
 import { type CommittedInfo, createConsensusApp } from "./consensusApp.ts";
 import { rebuildSchedule, rotationValidatorSource } from "./rotation.ts";
 import { chainReader, txPoolView } from "./rpcBackend.ts";
+import { TxGossip } from "./txGossip.ts";
 
 /** keccak256 of empty code: an account without code has this code hash. */
 const KECCAK256_EMPTY = "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470";
@@ -86,7 +82,7 @@ export class DseqNode {
   private driver!: ConsensusDriver;
   private rpc: RpcServer | undefined;
   private admin: AdminServer | undefined;
-  private txBatcher: GossipBatcher | undefined;
+  private txGossip: TxGossip | undefined;
   private readonly stops: (() => Promise<void> | void)[] = [];
   private lastCommitAt = 0;
   private stopping: Promise<void> | undefined;
@@ -234,16 +230,24 @@ export class DseqNode {
     this.stops.push(() => this.p2p.stop());
     this.endpoints.p2p = this.p2p.multiaddrs();
 
-    // 5. Transactions: RPC-submitted ones are gossiped in batches; gossiped ones enter the pool.
-    this.txBatcher = new GossipBatcher(defaultGossipBatcherOptions, (batch) => {
-      this.p2p.publish("tx", batch).catch((err: unknown) => log.debug("tx gossip failed", { err }));
-    });
-    this.stops.push(() => this.txBatcher?.flush());
+    // 5. Transactions: RPC-submitted ones are gossiped in batches (and announced again while
+    // they stay pooled); gossiped ones enter the pool through the same admission.
+    this.txGossip = new TxGossip(
+      {},
+      {
+        publish: (batch) => this.p2p.publish("tx", batch),
+        pooled: () => this.pooledTxs(),
+        clock: this.clock,
+        logger: log.child({ module: "txgossip" }),
+      },
+    );
+    this.txGossip.start();
+    this.stops.push(() => this.txGossip?.stop());
     this.p2p.subscribe<Uint8Array[]>("tx", {
       decode: (data) => decodeBatch(data, defaultGossipBatcherOptions.maxBatchItems),
       onMessage: (raws) => {
         this.pool
-          .addRemotes(raws)
+          .addRemotes(raws, { origin: "peer" })
           .catch((err: unknown) => log.warn("gossiped transactions failed admission", { err }));
       },
     });
@@ -449,6 +453,18 @@ export class DseqNode {
     return this.stopping;
   }
 
+  private *pooledTxs(): Iterable<PooledTx> {
+    const c = this.pool.content();
+    for (const group of [c.pending, c.queued]) {
+      for (const byNonce of Object.values(group)) {
+        for (const info of Object.values(byNonce)) {
+          const tx = this.pool.get(info.hash);
+          if (tx) yield tx;
+        }
+      }
+    }
+  }
+
   private nextHeight(): number {
     return Number(this.chain.head().header.number) + 1;
   }
@@ -465,7 +481,11 @@ export class DseqNode {
     const [r] = await this.pool.addRemotes([raw], { origin: "rpc" });
     if (!r) throw new DseqError("NODE_SUBMIT", "no admission result");
     if (!r.ok) throw r.error;
-    this.txBatcher?.add(raw);
+    // Reply once the transaction left this process (a kill -9 right after the reply loses
+    // nothing), unless there is no peer to give it to.
+    const sent = this.txGossip?.add(raw);
+    if (sent && this.p2p.peers().length > 0)
+      await withTimeout(sent, 2_000, "tx gossip").catch(() => undefined);
     return r.hash;
   }
 

@@ -104,6 +104,40 @@ describe("4 validators in one process (real LevelDB, libp2p on 127.0.0.1)", { ti
     for (const b of balances) expect(b).toBe(parseEther("3"));
   });
 
+  it("one sender's transactions spread over every node, nonces in any order, are all committed", async () => {
+    const acct = privateKeyToAccount(net.funded[2]?.privateKey as Hex);
+    const reader = createPublicClient({ chain, transport: http(net.rpcUrls[0] as string) });
+    const start = await reader.getTransactionCount({ address: acct.address });
+    const raws = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        acct.signTransaction({
+          chainId: 1337,
+          type: "eip1559",
+          nonce: start + i,
+          to: "0x000000000000000000000000000000000000bEEF",
+          value: 1n,
+          gas: 21_000n,
+          maxFeePerGas: 10n ** 10n,
+          maxPriorityFeePerGas: 10n ** 9n,
+        }),
+      ),
+    );
+    // Highest nonces first, each to another node: every pool sees gaps that gossip must fill.
+    const hashes = await Promise.all(
+      raws.reverse().map((raw, i) =>
+        createPublicClient({ chain, transport: http(net.rpcUrls[i % net.nodes.length] as string) }).request({
+          method: "eth_sendRawTransaction",
+          params: [raw],
+        }),
+      ),
+    );
+    for (const hash of hashes) {
+      const r = await reader.waitForTransactionReceipt({ hash, timeout: 30_000, pollingInterval: 250 });
+      expect(r.status).toBe("success");
+    }
+    expect(await reader.getTransactionCount({ address: acct.address })).toBe(start + 40);
+  });
+
   it("a dead sequencer is replaced: next block in the next round, re-election after 3 misses, rejoin", async () => {
     const seq = net.nodes[0]?.currentSequencer() as Hex;
     const idx = net.nodes.findIndex((n) => n.address === seq);
