@@ -15,7 +15,12 @@ import { createRpcServer, type RpcServer } from "@dseq/rpc";
 import type { GethGenesis } from "@ethereumjs/common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type L2TestBackend, openL2Backend } from "./helpers/l2Backend.ts";
-import { postRaw } from "./helpers/rpcClient.ts";
+
+/** The exact request text of a fixture line, posted as is; the reply text as the server wrote it. */
+async function postRaw(url: string, body: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json" } });
+  return { status: res.status, text: await res.text() };
+}
 
 const dir = vectorsPath("execution-apis/tests");
 
