@@ -49,3 +49,16 @@ describe("bytes", () => {
     expect(compareBytes(new Uint8Array([1]), new Uint8Array([1, 0]))).toBeLessThan(0);
   });
 });
+
+describe("seededRandom", () => {
+  it("replays the same sequence from the same seed, in [0, 1)", async () => {
+    const { seededRandom } = await import("./seededRandom.ts");
+    const a = seededRandom(42);
+    const b = seededRandom(42);
+    const xs = Array.from({ length: 1000 }, () => a());
+    expect(Array.from({ length: 1000 }, () => b())).toEqual(xs);
+    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
+    expect(new Set(xs).size).toBeGreaterThan(990);
+    expect(seededRandom(43)()).not.toBe(xs[0]);
+  });
+});

@@ -41,3 +41,4 @@ export {
   type Metrics,
   type MetricsOptions,
 } from "./metrics.ts";
+export { seededRandom } from "./seededRandom.ts";

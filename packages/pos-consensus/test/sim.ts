@@ -2,7 +2,7 @@
 // loss, duplication and partitions, on a discrete-event clock. Real drivers, real cores,
 // real signatures; the WAL and guard are the in-memory implementations unless a test gives
 // file-backed ones.
-import { bytesToHex, type Clock, concatBytes, type Hex, uintToBytes } from "@dseq/common";
+import { bytesToHex, type Clock, concatBytes, type Hex, seededRandom, uintToBytes } from "@dseq/common";
 import { keccak256 } from "@dseq/crypto";
 import {
   type BlockFetcher,
@@ -91,17 +91,7 @@ function less(a: { at: number; seq: number }, b: { at: number; seq: number }): b
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
-/** mulberry32: small, fast, seeded. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
 export type Partition = { from: number; to: number; groups: number[][] };
 

@@ -6,7 +6,7 @@
  * 25 operations the block order too. Seeded: set TXPOOL_SEED to replay; the seed is printed on
  * failure.
  */
-import { FakeClock, type Hex } from "@dseq/common";
+import { FakeClock, type Hex, seededRandom } from "@dseq/common";
 import { RLP } from "@ethereumjs/rlp";
 import { bytesToBigInt } from "@ethereumjs/util";
 import { describe, expect, it } from "vitest";
@@ -30,16 +30,7 @@ const LIMITS = {
   minTip: 1n,
 };
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = seededRandom;
 
 type MTx = {
   hash: Hex;

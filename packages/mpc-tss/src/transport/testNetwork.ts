@@ -1,3 +1,4 @@
+import { seededRandom } from "@dseq/common";
 import type { PartyId } from "../identity.ts";
 import type { TransportMessage, TssTransport } from "./transport.ts";
 
@@ -25,18 +26,6 @@ export interface TestNetwork {
   intercept(fn: ((from: PartyId, to: PartyId, data: Uint8Array) => boolean | undefined) | undefined): void;
   readonly stats: TestNetworkStats;
   close(): void;
-}
-
-/** mulberry32: small, fast, good enough to make drops and delays reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function createTestNetwork(opts: TestNetworkOptions = {}): TestNetwork {
@@ -124,3 +113,5 @@ export function createTestNetwork(opts: TestNetworkOptions = {}): TestNetwork {
     },
   };
 }
+
+export { seededRandom };
