@@ -21,21 +21,24 @@ function stateKey(keyHex: string): Uint8Array {
  */
 export class NodeStore {
   readonly db: ChainLevel;
-  private readonly cache = new Map<string, Uint8Array>();
-  private readonly cacheSize: number;
+  // Two generations approximate an LRU without per-hit bookkeeping: hits in `old` move to
+  // `young`; when `young` is full it becomes `old` and the previous `old` is dropped.
+  private young = new Map<string, Uint8Array>();
+  private old = new Map<string, Uint8Array>();
+  private readonly generation: number;
 
   constructor(db: ChainLevel, cacheSize = 200_000) {
     this.db = db;
-    this.cacheSize = cacheSize;
+    this.generation = Math.max(1, Math.floor(cacheSize / 2));
   }
 
   async get(keyHex: string): Promise<Uint8Array | undefined> {
-    const hit = this.cache.get(keyHex);
-    if (hit !== undefined) {
-      // Move to the young end (LRU): the top of the trie is read by every block.
-      this.cache.delete(keyHex);
-      this.cache.set(keyHex, hit);
-      return hit;
+    const y = this.young.get(keyHex);
+    if (y !== undefined) return y;
+    const o = this.old.get(keyHex);
+    if (o !== undefined) {
+      this.remember(keyHex, o);
+      return o;
     }
     const v = await this.db.get(stateKey(keyHex));
     if (v !== undefined) this.remember(keyHex, v);
@@ -43,15 +46,11 @@ export class NodeStore {
   }
 
   remember(keyHex: string, value: Uint8Array): void {
-    if (this.cache.size >= this.cacheSize) {
-      // Drop the least recently used tenth at once.
-      let n = Math.ceil(this.cacheSize / 10);
-      for (const k of this.cache.keys()) {
-        this.cache.delete(k);
-        if (--n === 0) break;
-      }
+    if (this.young.size >= this.generation) {
+      this.old = this.young;
+      this.young = new Map();
     }
-    this.cache.set(keyHex, value);
+    this.young.set(keyHex, value);
   }
 
   /** Batch operations that persist `writes` (appended to a commit batch by the caller). */
