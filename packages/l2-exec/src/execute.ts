@@ -9,13 +9,7 @@ import type { Common } from "@ethereumjs/common";
 import type { EVMMockBlockchainInterface } from "@ethereumjs/evm";
 import { RLP } from "@ethereumjs/rlp";
 import { Capability, type TypedTransaction } from "@ethereumjs/tx";
-import {
-  bytesToHex,
-  createAddressFromString,
-  equalsBytes,
-  GWEI_TO_WEI,
-  type Withdrawal,
-} from "@ethereumjs/util";
+import { bytesToHex, equalsBytes, GWEI_TO_WEI } from "@ethereumjs/util";
 import {
   Bloom,
   createVM,
@@ -397,9 +391,6 @@ export function compareHeader(block: Block, computed: HeaderData): HeaderDiffere
   if (h.withdrawalsRoot !== undefined) cmp("withdrawalsRoot", h.withdrawalsRoot, computed.withdrawalsRoot);
   return diffs;
 }
-
-export const zeroAddress = createAddressFromString(`0x${"00".repeat(20)}`);
-export type { Withdrawal };
 
 /**
  * `block.serialize()` from already-serialized transactions (what `Block.raw()` encodes:

@@ -1,5 +1,3 @@
-import type { ChainLevel } from "./nodeStore.ts";
-
 /**
  * LevelDB layout of the chain store (one `level` database, binary keys, one-byte prefixes).
  * Everything a commit writes goes into one atomic batch, the head pointer included, so a
@@ -72,7 +70,3 @@ export function decodeTxLookup(v: Uint8Array): { blockHash: Uint8Array; index: n
 }
 
 export type BatchOp = { type: "put"; key: Uint8Array; value: Uint8Array } | { type: "del"; key: Uint8Array };
-
-export async function getBytes(db: ChainLevel, k: Uint8Array): Promise<Uint8Array | undefined> {
-  return db.get(k);
-}
