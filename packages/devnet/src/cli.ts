@@ -123,7 +123,7 @@ async function runLoadCommand(cmd: LoadCommand): Promise<number> {
   console.log(`rejected   ${report.rejected}`);
   for (const [msg, n] of Object.entries(report.errors).slice(0, 5)) console.log(`  ${n} x ${msg}`);
   console.log(
-    `committed  ${report.committed} (${report.committedTps.toFixed(1)} tx/s, blocks ${report.fromBlock + 1}..${report.toBlock})`,
+    `committed  ${report.committed} (${report.committedTps.toFixed(1)} tx/s${report.toBlock > report.fromBlock ? `, blocks ${report.fromBlock + 1}..${report.toBlock}` : ", no new block seen"})`,
   );
   console.log(
     `confirm    p50 ${ms(report.confirmP50Ms)}  p99 ${ms(report.confirmP99Ms)}  max ${ms(report.confirmMaxMs)}`,
