@@ -49,7 +49,15 @@ export type CallResult = {
   /** EVM exception (`revert`, `out of gas`, ...) when the call failed. */
   error?: string;
   logs: { address: Hex; topics: Hex[]; data: Hex }[];
+  /**
+   * With `{accessList: true}`: the addresses and storage slots the call touched, as
+   * eth_createAccessList reports them (like geth: the sender, the recipient and precompiles
+   * appear only with storage slots, since they are warm anyway).
+   */
+  accessList?: { address: Hex; storageKeys: Hex[] }[];
 };
+
+export type CallOptions = { accessList?: boolean };
 
 export async function applyOverrides(
   sm: MerkleStateManager,
@@ -149,7 +157,13 @@ function envBlock(ctx: CallContext, args: CallArgs): Block {
   return copy;
 }
 
-async function runOnce(vm: VM, ctx: CallContext, args: CallArgs, gasLimit: bigint): Promise<RunTxResult> {
+async function runOnce(
+  vm: VM,
+  ctx: CallContext,
+  args: CallArgs,
+  gasLimit: bigint,
+  reportAccessList = false,
+): Promise<RunTxResult> {
   const from = createAddressFromString(args.from ?? ZERO);
   const nonce = args.nonce ?? (await ctx.stateManager.getAccount(from))?.nonce ?? 0n;
   const block = envBlock(ctx, args);
@@ -163,15 +177,37 @@ async function runOnce(vm: VM, ctx: CallContext, args: CallArgs, gasLimit: bigin
       skipBalance: args.gasPrice === undefined && args.maxFeePerGas === undefined,
       skipBlockGasLimitValidation: true,
       skipHardForkValidation: true,
+      reportAccessList,
     });
   } finally {
     await vm.evm.journal.revert();
   }
 }
 
-function toResult(res: RunTxResult): CallResult {
+/** Precompiles are warm from the start (0x01-0x11 through Prague, 0x100 from Osaka). */
+function isPrecompile(address: Hex): boolean {
+  const n = BigInt(address);
+  return (n >= 1n && n <= 0x11n) || n === 0x100n;
+}
+
+function accessListOf(res: RunTxResult, args: CallArgs): { address: Hex; storageKeys: Hex[] }[] {
+  const skip = new Set([(args.from ?? ZERO).toLowerCase(), (args.to ?? "").toLowerCase()]);
+  const out: { address: Hex; storageKeys: Hex[] }[] = [];
+  for (const item of res.accessList ?? []) {
+    const address = item.address.toLowerCase() as Hex;
+    if (item.storageKeys.length === 0 && (skip.has(address) || isPrecompile(address))) continue;
+    out.push({
+      address,
+      storageKeys: item.storageKeys.map((k) => `0x${k.slice(2).padStart(64, "0")}` as Hex),
+    });
+  }
+  return out;
+}
+
+function toResult(res: RunTxResult, args?: CallArgs): CallResult {
   const err = res.execResult.exceptionError;
   return {
+    ...(args !== undefined ? { accessList: accessListOf(res, args) } : {}),
     returnData: res.execResult.returnValue,
     gasUsed: res.totalGasSpent,
     reverted: err !== undefined,
@@ -189,11 +225,13 @@ export async function call(
   ctx: CallContext,
   args: CallArgs,
   overrides?: StateOverrides,
+  opts: CallOptions = {},
 ): Promise<CallResult> {
   await applyOverrides(ctx.stateManager, overrides);
   const vm = await callVm(ctx);
   const gas = args.gas ?? (ctx.block.header.gasLimit > 50_000_000n ? ctx.block.header.gasLimit : 50_000_000n);
-  return toResult(await runOnce(vm, ctx, args, gas));
+  const res = await runOnce(vm, ctx, args, gas, opts.accessList === true);
+  return toResult(res, opts.accessList === true ? args : undefined);
 }
 
 /**

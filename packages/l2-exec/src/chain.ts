@@ -23,7 +23,14 @@ import {
 } from "@ethereumjs/util";
 import { Bloom, type TxReceipt } from "@ethereumjs/vm";
 import { Level } from "level";
-import { type CallArgs, type CallResult, call, estimateGas, type StateOverrides } from "./calls.ts";
+import {
+  type CallArgs,
+  type CallOptions,
+  type CallResult,
+  call,
+  estimateGas,
+  type StateOverrides,
+} from "./calls.ts";
 import { type ChainConfig, chainConfigToGethGenesis, createChainCommon } from "./chainConfig.ts";
 import { L2ExecError, L2ExecErrorCode } from "./errors.ts";
 import {
@@ -797,7 +804,12 @@ export class Chain {
   }
 
   /** eth_call on a committed block or a pending state, with optional state overrides. */
-  async call(args: CallArgs, at?: StateRef, overrides?: StateOverrides): Promise<CallResult> {
+  async call(
+    args: CallArgs,
+    at?: StateRef,
+    overrides?: StateOverrides,
+    opts?: CallOptions,
+  ): Promise<CallResult> {
     const { view, block } = await this.stateAt(at);
     return call(
       {
@@ -808,6 +820,7 @@ export class Chain {
       },
       args,
       overrides,
+      opts,
     );
   }
 

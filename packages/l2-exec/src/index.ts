@@ -1,5 +1,6 @@
 export type {
   CallArgs,
+  CallOptions,
   CallResult,
   StateOverrides,
 } from "./calls.ts";

@@ -205,9 +205,9 @@ export function chainReader(chain: Chain): ChainReader {
         ...(req.nonce === undefined ? {} : { nonce: req.nonce }),
       };
       try {
-        const r = await chain.call(args, n, opts?.overrides);
-        const accessList: AccessListEntry[] = [];
-        const extra = opts?.traceAccessList === true ? { accessList } : {};
+        const trace = opts?.traceAccessList === true;
+        const r = await chain.call(args, n, opts?.overrides, { accessList: trace });
+        const extra = trace ? { accessList: (r.accessList ?? []) as AccessListEntry[] } : {};
         const returnData = bytesToHex(r.returnData);
         if (!r.reverted)
           return { status: "success", returnData, gasUsed: r.gasUsed, gasRefund: 0n, ...extra };

@@ -161,6 +161,17 @@ describe("real clients: viem and ethers v6 on l2-exec + txpool", () => {
     expect(BigInt(overridden.data as Hex)).toBe(7n);
     expect(await pub.readContract({ address, abi: counter.abi, functionName: "count" })).toBe(42n);
 
+    // eth_createAccessList: increment() reads and writes slot 0 of the counter.
+    const al = await pub.createAccessList({
+      account: accountA,
+      to: address,
+      data: encodeFunctionData({ abi: counter.abi, functionName: "increment" }),
+    });
+    expect(al.accessList).toEqual([
+      { address: address.toLowerCase(), storageKeys: [`0x${"00".repeat(32)}`] },
+    ]);
+    expect(al.gasUsed).toBeGreaterThan(21_000n);
+
     const gas = await pub.estimateContractGas({
       address,
       abi: counter.abi,
