@@ -23,6 +23,7 @@ import {
   encodeConsensusMessage,
   FileWal,
   fileGuardStore,
+  Step,
 } from "@dseq/pos-consensus";
 import { createRpcServer, type Json, method, type RpcEventMap, type RpcServer } from "@dseq/rpc";
 import type { RotationSchedule } from "@dseq/sequencer-rotation";
@@ -35,6 +36,9 @@ import { type CommittedInfo, createConsensusApp } from "./consensusApp.ts";
 import { rebuildSchedule, rotationValidatorSource } from "./rotation.ts";
 import { chainReader, txPoolView } from "./rpcBackend.ts";
 import { TxGossip } from "./txGossip.ts";
+
+/** Propose timeout when the round's proposer is not connected to this node at all. */
+const UNREACHABLE_PROPOSER_TIMEOUT_MS = 300;
 
 /** keccak256 of empty code: an account without code has this code hash. */
 const KECCAK256_EMPTY = "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470";
@@ -330,6 +334,7 @@ export class DseqNode {
         },
       },
     );
+    const validators = rotationValidatorSource(this.schedule);
     this.driver = new ConsensusDriver(
       {
         chainId: BigInt(spec.chainId),
@@ -344,7 +349,17 @@ export class DseqNode {
       },
       {
         app,
-        validators: rotationValidatorSource(this.schedule),
+        validators,
+        // A proposer we hold no connection to (killed, partitioned) will not be heard from:
+        // move to the next round after a short wait instead of the full propose timeout.
+        adjustTimeout: (step, height, round, ms) => {
+          if (step !== Step.Propose) return ms;
+          const proposer = validators.forHeight(height);
+          const who = "then" in proposer ? undefined : proposer.proposer(round);
+          if (who === undefined || who === this.address || this.p2p.peerOfValidator(who) !== undefined)
+            return ms;
+          return Math.min(ms, UNREACHABLE_PROPOSER_TIMEOUT_MS);
+        },
         network: { broadcast: (msg) => this.broadcast(msg) },
         fetcher: p2pBlockFetcher(this.p2p, log.child({ module: "sync" })),
         wal,

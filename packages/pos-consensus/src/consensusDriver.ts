@@ -38,6 +38,7 @@ import {
   MsgType,
   type Step,
   type TimeoutConfig,
+  type TimeoutStep,
 } from "./types.ts";
 import type { ValidatorSet, ValidatorSource } from "./validatorSet.ts";
 import { verifyVote } from "./voteSet.ts";
@@ -137,6 +138,11 @@ export type ConsensusDriverModules = {
   logger?: Logger;
   metrics?: Metrics;
   verify?: VerifyFn;
+  /**
+   * Optional: the duration of a timeout about to be scheduled (CometBFT lets the node tune
+   * timeouts too). Only liveness depends on it. Return the given `ms` to keep it.
+   */
+  adjustTimeout?: (step: TimeoutStep, height: number, round: number, ms: number) => number;
   /** Test hook: throwing from it simulates a crash at that point. */
   crashHook?: (point: CrashPoint) => void;
 };
@@ -469,7 +475,10 @@ export class ConsensusDriver {
           this.crash("broadcast.after");
           break;
         case "scheduleTimeout": {
-          const { height, round, step: s, ms } = e;
+          const { height, round, step: s } = e;
+          // Timeouts only bound liveness, never safety: the node may shorten one (e.g. a
+          // propose timeout when the round's proposer is not reachable at all).
+          const ms = this.m.adjustTimeout?.(s, height, round, e.ms) ?? e.ms;
           const cancel = this.clock.setTimeout(() => {
             this.timers.delete(cancel);
             this.pushInternal({ type: "timeout", height, round, step: s });
