@@ -40,7 +40,7 @@ async function runStart(cmd: StartCommand): Promise<number> {
   const d = devnet;
   const names = new Map<string, string>(d.nodes.map((n) => [n.address.toLowerCase(), n.name]));
   console.log(
-    `\n${d.validators.length} validators + ${d.followers.length} followers, chain id ${d.chainId}, block time ${d.blockTimeMs / 1000} s, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `\n${d.validators.length} validator${d.validators.length === 1 ? "" : "s"} + ${d.followers.length} follower${d.followers.length === 1 ? "" : "s"}, chain id ${d.chainId}, block time ${d.blockTimeMs / 1000} s, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   console.log(`chain spec: ${d.chainSpecPath}\n`);
   for (const n of d.nodes) {
