@@ -19,8 +19,6 @@ import {
   type ConsensusMessage,
   createKeySigner,
   DoubleSignGuard,
-  decodeConsensusMessage,
-  encodeConsensusMessage,
   FileWal,
   fileGuardStore,
   Step,
@@ -33,6 +31,7 @@ import type { ChainSpec } from "./chainSpec.ts";
 import { chainBlockSource, p2pBlockFetcher } from "./chainSync.ts";
 import type { NodeConfig } from "./config.ts";
 import { type CommittedInfo, createConsensusApp } from "./consensusApp.ts";
+import { decodeConsensusEnvelope, encodeConsensusEnvelope } from "./consensusWire.ts";
 import { rebuildSchedule, rotationValidatorSource } from "./rotation.ts";
 import { chainReader, txPoolView } from "./rpcBackend.ts";
 import { TxGossip } from "./txGossip.ts";
@@ -145,7 +144,7 @@ export class DseqNode {
       });
     } catch (err) {
       throw new NodeStartError(
-        `cannot open the chain store in ${join(config.dataDir, "chain")}: ${(err as Error).message}`,
+        `cannot open the chain store in ${join(config.dataDir, "chain")} (corrupt, or used by another process?): ${(err as Error).message}`,
         err,
       );
     }
@@ -371,7 +370,7 @@ export class DseqNode {
       },
     );
     const onConsensus = {
-      decode: (data: Uint8Array) => decodeConsensusMessage(data),
+      decode: (data: Uint8Array) => decodeConsensusEnvelope(data),
       onMessage: (msg: ConsensusMessage) => {
         this.driver.receive(msg);
       },
@@ -486,7 +485,7 @@ export class DseqNode {
 
   private broadcast(msg: ConsensusMessage): void {
     const kind = msg.type === "proposal" ? "proposal" : "vote";
-    this.p2p.publish(kind, encodeConsensusMessage(msg)).catch((err: unknown) => {
+    this.p2p.publish(kind, encodeConsensusEnvelope(msg)).catch((err: unknown) => {
       this.log.debug("consensus gossip failed", { type: msg.type, err });
     });
   }
