@@ -467,16 +467,14 @@ export class DseqNode {
     return this.stopping;
   }
 
+  /**
+   * What to announce again: the executable transactions, in block order. A gap in another
+   * node's pool is filled by a transaction that is pending on the node that has it, so queued
+   * ones need not travel; walking the pending heap also avoids snapshotting the whole pool.
+   */
   private *pooledTxs(): Iterable<PooledTx> {
-    const c = this.pool.content();
-    for (const group of [c.pending, c.queued]) {
-      for (const byNonce of Object.values(group)) {
-        for (const info of Object.values(byNonce)) {
-          const tx = this.pool.get(info.hash);
-          if (tx) yield tx;
-        }
-      }
-    }
+    const it = this.pool.pending();
+    for (let tx = it.next(); tx !== undefined; tx = it.next()) yield tx;
   }
 
   private nextHeight(): number {

@@ -23,7 +23,7 @@ export const defaultTxGossipOptions: TxGossipOptions = {
 
 export type TxGossipModules = {
   publish(batch: Uint8Array): Promise<number>;
-  /** Transactions of the pool, oldest first (pending and queued). */
+  /** The pool's transactions worth announcing again (the node gives its pending ones). */
   pooled(): Iterable<PooledTx>;
   clock: Clock;
   logger: Logger;
@@ -49,12 +49,16 @@ export class TxGossip {
     this.opts = { ...defaultTxGossipOptions, ...opts };
     this.m = modules;
     // A short window: RPC replies wait for their batch to leave.
-    this.batcher = new GossipBatcher({ ...defaultGossipBatcherOptions, maxDelayMs: 15 }, (batch, items) => {
-      const resolvers = this.waiting.splice(0, items);
-      void this.send(batch, 0).then((peers) => {
-        for (const r of resolvers) r(peers);
-      });
-    });
+    this.batcher = new GossipBatcher(
+      { ...defaultGossipBatcherOptions, maxDelayMs: 15 },
+      (batch, items) => {
+        const resolvers = this.waiting.splice(0, items);
+        void this.send(batch, 0).then((peers) => {
+          for (const r of resolvers) r(peers);
+        });
+      },
+      modules.clock,
+    );
   }
 
   start(): void {
