@@ -114,6 +114,49 @@ describe("secp256k1 backends agree", () => {
     }
   });
 
+  it("point conversion and ECDH agree between backends and refuse points off the curve", () => {
+    for (let i = 1; i <= 20; i++) {
+      const a = keccak256(new Uint8Array([i, 9]));
+      const b = keccak256(new Uint8Array([i, 10]));
+      const pubA = nobleSecp256k1.getPublicKey(a, true);
+      const pubB = nobleSecp256k1.getPublicKey(b, false);
+      for (const be of [secp256k1, nobleSecp256k1]) {
+        expect(be.convertPublicKey(pubA, false)).toEqual(nobleSecp256k1.getPublicKey(a, false));
+        expect(be.convertPublicKey(pubB, true)).toEqual(nobleSecp256k1.getPublicKey(b, true));
+        // ECDH is symmetric, and the shared point is a·b·G on either side.
+        const ab = be.sharedPoint(a, pubB);
+        expect(ab).toHaveLength(33);
+        expect(be.sharedPoint(b, pubA)).toEqual(ab);
+        expect(ab).toEqual(nobleSecp256k1.sharedPoint(a, pubB));
+      }
+    }
+    const n = noble.Point.Fn.ORDER;
+    for (let i = 1; i <= 20; i++) {
+      const pts = [1, 2, 3].map((j) =>
+        nobleSecp256k1.getPublicKey(keccak256(new Uint8Array([i, j])), j === 2),
+      );
+      const k = keccak256(new Uint8Array([i, 77]));
+      const P = noble.Point.fromBytes(pts[0] as Uint8Array);
+      const kn = noble.Point.Fn.fromBytes(k);
+      for (const be of [secp256k1, nobleSecp256k1]) {
+        const sum = pts.reduce((acc, p) => acc.add(noble.Point.fromBytes(p)), noble.Point.ZERO);
+        expect(be.combinePublicKeys(pts)).toEqual(sum.toBytes(true));
+        expect(be.multiplyPublicKey(pts[0] as Uint8Array, k)).toEqual(P.multiply(kn).toBytes(true));
+        // P + (-P) is the point at infinity, which has no encoding.
+        expect(() => be.combinePublicKeys([pts[0] as Uint8Array, P.negate().toBytes(true)])).toThrow();
+        expect(() => be.multiplyPublicKey(pts[0] as Uint8Array, new Uint8Array(32))).toThrow();
+        const big = new Uint8Array(Buffer.from(n.toString(16), "hex"));
+        expect(() => be.multiplyPublicKey(pts[0] as Uint8Array, big)).toThrow();
+      }
+    }
+    const offCurve = new Uint8Array(33).fill(0xff);
+    offCurve[0] = 2;
+    for (const be of [secp256k1, nobleSecp256k1]) {
+      expect(() => be.convertPublicKey(offCurve, false)).toThrow();
+      expect(() => be.sharedPoint(new Uint8Array(32).fill(1), offCurve)).toThrow();
+    }
+  });
+
   it("rejects invalid private keys", () => {
     expect(secp256k1.isValidPrivateKey(new Uint8Array(32))).toBe(false);
     expect(secp256k1.isValidPrivateKey(new Uint8Array(32).fill(0xff))).toBe(false);

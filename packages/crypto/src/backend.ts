@@ -21,6 +21,21 @@ export interface Secp256k1Backend {
   /** Verifies a 64-byte low-S signature against a public key (33 or 65 bytes). */
   verify(msgHash: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean;
   isValidPrivateKey(privateKey: Uint8Array): boolean;
+  /**
+   * The same public key in the other encoding (33-byte compressed or 65-byte uncompressed);
+   * throws on bytes that are not a point on the curve. Decompression is a square root, which
+   * libsecp256k1 does about 100x faster than BigInt code.
+   */
+  convertPublicKey(publicKey: Uint8Array, compressed: boolean): Uint8Array;
+  /** ECDH: the shared point `privateKey · publicKey`, compressed (33 bytes); throws on a bad key. */
+  sharedPoint(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+  /** Sum of points (33 or 65 bytes each), compressed; throws on a bad point or an infinite sum. */
+  combinePublicKeys(publicKeys: readonly Uint8Array[]): Uint8Array;
+  /**
+   * `scalar · publicKey` for a public scalar (32 bytes big-endian, 0 < scalar < n), compressed;
+   * for the threshold-signature arithmetic of `mpc-tss` over public values.
+   */
+  multiplyPublicKey(publicKey: Uint8Array, scalar: Uint8Array): Uint8Array;
 }
 
 type NativeSecp = {
@@ -29,7 +44,24 @@ type NativeSecp = {
   ecdsaRecover(sig: Uint8Array, recid: number, msg: Uint8Array, compressed?: boolean): Uint8Array;
   ecdsaVerify(sig: Uint8Array, msg: Uint8Array, pub: Uint8Array): boolean;
   privateKeyVerify(priv: Uint8Array): boolean;
+  publicKeyConvert(pub: Uint8Array, compressed?: boolean): Uint8Array;
+  publicKeyCombine(pubs: Uint8Array[], compressed?: boolean): Uint8Array;
+  publicKeyTweakMul(pub: Uint8Array, tweak: Uint8Array, compressed?: boolean): Uint8Array;
+  ecdh(
+    pub: Uint8Array,
+    priv: Uint8Array,
+    options: { hashfn: (x: Uint8Array, y: Uint8Array) => Uint8Array },
+    output: Uint8Array,
+  ): Uint8Array;
 };
+
+/** libsecp256k1's ECDH "hash" that returns the compressed shared point itself. */
+function compressedPoint(x: Uint8Array, y: Uint8Array): Uint8Array {
+  const out = new Uint8Array(33);
+  out[0] = 0x02 | ((y[31] as number) & 1);
+  out.set(x, 1);
+  return out;
+}
 
 export const nobleSecp256k1: Secp256k1Backend = {
   name: "noble",
@@ -54,6 +86,18 @@ export const nobleSecp256k1: Secp256k1Backend = {
     }
   },
   isValidPrivateKey: (priv) => nobleSecp.utils.isValidSecretKey(priv),
+  convertPublicKey: (pub, compressed) => nobleSecp.Point.fromBytes(pub).toBytes(compressed),
+  sharedPoint: (priv, pub) => nobleSecp.getSharedSecret(priv, pub, true),
+  combinePublicKeys(pubs) {
+    let sum = nobleSecp.Point.ZERO;
+    for (const p of pubs) sum = sum.add(nobleSecp.Point.fromBytes(p));
+    return sum.toBytes(true); // throws on the point at infinity
+  },
+  multiplyPublicKey(pub, scalar) {
+    const k = nobleSecp.Point.Fn.fromBytes(scalar); // throws on k >= n
+    if (k === 0n) throw new Error("zero scalar");
+    return nobleSecp.Point.fromBytes(pub).multiplyUnsafe(k).toBytes(true);
+  },
 };
 
 function loadNative(): { backend?: Secp256k1Backend; error?: unknown } {
@@ -78,6 +122,11 @@ function loadNative(): { backend?: Secp256k1Backend; error?: unknown } {
         }
       },
       isValidPrivateKey: (priv) => priv.length === 32 && native.privateKeyVerify(priv),
+      convertPublicKey: (pub, compressed) => native.publicKeyConvert(pub, compressed),
+      sharedPoint: (priv, pub) =>
+        native.ecdh(pub, priv, { hashfn: compressedPoint }, new Uint8Array(33)).slice(),
+      combinePublicKeys: (pubs) => native.publicKeyCombine(pubs as Uint8Array[], true),
+      multiplyPublicKey: (pub, scalar) => native.publicKeyTweakMul(pub, scalar, true),
     };
     return { backend };
   } catch (error) {

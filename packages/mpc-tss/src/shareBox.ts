@@ -1,6 +1,6 @@
-import { createCipheriv, createDecipheriv, createECDH, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { concatBytes, type Hex, hexToBytes, utf8ToBytes } from "@dseq/common";
-import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { secp256k1 } from "@dseq/crypto";
 import type { PartyId } from "./identity.ts";
 
 /**
@@ -22,18 +22,16 @@ const TAG_BYTES = 16;
 
 /** The shared point x·Y, compressed (33 bytes): what a complaint reveals. */
 export function ecdhPoint(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
-  return secp256k1.getSharedSecret(secretKey, publicKey, true);
+  return secp256k1.sharedPoint(secretKey, publicKey);
 }
 
 /**
  * ECDH with one secret against many public keys, returning the x-coordinate of the shared
- * point (the key material). OpenSSL's secp256k1 (node:crypto) does this about twice as fast as
- * noble, and a DKG round does it once per peer; the complaint path uses `ecdhPoint`.
+ * point (the key material); libsecp256k1 when it loaded (about 10x OpenSSL's generic curve
+ * code, which has no secp256k1 fast path). The complaint path uses `ecdhPoint`.
  */
 export function ecdhWith(secretKey: Uint8Array): (publicKey: Uint8Array) => Uint8Array {
-  const e = createECDH("secp256k1");
-  e.setPrivateKey(secretKey);
-  return (publicKey) => new Uint8Array(e.computeSecret(publicKey));
+  return (publicKey) => secp256k1.sharedPoint(secretKey, publicKey).subarray(1);
 }
 
 function contextBytes(ctx: ShareBoxContext): Uint8Array {

@@ -12,11 +12,13 @@ import {
   uintToBytes,
   utf8ToBytes,
 } from "@dseq/common";
+import { secp256k1 as nativeSecp } from "@dseq/crypto";
 import type { DKG_Round1, DKG_Secret, Key } from "@noble/curves/abstract/frost.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import type { TArg } from "@noble/curves/utils.js";
 import { proveDleq, verifyDleq } from "../dleq.ts";
 import { TssError, TssErrorCode } from "../errors.ts";
+import { fastFrost } from "../fastFrost.ts";
 import {
   type PartyId,
   type PartyKey,
@@ -126,12 +128,14 @@ type Attempt = {
   /** Fault injection only: a different round-1 message for some members. */
   r1OutFor: Map<PartyId, DkgRound1Msg>;
   r1: Map<PartyId, DkgRound1Msg>;
+  /** Round-1 commitments decompressed once (noble would take a BigInt square root per use). */
+  points: Map<PartyId, Uint8Array[]>;
   /** Set once a transcript mismatch was seen: we echo every round-1 message we hold. */
   echoes?: Uint8Array[];
   transcript?: Uint8Array;
   r2Out: Map<PartyId, DkgRound2Msg>;
   r2In: Map<PartyId, { msg: DkgRound2Msg; share: Uint8Array }>;
-  key?: Key;
+  key?: TArg<Key>;
   okOut?: DkgOkMsg;
   oks: Map<PartyId, DkgOkMsg>;
   lastReply: Map<PartyId, number>;
@@ -287,6 +291,7 @@ export class DkgSession {
       r1Out,
       r1OutFor,
       r1: new Map([[this.key.id, r1Out]]),
+      points: new Map(),
       r2Out: new Map(),
       r2In: new Map(),
       oks: new Map(),
@@ -432,6 +437,27 @@ export class DkgSession {
     );
   }
 
+  /**
+   * A dealer's commitment as uncompressed points, decompressed by libsecp256k1 (noble accepts
+   * either encoding and re-serializes compressed where it hashes). A point that does not parse
+   * is passed on as it came, so that noble refuses it and the culprit search names the dealer.
+   */
+  private commitmentOf(a: Attempt, p: PartyId): Uint8Array[] {
+    let pts = a.points.get(p);
+    if (pts) return pts;
+    const m = a.r1.get(p) as DkgRound1Msg;
+    pts = m.commitment.map((c) => {
+      const bytes = hexToBytes(c);
+      try {
+        return nativeSecp.convertPublicKey(bytes, false);
+      } catch {
+        return bytes;
+      }
+    });
+    a.points.set(p, pts);
+    return pts;
+  }
+
   private round2(a: Attempt): void {
     a.transcript = sha256(
       utf8ToBytes("dseq/tss/dkg-transcript/v1"),
@@ -444,7 +470,7 @@ export class DkgSession {
       const m = a.r1.get(p) as DkgRound1Msg;
       return {
         identifier: this.identifiers[p] as string,
-        commitment: m.commitment.map((c) => hexToBytes(c)),
+        commitment: this.commitmentOf(a, p),
         proofOfKnowledge: hexToBytes(m.pok),
       };
     });
@@ -616,8 +642,13 @@ export class DkgSession {
       const ctx = { sessionId: this.sessionId, attempt: c.att, from: c.accused, to: accuser };
       const share = openShare(shareKey(shared.subarray(1), ctx), ctx, box);
       if (share?.length !== 32) return guiltyDealer;
-      const commitment = r1.commitment.map((x) => hexToBytes(x));
-      const ok = isShareValid(this.identifiers[accuser] as string, share, commitment, this.threshold, a.max);
+      const ok = isShareValid(
+        this.identifiers[accuser] as string,
+        share,
+        this.commitmentOf(a, c.accused),
+        this.threshold,
+        a.max,
+      );
       return ok ? guiltyAccuser : guiltyDealer;
     })();
     this.evidence.set(culprit.party, encodeMessage(c));
@@ -691,7 +722,7 @@ export class DkgSession {
       const m = a.r1.get(p) as DkgRound1Msg;
       return {
         identifier: this.identifiers[p] as string,
-        commitment: m.commitment.map((c) => hexToBytes(c)),
+        commitment: this.commitmentOf(a, p),
         proofOfKnowledge: hexToBytes(m.pok),
       };
     });
@@ -700,7 +731,7 @@ export class DkgSession {
       signingShare: (a.r2In.get(p) as { share: Uint8Array }).share,
     }));
     try {
-      a.key = frost.DKG.round3(a.secret, round1, round2);
+      a.key = fastFrost.dkgRound3(a.secret, round1, round2);
     } catch (err) {
       // noble refused some share without naming its dealer: check each one and complain.
       let found = false;

@@ -12,6 +12,7 @@ import {
 import type { FrostPublic } from "@noble/curves/abstract/frost.js";
 import type { TArg } from "@noble/curves/utils.js";
 import { TssError, TssErrorCode } from "../errors.ts";
+import { fastFrost } from "../fastFrost.ts";
 import type { PartyId, PartyKey } from "../identity.ts";
 import { type GroupInfo, toFrostPublic } from "../keyShare.ts";
 import {
@@ -25,7 +26,6 @@ import {
   type TssMessage,
 } from "../messages.ts";
 import { createTssMetrics, type TssMetrics } from "../metrics.ts";
-import { frost } from "../suite.ts";
 import type { TransportMessage, TssTransport } from "../transport/transport.ts";
 
 export type SignRequest = {
@@ -283,7 +283,7 @@ export class SigningCoordinator {
     if (!a?.signers.some((x) => x.party === from) || a.shares.has(from)) return;
     const share = hexToBytes(msg.share);
     if (this.opts.shareVerification === "eager") {
-      const ok = frost.verifyShare(
+      const ok = fastFrost.verifyShare(
         s.pub,
         this.commitmentList(a, s),
         s.message,
@@ -310,7 +310,7 @@ export class SigningCoordinator {
     for (const [p, z] of a.shares) byIdent[s.group.identifiers[p] as string] = z;
     let signature: Uint8Array;
     try {
-      signature = frost.aggregate(s.pub, list, s.message, byIdent);
+      signature = fastFrost.aggregate(s.pub, list, s.message, byIdent);
     } catch (err) {
       // noble verified each share after the sum failed; `cheaters` are the FROST identifiers.
       const cheaters = (err as { cheaters?: string[] }).cheaters ?? [];

@@ -10,6 +10,7 @@ import {
   realClock,
 } from "@dseq/common";
 import { TssErrorCode } from "../errors.ts";
+import { fastFrost } from "../fastFrost.ts";
 import type { PartyId, PartyKey } from "../identity.ts";
 import { type KeyShare, toFrostPublic, toFrostSecret } from "../keyShare.ts";
 import {
@@ -24,7 +25,7 @@ import {
 } from "../messages.ts";
 import { createTssMetrics, type TssMetrics } from "../metrics.ts";
 import type { NonceStore } from "../store/nonceStore.ts";
-import { Fn, frost } from "../suite.ts";
+import { Fn } from "../suite.ts";
 import type { TransportMessage, TssTransport } from "../transport/transport.ts";
 
 /** What a signer is told about a request when asked to approve it. */
@@ -199,7 +200,7 @@ export class Signer {
     coordinator: PartyId,
     share: KeyShare,
   ): Promise<NonceCommitmentWire> {
-    const { nonces, commitments } = frost.commit(toFrostSecret(share));
+    const { nonces, commitments } = fastFrost.commit(toFrostSecret(share));
     const rec = await this.nonces.create(
       {
         sessionId: sid,
@@ -281,7 +282,7 @@ export class Signer {
     }));
     let z: Uint8Array;
     try {
-      z = frost.signShare(toFrostSecret(share), toFrostPublic(group), nonces, list, message);
+      z = fastFrost.signShare(toFrostSecret(share), toFrostPublic(group), nonces, list, message);
     } catch (err) {
       this.log.warn("share computation refused the request", { sid: req.sid, err: String(err) });
       return refuse(RefuseReason.BadRequest, true);
