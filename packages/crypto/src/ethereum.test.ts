@@ -28,6 +28,11 @@ describe("Ethereum helpers", () => {
 
 describe("createEthereumCrypto with @ethereumjs/tx", () => {
   const customCrypto = createEthereumCrypto();
+
+  it("is one object per backend, so a tx decoded by the pool keeps its cached sender in l2-exec", () => {
+    expect(createEthereumCrypto()).toBe(customCrypto);
+    expect(createEthereumCrypto().ecrecover).toBe(customCrypto.ecrecover);
+  });
   const fast = new Common({ chain: Mainnet, hardfork: "prague", customCrypto });
   const stock = new Common({ chain: Mainnet, hardfork: "prague" });
 

@@ -46,7 +46,23 @@ export type EthereumCustomCrypto = {
   ecdsaRecover: (sig: Uint8Array, recId: number, hash: Uint8Array) => Uint8Array;
 };
 
+const made = new WeakMap<Secp256k1Backend, EthereumCustomCrypto>();
+
+/**
+ * The `customCrypto` for @ethereumjs on `backend`. One object per backend: @ethereumjs and
+ * l2-exec compare `ecrecover` by identity to tell whether a transaction decoded elsewhere (the
+ * pool) already runs on this chain's crypto, and keep its cached sender when it does.
+ */
 export function createEthereumCrypto(backend: Secp256k1Backend = secp256k1): EthereumCustomCrypto {
+  let c = made.get(backend);
+  if (!c) {
+    c = makeEthereumCrypto(backend);
+    made.set(backend, c);
+  }
+  return c;
+}
+
+function makeEthereumCrypto(backend: Secp256k1Backend): EthereumCustomCrypto {
   return {
     keccak256,
     ecrecover(msgHash, v, r, s, chainId) {

@@ -135,7 +135,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   if (opts.rpcUrls.length === 0) throw new DevnetError("DEVNET_LOAD_NO_RPC", "no RPC URL to send to");
   if (opts.accounts.length === 0) throw new DevnetError("DEVNET_LOAD_NO_ACCOUNTS", "no funded accounts");
   const watchUrls = opts.watchUrls ?? opts.rpcUrls;
-  const pollMs = opts.pollMs ?? 100;
+  const pollMs = opts.pollMs ?? 25;
   const drainMs = opts.drainMs ?? 15_000;
   const total = Math.max(1, Math.round((opts.tps * opts.durationMs) / 1000));
 

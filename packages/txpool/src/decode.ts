@@ -204,7 +204,11 @@ function recoverSender(d: DecodedTx): Address | undefined {
   const sig = new Uint8Array(64);
   sig.set(d.r, 32 - d.r.length);
   sig.set(d.s, 64 - d.s.length);
-  return bytesToHex(publicKeyToAddress(secp256k1.recover(d.sigHash, sig, Number(d.recovery))));
+  const pub = secp256k1.recover(d.sigHash, sig, Number(d.recovery));
+  // Keep the key on the transaction (@ethereumjs' sender cache, 64 bytes without 0x04): block
+  // building and re-execution of the same object then skip a second recovery.
+  d.tx.cache.senderPubKey = pub.subarray(1);
+  return bytesToHex(publicKeyToAddress(pub));
 }
 
 function checkChainId(values: unknown[], type: number, ctx: DecodeContext): void {

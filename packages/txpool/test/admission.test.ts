@@ -1,6 +1,6 @@
 import { bytesToHex, hexToBytes } from "@dseq/common";
 import { RLP } from "@ethereumjs/rlp";
-import { createFeeMarket1559Tx, createLegacyTx } from "@ethereumjs/tx";
+import { createFeeMarket1559Tx, createLegacyTx, createTxFromRLP } from "@ethereumjs/tx";
 import { beforeEach, describe, expect, it } from "vitest";
 import { TxPool, TxPoolError, TxPoolErrorCode } from "../src/index.ts";
 import {
@@ -57,6 +57,15 @@ describe("admission", () => {
     // The pool's hash is the one every client computes (the node matches included txs by it).
     for (const r of results) {
       if (r.ok) expect(bytesToHex(pool.get(r.hash)?.tx.hash() as Uint8Array)).toBe(r.hash);
+    }
+    // The recovered key stays in @ethereumjs' sender cache (block building skips a second
+    // recovery), and it is the key a fresh decode recovers.
+    for (const r of results) {
+      if (!r.ok) continue;
+      const tx = pool.get(r.hash)?.tx;
+      expect(tx?.cache.senderPubKey).toHaveLength(64);
+      const fresh = createTxFromRLP(tx?.serialize() as Uint8Array, { common });
+      expect(bytesToHex(tx?.cache.senderPubKey as Uint8Array)).toBe(bytesToHex(fresh.getSenderPublicKey()));
     }
   });
 
