@@ -1,6 +1,15 @@
 import { createEthereumCrypto } from "@dseq/crypto";
-import { type Common, createCommonFromGethGenesis, type GethGenesis } from "@ethereumjs/common";
+import { paramsBlock } from "@ethereumjs/block";
+import {
+  type Common,
+  createCommonFromGethGenesis,
+  type GethGenesis,
+  type ParamsDict,
+} from "@ethereumjs/common";
+import { paramsEVM } from "@ethereumjs/evm";
+import { paramsTx } from "@ethereumjs/tx";
 import type { KZG } from "@ethereumjs/util";
+import { paramsVM } from "@ethereumjs/vm";
 import { L2ExecError, L2ExecErrorCode } from "./errors.ts";
 
 export type Hex = `0x${string}`;
@@ -117,13 +126,39 @@ const noKzg = new Proxy({} as KZG, {
   },
 });
 
+/** The parameter tables @ethereumjs' constructors merge into their `Common` on every call. */
+const BUILTIN_PARAMS: readonly ParamsDict[] = [paramsTx, paramsBlock, paramsEVM, paramsVM];
+
+/**
+ * Merges the built-in parameter tables once and makes later merges of the same tables free.
+ * Every transaction, header, EVM and VM constructor of @ethereumjs 10.1.3 copies its `Common`
+ * and calls `updateParams` with its package's table, which deep-copies the tables (JSON) and
+ * rebuilds the parameter cache: about a tenth of a millisecond per transaction, so decoding a
+ * 500-transaction proposal spent most of its ~50 ms there. Copies inherit the own property;
+ * any other table still goes through the real `updateParams`.
+ */
+function mergeBuiltinParamsOnce(common: Common): Common {
+  for (const p of BUILTIN_PARAMS) common.updateParams(p);
+  const merge = Object.getPrototypeOf(common).updateParams as Common["updateParams"];
+  Object.defineProperty(common, "updateParams", {
+    value(this: Common, params: ParamsDict) {
+      if (!BUILTIN_PARAMS.includes(params)) merge.call(this, params);
+    },
+    writable: true,
+    enumerable: true,
+  });
+  return common;
+}
+
 /** `Common` for a geth-format genesis with dseq's hot-path crypto plugged in. */
 export function createChainCommon(genesis: GethGenesis, opts: { nobleCrypto?: boolean } = {}): Common {
   try {
-    return createCommonFromGethGenesis(sanitizeGethGenesis(genesis), {
-      chain: "dseq",
-      customCrypto: opts.nobleCrypto === true ? { kzg: noKzg } : { ...createEthereumCrypto(), kzg: noKzg },
-    });
+    return mergeBuiltinParamsOnce(
+      createCommonFromGethGenesis(sanitizeGethGenesis(genesis), {
+        chain: "dseq",
+        customCrypto: opts.nobleCrypto === true ? { kzg: noKzg } : { ...createEthereumCrypto(), kzg: noKzg },
+      }),
+    );
   } catch (cause) {
     throw new L2ExecError(L2ExecErrorCode.InvalidConfig, "invalid chain config", { cause });
   }

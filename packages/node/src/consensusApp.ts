@@ -231,6 +231,20 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
         certificate.round,
         block.header.timestamp,
       );
+      const { proposer } = decodeBlockExtra(block.header.extraData);
+      m.onCommitted({
+        height,
+        round: certificate.round,
+        hash,
+        txs: block.transactions.length,
+        gasUsed: block.header.gasUsed,
+        proposer,
+        timestamp: Number(block.header.timestamp),
+        block,
+      });
+      // The block is visible now (RPC, subscriptions); let waiting requests see it before the
+      // pool re-checks itself against the new state (tens of milliseconds at full blocks).
+      await new Promise((r) => setImmediate(r));
       const t1 = performance.now();
       await m.pool.onNewHead({
         number: block.header.number,
@@ -242,17 +256,6 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
         height,
         commitMs: Math.round(commitMs),
         poolMs: Math.round(performance.now() - t1),
-      });
-      const { proposer } = decodeBlockExtra(block.header.extraData);
-      m.onCommitted({
-        height,
-        round: certificate.round,
-        hash,
-        txs: block.transactions.length,
-        gasUsed: block.header.gasUsed,
-        proposer,
-        timestamp: Number(block.header.timestamp),
-        block,
       });
       // timeout_commit: start the next height at its slot, not before.
       const nextSlotMs = (Number(block.header.timestamp) + opts.blockTimeMs / 1000) * 1000;
