@@ -96,9 +96,12 @@ async function runStart(cmd: StartCommand): Promise<number> {
 
 async function runLoadCommand(cmd: LoadCommand): Promise<number> {
   let urls = cmd.rpc;
+  let headsWsUrl: string | undefined;
   if (urls.length === 0) {
     const state = requireRunning(cmd.dataDir);
-    urls = state.nodes.filter((n) => n.state === "running").map((n) => n.rpcUrl);
+    const running = state.nodes.filter((n) => n.state === "running");
+    urls = running.map((n) => n.rpcUrl);
+    headsWsUrl = running[0]?.wsUrl;
   }
   const chainId = Number(await rpcCall<string>(urls[0] as string, "eth_chainId"));
   const count = cmd.accounts ?? readNetwork(cmd.dataDir)?.loadAccounts ?? defaultGenerateOptions.loadAccounts;
@@ -107,6 +110,7 @@ async function runLoadCommand(cmd: LoadCommand): Promise<number> {
     `load: ${cmd.tps} tx/s for ${cmd.durationS} s from ${accounts.length} accounts to ${urls.length} nodes; signing…`,
   );
   const report = await runLoad({
+    ...(headsWsUrl ? { headsWsUrl } : {}),
     rpcUrls: urls,
     accounts,
     chainId,

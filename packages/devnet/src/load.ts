@@ -18,6 +18,12 @@ export type LoadOptions = {
   watchUrls?: string[];
   /** Block poll period; confirmation latency is seen with up to this much delay. */
   pollMs?: number;
+  /**
+   * A node's WebSocket URL: new heads come by `eth_subscribe("newHeads")`, and a transaction
+   * counts as confirmed when the notification of its block arrives (what a wallet or indexer
+   * subscribed to the node sees), not at the next poll. Polling stays as the fallback.
+   */
+  headsWsUrl?: string;
   maxFeePerGas?: bigint;
   maxPriorityFeePerGas?: bigint;
   /** Stops sending early (the drain still runs, so the report stays exact). */
@@ -169,6 +175,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   }
   seenHeight = fromBlock;
   let watching = true;
+  // Block number -> when its newHeads notification arrived.
+  const announced = new Map<number, number>();
+  const heads = opts.headsWsUrl
+    ? subscribeHeads(opts.headsWsUrl, (n, at) => announced.set(n, at))
+    : undefined;
   const watcher = (async () => {
     while (watching) {
       const url = watchUrls[watchIdx] as string;
@@ -177,7 +188,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
         while (seenHeight < head) {
           const block = await getBlock(url, seenHeight + 1, 5000);
           if (!block) break;
-          const now = performance.now();
+          const now = announced.get(seenHeight + 1) ?? performance.now();
+          announced.delete(seenHeight + 1);
           for (const h of block.transactions as Hex[]) {
             const t = sentAt.get(h);
             if (t !== undefined && !committedSet.has(h)) {
@@ -269,6 +281,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   }
   watching = false;
   await watcher;
+  heads?.close();
   const end = performance.now();
 
   latencies.sort((a, b) => a - b);
@@ -290,4 +303,32 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     fromBlock,
     toBlock: seenHeight,
   };
+}
+
+/** `eth_subscribe("newHeads")` over a WebSocket; calls `onHead` with each head's number. */
+function subscribeHeads(url: string, onHead: (n: number, at: number) => void): { close(): void } {
+  let ws: WebSocket;
+  try {
+    ws = new WebSocket(url);
+  } catch {
+    return { close() {} };
+  }
+  ws.addEventListener("open", () => {
+    ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["newHeads"] }));
+  });
+  ws.addEventListener("message", (ev) => {
+    const at = performance.now();
+    try {
+      const msg = JSON.parse(String(ev.data)) as {
+        method?: string;
+        params?: { result?: { number?: string } };
+      };
+      const n = msg.method === "eth_subscription" ? msg.params?.result?.number : undefined;
+      if (n !== undefined) onHead(Number(n), at);
+    } catch {
+      // not a notification we understand: the poller still sees the block
+    }
+  });
+  ws.addEventListener("error", () => {}); // the poller is the fallback
+  return { close: () => ws.close() };
 }

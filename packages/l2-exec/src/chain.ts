@@ -42,6 +42,7 @@ import {
   type ProcessResult,
   processBlock,
   type SkippedTx,
+  type TxSource,
 } from "./execute.ts";
 import { buildGenesisBlock, buildGenesisState } from "./genesis.ts";
 import { type L1Entry, l1EntriesToWithdrawals } from "./l1Entries.ts";
@@ -98,8 +99,12 @@ export type CreateChainOptions = {
 export type BuildBlockOptions = {
   /** Parent block (default: the latest head). Must be committed. */
   parent?: Block;
-  /** Candidate transactions in execution order (typed or serialized). */
-  txs: readonly (TypedTransaction | Uint8Array)[];
+  /**
+   * Candidate transactions in execution order (typed or serialized), or a source pulled one
+   * transaction at a time until it says stop: a proposer can keep executing transactions
+   * while they arrive and seal the block at its slot.
+   */
+  txs: readonly (TypedTransaction | Uint8Array)[] | BuildTxSource;
   timestamp: bigint;
   /** The proposer's fee recipient. */
   coinbase: Hex;
@@ -107,6 +112,11 @@ export type BuildBlockOptions = {
   l1Entries?: readonly L1Entry[];
   /** Up to 32 bytes of consensus data (round, proposer, ...), encoded by the node. */
   extraData?: Uint8Array;
+};
+
+/** Pulled by `buildBlock` until it resolves to undefined; may wait for transactions to arrive. */
+export type BuildTxSource = {
+  next(gasLeft: bigint): Promise<TypedTransaction | Uint8Array | undefined>;
 };
 
 /** A state that is not committed: pass it to reads to query the pending block's post-state. */
@@ -168,6 +178,12 @@ const isPending = (r: StateRef | undefined): r is PendingState =>
 type PendingEntry = { result: ProcessResult; parentHash: Hex };
 
 /** The EVM chain: execution plus the persistent store. Create with `createChain`. */
+function isTxList(
+  txs: readonly (TypedTransaction | Uint8Array)[] | BuildTxSource,
+): txs is readonly (TypedTransaction | Uint8Array)[] {
+  return Array.isArray(txs);
+}
+
 export class Chain {
   readonly common: Common;
   readonly events: EventBus<ChainEvents>;
@@ -334,7 +350,15 @@ export class Chain {
     const parent = opts.parent ?? this.heads.latest;
     const number = parent.header.number + 1n;
     const common = this.blockCommon(number, opts.timestamp);
-    const txs = this.normalizeTxs(opts.txs, common);
+    const given = opts.txs;
+    const txs: TypedTransaction[] | TxSource = isTxList(given)
+      ? this.normalizeTxs(given, common)
+      : {
+          next: async (gasLeft) => {
+            const t = await given.next(gasLeft);
+            return t === undefined ? undefined : (this.normalizeTxs([t], common)[0] as TypedTransaction);
+          },
+        };
     const withdrawals: WithdrawalData[] | undefined = common.isActivatedEIP(4895)
       ? l1EntriesToWithdrawals(opts.l1Entries ?? [])
       : undefined;

@@ -63,6 +63,14 @@ export type ExecEnv = {
 
 export type ProcessMode = { kind: "build" } | { kind: "execute"; expected: Block };
 
+/**
+ * Candidates handed to a build one at a time: `next` resolves to the next transaction, or
+ * undefined when the block should be sealed. It may wait (for transactions still arriving);
+ * `gasLeft` is what the block can still take. The build ends when the block is full or the
+ * source says so, so a source must run dry: offer each candidate once.
+ */
+export type TxSource = { next(gasLeft: bigint): Promise<TypedTransaction | undefined> };
+
 export type ProcessResult = {
   block: Block;
   receipts: TxReceipt[];
@@ -175,10 +183,14 @@ export async function processBlock(
   env: ExecEnv,
   parent: BlockHeader,
   draft: Block,
-  txs: TypedTransaction[],
+  input: TypedTransaction[] | TxSource,
   mode: ProcessMode,
   base?: OverlayDB,
 ): Promise<ProcessResult> {
+  // A source is pulled as the block fills (build only); an array is known up front.
+  const source = Array.isArray(input) ? undefined : input;
+  const txs: TypedTransaction[] = Array.isArray(input) ? input : [];
+  if (source && mode.kind !== "build") throw new Error("a transaction source is for building only");
   const t0 = now();
   const c0 = cpu();
   const common = draft.common;
@@ -188,15 +200,15 @@ export async function processBlock(
   // Recover every sender's public key up front (cached on the tx: a no-op for txs the pool
   // already recovered), so execution never waits on ecrecover. The address is derived later
   // by runTx (getSenderAddress hashes the key again each call, with noble keccak).
-  const valid: boolean[] = new Array(txs.length);
-  for (let i = 0; i < txs.length; i++) {
+  const recovers = (tx: TypedTransaction): boolean => {
     try {
-      (txs[i] as TypedTransaction).getSenderPublicKey();
-      valid[i] = true;
+      tx.getSenderPublicKey();
+      return true;
     } catch {
-      valid[i] = false;
+      return false;
     }
-  }
+  };
+  const valid: boolean[] = txs.map(recovers);
   const t1 = now();
   const c1 = cpu();
 
@@ -215,8 +227,18 @@ export async function processBlock(
   let gasUsed = 0n;
   let receiptGas = 0n;
   let invalidTx: ProcessResult["invalidTx"];
-  for (let i = 0; i < txs.length; i++) {
-    const tx = txs[i] as TypedTransaction;
+  for (let i = 0; ; i++) {
+    let tx: TypedTransaction;
+    if (source) {
+      const next = await source.next(header.gasLimit - gasUsed);
+      if (next === undefined) break;
+      tx = next;
+      txs.push(tx);
+      valid.push(recovers(tx));
+    } else {
+      if (i >= txs.length) break;
+      tx = txs[i] as TypedTransaction;
+    }
     const sender = valid[i] === true ? tx : undefined;
     if (mode.kind === "build") {
       if (header.gasLimit - gasUsed < 21_000n) {

@@ -9,6 +9,7 @@ export {
   type BlockRef,
   type BuildBlockOptions,
   type BuildResult,
+  type BuildTxSource,
   Chain,
   type ChainEvents,
   type CommitExtra,

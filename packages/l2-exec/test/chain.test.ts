@@ -251,6 +251,40 @@ describe("dseq L2 chain", () => {
     expect(chain.head().header.number).toBe(1n);
   });
 
+  it("a build pulled from a waiting source gives the block the same list gives", async () => {
+    const common = chain.head().common;
+    const timestamp = chain.head().header.timestamp + 2n;
+    const n0 = await chain.getNonce(acct(5).address);
+    const n1 = await chain.getNonce(acct(6).address);
+    const list = [
+      transferTx(common, acct(5), n0, acct(7).address, 1n),
+      transferTx(common, acct(5), n0 + 5n, acct(7).address, 1n), // nonce gap: skipped
+      transferTx(common, acct(6), n1, acct(7).address, 2n),
+      transferTx(common, acct(5), n0 + 1n, acct(7).address, 3n),
+    ];
+    const fromList = await chain.buildBlock({ txs: list, timestamp, coinbase });
+    const asked: bigint[] = [];
+    let i = 0;
+    const fromSource = await chain.buildBlock({
+      timestamp,
+      coinbase,
+      txs: {
+        async next(gasLeft) {
+          asked.push(gasLeft);
+          await new Promise((r) => setTimeout(r, 5)); // transactions still arriving
+          const t = list[i++];
+          return t === undefined ? undefined : t.serialize();
+        },
+      },
+    });
+    expect(bytesToHex(fromSource.block.hash())).toBe(bytesToHex(fromList.block.hash()));
+    expect(fromSource.block.transactions).toHaveLength(3);
+    expect(fromSource.skipped.map((x) => [x.index, x.reason])).toEqual([[1, SkipReason.NonceGap]]);
+    expect(asked).toHaveLength(5); // four candidates, then the source said stop
+    expect(asked[0]).toBe(chain.head().header.gasLimit);
+    expect(asked[4]).toBe(chain.head().header.gasLimit - 3n * 21_000n);
+  });
+
   it("l1Entries credit balances deterministically as the block's withdrawals", async () => {
     const to = "0x00000000000000000000000000000000000d3b05" as const;
     const entries = [

@@ -16,6 +16,7 @@ describe("node config", () => {
     expect(cfg.chain.genesis).toBe(join(dir, "..", "genesis.json"));
     expect(cfg.rpc.http).toEqual({ enabled: true, host: "127.0.0.1", port: 8545 });
     expect(cfg.consensus.emptyBlocks).toBe(true);
+    expect(cfg.consensus.continuousBuild).toBe(true);
     expect(cfg.mode).toBe("validator");
     expect(cfg.p2p.listen).toEqual(["/ip4/127.0.0.1/tcp/0"]);
   });

@@ -79,6 +79,7 @@ export const nodeConfigSchema = z
     consensus: z
       .object({
         emptyBlocks: z.boolean().default(true),
+        continuousBuild: z.boolean().default(true),
         timeoutProposeMs: z.number().int().min(50).default(1000),
         timeoutPrevoteMs: z.number().int().min(50).default(500),
         timeoutPrecommitMs: z.number().int().min(50).default(500),

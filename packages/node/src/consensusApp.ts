@@ -1,5 +1,5 @@
 import { bytesToHex, type Clock, DseqError, type Hex, type Logger } from "@dseq/common";
-import type { Chain } from "@dseq/l2-exec";
+import type { BuildResult, BuildTxSource, Chain } from "@dseq/l2-exec";
 import type { CommitCertificate, ConsensusApp, Block as ConsensusBlock } from "@dseq/pos-consensus";
 import { encodeJson } from "@dseq/pos-consensus";
 import type { RotationSchedule } from "@dseq/sequencer-rotation";
@@ -28,6 +28,11 @@ export type ConsensusAppOptions = {
   maxFutureSeconds: number;
   /** Most transactions pulled from the pool for one block. */
   maxTxsPerBlock: number;
+  /**
+   * The next round-0 proposer starts its block right after the commit and executes pool
+   * transactions as they arrive, sealing at the slot (ADR 0091). Off: build at the slot.
+   */
+  continuousBuild: boolean;
 };
 
 export const defaultConsensusAppOptions: ConsensusAppOptions = {
@@ -35,6 +40,22 @@ export const defaultConsensusAppOptions: ConsensusAppOptions = {
   emptyBlocks: true,
   maxFutureSeconds: 2,
   maxTxsPerBlock: 5_000,
+  continuousBuild: true,
+};
+
+/** How long before its slot a height starts (see commit). */
+const ENTER_BEFORE_SLOT_MS = 100;
+
+/** How often an open block looks in the pool for transactions that arrived meanwhile. */
+const BUILD_POLL_MS = 10;
+
+type OpenBuild = {
+  height: number;
+  parentHash: Hex;
+  /** Ask the source to stop: the block is sealed with what it executed so far. */
+  seal(): void;
+  /** The sealed block; undefined when the build failed (the proposer then builds at once). */
+  result: Promise<BuildResult | undefined>;
 };
 
 export type ConsensusAppModules = {
@@ -112,6 +133,126 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
     return out;
   };
 
+  let open: OpenBuild | undefined;
+
+  const closeStale = (height: number): void => {
+    if (open && open.height <= height) {
+      open.seal();
+      open = undefined;
+    }
+  };
+
+  /**
+   * Continuous building: when this node proposes round 0 of the next height, open that block
+   * on the new head now and run pool transactions into it as they come, each offered once in
+   * the pool's price-and-nonce order, until the slot. Sealing then costs only the roots.
+   */
+  const openNextBuild = (parent: Block, height: number): void => {
+    if (!opts.continuousBuild || m.self === undefined) return;
+    let proposer: Hex;
+    try {
+      proposer = m.schedule.proposerFor(height, 0);
+    } catch {
+      return;
+    }
+    const slot = parent.header.timestamp + slotSeconds;
+    const deadline = Number(slot) * 1000;
+    if (proposer !== m.self || deadline <= m.clock.now()) return; // not ours, or catching up
+    const baseFee = parent.header.calcNextBaseFee();
+    const seen = new Set<Hex>();
+    const queue: TypedTransaction[] = [];
+    let offered = 0;
+    let sealed = false;
+    let wake: (() => void) | undefined;
+    const refill = (gasLeft: bigint): void => {
+      const it = m.pool.pending({ baseFee });
+      for (let p = it.peek(); p !== undefined && queue.length < 256; p = it.peek()) {
+        if (seen.has(p.hash)) it.shift();
+        else if (p.gasLimit > gasLeft)
+          it.pop(); // this sender's next tx does not fit
+        else {
+          seen.add(p.hash);
+          queue.push(p.tx);
+          it.shift();
+        }
+      }
+    };
+    const waitForMore = (ms: number): Promise<void> =>
+      new Promise((resolve) => {
+        const cancel = m.clock.setTimeout(() => {
+          wake = undefined;
+          resolve();
+        }, ms);
+        wake = () => {
+          cancel();
+          wake = undefined;
+          resolve();
+        };
+      });
+    const source: BuildTxSource = {
+      async next(gasLeft) {
+        for (;;) {
+          if (sealed || gasLeft < 21_000n || offered >= opts.maxTxsPerBlock) return undefined;
+          if (queue.length === 0) refill(gasLeft);
+          const tx = queue.shift();
+          if (tx !== undefined) {
+            offered++;
+            return tx;
+          }
+          const left = deadline - m.clock.now();
+          if (left <= 0) return undefined;
+          await waitForMore(Math.min(left, BUILD_POLL_MS));
+        }
+      },
+    };
+    const self = m.self;
+    const result = m.chain
+      .buildBlock({
+        parent,
+        txs: source,
+        timestamp: slot,
+        coinbase: rewardRecipientOf(height, self),
+        extraData: encodeBlockExtra({ round: 0, proposer: self }),
+      })
+      .catch((err: unknown) => {
+        m.logger.warn("continuous build failed; building at the slot instead", {
+          height,
+          err: (err as Error).message,
+        });
+        return undefined;
+      });
+    open = {
+      height,
+      parentHash: bytesToHex(parent.hash()),
+      seal: () => {
+        sealed = true;
+        wake?.();
+      },
+      result,
+    };
+  };
+
+  const proposed = (height: number, round: number, built: BuildResult, ms: number): ConsensusBlock => {
+    m.metrics.build(ms / 1000);
+    if (built.skipped.length > 0) {
+      m.logger.debug("transactions skipped while building", {
+        height,
+        skipped: built.skipped.slice(0, 10).map((s) => ({ hash: s.hash, reason: s.reason })),
+      });
+    }
+    const block = built.block;
+    m.logger.debug("block proposed", {
+      height,
+      round,
+      txs: block.transactions.length,
+      sealMs: Math.round(ms),
+      ms: built.timings,
+    });
+    const hash = bytesToHex(block.hash());
+    remember(hash, block);
+    return { hash, payload: block.serialize() };
+  };
+
   return {
     async propose(height, round) {
       if (m.self === undefined) throw new AppError("a follower does not propose");
@@ -125,6 +266,16 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
       const slot = parent.header.timestamp + slotSeconds;
       const wait = Number(slot) * 1000 - m.clock.now();
       if (wait > 0) await m.clock.sleep(wait);
+      const ready = open;
+      open = undefined;
+      if (ready) {
+        ready.seal();
+        if (ready.height === height && round === 0 && ready.parentHash === bytesToHex(parent.hash())) {
+          const t0 = performance.now();
+          const built = await ready.result;
+          if (built) return proposed(height, round, built, performance.now() - t0);
+        }
+      }
       const now = BigInt(Math.floor(m.clock.now() / 1000));
       const timestamp = now > slot ? now : slot;
       const txs = pullTxs(parent);
@@ -136,18 +287,7 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
         coinbase: rewardRecipientOf(height, m.self),
         extraData: encodeBlockExtra({ round, proposer: m.self }),
       });
-      m.metrics.build((performance.now() - t0) / 1000);
-      if (built.skipped.length > 0) {
-        m.logger.debug("transactions skipped while building", {
-          height,
-          skipped: built.skipped.slice(0, 10).map((s) => ({ hash: s.hash, reason: s.reason })),
-        });
-      }
-      const block = built.block;
-      m.logger.debug("block proposed", { height, round, txs: block.transactions.length, ms: built.timings });
-      const hash = bytesToHex(block.hash());
-      remember(hash, block);
-      return { hash, payload: block.serialize() };
+      return proposed(height, round, built, performance.now() - t0);
     },
 
     async validate(height, cb: ConsensusBlock) {
@@ -257,9 +397,14 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
         commitMs: Math.round(commitMs),
         poolMs: Math.round(performance.now() - t1),
       });
-      // timeout_commit: start the next height at its slot, not before.
+      closeStale(height);
+      openNextBuild(block, height + 1);
+      // timeout_commit: start the next height at its slot, not before. Slightly before, in
+      // fact: the driver's end-of-height WAL sync and the new height's setup take a few tens
+      // of milliseconds, and the proposer then waits out the rest in propose(), so that its
+      // block is sealed at the slot itself rather than that much after it.
       const nextSlotMs = (Number(block.header.timestamp) + opts.blockTimeMs / 1000) * 1000;
-      const wait = nextSlotMs - m.clock.now();
+      const wait = nextSlotMs - ENTER_BEFORE_SLOT_MS - m.clock.now();
       if (wait > 0 && wait <= opts.blockTimeMs) await m.clock.sleep(wait);
     },
   };

@@ -299,6 +299,7 @@ export class DseqNode {
         emptyBlocks: config.consensus.emptyBlocks,
         maxFutureSeconds: 2,
         maxTxsPerBlock: 5_000,
+        continuousBuild: config.consensus.continuousBuild,
       },
       {
         chain: this.chain,
