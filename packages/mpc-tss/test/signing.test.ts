@@ -99,6 +99,30 @@ describe("signing sessions", () => {
     for (const nd of cluster.nodes) expect(nd.signer.sharesProduced).toBe(0);
   });
 
+  it("a lost refusal is asked for again: an unapprovable message fails fast, not at the deadline", async () => {
+    cluster = await makeCluster(4, { seed: 43, approve: () => () => false });
+    // Lose the first refusals of two signers. The third refusal kills the attempt, whose other
+    // two members stay busy until they answer: they must be asked again, or no quorum of free
+    // members remains and the session would wait for its deadline.
+    const dropped = new Set<string>();
+    cluster.net.intercept((from, _to, data) => {
+      if (new TextDecoder().decode(data).includes("sig/refuse") && !dropped.has(from) && dropped.size < 2) {
+        dropped.add(from);
+        return false;
+      }
+      return undefined;
+    });
+    const t0 = Date.now();
+    const err = await cluster.nodes[0]!.coordinator.sign({
+      group: cluster.group,
+      message: utf8ToBytes("withdraw everything"),
+      deadlineMs: 20_000,
+    }).catch((e) => e);
+    expect(err.code).toBe(TssErrorCode.SignQuorumUnreachable);
+    expect(dropped.size).toBe(2);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+
   it("one member refusing is excluded as `refused`; the rest sign without it", async () => {
     let refuser = "";
     const metrics = createMetrics();

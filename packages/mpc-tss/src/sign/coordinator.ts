@@ -193,9 +193,14 @@ export class SigningCoordinator {
         if (s.done) return;
         this.askForCommitments(s);
         this.maybeStartAttempt(s);
-        for (const a of s.attempts.values()) {
-          if (a.dead) continue;
-          for (const x of a.signers) if (!a.shares.has(x.party)) this.transport.send(x.party, a.request);
+        for (const [att, a] of s.attempts) {
+          for (const x of a.signers) {
+            if (a.shares.has(x.party)) continue;
+            // A dead attempt's members stay busy until they answer it; if their answer was
+            // lost they would stay busy for good, so they are asked again too (answers are
+            // cached by the signer, so this costs them nothing).
+            if (!a.dead || s.busy.get(x.party) === att) this.transport.send(x.party, a.request);
+          }
         }
         s.cancel.push(this.clock.setTimeout(tick, this.opts.resendIntervalMs));
       };
