@@ -7,6 +7,7 @@ import type { TxPool } from "@dseq/txpool";
 import type { Block } from "@ethereumjs/block";
 import type { TypedTransaction } from "@ethereumjs/tx";
 import { decodeBlockExtra, encodeBlockExtra } from "./blockExtra.ts";
+import type { BlockFragment, SignedFragment } from "./blockStream.ts";
 import { applyToSchedule } from "./rotation.ts";
 
 export type CommittedInfo = {
@@ -48,6 +49,30 @@ const ENTER_BEFORE_SLOT_MS = 100;
 
 /** How often an open block looks in the pool for transactions that arrived meanwhile. */
 const BUILD_POLL_MS = 10;
+/** A streamed fragment goes out after this long, or at this many transactions, or at the seal. */
+const FRAGMENT_MS = 50;
+const FRAGMENT_TXS = 128;
+
+/** The consensus app plus the receiving end of block streaming. */
+export type NodeConsensusApp = ConsensusApp & { onFragment(fragment: SignedFragment): void };
+
+/**
+ * A validator's build of the next proposer's streamed block: fragments are applied in `seq`
+ * order; the proposal's transactions not streamed yet are added at the end (ADR 0092).
+ */
+type Speculation = {
+  height: number;
+  parentHash: Hex;
+  proposer: Hex;
+  nextSeq: number;
+  early: Map<number, Uint8Array[]>;
+  queue: TypedTransaction[];
+  /** Hashes of the transactions handed to the build, in order: a prefix of the proposer's. */
+  offered: Set<Hex>;
+  ended: boolean;
+  wake: (() => void) | undefined;
+  result: Promise<BuildResult | undefined>;
+};
 
 type OpenBuild = {
   height: number;
@@ -67,7 +92,15 @@ export type ConsensusAppModules = {
   clock: Clock;
   logger: Logger;
   onCommitted(info: CommittedInfo): void;
-  metrics: { build(s: number): void; execute(s: number): void; commit(s: number): void };
+  metrics: {
+    build(s: number): void;
+    execute(s: number): void;
+    commit(s: number): void;
+    /** A proposal checked against the validator's own streamed build (ADR 0092). */
+    streamed?(result: "hit" | "miss"): void;
+  };
+  /** Block streaming: where this node's fragments go. Undefined: no streaming. */
+  stream?: { publish(fragment: BlockFragment): void };
 };
 
 export class AppError extends DseqError {
@@ -85,7 +118,7 @@ export class AppError extends DseqError {
  * next height starts: CometBFT's timeout_commit, which keeps blocks on the 2 s cadence and
  * lets every validator enter the height together.
  */
-export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppModules): ConsensusApp {
+export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppModules): NodeConsensusApp {
   const slotSeconds = BigInt(opts.blockTimeMs / 1000);
 
   const rewardRecipientOf = (height: number, address: Hex): Hex => {
@@ -189,18 +222,39 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
           resolve();
         };
       });
+    // Block streaming: what was offered, in order, goes to the validators in fragments.
+    const parentHash = bytesToHex(parent.hash());
+    let fragment: Uint8Array[] = [];
+    let seq = 0;
+    let flushedAt = m.clock.now();
+    const flush = (force: boolean): void => {
+      if (!m.stream || fragment.length === 0) return;
+      if (!force && fragment.length < FRAGMENT_TXS && m.clock.now() - flushedAt < FRAGMENT_MS) return;
+      m.stream.publish({ height, parentHash, timestamp: slot, seq: seq++, txs: fragment });
+      fragment = [];
+      flushedAt = m.clock.now();
+    };
     const source: BuildTxSource = {
       async next(gasLeft) {
         for (;;) {
-          if (sealed || gasLeft < 21_000n || offered >= opts.maxTxsPerBlock) return undefined;
+          if (sealed || gasLeft < 21_000n || offered >= opts.maxTxsPerBlock) {
+            flush(true);
+            return undefined;
+          }
           if (queue.length === 0) refill(gasLeft);
           const tx = queue.shift();
           if (tx !== undefined) {
             offered++;
+            if (m.stream) fragment.push(tx.serialize());
+            flush(false);
             return tx;
           }
+          flush(false);
           const left = deadline - m.clock.now();
-          if (left <= 0) return undefined;
+          if (left <= 0) {
+            flush(true);
+            return undefined;
+          }
           await waitForMore(Math.min(left, BUILD_POLL_MS));
         }
       },
@@ -223,13 +277,139 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
       });
     open = {
       height,
-      parentHash: bytesToHex(parent.hash()),
+      parentHash,
       seal: () => {
         sealed = true;
         wake?.();
       },
       result,
     };
+  };
+
+  let spec: Speculation | undefined;
+
+  const endSpeculation = (): void => {
+    if (!spec) return;
+    spec.ended = true;
+    spec.wake?.();
+    spec = undefined;
+  };
+
+  const startSpeculation = (parent: Block, f: SignedFragment, proposer: Hex): Speculation => {
+    const s: Speculation = {
+      height: f.height,
+      parentHash: f.parentHash,
+      proposer,
+      nextSeq: 0,
+      early: new Map(),
+      queue: [],
+      offered: new Set(),
+      ended: false,
+      wake: undefined,
+      result: Promise.resolve(undefined),
+    };
+    const source: BuildTxSource = {
+      async next() {
+        for (;;) {
+          const tx = s.queue.shift();
+          if (tx !== undefined) return tx;
+          if (s.ended) return undefined;
+          await new Promise<void>((resolve) => {
+            s.wake = () => {
+              s.wake = undefined;
+              resolve();
+            };
+          });
+        }
+      },
+    };
+    s.result = m.chain
+      .buildBlock({
+        parent,
+        txs: source,
+        timestamp: f.timestamp,
+        coinbase: rewardRecipientOf(f.height, proposer),
+        extraData: encodeBlockExtra({ round: 0, proposer }),
+      })
+      .catch((err: unknown) => {
+        m.logger.debug("streamed build failed", { height: f.height, err: (err as Error).message });
+        return undefined;
+      });
+    return s;
+  };
+
+  // Fragments for the height after next: their proposer committed before we did.
+  let early: SignedFragment[] = [];
+
+  /** Fragments of the round-0 proposer of the next height, applied in order (ADR 0092). */
+  const onFragment = (f: SignedFragment): void => {
+    if (!opts.continuousBuild || m.self === undefined) return;
+    const head = m.chain.head();
+    const next = Number(head.header.number) + 1;
+    if (f.height === next + 1) {
+      if (early.length < 256) early.push(f);
+      return;
+    }
+    if (f.height !== next || f.parentHash !== bytesToHex(head.hash())) return;
+    if (f.timestamp !== head.header.timestamp + slotSeconds) return;
+    let proposer: Hex;
+    try {
+      proposer = m.schedule.proposerFor(f.height, 0);
+    } catch {
+      return;
+    }
+    if (f.signer !== proposer.toLowerCase() || proposer === m.self) return;
+    if (!spec || spec.height !== f.height || spec.parentHash !== f.parentHash) {
+      endSpeculation();
+      spec = startSpeculation(head, f, proposer);
+    }
+    const s = spec;
+    if (s.ended || f.seq < s.nextSeq || s.early.has(f.seq) || s.early.size >= 64) return;
+    s.early.set(f.seq, f.txs);
+    for (let txs = s.early.get(s.nextSeq); txs !== undefined; txs = s.early.get(s.nextSeq)) {
+      s.early.delete(s.nextSeq);
+      s.nextSeq++;
+      for (const raw of txs) {
+        let tx: TypedTransaction;
+        try {
+          tx = m.chain.decodeTx(raw);
+        } catch {
+          // The proposer streamed something that is not a transaction: stop following it.
+          endSpeculation();
+          return;
+        }
+        const hash = bytesToHex(tx.hash());
+        const key = m.pool.get(hash)?.tx.cache.senderPubKey;
+        if (key !== undefined) tx.cache.senderPubKey = key;
+        s.queue.push(tx);
+        s.offered.add(hash);
+      }
+      if (s.offered.size > opts.maxTxsPerBlock) {
+        endSpeculation();
+        return;
+      }
+    }
+    s.wake?.();
+  };
+
+  /**
+   * Finishes the validator's streamed build with the proposal's transactions it has not seen
+   * and says whether the result is exactly the proposed block. The offered transactions are a
+   * prefix of the proposer's, and whatever it skipped changed no state, so the proposal's
+   * remaining transactions complete the same block.
+   */
+  const matchesStream = async (height: number, hash: Hex, block: Block, proposer: Hex): Promise<boolean> => {
+    const s = spec;
+    if (!s || s.ended || s.height !== height || s.proposer !== proposer) return false;
+    if (s.parentHash !== bytesToHex(block.header.parentHash)) return false;
+    spec = undefined;
+    for (const tx of block.transactions) if (!s.offered.has(bytesToHex(tx.hash()))) s.queue.push(tx);
+    s.ended = true;
+    s.wake?.();
+    const built = await s.result;
+    const hit = built !== undefined && bytesToHex(built.block.hash()) === hash;
+    m.metrics.streamed?.(hit ? "hit" : "miss");
+    return hit;
   };
 
   const proposed = (height: number, round: number, built: BuildResult, ms: number): ConsensusBlock => {
@@ -254,6 +434,8 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
   };
 
   return {
+    onFragment,
+
     async propose(height, round) {
       if (m.self === undefined) throw new AppError("a follower does not propose");
       const parent = m.chain.head();
@@ -334,6 +516,16 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
       }
       const t0 = performance.now();
       reuseSenders(block);
+      if (extra.round === 0 && (await matchesStream(height, cb.hash, block, extra.proposer))) {
+        const ms = performance.now() - t0;
+        m.metrics.execute(ms / 1000);
+        m.logger.debug("proposal matched its stream", {
+          height,
+          txs: block.transactions.length,
+          ms: Math.round(ms),
+        });
+        return { valid: true };
+      }
       const ex = await m.chain.executeBlock(block);
       const executeMs = performance.now() - t0;
       m.metrics.execute(executeMs / 1000);
@@ -398,7 +590,11 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
         poolMs: Math.round(performance.now() - t1),
       });
       closeStale(height);
+      if (spec && spec.height <= height) endSpeculation();
       openNextBuild(block, height + 1);
+      const held = early;
+      early = [];
+      for (const f of held) if (f.height === height + 1) onFragment(f);
       // timeout_commit: start the next height at its slot, not before. Slightly before, in
       // fact: the driver's end-of-height WAL sync and the new height's setup take a few tens
       // of milliseconds, and the proposer then waits out the rest in propose(), so that its

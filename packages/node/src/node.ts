@@ -27,6 +27,13 @@ import { createRpcServer, type Json, method, type RpcEventMap, type RpcServer } 
 import type { RotationSchedule } from "@dseq/sequencer-rotation";
 import { createTxPool, type PooledTx, type TxPool } from "@dseq/txpool";
 import { AdminServer, type Health } from "./admin.ts";
+import {
+  type BlockFragment,
+  decodeFragment,
+  encodeFragment,
+  isFragment,
+  type SignedFragment,
+} from "./blockStream.ts";
 import type { ChainSpec } from "./chainSpec.ts";
 import { chainBlockSource, p2pBlockFetcher } from "./chainSync.ts";
 import type { NodeConfig } from "./config.ts";
@@ -293,6 +300,12 @@ export class DseqNode {
     const poolGauge = m.metrics.gauge({ name: "dseq_node_txpool_size", help: "transactions in the pool" });
     const peerGauge = m.metrics.gauge({ name: "dseq_node_peers", help: "connected peers" });
     headGauge.set(Number(head.header.number));
+    const chainId = BigInt(spec.chainId);
+    const streamedCounter = m.metrics.counter({
+      name: "dseq_node_streamed_proposals_total",
+      help: "proposals checked against this validator's build of the streamed block (hit: no re-execution)",
+      labelNames: ["result"],
+    });
     const app = createConsensusApp(
       {
         blockTimeMs: spec.blockTimeMs,
@@ -312,7 +325,20 @@ export class DseqNode {
           build: (s) => buildSeconds.observe(s),
           execute: (s) => executeSeconds.observe(s),
           commit: (s) => commitSeconds.observe(s),
+          streamed: (result) => streamedCounter.inc({ result }),
         },
+        ...(signer
+          ? {
+              stream: {
+                publish: (f: BlockFragment) => {
+                  const data = encodeFragment(f, chainId, m.privateKey);
+                  this.p2p.publish("proposal", data).catch((err: unknown) => {
+                    log.debug("block fragment gossip failed", { err });
+                  });
+                },
+              },
+            }
+          : {}),
         onCommitted: (info) => {
           this.lastCommitAt = this.clock.now();
           headGauge.set(info.height);
@@ -376,7 +402,18 @@ export class DseqNode {
         this.driver.receive(msg);
       },
     };
-    this.p2p.subscribe<ConsensusMessage>("proposal", onConsensus);
+    // The proposal topic also carries block fragments (ADR 0092), told apart by their version.
+    type ProposalTopicMessage = { consensus: ConsensusMessage } | { fragment: SignedFragment };
+    this.p2p.subscribe<ProposalTopicMessage>("proposal", {
+      decode: (data) =>
+        isFragment(data)
+          ? { fragment: decodeFragment(data, chainId) }
+          : { consensus: decodeConsensusEnvelope(data) },
+      onMessage: (msg) => {
+        if ("fragment" in msg) app.onFragment(msg.fragment);
+        else this.driver.receive(msg.consensus);
+      },
+    });
     this.p2p.subscribe<ConsensusMessage>("vote", onConsensus);
     this.driver.events.on("consensus.evidence", ({ evidence }) =>
       log.error("equivocation evidence", { type: evidence.type }),

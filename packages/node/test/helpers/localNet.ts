@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger, createMetrics, type Hex, hexToBytes } from "@dseq/common";
+import { createLogger, createMetrics, type Hex, hexToBytes, type Metrics } from "@dseq/common";
 import { keccak256 } from "@dseq/crypto";
 import { sequencerKeyToPeerId } from "@dseq/p2p";
 import { type ChainSpecInput, keyInfo, parseChainSpec, parseNodeConfig } from "../../src/index.ts";
@@ -25,6 +25,8 @@ export const devKey = (label: string): Uint8Array =>
 
 export type LocalNet = {
   nodes: DseqNode[];
+  /** Each node's metrics registry (by node index; a restart gets a new one). */
+  metrics: Metrics[];
   /** Makes node i again from its config and key (after a stop), and starts it. */
   restart(i: number): Promise<DseqNode>;
   /** Adds and starts a follower (not in the validator set). */
@@ -82,11 +84,13 @@ export async function startLocalNet(opts: {
   const rpcUrls: string[] = [];
   const configs: ReturnType<typeof parseNodeConfig>[] = [];
   const allKeys = [...keys];
+  const metrics: Metrics[] = [];
   const make = (i: number): DseqNode => {
     const logger = createLogger({ level: opts.logLevel ?? "warn", base: { node: `n${i}` } });
+    metrics[i] = createMetrics();
     return new DseqNode(configs[i] as ReturnType<typeof parseNodeConfig>, parsed, {
       logger,
-      metrics: createMetrics(),
+      metrics: metrics[i] as Metrics,
       privateKey: allKeys[i] as Uint8Array,
     });
   };
@@ -113,6 +117,7 @@ export async function startLocalNet(opts: {
   await Promise.all(nodes.map((n) => n.start()));
   return {
     nodes,
+    metrics,
     keys,
     funded,
     dir,
