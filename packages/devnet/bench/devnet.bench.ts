@@ -11,7 +11,7 @@ import { type LoadReport, runLoad } from "../src/load.ts";
 export const description =
   "4 validators on 127.0.0.1: max sustained transfers/s, confirm latency at half load, failover after kill -9 of the sequencer";
 
-const STEPS = [50, 100, 150, 200, 300, 400, 500, 600, 800];
+const STEPS = [50, 100, 150, 200, 300, 400, 500, 600, 800, 1000, 1200, 1500, 2000];
 const STEP_MS = 20_000;
 
 async function poolSize(d: Devnet): Promise<number> {
