@@ -36,6 +36,11 @@ export type StartDevnetOptions = {
   reelectAfterMisses?: number;
   fundedAccounts?: number;
   loadAccounts?: number;
+  /**
+   * Genesis timestamp, seconds (default now). One in the past makes the validators produce the
+   * missed slots back to back until the chain reaches the present (tests: a long history fast).
+   */
+  genesisTimestamp?: number;
   /** Names of nodes to start now (default all); the others wait for `node.start()`. */
   start?: string[];
   /** Wait until every started node answers eth_blockNumber (default true). */
@@ -153,6 +158,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
       reelectAfterMisses: opts.reelectAfterMisses ?? defaultGenerateOptions.reelectAfterMisses,
       fundedAccounts: opts.fundedAccounts ?? defaultGenerateOptions.fundedAccounts,
       loadAccounts: opts.loadAccounts ?? defaultGenerateOptions.loadAccounts,
+      ...(opts.genesisTimestamp !== undefined ? { genesisTimestamp: opts.genesisTimestamp } : {}),
     });
   } else {
     checkReuse(network, opts, dataDir);

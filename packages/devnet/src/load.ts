@@ -30,6 +30,8 @@ export type LoadOptions = {
   signal?: AbortSignal;
   /** Called about once a second while sending. */
   onProgress?: (p: LoadProgress) => void;
+  /** Awaited once after the last send, before the drain (benchmarks sample the pools here). */
+  beforeDrain?: () => Promise<void>;
 };
 
 export type LoadProgress = { elapsedMs: number; sent: number; accepted: number; committed: number };
@@ -271,6 +273,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   }
   const sendEnd = performance.now();
   await Promise.all(inflight);
+  await opts.beforeDrain?.();
 
   const drainDeadline = performance.now() + drainMs;
   while (performance.now() < drainDeadline) {

@@ -34,6 +34,12 @@ export type ConsensusAppOptions = {
    * transactions as they arrive, sealing at the slot (ADR 0091). Off: build at the slot.
    */
   continuousBuild: boolean;
+  /**
+   * A chain behind the clock (a halt, a genesis in the past) by at most this much makes its
+   * missed slots one after another, each block exactly one slot after its parent, until it
+   * reaches the present; further behind, the next block jumps to the present.
+   */
+  maxCatchUpSeconds: number;
 };
 
 export const defaultConsensusAppOptions: ConsensusAppOptions = {
@@ -42,6 +48,7 @@ export const defaultConsensusAppOptions: ConsensusAppOptions = {
   maxFutureSeconds: 2,
   maxTxsPerBlock: 5_000,
   continuousBuild: true,
+  maxCatchUpSeconds: 3600,
 };
 
 /** How long before its slot a height starts (see commit). */
@@ -458,8 +465,10 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
           if (built) return proposed(height, round, built, performance.now() - t0);
         }
       }
+      // Block time is parent + slot while the chain keeps up or catches up (OP Stack style), so
+      // a height's time does not depend on when its proposer happened to run.
       const now = BigInt(Math.floor(m.clock.now() / 1000));
-      const timestamp = now > slot ? now : slot;
+      const timestamp = now - slot > BigInt(opts.maxCatchUpSeconds) ? now : slot;
       const txs = pullTxs(parent);
       const t0 = performance.now();
       const built = await m.chain.buildBlock({

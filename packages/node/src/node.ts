@@ -313,6 +313,7 @@ export class DseqNode {
         maxFutureSeconds: 2,
         maxTxsPerBlock: 5_000,
         continuousBuild: config.consensus.continuousBuild,
+        maxCatchUpSeconds: 3600,
       },
       {
         chain: this.chain,
