@@ -17,6 +17,7 @@ const fragment: BlockFragment = {
   parentHash: bytesToHex(keccak256(new Uint8Array([1]))),
   timestamp: 1_800_000_000n,
   seq: 3,
+  last: false,
   txs: [new Uint8Array([0x02, 1, 2, 3]), new Uint8Array(300).fill(7)],
 };
 
@@ -26,6 +27,8 @@ describe("block fragments", () => {
     expect(isFragment(data)).toBe(true);
     const got = decodeFragment(data, 1337n);
     expect(got).toEqual({ ...fragment, signer: address });
+    const last = decodeFragment(encodeFragment({ ...fragment, last: true, txs: [] }, 1337n, key), 1337n);
+    expect(last).toMatchObject({ last: true, txs: [], seq: 3 });
   });
 
   it("are told apart from consensus envelopes on the shared topic", () => {
@@ -54,10 +57,13 @@ describe("block fragments", () => {
     const data = encodeFragment(fragment, 1337n, key);
     expect(() => decodeFragment(data.subarray(0, 40), 1337n)).toThrow(/too short/);
     expect(() => decodeFragment(data.subarray(0, data.length - 70), 1337n)).toThrow(/block fragment/);
+    const flags = data.slice();
+    flags[53] = 4;
+    expect(() => decodeFragment(flags, 1337n)).toThrow(/flags/);
     const zeroHeight = encodeFragment({ ...fragment, height: 0 }, 1337n, key);
     expect(() => decodeFragment(zeroHeight, 1337n)).toThrow(/height/);
     const badLength = data.slice();
-    new DataView(badLength.buffer).setUint32(55, 0xffff_ffff); // first tx length
+    new DataView(badLength.buffer).setUint32(56, 0xffff_ffff); // first tx length
     expect(() => decodeFragment(badLength, 1337n)).toThrow(/length/);
     const tooMany = {
       ...fragment,

@@ -11,8 +11,9 @@ import { keccak256, publicKeyToAddress, secp256k1 } from "@dseq/crypto";
  * work on transactions the proposer never offered.
  *
  * Wire (the proposal topic, envelope version 2):
- *   0x02 | height u64 | parentHash 32 | timestamp u64 | seq u32 | count u16 |
+ *   0x02 | height u64 | parentHash 32 | timestamp u64 | seq u32 | flags u8 | count u16 |
  *   count × (length u32 | raw tx) | signature 65 (r | s | recovery)
+ * flags bit 0: the last fragment (the proposer sealed its block; validators seal theirs).
  * signed as keccak256("dseq/block-fragment/v1" | chainId u64 | everything before the signature).
  */
 export const FRAGMENT_ENVELOPE_VERSION = 2;
@@ -24,13 +25,15 @@ export type BlockFragment = {
   timestamp: bigint;
   /** 0, 1, 2, ... per height: fragments are applied in this order. */
   seq: number;
+  /** The proposer stopped adding: nothing follows (validators can seal now). */
+  last: boolean;
   txs: Uint8Array[];
 };
 
 export type SignedFragment = BlockFragment & { signer: Hex };
 
 const DOMAIN = utf8ToBytes("dseq/block-fragment/v1");
-const FIXED = 1 + 8 + 32 + 8 + 4 + 2;
+const FIXED = 1 + 8 + 32 + 8 + 4 + 1 + 2;
 const SIG = 65;
 /** A fragment is a few hundred milliseconds of transactions; this bounds a hostile one. */
 export const MAX_FRAGMENT_TXS = 4096;
@@ -53,7 +56,8 @@ export function encodeFragment(f: BlockFragment, chainId: bigint, privateKey: Ui
   body.set(hexToBytes(f.parentHash), 9);
   v.setBigUint64(41, f.timestamp);
   v.setUint32(49, f.seq);
-  v.setUint16(53, f.txs.length);
+  body[53] = f.last ? 1 : 0;
+  v.setUint16(54, f.txs.length);
   let o = FIXED;
   for (const t of f.txs) {
     v.setUint32(o, t.length);
@@ -79,7 +83,9 @@ export function decodeFragment(data: Uint8Array, chainId: bigint): SignedFragmen
   const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const height = v.getBigUint64(1);
   if (height === 0n || height > BigInt(Number.MAX_SAFE_INTEGER)) bad("height out of range");
-  const count = v.getUint16(53);
+  const flags = body[53] as number;
+  if (flags > 1) bad("unknown flags");
+  const count = v.getUint16(54);
   if (count > MAX_FRAGMENT_TXS) bad("too many transactions");
   const txs: Uint8Array[] = [];
   let o = FIXED;
@@ -105,6 +111,7 @@ export function decodeFragment(data: Uint8Array, chainId: bigint): SignedFragmen
     parentHash: bytesToHex(body.subarray(9, 41)),
     timestamp: v.getBigUint64(41),
     seq: v.getUint32(49),
+    last: flags === 1,
     txs,
     signer: bytesToHex(publicKeyToAddress(pub)),
   };

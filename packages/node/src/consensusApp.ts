@@ -57,8 +57,24 @@ const ENTER_BEFORE_SLOT_MS = 100;
 /** How often an open block looks in the pool for transactions that arrived meanwhile. */
 const BUILD_POLL_MS = 10;
 /** A streamed fragment goes out after this long, or at this many transactions, or at the seal. */
-const FRAGMENT_MS = 50;
+const FRAGMENT_MS = 20;
 const FRAGMENT_TXS = 128;
+
+/**
+ * An open build runs transactions in microtasks (state is in memory), which would hold the
+ * event loop for as long as transactions keep coming: timers (the slot), consensus messages
+ * and RPC would wait. Sources give the loop a turn every few milliseconds.
+ */
+const YIELD_EVERY_MS = 4;
+
+function yielder(): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last < YIELD_EVERY_MS) return;
+    await new Promise((r) => setImmediate(r));
+    last = performance.now();
+  };
+}
 
 /** The consensus app plus the receiving end of block streaming. */
 export type NodeConsensusApp = ConsensusApp & { onFragment(fragment: SignedFragment): void };
@@ -76,7 +92,12 @@ type Speculation = {
   queue: TypedTransaction[];
   /** Hashes of the transactions handed to the build, in order: a prefix of the proposer's. */
   offered: Set<Hex>;
+  /** No more transactions go into the build (the last fragment, the proposal, or given up). */
   ended: boolean;
+  /** `seq` of the fragment marked last, once seen. */
+  lastSeq: number | undefined;
+  /** Given up (a bad fragment, a new height): never matches. */
+  dropped: boolean;
   wake: (() => void) | undefined;
   result: Promise<BuildResult | undefined>;
 };
@@ -234,18 +255,22 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
     let fragment: Uint8Array[] = [];
     let seq = 0;
     let flushedAt = m.clock.now();
-    const flush = (force: boolean): void => {
-      if (!m.stream || fragment.length === 0) return;
+    let streamEnded = false;
+    const flush = (force: boolean, last = false): void => {
+      if (!m.stream || streamEnded || (fragment.length === 0 && !last)) return;
       if (!force && fragment.length < FRAGMENT_TXS && m.clock.now() - flushedAt < FRAGMENT_MS) return;
-      m.stream.publish({ height, parentHash, timestamp: slot, seq: seq++, txs: fragment });
+      m.stream.publish({ height, parentHash, timestamp: slot, seq: seq++, last, txs: fragment });
       fragment = [];
       flushedAt = m.clock.now();
+      if (last) streamEnded = true;
     };
+    const pause = yielder();
     const source: BuildTxSource = {
       async next(gasLeft) {
+        await pause();
         for (;;) {
           if (sealed || gasLeft < 21_000n || offered >= opts.maxTxsPerBlock) {
-            flush(true);
+            flush(true, seq > 0 || fragment.length > 0);
             return undefined;
           }
           if (queue.length === 0) refill(gasLeft);
@@ -259,7 +284,7 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
           flush(false);
           const left = deadline - m.clock.now();
           if (left <= 0) {
-            flush(true);
+            flush(true, seq > 0 || fragment.length > 0);
             return undefined;
           }
           await waitForMore(Math.min(left, BUILD_POLL_MS));
@@ -298,6 +323,7 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
   const endSpeculation = (): void => {
     if (!spec) return;
     spec.ended = true;
+    spec.dropped = true;
     spec.wake?.();
     spec = undefined;
   };
@@ -312,11 +338,15 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
       queue: [],
       offered: new Set(),
       ended: false,
+      lastSeq: undefined,
+      dropped: false,
       wake: undefined,
       result: Promise.resolve(undefined),
     };
+    const pause = yielder();
     const source: BuildTxSource = {
       async next() {
+        await pause();
         for (;;) {
           const tx = s.queue.shift();
           if (tx !== undefined) return tx;
@@ -372,6 +402,7 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
     }
     const s = spec;
     if (s.ended || f.seq < s.nextSeq || s.early.has(f.seq) || s.early.size >= 64) return;
+    if (f.last) s.lastSeq = f.seq;
     s.early.set(f.seq, f.txs);
     for (let txs = s.early.get(s.nextSeq); txs !== undefined; txs = s.early.get(s.nextSeq)) {
       s.early.delete(s.nextSeq);
@@ -395,6 +426,11 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
         endSpeculation();
         return;
       }
+      if (s.lastSeq !== undefined && s.nextSeq > s.lastSeq) {
+        // The proposer sealed: seal ours too, while its proposal is on the way.
+        s.ended = true;
+        break;
+      }
     }
     s.wake?.();
   };
@@ -407,16 +443,50 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
    */
   const matchesStream = async (height: number, hash: Hex, block: Block, proposer: Hex): Promise<boolean> => {
     const s = spec;
-    if (!s || s.ended || s.height !== height || s.proposer !== proposer) return false;
+    if (!s || s.dropped || s.height !== height || s.proposer !== proposer) return false;
     if (s.parentHash !== bytesToHex(block.header.parentHash)) return false;
     spec = undefined;
-    for (const tx of block.transactions) if (!s.offered.has(bytesToHex(tx.hash()))) s.queue.push(tx);
+    const rest = block.transactions.filter((tx) => !s.offered.has(bytesToHex(tx.hash())));
+    if (s.ended && rest.length > 0) {
+      m.metrics.streamed?.("miss"); // sealed on the last fragment, yet the proposal has more
+      return false;
+    }
+    s.queue.push(...rest);
     s.ended = true;
     s.wake?.();
     const built = await s.result;
     const hit = built !== undefined && bytesToHex(built.block.hash()) === hash;
     m.metrics.streamed?.(hit ? "hit" : "miss");
     return hit;
+  };
+
+  /**
+   * The last fragment arrived before the proposal, so the validator's build of the stream is
+   * sealed: a proposal with that block's hash is that block, built by this node on its head
+   * with the round-0 proposer's header fields, and needs no decoding or execution.
+   */
+  const sealedStreamMatch = async (height: number, hash: Hex): Promise<{ valid: true } | undefined> => {
+    const s = spec;
+    if (!s || s.dropped || !s.ended || s.lastSeq === undefined || s.height !== height) return undefined;
+    const t0 = performance.now();
+    const built = await s.result;
+    if (!built || bytesToHex(built.block.hash()) !== hash || spec !== s) return undefined;
+    const block = built.block;
+    if (bytesToHex(block.header.parentHash) !== bytesToHex(m.chain.head().hash())) return undefined;
+    const nowSec = BigInt(Math.floor(m.clock.now() / 1000));
+    if (block.header.timestamp > nowSec + BigInt(opts.maxFutureSeconds)) return undefined;
+    if (!opts.emptyBlocks && block.transactions.length === 0 && m.pool.status().pending > 0) return undefined;
+    spec = undefined;
+    remember(hash, block);
+    const ms = performance.now() - t0;
+    m.metrics.execute(ms / 1000);
+    m.metrics.streamed?.("hit");
+    m.logger.debug("proposal matched its stream", {
+      height,
+      txs: block.transactions.length,
+      ms: Math.round(ms),
+    });
+    return { valid: true };
   };
 
   const proposed = (height: number, round: number, built: BuildResult, ms: number): ConsensusBlock => {
@@ -482,6 +552,8 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
     },
 
     async validate(height, cb: ConsensusBlock) {
+      const early = await sealedStreamMatch(height, cb.hash);
+      if (early) return early;
       let block: Block;
       try {
         block = m.chain.decodeBlock(cb.payload);
