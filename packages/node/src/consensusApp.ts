@@ -478,15 +478,16 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
     if (!opts.emptyBlocks && block.transactions.length === 0 && m.pool.status().pending > 0) return undefined;
     spec = undefined;
     remember(hash, block);
+    m.metrics.streamed?.("hit");
+    checked("proposal matched its stream", height, block, t0);
+    return { valid: true };
+  };
+
+  /** Time and log of a proposal's check (execution, or matching the stream). */
+  const checked = (what: string, height: number, block: Block, t0: number): void => {
     const ms = performance.now() - t0;
     m.metrics.execute(ms / 1000);
-    m.metrics.streamed?.("hit");
-    m.logger.debug("proposal matched its stream", {
-      height,
-      txs: block.transactions.length,
-      ms: Math.round(ms),
-    });
-    return { valid: true };
+    m.logger.debug(what, { height, txs: block.transactions.length, ms: Math.round(ms) });
   };
 
   const proposed = (height: number, round: number, built: BuildResult, ms: number): ConsensusBlock => {
@@ -598,23 +599,11 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
       const t0 = performance.now();
       reuseSenders(block);
       if (extra.round === 0 && (await matchesStream(height, cb.hash, block, extra.proposer))) {
-        const ms = performance.now() - t0;
-        m.metrics.execute(ms / 1000);
-        m.logger.debug("proposal matched its stream", {
-          height,
-          txs: block.transactions.length,
-          ms: Math.round(ms),
-        });
+        checked("proposal matched its stream", height, block, t0);
         return { valid: true };
       }
       const ex = await m.chain.executeBlock(block);
-      const executeMs = performance.now() - t0;
-      m.metrics.execute(executeMs / 1000);
-      m.logger.debug("block re-executed", {
-        height,
-        txs: block.transactions.length,
-        ms: Math.round(executeMs),
-      });
+      checked("block re-executed", height, block, t0);
       if (!ex.valid) {
         const what = ex.invalidTx
           ? `invalid transaction ${JSON.stringify(ex.invalidTx, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`
