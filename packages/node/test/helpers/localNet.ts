@@ -8,16 +8,30 @@ import { sequencerKeyToPeerId } from "@dseq/p2p";
 import { type ChainSpecInput, keyInfo, parseChainSpec, parseNodeConfig } from "../../src/index.ts";
 import { DseqNode } from "../../src/node.ts";
 
-/** A free TCP port on 127.0.0.1 (the OS picks it; closed before use). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Ports this process handed out: each is given once, and its user binds it later. */
+const handedOut = new Set<number>();
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
+    s.once("error", () => resolve(false));
+    s.listen({ port, host: "127.0.0.1", exclusive: true }, () => s.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free TCP port on 127.0.0.1, closed before use. Drawn from 20000-32767, below Linux's
+ * ephemeral range: a `listen(0)` port could be taken by one of the network's own outgoing
+ * libp2p dials before its node binds it (seen in CI as EADDRINUSE on an RPC port), and never
+ * one this process already handed out.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 export const devKey = (label: string): Uint8Array =>
