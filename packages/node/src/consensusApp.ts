@@ -140,7 +140,9 @@ export class AppError extends DseqError {
 
 /**
  * The consensus application: the proposer builds an Ethereum block from the pool on the
- * committed head, every validator re-executes a proposal before voting for it, and a decided
+ * committed head (round 0: the block opened at the last commit, ADR 0091), every validator
+ * checks a proposal by executing it before voting for it (or by its own build of the
+ * proposer's stream, ADR 0092), and a decided
  * block is committed with its certificate, then the pool and the rotation schedule move on.
  * After a commit the node waits for the next slot (parent timestamp + block time) before the
  * next height starts: CometBFT's timeout_commit, which keeps blocks on the 2 s cadence and
