@@ -48,11 +48,26 @@ import type { Wal, WalRecord } from "./wal.ts";
 export interface ConsensusApp {
   /** getValue(): a new block for (height, round), this node being the proposer. */
   propose(height: number, round: number): Promise<Block>;
-  /** valid(v): re-execute and check the block, including that `hash` belongs to `payload`. */
-  validate(height: number, block: Block): Promise<{ valid: true } | { valid: false; reason: string }>;
+  /**
+   * valid(v): re-execute and check the block, including that `hash` belongs to `payload`.
+   * The answer depends on the block and the committed chain only (never on a pool or a
+   * local preference), so every honest validator gives the same one.
+   * `round`, when the application records one in the block (dseq: `extraData`), is the round
+   * the block was built for: the core then accepts it only in a consistent context (a fresh
+   * proposal of exactly that round, a re-proposal or certificate of that round or later).
+   */
+  validate(height: number, block: Block): Promise<ValidateResult>;
   /** The decided block and its certificate; must be durable when the promise resolves. */
   commit(height: number, block: Block, certificate: CommitCertificate): Promise<void>;
+  /**
+   * When `height` should start, on the driver's clock (ms), once the height before it is
+   * committed (CometBFT's timeout_commit, aligned to a slot). Undefined or in the past: at once.
+   * The driver owns the wait; messages of the new height are buffered meanwhile.
+   */
+  startTime?(height: number): number | undefined;
 }
+
+export type ValidateResult = { valid: true; round?: number } | { valid: false; reason: string };
 
 /** Outbound side of the network (p2p gossip). Inbound messages go to `driver.receive`. */
 export interface ConsensusNetwork {
@@ -725,7 +740,7 @@ export class ConsensusDriver {
   /** valid(v) from the application; a failed call (not a "no") is retried while the height lasts. */
   private validate(height: number, block: Block, attempt: number): void {
     this.task(async () => {
-      let res: Awaited<ReturnType<ConsensusApp["validate"]>>;
+      let res: ValidateResult;
       try {
         res = await this.m.app.validate(height, block);
       } catch (err) {

@@ -25,6 +25,7 @@ export {
 export {
   type BlockFetcher,
   type ConsensusApp,
+  type ValidateResult,
   ConsensusDriver,
   type ConsensusDriverModules,
   type ConsensusDriverOptions,
