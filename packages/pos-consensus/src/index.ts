@@ -25,7 +25,6 @@ export {
 export {
   type BlockFetcher,
   type ConsensusApp,
-  type ValidateResult,
   ConsensusDriver,
   type ConsensusDriverModules,
   type ConsensusDriverOptions,
@@ -34,6 +33,7 @@ export {
   type CrashPoint,
   defaultConsensusDriverOptions,
   SimulatedCrash,
+  type ValidateResult,
 } from "./consensusDriver.ts";
 export {
   DoubleSignError,
