@@ -37,7 +37,7 @@ function parseKat(text: string): { msg: Uint8Array; md: string }[] {
   return out;
 }
 
-describe.skipIf(!keccakDir)("keccak256 against the Keccak team KATs", () => {
+describe.skipIf(!keccakDir)("[vectors] keccak256 against the Keccak team KATs", () => {
   for (const file of ["ShortMsgKAT_256.txt", "LongMsgKAT_256.txt"]) {
     it(file, () => {
       const cases = parseKat(readFileSync(join(keccakDir as string, file), "utf8"));
@@ -59,39 +59,43 @@ type WycheTest = {
 };
 type WycheGroup = { publicKey: { uncompressed: string }; tests: WycheTest[] };
 
-describe.skipIf(!wycheproofDir)("secp256k1 verify against Wycheproof (bitcoin low-S variant)", () => {
-  for (const backend of [secp256k1, nobleSecp256k1]) {
-    it(`${backend.name}: every valid signature verifies, no invalid one does`, () => {
-      const file = join(wycheproofDir as string, "ecdsa_secp256k1_sha256_bitcoin_test.json");
-      const groups = (JSON.parse(readFileSync(file, "utf8")) as { testGroups: WycheGroup[] }).testGroups;
-      let valid = 0;
-      let invalid = 0;
-      for (const g of groups) {
-        const pub = hexToBytes(`0x${g.publicKey.uncompressed}`);
-        for (const t of g.tests) {
-          let compact: Uint8Array | undefined;
-          try {
-            compact = noble.Signature.fromBytes(hexToBytes(`0x${t.sig}`), "der").toBytes("compact");
-          } catch {
-            compact = undefined; // malformed DER: nothing reaches the verifier
-          }
-          const ok = compact !== undefined && backend.verify(sha256(hexToBytes(`0x${t.msg}`)), compact, pub);
-          if (t.result === "valid") {
-            expect(ok, `tcId ${t.tcId}`).toBe(true);
-            valid++;
-          } else if (t.result === "invalid" && compact !== undefined) {
-            // Encoding-only defects (BER, padding) are the DER parser's business, not ours.
-            const encodingOnly = t.flags.some((f) => /Ber|Encoding|ModifiedInteger|Asn/i.test(f));
-            if (!encodingOnly) expect(ok, `tcId ${t.tcId} ${t.flags}`).toBe(false);
-            invalid++;
+describe.skipIf(!wycheproofDir)(
+  "[vectors] secp256k1 verify against Wycheproof (bitcoin low-S variant)",
+  () => {
+    for (const backend of [secp256k1, nobleSecp256k1]) {
+      it(`${backend.name}: every valid signature verifies, no invalid one does`, () => {
+        const file = join(wycheproofDir as string, "ecdsa_secp256k1_sha256_bitcoin_test.json");
+        const groups = (JSON.parse(readFileSync(file, "utf8")) as { testGroups: WycheGroup[] }).testGroups;
+        let valid = 0;
+        let invalid = 0;
+        for (const g of groups) {
+          const pub = hexToBytes(`0x${g.publicKey.uncompressed}`);
+          for (const t of g.tests) {
+            let compact: Uint8Array | undefined;
+            try {
+              compact = noble.Signature.fromBytes(hexToBytes(`0x${t.sig}`), "der").toBytes("compact");
+            } catch {
+              compact = undefined; // malformed DER: nothing reaches the verifier
+            }
+            const ok =
+              compact !== undefined && backend.verify(sha256(hexToBytes(`0x${t.msg}`)), compact, pub);
+            if (t.result === "valid") {
+              expect(ok, `tcId ${t.tcId}`).toBe(true);
+              valid++;
+            } else if (t.result === "invalid" && compact !== undefined) {
+              // Encoding-only defects (BER, padding) are the DER parser's business, not ours.
+              const encodingOnly = t.flags.some((f) => /Ber|Encoding|ModifiedInteger|Asn/i.test(f));
+              if (!encodingOnly) expect(ok, `tcId ${t.tcId} ${t.flags}`).toBe(false);
+              invalid++;
+            }
           }
         }
-      }
-      expect(valid).toBeGreaterThan(100);
-      expect(invalid).toBeGreaterThan(10);
-    });
-  }
-});
+        expect(valid).toBeGreaterThan(100);
+        expect(invalid).toBeGreaterThan(10);
+      });
+    }
+  },
+);
 
 describe("secp256k1 backends agree", () => {
   it("native (when loaded) and noble give identical keys, signatures and recoveries", () => {

@@ -44,7 +44,7 @@ function withZ(sig: Hex, z: bigint): Hex {
 
 const vectorFile = vectorsPath("frost/rfc9591-frost-secp256k1-sha256.cfrg.json");
 
-describe.skipIf(!vectorFile)("RFC 9591 vector (FROST(secp256k1, SHA-256), Appendix E.5)", () => {
+describe.skipIf(!vectorFile)("[vectors] RFC 9591 vector (FROST(secp256k1, SHA-256), Appendix E.5)", () => {
   it("verifies the vector's final signature on-chain and rejects it for another message", async () => {
     const v = JSON.parse(readFileSync(vectorFile!, "utf8"));
     const key = `0x${v.inputs.group_public_key}` as Hex;
@@ -62,7 +62,7 @@ const zfFiles = ["zf-secp256k1-vectors.json", "zf-secp256k1-vectors-big-identifi
 
 describe("Zcash Foundation FROST secp256k1 vectors", () => {
   for (const { f, path } of zfFiles) {
-    it.skipIf(!path)(`verifies the final signature of ${f} on-chain`, async () => {
+    it.skipIf(!path)(`[vectors] verifies the final signature of ${f} on-chain`, async () => {
       const v = JSON.parse(readFileSync(path!, "utf8"));
       const key = `0x${v.inputs.verifying_key_key}` as Hex;
       const msg = `0x${v.inputs.message}` as Hex;

@@ -10,7 +10,7 @@ import { type Chain, createChain } from "../src/index.ts";
 
 const dir = vectorsPath("execution-apis/tests");
 
-describe.skipIf(!dir)("execution-apis test chain import (executeBlock + commit)", () => {
+describe.skipIf(!dir)("[vectors] execution-apis test chain import (executeBlock + commit)", () => {
   let dataDir: string;
   let chain: Chain;
   let genesis: GethGenesis;

@@ -46,7 +46,7 @@ function verdict(
   }
 }
 
-describe.skipIf(!dir)("ethereum/tests TransactionTests at Prague", () => {
+describe.skipIf(!dir)("[vectors] ethereum/tests TransactionTests at Prague", () => {
   it(`decodes and validates the vectors; at least ${PASS_FLOOR} agree with the expected result`, () => {
     const common = new Common({ chain: Mainnet, hardfork: "prague", customCrypto: createEthereumCrypto() });
     let total = 0;

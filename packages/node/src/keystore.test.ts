@@ -11,7 +11,7 @@ const vectors: Record<string, Vector> = dir
   ? JSON.parse(readFileSync(join(dir, "basic_tests.json"), "utf8"))
   : {};
 
-describe.skipIf(!dir)("keystore v3 against ethereum/tests KeyStoreTests", () => {
+describe.skipIf(!dir)("[vectors] keystore v3 against ethereum/tests KeyStoreTests", () => {
   // test2 uses scrypt n=2^18 with r=1: RFC 7914 requires N < 2^(16r), so it is refused on
   // purpose (OpenSSL and noble refuse it too); see docs/adr/0090-node-keystore.md.
   const accepted = Object.keys(vectors).filter((k) => k !== "test2");

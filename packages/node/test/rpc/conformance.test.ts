@@ -139,7 +139,7 @@ function compare(expectedText: string, actualText: string, speconly: boolean): s
   return diff(want, got);
 }
 
-describe.skipIf(!dir)("execution-apis conformance (hive rpc-compat replay)", () => {
+describe.skipIf(!dir)("[vectors] execution-apis conformance (hive rpc-compat replay)", () => {
   let dataDir: string;
   let l2: L2TestBackend;
   let server: RpcServer;
