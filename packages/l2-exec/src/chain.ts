@@ -23,6 +23,7 @@ import {
 } from "@ethereumjs/util";
 import { Bloom, type TxReceipt } from "@ethereumjs/vm";
 import { Level } from "level";
+import { blockOverheadBytes, DEFAULT_MAX_BLOCK_BYTES } from "./blockBytes.ts";
 import {
   type CallArgs,
   type CallOptions,
@@ -46,7 +47,7 @@ import {
 } from "./execute.ts";
 import { buildGenesisBlock, buildGenesisState } from "./genesis.ts";
 import { type L1Entry, l1EntriesToWithdrawals } from "./l1Entries.ts";
-import { type ChainLevel, NodeStore, type OverlayDB } from "./nodeStore.ts";
+import { type ChainLevel, NodeStore, OverlayDB } from "./nodeStore.ts";
 import { enrichReceipts, type Hex, type LogInfo, type ReceiptInfo } from "./receipts.ts";
 import { openStateView, type StateView } from "./stateView.ts";
 import {
@@ -88,8 +89,18 @@ export type CreateChainOptions = {
   genesis?: GethGenesis;
   logger?: Logger;
   metrics?: Metrics;
-  /** fsync every commit batch (default false: a killed process loses nothing, a power cut may). */
+  /**
+   * fsync every commit batch (default true): a decided block is on disk when `commit`
+   * resolves, so a power cut cannot lose it after consensus moved on (the driver compacts its
+   * WAL once a commit returns). `false` only for tests and benchmarks: a killed process still
+   * loses nothing, a power cut may lose the last commits.
+   */
   syncWrites?: boolean;
+  /**
+   * Largest block, `block.serialize()` in bytes (default 2 MiB). A consensus rule: `buildBlock`
+   * never exceeds it and `executeBlock` reports a larger block as invalid.
+   */
+  maxBlockBytes?: number;
   /** State-trie nodes kept in memory (shared by all state views). Default 200,000 (~100 MB). */
   stateCacheSize?: number;
   /** Use the pure-JS crypto in @ethereumjs (benchmarks only). */
@@ -112,11 +123,28 @@ export type BuildBlockOptions = {
   l1Entries?: readonly L1Entry[];
   /** Up to 32 bytes of consensus data (round, proposer, ...), encoded by the node. */
   extraData?: Uint8Array;
+  /**
+   * Byte cap of this block (default and upper bound: the chain's `maxBlockBytes`). A
+   * transaction whose bytes do not fit what is left is skipped as `block_bytes` and the build
+   * goes on with the next one, as for gas.
+   */
+  maxBlockBytes?: number;
 };
 
-/** Pulled by `buildBlock` until it resolves to undefined; may wait for transactions to arrive. */
+/** Defaults of `CreateChainOptions` (the fields that have one). */
+export const defaultCreateChainOptions = {
+  syncWrites: true,
+  maxBlockBytes: DEFAULT_MAX_BLOCK_BYTES,
+  stateCacheSize: 200_000,
+} as const satisfies Partial<CreateChainOptions>;
+
+/**
+ * Pulled by `buildBlock` until it resolves to undefined; may wait for transactions to arrive.
+ * `gasLeft` and `bytesLeft` are what the block can still take: a candidate over either is
+ * skipped, so a source may as well offer something smaller.
+ */
 export type BuildTxSource = {
-  next(gasLeft: bigint): Promise<TypedTransaction | Uint8Array | undefined>;
+  next(gasLeft: bigint, bytesLeft: number): Promise<TypedTransaction | Uint8Array | undefined>;
 };
 
 /** A state that is not committed: pass it to reads to query the pending block's post-state. */
@@ -195,6 +223,8 @@ export class Chain {
   private readonly store: NodeStore;
   private readonly log: Logger | undefined;
   private readonly syncWrites: boolean;
+  /** Consensus cap on `block.serialize()`, bytes. */
+  readonly maxBlockBytes: number;
   private readonly heads: Record<HeadName, Block>;
   private readonly pending = new Map<Hex, PendingEntry>();
   private readonly blockCache = new Map<Hex, Block>();
@@ -219,6 +249,7 @@ export class Chain {
     logger?: Logger;
     metrics?: Metrics;
     syncWrites?: boolean;
+    maxBlockBytes?: number;
   }) {
     this.common = init.common;
     this.db = init.db;
@@ -227,7 +258,8 @@ export class Chain {
     this.heads = init.heads;
     this.l2Policy = init.l2Policy;
     this.log = init.logger;
-    this.syncWrites = init.syncWrites ?? false;
+    this.syncWrites = init.syncWrites ?? defaultCreateChainOptions.syncWrites;
+    this.maxBlockBytes = init.maxBlockBytes ?? defaultCreateChainOptions.maxBlockBytes;
     this.chainId = init.common.chainId();
     this.events = new EventBus<ChainEvents>({
       name: "l2-exec",
@@ -354,8 +386,8 @@ export class Chain {
     const txs: TypedTransaction[] | TxSource = isTxList(given)
       ? this.normalizeTxs(given, common)
       : {
-          next: async (gasLeft) => {
-            const t = await given.next(gasLeft);
+          next: async (gasLeft, bytesLeft) => {
+            const t = await given.next(gasLeft, bytesLeft);
             return t === undefined ? undefined : (this.normalizeTxs([t], common)[0] as TypedTransaction);
           },
         };
@@ -383,8 +415,18 @@ export class Chain {
     }
     if (common.isActivatedEIP(4788)) header.parentBeaconBlockRoot = new Uint8Array(32);
     const draft = createBlock({ header, ...(withdrawals ? { withdrawals } : {}) }, { common });
+    const maxBlockBytes = Math.min(opts.maxBlockBytes ?? this.maxBlockBytes, this.maxBlockBytes);
+    if (blockOverheadBytes(draft) > maxBlockBytes) {
+      throw new L2ExecError(
+        L2ExecErrorCode.InvalidConfig,
+        "header and l1Entries alone exceed maxBlockBytes",
+        {
+          details: { maxBlockBytes, overhead: blockOverheadBytes(draft) },
+        },
+      );
+    }
     const stop = this.m.build?.startTimer();
-    const res = await processBlock(this.env(), ph, draft, txs, { kind: "build" });
+    const res = await processBlock(this.env(), ph, draft, txs, { kind: "build", maxBlockBytes });
     stop?.();
     for (const s of res.skipped) this.m.skipped?.inc({ reason: s.reason } as never);
     const hash = bytesToHex(res.block.hash());
@@ -434,6 +476,21 @@ export class Chain {
     if (ph.excessBlobGas !== undefined && h.excessBlobGas !== undefined) {
       expect("excessBlobGas", ph.calcNextExcessBlobGas(block.common), h.excessBlobGas);
     }
+    // Checked before execution: an oversized proposal costs a serialization, not a block's run.
+    const size = input instanceof Uint8Array ? input.length : block.serialize().length;
+    if (size > this.maxBlockBytes) {
+      stop?.();
+      differences.push({ field: "blockBytes", expected: `<= ${this.maxBlockBytes}`, actual: String(size) });
+      const zero = { recoverMs: 0, executeMs: 0, stateRootMs: 0, triesMs: 0 };
+      return {
+        valid: false,
+        block,
+        receipts: [],
+        differences,
+        timings: { ...zero, totalMs: 0, cpu: zero },
+        pending: { block, overlay: new OverlayDB(this.store) },
+      };
+    }
     let txs = block.transactions as TypedTransaction[];
     if (this.l2Policy) {
       const blobIndex = txs.findIndex((t) => t.type === 3);
@@ -478,6 +535,8 @@ export class Chain {
    * receipts, tx lookups, bloom, `extra.commitCertificate`, heads. The block must be a child
    * of the latest head and valid (it is executed here if it was not built or executed before).
    * `receipts` is accepted for symmetry with build/execute; the stored ones are this chain's.
+   * With `syncWrites` (the default) the batch is fsynced: when this resolves the block is on
+   * disk and survives a power cut.
    */
   async commit(block: Block, _receipts?: readonly TxReceipt[], extra: CommitExtra = {}): Promise<void> {
     this.checkOpen();
@@ -528,6 +587,13 @@ export class Chain {
       ops.push({ type: "put", key: headKey("latest"), value: bhash });
       if (extra.safe === true) ops.push({ type: "put", key: headKey("safe"), value: bhash });
       if (extra.finalized === true) ops.push({ type: "put", key: headKey("finalized"), value: bhash });
+      // Everything the commit makes durable is in this one batch: execution wrote its state
+      // nodes and code to the in-memory overlay only (OverlayDB; FastStateManager and
+      // trieUpdate write there, never to LevelDB), so no node of this block reached the disk
+      // before. Were any written earlier unsynced, this synced batch would still cover them:
+      // LevelDB appends every write to one ordered log, and fsyncing it at this record makes
+      // all earlier records durable too. The head pointer is in the batch, so a head on disk
+      // always has its state.
       await this.db.batch(ops as never, { sync: this.syncWrites });
       this.store.persisted(writes);
       this.heads.latest = block;
@@ -897,13 +963,19 @@ export async function createChain(opts: CreateChainOptions): Promise<Chain> {
   if (opts.chainConfig !== undefined && opts.genesis !== undefined) {
     throw new L2ExecError(L2ExecErrorCode.InvalidConfig, "pass either chainConfig or genesis, not both");
   }
+  const maxBlockBytes = opts.maxBlockBytes ?? defaultCreateChainOptions.maxBlockBytes;
+  if (!Number.isSafeInteger(maxBlockBytes) || maxBlockBytes < 1) {
+    throw new L2ExecError(L2ExecErrorCode.InvalidConfig, "maxBlockBytes must be a positive integer", {
+      details: { maxBlockBytes },
+    });
+  }
   const db: ChainLevel = new Level<Uint8Array, Uint8Array>(opts.dataDir, {
     keyEncoding: "view",
     valueEncoding: "view",
   });
   await db.open();
   try {
-    const store = new NodeStore(db, opts.stateCacheSize ?? 200_000);
+    const store = new NodeStore(db, opts.stateCacheSize ?? defaultCreateChainOptions.stateCacheSize);
     const storedRaw = await db.get(metaKey("genesis"));
     let wanted: StoredGenesis | undefined;
     if (opts.chainConfig !== undefined)
@@ -976,7 +1048,8 @@ export async function createChain(opts: CreateChainOptions): Promise<Chain> {
       l2Policy: stored.l2Policy,
       ...(log ? { logger: log } : {}),
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
-      syncWrites: opts.syncWrites ?? false,
+      syncWrites: opts.syncWrites ?? defaultCreateChainOptions.syncWrites,
+      maxBlockBytes,
     });
     log?.info("chain opened", {
       chainId: common.chainId().toString(),

@@ -19,6 +19,7 @@ import {
   type TxReceipt,
   type VM,
 } from "@ethereumjs/vm";
+import { blockOverheadBytes, txBytesInBlock } from "./blockBytes.ts";
 import type { NodeStore, OverlayDB } from "./nodeStore.ts";
 import { accumulateRequests, requestsHash } from "./requests.ts";
 import { openStateView } from "./stateView.ts";
@@ -30,6 +31,8 @@ export const SkipReason = {
   NonceGap: "nonce_gap",
   InsufficientFunds: "insufficient_funds",
   GasLimit: "gas_limit",
+  /** The transaction's bytes would push the block over `maxBlockBytes`. */
+  BlockBytes: "block_bytes",
   IntrinsicGas: "intrinsic_gas",
   FeeCapTooLow: "fee_cap_below_base_fee",
   BlobTxNotSupported: "blob_tx_not_supported",
@@ -61,15 +64,18 @@ export type ExecEnv = {
   l2Policy: boolean;
 };
 
-export type ProcessMode = { kind: "build" } | { kind: "execute"; expected: Block };
+export type ProcessMode =
+  | { kind: "build" /** Cap on `block.serialize()`, bytes. */; maxBlockBytes: number }
+  | { kind: "execute"; expected: Block };
 
 /**
  * Candidates handed to a build one at a time: `next` resolves to the next transaction, or
  * undefined when the block should be sealed. It may wait (for transactions still arriving);
- * `gasLeft` is what the block can still take. The build ends when the block is full or the
+ * `gasLeft` and `bytesLeft` are what the block can still take (a transaction's bytes count as
+ * its encoding in the block's transaction list). The build ends when the block is full or the
  * source says so, so a source must run dry: offer each candidate once.
  */
-export type TxSource = { next(gasLeft: bigint): Promise<TypedTransaction | undefined> };
+export type TxSource = { next(gasLeft: bigint, bytesLeft: number): Promise<TypedTransaction | undefined> };
 
 export type ProcessResult = {
   block: Block;
@@ -224,13 +230,19 @@ export async function processBlock(
   const results: RunTxResult[] = [];
   const skipped: SkippedTx[] = [];
   const bloom = new Bloom(undefined, common);
+  // Each tx is serialized once: for the byte budget, the trie below and the stored block.
+  const encodedTxs: Uint8Array[] = [];
   let gasUsed = 0n;
   let receiptGas = 0n;
+  // Bytes the block's transactions may still take (build only): the header, withdrawals and
+  // list prefixes are counted up front at their largest, so the sealed block is <= the cap.
+  let bytesLeft = mode.kind === "build" ? mode.maxBlockBytes - blockOverheadBytes(draft) : 0;
   let invalidTx: ProcessResult["invalidTx"];
   for (let i = 0; ; i++) {
     let tx: TypedTransaction;
+    let encoded: Uint8Array | undefined;
     if (source) {
-      const next = await source.next(header.gasLimit - gasUsed);
+      const next = await source.next(header.gasLimit - gasUsed, Math.max(0, bytesLeft));
       if (next === undefined) break;
       tx = next;
       txs.push(tx);
@@ -269,6 +281,17 @@ export async function processBlock(
         skipped.push({ index: i, hash: bytesToHex(tx.hash()), ...bad });
         continue;
       }
+      encoded = tx.serialize();
+      const size = txBytesInBlock(tx.type, encoded);
+      if (size > bytesLeft) {
+        skipped.push({
+          index: i,
+          hash: bytesToHex(tx.hash()),
+          reason: SkipReason.BlockBytes,
+          message: `${size} bytes exceed the ${Math.max(0, bytesLeft)} left in the block`,
+        });
+        continue;
+      }
     } else if (sender === undefined) {
       invalidTx = { index: i, hash: bytesToHex(tx.hash()), message: "sender cannot be recovered" };
       break;
@@ -293,6 +316,9 @@ export async function processBlock(
       break;
     }
     included.push(tx);
+    encoded ??= tx.serialize();
+    encodedTxs.push(encoded);
+    if (mode.kind === "build") bytesLeft -= txBytesInBlock(tx.type, encoded);
     results.push(res);
     receipts.push(res.receipt);
     gasUsed += res.blockGasSpent;
@@ -324,8 +350,6 @@ export async function processBlock(
   const t3 = now();
   const c3 = cpu();
 
-  // Each tx is serialized once: for the trie here and for the stored block in commit.
-  const encodedTxs = included.map((tx) => tx.serialize());
   const transactionsTrie = orderedTrieRoot(encodedTxs);
   const encodedReceipts = receipts.map((r, i) => encodeReceipt(r, (included[i] as TypedTransaction).type));
   const receiptTrie = orderedTrieRoot(encodedReceipts);

@@ -1,3 +1,4 @@
+export { DEFAULT_MAX_BLOCK_BYTES } from "./blockBytes.ts";
 export type {
   CallArgs,
   CallOptions,
@@ -15,6 +16,7 @@ export {
   type CommitExtra,
   type CreateChainOptions,
   createChain,
+  defaultCreateChainOptions,
   type ExecuteResult,
   type LogFilter,
   openChain,
