@@ -44,3 +44,21 @@ describe("frames", () => {
     expect(() => d.end()).toThrow(/ended inside a frame/);
   });
 });
+
+describe("frame byte budget", () => {
+  it("refuses the prefix that would take the exchange past its budget, before its body", () => {
+    // two frames of 10 bytes (11 with prefix) fit 22 bytes; the third prefix does not
+    const d = new FrameDecoder(1_000, 22);
+    expect(
+      d.push(Buffer.concat([encodeFrame(new Uint8Array(10)), encodeFrame(new Uint8Array(10))])).length,
+    ).toBe(2);
+    expect(d.consumed).toBe(22);
+    let err: unknown;
+    try {
+      d.push(encodeVarint(1));
+    } catch (e) {
+      err = e;
+    }
+    expect((err as FrameError).code).toBe("P2P_RESPONSE_TOO_LARGE");
+  });
+});

@@ -33,7 +33,7 @@ export function encodeFrame(payload: Uint8Array): Uint8Array {
 
 export class FrameError extends DseqError {
   constructor(
-    code: "P2P_FRAME_TOO_LARGE" | "P2P_FRAME_MALFORMED" | "P2P_FRAME_TRUNCATED",
+    code: "P2P_FRAME_TOO_LARGE" | "P2P_FRAME_MALFORMED" | "P2P_FRAME_TRUNCATED" | "P2P_RESPONSE_TOO_LARGE",
     message: string,
     details = {},
   ) {
@@ -44,15 +44,25 @@ export class FrameError extends DseqError {
 
 /**
  * Parses frames out of a byte buffer as data arrives. `push` returns the complete frames;
- * throws FrameError on a malformed or oversized length prefix.
+ * throws FrameError on a malformed or oversized length prefix. `maxTotalBytes` bounds the whole
+ * exchange (prefixes included): a prefix that would take the total past it is refused as soon
+ * as it is read, so a peer cannot make us buffer more than we asked for, frame by frame.
  */
 export class FrameDecoder {
   private readonly buf = new Uint8ArrayList();
   private readonly maxFrameBytes: number;
+  private readonly maxTotalBytes: number;
   private pendingLength = -1;
+  private total = 0;
 
-  constructor(maxFrameBytes: number) {
+  constructor(maxFrameBytes: number, maxTotalBytes = Number.POSITIVE_INFINITY) {
     this.maxFrameBytes = maxFrameBytes;
+    this.maxTotalBytes = maxTotalBytes;
+  }
+
+  /** Bytes of whole frames and length prefixes taken so far. */
+  get consumed(): number {
+    return this.total;
   }
 
   /** Bytes buffered that do not yet make a whole frame. */
@@ -101,6 +111,14 @@ export class FrameDecoder {
             limit: this.maxFrameBytes,
           });
         }
+        if (this.total + i + 1 + value > this.maxTotalBytes) {
+          throw new FrameError("P2P_RESPONSE_TOO_LARGE", "frames exceed the exchange's byte budget", {
+            length: value,
+            consumed: this.total,
+            limit: this.maxTotalBytes,
+          });
+        }
+        this.total += i + 1 + value;
         this.buf.consume(i + 1);
         return value;
       }
@@ -122,8 +140,9 @@ export async function* readFrames(
   stream: MessageStream,
   maxFrameBytes: number,
   signal?: AbortSignal,
+  maxTotalBytes?: number,
 ): AsyncGenerator<Uint8Array> {
-  const decoder = new FrameDecoder(maxFrameBytes);
+  const decoder = new FrameDecoder(maxFrameBytes, maxTotalBytes);
   const onAbort = (): void => stream.abort(signal?.reason ?? new Error("aborted"));
   if (signal?.aborted) onAbort();
   signal?.addEventListener("abort", onAbort, { once: true });
@@ -151,5 +170,14 @@ export async function writeFrame(
   payload: Uint8Array,
   signal?: AbortSignal,
 ): Promise<void> {
-  if (!stream.send(encodeFrame(payload))) await stream.onDrain({ signal });
+  await writeEncoded(stream, encodeFrame(payload), signal);
+}
+
+/** Sends an already encoded frame (see `encodeFrame`). */
+export async function writeEncoded(
+  stream: MessageStream,
+  frame: Uint8Array,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (!stream.send(frame)) await stream.onDrain({ signal });
 }

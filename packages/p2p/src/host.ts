@@ -22,10 +22,14 @@ import { type P2pOptions, type P2pOptionsInput, resolveP2pOptions } from "./opti
 import { createP2pMetrics, type P2pMetrics } from "./p2pMetrics.ts";
 import {
   type AnyProtocolSpec,
+  BLOCK_ITEM_OVERHEAD,
   BlocksByRangeProtocol,
+  blocksByRangeBudget,
   MAX_BLOCKS_PER_REQUEST,
   type ProtocolSpec,
+  protocolBudget,
   protocolId,
+  type ResponseBudget,
   ResultCode,
   StatusProtocol,
   TssDirectProtocol,
@@ -149,6 +153,19 @@ export class P2pHost {
     if (opts.genesisHash.length !== 32) throw new DseqError("P2P_BAD_CONFIG", "genesisHash must be 32 bytes");
     if (opts.maxBlocksPerRequest < 1 || opts.maxBlocksPerRequest > MAX_BLOCKS_PER_REQUEST) {
       throw new DseqError("P2P_BAD_CONFIG", `maxBlocksPerRequest must be 1..${MAX_BLOCKS_PER_REQUEST}`);
+    }
+    const itemBytes = opts.maxBlockBytes + opts.maxCertificateBytes + BLOCK_ITEM_OVERHEAD;
+    if (
+      !Number.isSafeInteger(opts.maxBlockBytes) ||
+      !Number.isSafeInteger(opts.maxCertificateBytes) ||
+      opts.maxBlockBytes < 1 ||
+      opts.maxCertificateBytes < 1 ||
+      itemBytes > BlocksByRangeProtocol.maxResponseChunkBytes
+    ) {
+      throw new DseqError(
+        "P2P_BAD_CONFIG",
+        `maxBlockBytes + maxCertificateBytes must be positive and fit ${BlocksByRangeProtocol.maxResponseChunkBytes - BLOCK_ITEM_OVERHEAD} bytes`,
+      );
     }
     const banned = new Map<string, number>();
     const clock = modules.clock ?? realClock;
@@ -296,6 +313,13 @@ export class P2pHost {
     list.push(now);
     this.penalties.set(key, list);
     if (list.length >= this.opts.maxPenalties) this.ban(peer, "penalties");
+  }
+
+  /** Penalties recorded against a peer within the last `penaltyWindowMs` (the ban counter). */
+  penaltyCount(peer: PeerId | string): number {
+    const now = this.clock.now();
+    return (this.penalties.get(peer.toString()) ?? []).filter((t) => t > now - this.opts.penaltyWindowMs)
+      .length;
   }
 
   private peerInfo(r: PeerRecord): PeerInfo {
@@ -540,10 +564,13 @@ export class P2pHost {
       this.metrics?.requestsIn.inc({ protocol: spec.name, result: "not_ready" });
       return;
     }
-    const result = await serveRequest(stream, spec, handler, {
-      peer: peer.toString(),
-      validator: this.validatorOf(peer),
-    });
+    const result = await serveRequest(
+      stream,
+      spec,
+      handler,
+      { peer: peer.toString(), validator: this.validatorOf(peer) },
+      (req) => this.responseBudget(spec, req),
+    );
     this.metrics?.requestsIn.inc({ protocol: spec.name, result });
     if (result === "bad_frame" || result === "invalid_request") {
       this.log.debug("bad request", { peer: peer.toString(), protocol: spec.name, result });
@@ -574,6 +601,18 @@ export class P2pHost {
     return this.requestUnchecked(id, spec, req, opts.signal);
   }
 
+  /**
+   * What an answer to `req` may hold. A blocks-by-range answer is bounded by what was asked
+   * (`count` blocks of at most `maxBlockBytes`), not by the protocol's 64 x 16 MiB ceiling.
+   */
+  responseBudget<Req, Resp>(spec: ProtocolSpec<Req, Resp>, req: Req): ResponseBudget {
+    if (spec.name === BlocksByRangeProtocol.name) {
+      const { count } = req as { count: number };
+      return blocksByRangeBudget(count, this.opts);
+    }
+    return protocolBudget(spec);
+  }
+
   private async requestUnchecked<Req, Resp>(
     peer: PeerId,
     spec: ProtocolSpec<Req, Resp>,
@@ -599,7 +638,7 @@ export class P2pHost {
       });
     }
     try {
-      const out = await runRequest(stream, spec, req, all, timeout);
+      const out = await runRequest(stream, spec, req, all, timeout, this.responseBudget(spec, req));
       observe("ok");
       return out;
     } catch (err) {

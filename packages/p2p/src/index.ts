@@ -20,10 +20,15 @@ export {
 } from "./options.ts";
 export {
   type AnyProtocolSpec,
+  BLOCK_ITEM_OVERHEAD,
+  type BlockSizeLimits,
   BlocksByRangeProtocol,
+  blocksByRangeBudget,
   MAX_BLOCKS_PER_REQUEST,
   type ProtocolSpec,
+  protocolBudget,
   protocolId,
+  type ResponseBudget,
   ResultCode,
   StatusProtocol,
   TssDirectProtocol,

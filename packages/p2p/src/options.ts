@@ -67,6 +67,14 @@ export type P2pOptions = {
   statusIntervalMs: number;
   /** Cap on blocks served per blocks-by-range request (never above the protocol's cap). */
   maxBlocksPerRequest: number;
+  /**
+   * Largest block (its serialized bytes) served or accepted in a blocks-by-range answer. It must
+   * be at least the chain's largest block; with it, an answer to `count` blocks is at most
+   * `count * (maxBlockBytes + maxCertificateBytes + 32)` bytes. ADR 0044.
+   */
+  maxBlockBytes: number;
+  /** Largest commit certificate (opaque bytes) in a blocks-by-range answer. */
+  maxCertificateBytes: number;
 };
 
 export const defaultP2pOptions: Omit<P2pOptions, "privateKey" | "chainId" | "genesisHash"> = {
@@ -89,6 +97,8 @@ export const defaultP2pOptions: Omit<P2pOptions, "privateKey" | "chainId" | "gen
   pingIntervalMs: 10_000,
   statusIntervalMs: 10_000,
   maxBlocksPerRequest: 64,
+  maxBlockBytes: 2 * 1024 * 1024,
+  maxCertificateBytes: 128 * 1024,
 };
 
 export type P2pOptionsInput = Pick<P2pOptions, "privateKey" | "chainId" | "genesisHash"> &

@@ -30,6 +30,44 @@ export type ProtocolSpec<Req, Resp> = {
   decodeResponse(bytes: Uint8Array): Resp;
 };
 
+/**
+ * What one exchange may carry back, enforced by the client while it reads the frames (a prefix
+ * that does not fit is refused before its body is buffered) and by the server before it writes.
+ * `maxChunkBytes` is one response body; `maxTotalBytes` every frame of the answer, prefixes and
+ * result bytes included.
+ */
+export type ResponseBudget = { maxChunks: number; maxChunkBytes: number; maxTotalBytes: number };
+
+/** Result byte plus the longest length prefix a frame of this size needs. */
+const FRAME_OVERHEAD = 1 + 5;
+
+/** The budget a protocol's own limits give: every chunk may be as large as the protocol allows. */
+export function protocolBudget(spec: {
+  maxResponseChunks: number;
+  maxResponseChunkBytes: number;
+}): ResponseBudget {
+  return {
+    maxChunks: spec.maxResponseChunks,
+    maxChunkBytes: spec.maxResponseChunkBytes,
+    maxTotalBytes: spec.maxResponseChunks * (spec.maxResponseChunkBytes + FRAME_OVERHEAD),
+  };
+}
+
+/** RLP list prefix, height and the two byte-string prefixes of `[height, block, certificate]`. */
+export const BLOCK_ITEM_OVERHEAD = 32;
+
+export type BlockSizeLimits = { maxBlockBytes: number; maxCertificateBytes: number };
+
+/**
+ * A blocks-by-range answer is at most `count` items of at most one block, one certificate and
+ * their encoding each: `count * (maxBlockBytes + maxCertificateBytes + overhead)` bytes in all.
+ */
+export function blocksByRangeBudget(count: number, limits: BlockSizeLimits): ResponseBudget {
+  const chunks = Math.max(0, Math.min(Math.floor(count), MAX_BLOCKS_PER_REQUEST));
+  const maxChunkBytes = limits.maxBlockBytes + limits.maxCertificateBytes + BLOCK_ITEM_OVERHEAD;
+  return { maxChunks: chunks, maxChunkBytes, maxTotalBytes: chunks * (maxChunkBytes + FRAME_OVERHEAD) };
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: a registry of heterogeneous specs
 export type AnyProtocolSpec = ProtocolSpec<any, any>;
 

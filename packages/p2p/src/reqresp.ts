@@ -1,7 +1,7 @@
 import { bytesToUtf8, DseqError, TimeoutError, utf8ToBytes } from "@dseq/common";
 import type { Stream } from "@libp2p/interface";
-import { FrameError, readFrames, writeFrame } from "./frames.ts";
-import { type ProtocolSpec, ResultCode } from "./protocols.ts";
+import { encodeFrame, FrameError, readFrames, writeEncoded, writeFrame } from "./frames.ts";
+import { type ProtocolSpec, protocolBudget, type ResponseBudget, ResultCode } from "./protocols.ts";
 
 /** Thrown by a handler to answer with a specific result code; any other throw is a server error. */
 export class RequestError extends DseqError {
@@ -68,13 +68,16 @@ function isAsyncIterable<T>(x: unknown): x is AsyncIterable<T> {
 /**
  * Serves one inbound exchange: one request frame (size-checked on its length prefix), then
  * response frames, each `[result byte][body]`, then close. Never throws: a bad request is
- * answered (or the stream aborted) and reported in the result.
+ * answered (or the stream aborted) and reported in the result. The answer stays within
+ * `budget(req)`, the same budget the client enforces: it ends before the first item that would
+ * not fit (an answer that cannot hold even one is "unavailable").
  */
 export async function serveRequest<Req, Resp>(
   stream: Stream,
   spec: ProtocolSpec<Req, Resp>,
   handler: RequestHandler<Req, Resp>,
   ctx: Omit<RequestContext, "signal">,
+  budget: (req: Req) => ResponseBudget = () => protocolBudget(spec),
 ): Promise<ServeResult> {
   const signal = AbortSignal.timeout(spec.timeoutMs);
   let reqBytes: Uint8Array;
@@ -92,17 +95,26 @@ export async function serveRequest<Req, Resp>(
     return "invalid_request";
   }
   try {
+    const limit = budget(req);
     const source = await handler(req, { ...ctx, signal });
     if (signal.aborted) throw signal.reason;
     let n = 0;
+    let total = 0;
     const iter = isAsyncIterable<Resp>(source) ? source : (source as Resp[]);
     for await (const resp of iter) {
-      if (n >= spec.maxResponseChunks) break;
+      if (n >= Math.min(spec.maxResponseChunks, limit.maxChunks)) break;
       const body = spec.encodeResponse(resp);
-      if (body.length > spec.maxResponseChunkBytes) {
-        throw new RequestError(ResultCode.ServerError, "response chunk exceeds the protocol limit");
+      const frame = encodeFrame(resultFrame(ResultCode.Success, body));
+      if (
+        body.length > Math.min(spec.maxResponseChunkBytes, limit.maxChunkBytes) ||
+        total + frame.length > limit.maxTotalBytes
+      ) {
+        if (n === 0)
+          throw new RequestError(ResultCode.ResourceUnavailable, "item exceeds the response size limit");
+        break;
       }
-      await writeFrame(stream, resultFrame(ResultCode.Success, body), signal);
+      await writeEncoded(stream, frame, signal);
+      total += frame.length;
       n++;
     }
     await stream.close({ signal });
@@ -131,6 +143,8 @@ async function finish(stream: Stream, frame: Uint8Array, signal: AbortSignal): P
 /**
  * Runs one outbound exchange on an opened stream and returns the decoded responses. Throws
  * TimeoutError, ResponseError, FrameError or DecodeError; the stream is closed either way.
+ * The answer must fit `budget` (chunks, bytes per chunk, bytes in all), checked frame by frame
+ * as it arrives: a peer sending more costs us at most the budget, then the exchange fails.
  */
 export async function runRequest<Req, Resp>(
   stream: Stream,
@@ -138,6 +152,7 @@ export async function runRequest<Req, Resp>(
   req: Req,
   signal: AbortSignal,
   timeoutSignal: AbortSignal,
+  budget: ResponseBudget = protocolBudget(spec),
 ): Promise<Resp[]> {
   try {
     const body = spec.encodeRequest(req);
@@ -146,7 +161,12 @@ export async function runRequest<Req, Resp>(
         details: { bytes: body.length, limit: spec.maxRequestBytes },
       });
     }
-    const frames = readFrames(stream, spec.maxResponseChunkBytes + 1, signal);
+    const maxChunks = Math.min(spec.maxResponseChunks, budget.maxChunks);
+    const maxFrameBytes =
+      Math.max(MAX_ERROR_MESSAGE_BYTES, Math.min(spec.maxResponseChunkBytes, budget.maxChunkBytes)) + 1;
+    // An error frame must always fit, even in the budget of an answer that may hold nothing.
+    const maxTotalBytes = Math.max(budget.maxTotalBytes, MAX_ERROR_MESSAGE_BYTES + 1 + 5);
+    const frames = readFrames(stream, maxFrameBytes, signal, maxTotalBytes);
     await writeFrame(stream, body, signal);
     // Half-close: the remote sees the end of our request; our read side stays open.
     const closing = stream.close({ signal }).catch(() => undefined);
@@ -157,9 +177,9 @@ export async function runRequest<Req, Resp>(
       if (code !== ResultCode.Success) {
         throw new ResponseError(spec.name, code, bytesToUtf8(frame.subarray(1, 1 + MAX_ERROR_MESSAGE_BYTES)));
       }
-      if (out.length >= spec.maxResponseChunks) {
-        throw new FrameError("P2P_FRAME_MALFORMED", "more response chunks than the protocol allows", {
-          limit: spec.maxResponseChunks,
+      if (out.length >= maxChunks) {
+        throw new FrameError("P2P_FRAME_MALFORMED", "more response chunks than the request allows", {
+          limit: maxChunks,
         });
       }
       out.push(spec.decodeResponse(frame.subarray(1)));
