@@ -71,6 +71,12 @@ export class NodeStore {
  * block that is built or re-executed but never committed leaves nothing behind) and reads fall
  * through to the parent overlay (a pending state) and then to the persisted store. Deletes are
  * ignored: nodes are shared between states and the trie runs without pruning.
+ *
+ * Durability rests on this: every trie and code write of execution (FastStateManager's
+ * `batchPut`, `updateTrie`, the stock trie's puts) lands here, never in LevelDB, and reaches
+ * the disk only inside `commit`'s one batch, which is fsynced with `syncWrites`. A node must
+ * never be written to LevelDB on the side while a block executes: without a later synced batch
+ * it would be lost on a power cut while a head that needs it might not.
  */
 export class OverlayDB implements DB<string, Uint8Array> {
   readonly store: NodeStore;
