@@ -74,9 +74,10 @@ export class NodeStore {
  *
  * Durability rests on this: every trie and code write of execution (FastStateManager's
  * `batchPut`, `updateTrie`, the stock trie's puts) lands here, never in LevelDB, and reaches
- * the disk only inside `commit`'s one batch, which is fsynced with `syncWrites`. A node must
- * never be written to LevelDB on the side while a block executes: without a later synced batch
- * it would be lost on a power cut while a head that needs it might not.
+ * the disk only inside `commit`'s one batch, which is fsynced with `syncWrites`. Should a node
+ * ever be written to LevelDB on the side, unsynced, before that batch, it would still be safe:
+ * LevelDB appends all writes to one ordered log, so syncing the commit's record makes every
+ * earlier record durable. What must not happen is a node the new head needs written after it.
  */
 export class OverlayDB implements DB<string, Uint8Array> {
   readonly store: NodeStore;
