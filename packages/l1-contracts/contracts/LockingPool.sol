@@ -8,6 +8,7 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IGroupSignatureVerifier} from "./IGroupSignatureVerifier.sol";
+import {FrostVerifier} from "./FrostVerifier.sol";
 
 /// @title dseq locking pool
 /// @notice Sequencers lock the gas token here; the L2 builds its validator set from these events.
@@ -24,7 +25,8 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         Unlocked
     }
 
-    // Three slots: a new sequencer costs three fresh storage writes, not five.
+    // Three slots written at lock (three fresh storage writes, not five); the fourth holds the
+    // throttles and is first written by updateSigner or withdraw.
     struct Sequencer {
         address owner;
         uint96 amount; // locked tokens
@@ -34,6 +36,8 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         uint40 unlockClaimTime; // set by unlock
         address rewardRecipient;
         uint96 reward; // checkpointed, not yet withdrawn
+        uint64 signerUpdateBlock; // L1 block of the last updateSigner; 0: never (docs/adr/0076)
+        uint64 withdrawPeriod; // nextCheckpointId + 1 at the last withdraw; 0: never (docs/adr/0077)
     }
 
     bytes32 public constant REWARDS_DOMAIN = keccak256("dseq.LockingPool.submitRewards.v1");
@@ -44,6 +48,7 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
     uint256 public minLock;
     uint256 public maxLock;
     uint256 public exitDelay; // seconds between unlock and unlockClaim
+    uint256 public signerUpdateThrottle; // L1 blocks between two updateSigner calls of one sequencer
     address public rewardPayer; // holds the reward tokens and approves this pool
 
     uint256 public sequencerCount; // ids are 1..sequencerCount
@@ -83,6 +88,7 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
     event OwnerChanged(uint256 indexed sequencerId, uint256 nonce, address indexed oldOwner, address indexed newOwner);
     event WhitelistSet(address indexed user, bool allowed);
     event ParamsChanged(uint256 minLock, uint256 maxLock, uint256 exitDelay);
+    event SetSignerUpdateThrottle(uint256 n);
     event RewardPayerChanged(address oldPayer, address newPayer);
     event RewardsSubmitted(
         uint256 indexed checkpointId, uint256 fromBlock, uint256 toBlock, uint256[] sequencerIds, uint256[] amounts, uint256 total
@@ -93,6 +99,7 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
     error OwnerHasSequencer(address owner, uint256 sequencerId);
     error SignerInUse(address signer, uint256 sequencerId);
     error InvalidPubkey();
+    error PubkeyNotOnCurve();
     error PubkeySignerMismatch(address signer, address derived);
     error InvalidAddress();
     error AmountBelowMin(uint256 amount, uint256 minLock);
@@ -108,6 +115,8 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
     error LengthMismatch();
     error InvalidSignature();
     error NoRewards(uint256 sequencerId);
+    error SignerUpdateThrottled(uint256 sequencerId, uint256 nextUpdateBlock);
+    error WithdrawThrottled(uint256 sequencerId, uint256 checkpointId);
 
     constructor(
         address owner_,
@@ -116,18 +125,21 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         address rewardPayer_,
         uint256 minLock_,
         uint256 maxLock_,
-        uint256 exitDelay_
+        uint256 exitDelay_,
+        uint256 signerUpdateThrottle_
     ) Ownable(owner_) {
         token = token_;
         groupVerifier = groupVerifier_;
         rewardPayer = rewardPayer_;
         _setParams(minLock_, maxLock_, exitDelay_);
+        _setSignerUpdateThrottle(signerUpdateThrottle_);
     }
 
     // ------------------------------------------------------------------ sequencer owners
 
     /// @notice Locks `amount` from the caller (a whitelisted owner without a sequencer) for a new
-    /// sequencer whose signing key is `signerPubkey` (64 bytes, uncompressed without the 04 prefix).
+    /// sequencer whose signing key is `signerPubkey`: 64 bytes (uncompressed without the 04 prefix),
+    /// a point on secp256k1, hashing to `signer`.
     function lockFor(address signer, uint256 amount, bytes calldata signerPubkey)
         external
         whenNotPaused
@@ -159,16 +171,14 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         seqId = ++sequencerCount;
         uint256 total = totalLocked + amount;
         totalLocked = total;
-        _sequencers[seqId] = Sequencer({
-            owner: msg.sender,
-            amount: SafeCast.toUint96(amount),
-            signer: signer,
-            status: Status.Active,
-            nonce: 1,
-            unlockClaimTime: 0,
-            rewardRecipient: rewardRecipient,
-            reward: 0
-        });
+        // Field by field: a struct literal would also write the (zero) throttle slot, 2,200 gas.
+        Sequencer storage s = _sequencers[seqId];
+        s.owner = msg.sender;
+        s.amount = SafeCast.toUint96(amount);
+        s.signer = signer;
+        s.status = Status.Active;
+        s.nonce = 1;
+        s.rewardRecipient = rewardRecipient;
         seqOwners[msg.sender] = seqId;
         seqSigners[signer] = seqId;
         token.safeTransferFrom(msg.sender, address(this), amount);
@@ -192,11 +202,15 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         emit LockUpdate(seqId, nonce, newAmount, total);
     }
 
-    /// @notice Withdraws part of an active lock to the owner; at least minLock stays locked.
+    /// @notice Withdraws part of an active lock to the owner; at least minLock stays locked. At most
+    /// once per reward period: the next withdraw needs the checkpoint now open to be submitted.
     function withdraw(uint256 seqId, uint256 amount) external whenNotPaused nonReentrant {
         Sequencer storage s = _ownedActive(seqId);
         if (amount == 0) revert ZeroAmount();
         if (amount > s.amount || s.amount - amount < minLock) revert AmountBelowMin(s.amount - _min(amount, s.amount), minLock);
+        uint256 period = nextCheckpointId + 1;
+        if (s.withdrawPeriod >= period) revert WithdrawThrottled(seqId, nextCheckpointId);
+        s.withdrawPeriod = uint64(period);
         uint256 newAmount = s.amount - amount;
         s.amount = uint96(newAmount);
         uint256 total = totalLocked - amount;
@@ -235,9 +249,15 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         emit Unlocked(msg.sender, seqId, nonce, amount, total);
     }
 
-    /// @notice Replaces an active sequencer's signing key.
+    /// @notice Replaces an active sequencer's signing key (64 bytes, a point on secp256k1). At most
+    /// once per signerUpdateThrottle L1 blocks; the first update after lock is not throttled.
     function updateSigner(uint256 seqId, bytes calldata signerPubkey) external whenNotPaused {
         Sequencer storage s = _ownedActive(seqId);
+        uint256 last = s.signerUpdateBlock;
+        if (last != 0 && block.number < last + signerUpdateThrottle) {
+            revert SignerUpdateThrottled(seqId, last + signerUpdateThrottle);
+        }
+        s.signerUpdateBlock = SafeCast.toUint64(block.number);
         address signer = _pubkeyToAddress(signerPubkey);
         if (seqSigners[signer] != 0) revert SignerInUse(signer, seqSigners[signer]);
         address old = s.signer;
@@ -349,6 +369,12 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         _setParams(minLock, maxLock, exitDelay_);
     }
 
+    /// @notice L1 blocks a sequencer waits between two signer updates (0: no limit; at most about a
+    /// year of 12-second blocks).
+    function setSignerUpdateThrottle(uint256 n) external onlyOwner {
+        _setSignerUpdateThrottle(n);
+    }
+
     function setRewardPayer(address payer) external onlyOwner {
         if (payer == address(0)) revert InvalidAddress();
         emit RewardPayerChanged(rewardPayer, payer);
@@ -369,6 +395,12 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         maxLock = maxLock_;
         exitDelay = exitDelay_;
         emit ParamsChanged(minLock_, maxLock_, exitDelay_);
+    }
+
+    function _setSignerUpdateThrottle(uint256 n) private {
+        if (n > 2_628_000) revert InvalidParams();
+        signerUpdateThrottle = n;
+        emit SetSignerUpdateThrottle(n);
     }
 
     // ------------------------------------------------------------------ views
@@ -408,8 +440,13 @@ contract LockingPool is Ownable, Pausable, ReentrancyGuardTransient {
         if (seqSigners[signer] != 0) revert SignerInUse(signer, seqSigners[signer]);
     }
 
+    /// @dev The address of a 64-byte public key that is a point on secp256k1: a key off the curve has
+    /// no private key, so a sequencer locked with it could never sign (docs/adr/0078).
     function _pubkeyToAddress(bytes calldata pubkey) private pure returns (address) {
         if (pubkey.length != 64) revert InvalidPubkey();
+        if (!FrostVerifier.isOnCurve(uint256(bytes32(pubkey[0:32])), uint256(bytes32(pubkey[32:64])))) {
+            revert PubkeyNotOnCurve();
+        }
         return address(uint160(uint256(keccak256(pubkey))));
     }
 

@@ -34,6 +34,8 @@ export type L1DeployParams = {
   maxLock?: bigint;
   /** Exit period in seconds; default 21 days. */
   exitDelaySeconds?: bigint | number;
+  /** L1 blocks a sequencer waits between two signer updates; default 7,200 (a day of 12 s blocks). */
+  signerUpdateThrottleBlocks?: bigint | number;
   /** Use an existing token instead of deploying the devnet DseqToken. */
   token?: Address;
   tokenName?: string;
@@ -53,6 +55,7 @@ export const defaultL1DeployParams = {
   minLock: 20_000n * E18,
   maxLock: 100_000n * E18,
   exitDelaySeconds: 21n * 24n * 3600n,
+  signerUpdateThrottleBlocks: 7200n,
   tokenName: "dseq devnet token",
   tokenSymbol: "DSEQ",
   initialSupply: 1_000_000_000n * E18,
@@ -153,6 +156,7 @@ export async function deployL1Contracts(opts: DeployL1ContractsOptions): Promise
     p.minLock,
     p.maxLock,
     exitDelay,
+    BigInt(p.signerUpdateThrottleBlocks),
   ]);
   const depositBridge = await deploy(
     "DepositBridge",

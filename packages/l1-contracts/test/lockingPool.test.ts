@@ -1,6 +1,7 @@
 import {
   type Abi,
   type Address,
+  getAddress,
   type Hex,
   keccak256,
   maxUint256,
@@ -13,7 +14,7 @@ import {
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployL1Contracts, type L1Deployment } from "../src/deploy.ts";
-import { type DevL1, increaseTime, startDevL1 } from "../src/devL1.ts";
+import { type DevL1, increaseTime, rpc, startDevL1 } from "../src/devL1.ts";
 import { BatchInboxArtifact, DseqTokenArtifact, LockingPoolArtifact } from "../src/generated/artifacts.ts";
 import { type RewardCheckpoint, rewardsDigest, rotationDigest } from "../src/messages.ts";
 import { clients, createFrostGroup, type FrostGroup, revertOf, type TestClients } from "./helpers.ts";
@@ -22,6 +23,9 @@ const pool = LockingPoolArtifact.abi;
 const token = DseqTokenArtifact.abi;
 const errorsAbi = [...pool, ...token.filter((x) => x.type === "error")] as Abi;
 const EXIT_DELAY = 3600n;
+const THROTTLE = 5n; // L1 blocks between two signer updates
+/** secp256k1's field prime. */
+const P = 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2fn;
 const MIN = parseEther("20000");
 const MAX = parseEther("100000");
 const Status = { Inactive: 0, Active: 1, Unlocking: 2, Unlocked: 3 } as const;
@@ -47,6 +51,7 @@ beforeAll(async () => {
       l2ChainId: 901n,
       groupKey: group.groupKey,
       exitDelaySeconds: EXIT_DELAY,
+      signerUpdateThrottleBlocks: THROTTLE,
       whitelist: owners.slice(0, 5).map((o) => o.account.address),
       tokenGrants: [...owners, stranger].map((c) => ({
         to: c.account.address,
@@ -83,7 +88,12 @@ const act = (c: TestClients, functionName: string, args: readonly unknown[]) =>
   send(c, d.lockingPool, pool, functionName, args);
 
 async function fails(c: TestClients, functionName: string, args: readonly unknown[]): Promise<string> {
-  const r = await revertOf(
+  return (await failure(c, functionName, args)).name;
+}
+
+/** The custom error (name and args) a call reverts with. */
+function failure(c: TestClients, functionName: string, args: readonly unknown[]) {
+  return revertOf(
     c.publicClient.simulateContract({
       account: c.account,
       address: d.lockingPool,
@@ -93,7 +103,6 @@ async function fails(c: TestClients, functionName: string, args: readonly unknow
     } as never),
     errorsAbi,
   );
-  return r.name;
 }
 
 const read = <T>(functionName: string, args: readonly unknown[] = []) =>
@@ -104,6 +113,9 @@ const read = <T>(functionName: string, args: readonly unknown[] = []) =>
     args,
   } as never) as Promise<T>;
 
+const mine = (blocks: bigint) => rpc(l1.rpcUrl, "hardhat_mine", [`0x${blocks.toString(16)}`]);
+const blockNumber = () => gov.publicClient.getBlockNumber({ cacheTime: 0 });
+
 type SequencerView = {
   owner: Address;
   signer: Address;
@@ -113,6 +125,8 @@ type SequencerView = {
   unlockClaimTime: number;
   amount: bigint;
   reward: bigint;
+  signerUpdateBlock: bigint;
+  withdrawPeriod: bigint;
 };
 const seq = (id: bigint) => read<SequencerView>("getSequencer", [id]);
 const balance = (a: Address) =>
@@ -121,6 +135,39 @@ const balance = (a: Address) =>
 function newSigner(): { address: Address; pubkey: Hex } {
   const a = privateKeyToAccount(generatePrivateKey());
   return { address: a.address, pubkey: `0x${a.publicKey.slice(4)}` };
+}
+
+/** A 64-byte key of two words and the address it hashes to (whether or not it is a curve point). */
+function rawKey(x: bigint, y: bigint): { address: Address; pubkey: Hex } {
+  const w = (v: bigint) => v.toString(16).padStart(64, "0");
+  const pubkey: Hex = `0x${w(x)}${w(y)}`;
+  return { address: getAddress(`0x${keccak256(pubkey).slice(-40)}`), pubkey };
+}
+
+const modPow = (b: bigint, e: bigint, m: bigint): bigint => {
+  let r = 1n;
+  for (b %= m; e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) r = (r * b) % m;
+  return r;
+};
+
+/** Keys that are 64 bytes but not a secp256k1 point, each with the address its keccak gives. */
+function offCurveKeys(): Record<string, { address: Address; pubkey: Hex }> {
+  const good = newSigner().pubkey;
+  const x = BigInt(`0x${good.slice(2, 66)}`);
+  const y = BigInt(`0x${good.slice(66)}`);
+  // a point with a tiny x, so x + P still fits a word: on the curve mod P, but x is not reduced
+  let sx = 1n;
+  let sy = 0n;
+  for (; ; sx++) {
+    const rhs = (sx ** 3n + 7n) % P;
+    sy = modPow(rhs, (P + 1n) / 4n, P);
+    if ((sy * sy) % P === rhs) break;
+  }
+  return {
+    "y + 1": rawKey(x, (y + 1n) % P),
+    "x >= P": rawKey(sx + P, sy),
+    zero: rawKey(0n, 0n),
+  };
 }
 
 function events(receipt: TransactionReceipt, eventName: string) {
@@ -179,6 +226,19 @@ describe("locking", () => {
     await send(o2, d.token, token, "approve", [d.lockingPool, maxUint256]);
   });
 
+  it("lockFor rejects a key that is not a secp256k1 point, even when its keccak is the signer", async () => {
+    const o2 = owners[1]!;
+    for (const [what, k] of Object.entries(offCurveKeys())) {
+      expect(await fails(o2, "lockFor", [k.address, MIN, k.pubkey]), what).toBe("PubkeyNotOnCurve");
+      expect(await fails(o2, "lockWithRewardRecipient", [k.address, k.address, MIN, k.pubkey]), what).toBe(
+        "PubkeyNotOnCurve",
+      );
+    }
+    // a curve point whose keccak is not the signer
+    const s = newSigner();
+    expect(await fails(o2, "lockFor", [newSigner().address, MIN, s.pubkey])).toBe("PubkeySignerMismatch");
+  });
+
   it("rejects a signer already used by another sequencer", async () => {
     const o2 = owners[1]!;
     const s = newSigner();
@@ -225,6 +285,7 @@ describe("changing a lock", () => {
     const amount = (await seq(1n)).amount; // MIN + 5000
     const bal = await balance(o.account.address);
     const receipt = await act(o, "withdraw", [1n, parseEther("3000")]);
+    gasReport.withdraw = receipt.gasUsed;
     expect(events(receipt, "Withdraw")[0]?.args).toEqual({
       sequencerId: 1n,
       owner: o.account.address,
@@ -236,8 +297,19 @@ describe("changing a lock", () => {
     expect(await fails(o, "withdraw", [1n, amount * 10n])).toBe("AmountBelowMin");
     expect(await fails(o, "withdraw", [1n, 0n])).toBe("ZeroAmount");
     expect(await fails(owners[1]!, "withdraw", [1n, 1n])).toBe("NotSequencerOwner");
-    await act(o, "withdraw", [1n, parseEther("2000")]);
-    expect((await seq(1n)).amount).toBe(MIN);
+  });
+
+  it("withdraw: at most once per reward checkpoint (a second one in the same period reverts)", async () => {
+    const o = owners[0]!;
+    expect(await read("nextCheckpointId")).toBe(0n);
+    expect(await failure(o, "withdraw", [1n, parseEther("2000")])).toEqual({
+      name: "WithdrawThrottled",
+      args: [1n, 0n],
+    });
+    // another sequencer has its own period
+    await act(owners[2]!, "withdraw", [3n, parseEther("1000")]);
+    expect(await fails(owners[2]!, "withdraw", [3n, parseEther("1000")])).toBe("WithdrawThrottled");
+    expect((await seq(1n)).amount).toBe(MIN + parseEther("2000"));
   });
 
   it("updateSigner replaces the key and frees the old signer", async () => {
@@ -245,6 +317,7 @@ describe("changing a lock", () => {
     const old = (await seq(1n)).signer;
     const s = newSigner();
     const receipt = await act(o, "updateSigner", [1n, s.pubkey]);
+    gasReport.updateSigner = receipt.gasUsed;
     expect(events(receipt, "SignerChange")[0]?.args).toMatchObject({
       sequencerId: 1n,
       oldSigner: old,
@@ -257,9 +330,39 @@ describe("changing a lock", () => {
     expect(usedBy2).not.toBe(zeroAddress);
     const s2 = newSigner();
     await act(owners[1]!, "updateSigner", [2n, s2.pubkey]);
+    await mine(THROTTLE);
     expect(await fails(o, "updateSigner", [1n, s2.pubkey])).toBe("SignerInUse");
     expect(await fails(o, "updateSigner", [1n, "0x1234"])).toBe("InvalidPubkey");
     expect(await fails(owners[1]!, "updateSigner", [1n, newSigner().pubkey])).toBe("NotSequencerOwner");
+  });
+
+  it("updateSigner rejects a key that is not a secp256k1 point", async () => {
+    const o = owners[2]!; // seq 3 has not updated its signer yet
+    for (const [what, k] of Object.entries(offCurveKeys())) {
+      expect(await fails(o, "updateSigner", [3n, k.pubkey]), what).toBe("PubkeyNotOnCurve");
+    }
+  });
+
+  it("updateSigner: once per signerUpdateThrottle L1 blocks; after mining past it, it works", async () => {
+    const o = owners[0]!;
+    expect(await read("signerUpdateThrottle")).toBe(THROTTLE);
+    const first = await act(o, "updateSigner", [1n, newSigner().pubkey]);
+    const at = first.blockNumber;
+    expect((await seq(1n)).signerUpdateBlock).toBe(at);
+    const next = newSigner();
+    expect(await failure(o, "updateSigner", [1n, next.pubkey])).toEqual({
+      name: "SignerUpdateThrottled",
+      args: [1n, at + THROTTLE],
+    });
+    // up to the block before at + THROTTLE it still reverts
+    await mine(THROTTLE - 2n);
+    expect(await blockNumber()).toBe(at + THROTTLE - 2n);
+    expect(await fails(o, "updateSigner", [1n, next.pubkey])).toBe("SignerUpdateThrottled");
+    await mine(1n);
+    const second = await act(o, "updateSigner", [1n, next.pubkey]);
+    expect(second.blockNumber).toBe(at + THROTTLE);
+    expect(events(second, "SignerChange")[0]?.args).toMatchObject({ newSigner: next.address });
+    expect(await read("seqSigners", [next.address])).toBe(1n);
   });
 
   it("setSequencerRewardRecipient and setSequencerOwner", async () => {
@@ -294,8 +397,8 @@ describe("changing a lock", () => {
 
   it("every event about a sequencer carries the next nonce", async () => {
     const s = await seq(1n);
-    // lock(1) relock(2) withdraw(3) withdraw(4) signer(5) recipient(6, 7) owner(8, 9)
-    expect(s.nonce).toBe(9);
+    // lock(1) relock(2) withdraw(3) signer(4, 5, 6) recipient(7, 8) owner(9, 10)
+    expect(s.nonce).toBe(10);
   });
 });
 
@@ -387,6 +490,20 @@ describe("reward checkpoints", () => {
     expect((await seq(3n)).reward).toBe(parseEther("20"));
     expect(await read("nextCheckpointId")).toBe(1n);
     expect(await read("lastRewardBlock")).toBe(1000n);
+  });
+
+  it("a new checkpoint opens a new withdraw period", async () => {
+    const o = owners[0]!;
+    const receipt = await act(o, "withdraw", [1n, parseEther("2000")]);
+    expect(events(receipt, "Withdraw")[0]?.args).toMatchObject({
+      sequencerId: 1n,
+      amount: parseEther("2000"),
+    });
+    expect((await seq(1n)).amount).toBe(MIN);
+    expect((await seq(1n)).withdrawPeriod).toBe(2n);
+    await act(gov, "updateMinAmounts", [MIN - parseEther("1000")]);
+    expect(await failure(o, "withdraw", [1n, 1n])).toEqual({ name: "WithdrawThrottled", args: [1n, 1n] });
+    await act(gov, "updateMinAmounts", [MIN]);
   });
 
   it("a checkpoint for 100 sequencer entries (gas report)", async () => {
@@ -534,6 +651,16 @@ describe("governance", () => {
       expect(await fails(stranger, fn, [arg])).toBe("OwnableUnauthorizedAccount");
       await act(gov, fn, [arg]);
     }
+
+    const t = await act(gov, "setSignerUpdateThrottle", [0n]);
+    expect(events(t, "SetSignerUpdateThrottle")[0]?.args).toEqual({ n: 0n });
+    // 0: no throttle, two updates in consecutive blocks
+    await act(owners[0]!, "updateSigner", [1n, newSigner().pubkey]);
+    await act(owners[0]!, "updateSigner", [1n, newSigner().pubkey]);
+    expect(await fails(gov, "setSignerUpdateThrottle", [2_628_001n])).toBe("InvalidParams");
+    expect(await fails(stranger, "setSignerUpdateThrottle", [1n])).toBe("OwnableUnauthorizedAccount");
+    await act(gov, "setSignerUpdateThrottle", [THROTTLE]);
+    expect(await read("signerUpdateThrottle")).toBe(THROTTLE);
 
     const rp = await act(gov, "setRewardPayer", [owners[5]!.account.address]);
     expect(events(rp, "RewardPayerChanged")[0]?.args).toEqual({
