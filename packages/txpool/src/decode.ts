@@ -19,6 +19,7 @@ import type { Address } from "./types.ts";
 export type DecodeContext = {
   common: Common;
   chainId: bigint;
+  /** Largest encoded transaction accepted (the pool passes `effectiveMaxTxSize`). */
   maxTxSize: number;
   minTip: bigint;
   allowUnprotectedTxs: boolean;

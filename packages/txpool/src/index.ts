@@ -8,7 +8,12 @@ export {
 export { GETH_MESSAGES, isTxPoolError, TxPoolError, TxPoolErrorCode } from "./errors.ts";
 export { effectiveTip, isReplacementPriced } from "./fees.ts";
 export { TxJournal } from "./journal.ts";
-export { defaultTxPoolOptions, type TxPoolOptions } from "./options.ts";
+export {
+  BLOCK_HEADER_ALLOWANCE,
+  defaultTxPoolOptions,
+  effectiveMaxTxSize,
+  type TxPoolOptions,
+} from "./options.ts";
 export { PendingTransactions } from "./ordering.ts";
 export { defaultTxBatcherOptions, TxBatcher, type TxBatcherOptions } from "./txBatcher.ts";
 export {

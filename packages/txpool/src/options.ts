@@ -3,8 +3,17 @@ import { DseqError } from "@dseq/common";
 export type TxPoolOptions = {
   /** The L2 chain id; transactions signed for another chain are rejected. */
   chainId: bigint;
-  /** Largest accepted encoded transaction (geth: 4 slots of 32 KiB). */
+  /**
+   * Largest accepted encoded transaction (geth: 4 slots of 32 KiB). The limit applied is the
+   * smaller of this and what one block can hold (`maxBlockBytes - BLOCK_HEADER_ALLOWANCE`).
+   */
   maxTxSize: number;
+  /**
+   * The chain's cap on a block's size (`block.serialize()`, bytes; l2-exec's `maxBlockBytes`,
+   * default 2 MiB). A transaction that could not fit even an otherwise empty block is refused
+   * at admission, so it never sits in the pool being skipped by every builder.
+   */
+  maxBlockBytes: number;
   /** Smallest accepted `maxPriorityFeePerGas` (or `gasPrice`), in wei. */
   minTip: bigint;
   /** A replacement must raise both fee cap and tip by at least this many percent. */
@@ -23,8 +32,22 @@ export type TxPoolOptions = {
   journalPath?: string;
 };
 
+/**
+ * Bytes of a block that are not its one transaction, at most, when it has no L1 entries: the
+ * header (~750 bytes for a Prague header with a 32-byte extraData), the list prefixes, the
+ * empty uncle and withdrawal lists and the typed transaction's own byte-string prefix.
+ * l2-exec's budget for the same block stays under this (tested there).
+ */
+export const BLOCK_HEADER_ALLOWANCE = 1024;
+
+/** The size limit admission applies: `maxTxSize`, or less when a block cannot hold that. */
+export function effectiveMaxTxSize(o: Pick<TxPoolOptions, "maxTxSize" | "maxBlockBytes">): number {
+  return Math.min(o.maxTxSize, o.maxBlockBytes - BLOCK_HEADER_ALLOWANCE);
+}
+
 export const defaultTxPoolOptions: Omit<TxPoolOptions, "chainId"> = {
   maxTxSize: 4 * 32 * 1024,
+  maxBlockBytes: 2 * 1024 * 1024,
   minTip: 1n,
   priceBump: 10n,
   accountSlots: 64,
@@ -42,6 +65,9 @@ export function checkOptions(o: TxPoolOptions): void {
   if (o.chainId <= 0n) bad("chainId", "must be positive");
   for (const f of ["accountSlots", "globalSlots", "globalQueue", "maxTxSize"] as const) {
     if (!Number.isSafeInteger(o[f]) || o[f] < 1) bad(f, "must be a positive integer");
+  }
+  if (!Number.isSafeInteger(o.maxBlockBytes) || o.maxBlockBytes <= BLOCK_HEADER_ALLOWANCE) {
+    bad("maxBlockBytes", `must be an integer above ${BLOCK_HEADER_ALLOWANCE}`);
   }
   if (o.priceBump < 0n) bad("priceBump", "cannot be negative");
   if (o.minTip < 0n) bad("minTip", "cannot be negative");

@@ -22,7 +22,7 @@ import { TxPoolErrorCode as E, TxPoolError } from "./errors.ts";
 import { EvictionIndex } from "./evictionIndex.ts";
 import { isReplacementPriced } from "./fees.ts";
 import { TxJournal } from "./journal.ts";
-import { checkOptions, defaultTxPoolOptions, type TxPoolOptions } from "./options.ts";
+import { checkOptions, defaultTxPoolOptions, effectiveMaxTxSize, type TxPoolOptions } from "./options.ts";
 import { PendingTransactions } from "./ordering.ts";
 import { createPoolCommon } from "./poolCommon.ts";
 import { createPoolMetrics, type PoolMetrics } from "./poolMetrics.ts";
@@ -284,7 +284,7 @@ export class TxPool {
     const ctx: DecodeContext = {
       common: this.common,
       chainId: this.opts.chainId,
-      maxTxSize: this.opts.maxTxSize,
+      maxTxSize: effectiveMaxTxSize(this.opts),
       minTip: this.opts.minTip,
       allowUnprotectedTxs: this.opts.allowUnprotectedTxs,
       blockGasLimit: head.gasLimit,

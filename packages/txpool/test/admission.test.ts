@@ -2,7 +2,13 @@ import { bytesToHex, hexToBytes } from "@dseq/common";
 import { RLP } from "@ethereumjs/rlp";
 import { createFeeMarket1559Tx, createLegacyTx, createTxFromRLP } from "@ethereumjs/tx";
 import { beforeEach, describe, expect, it } from "vitest";
-import { TxPool, TxPoolError, TxPoolErrorCode } from "../src/index.ts";
+import {
+  BLOCK_HEADER_ALLOWANCE,
+  effectiveMaxTxSize,
+  TxPool,
+  TxPoolError,
+  TxPoolErrorCode,
+} from "../src/index.ts";
 import {
   addressOf,
   CHAIN_ID,
@@ -135,6 +141,28 @@ describe("admission", () => {
     const err = await rejection(pool, tx1559(key, { nonce: 0n, gas: 10_000_000n, data }));
     expect(err.code).toBe(TxPoolErrorCode.OversizedData);
     expect(err.message).toMatch(/^oversized data: transaction size 1311\d\d, limit 131072$/);
+  });
+
+  it("refuses a transaction no block can hold: the limit is the smaller of maxTxSize and maxBlockBytes - allowance", async () => {
+    // A chain whose blocks hold 100,000 bytes: a transaction the pool's 128 KiB would admit
+    // could never be included, and would sit pending, skipped by every builder.
+    const small = new TxPool({ chainId: CHAIN_ID, maxBlockBytes: 100_000 }, { state });
+    await small.start(head());
+    const limit = 100_000 - BLOCK_HEADER_ALLOWANCE;
+    expect(effectiveMaxTxSize(small.opts)).toBe(limit);
+    const tooBig = tx1559(key, { nonce: 0n, gas: 10_000_000n, data: new Uint8Array(limit) });
+    expect(tooBig.length).toBeGreaterThan(limit);
+    expect(tooBig.length).toBeLessThan(131_072);
+    const err = await rejection(small, tooBig);
+    expect(err.code).toBe(TxPoolErrorCode.OversizedData);
+    expect(err.message).toBe(`oversized data: transaction size ${tooBig.length}, limit ${limit}`);
+    const fits = tx1559(key, { nonce: 0n, gas: 10_000_000n, data: new Uint8Array(limit - 200) });
+    expect(fits.length).toBeLessThanOrEqual(limit);
+    expect((await small.addRemotes([fits]))[0]?.ok).toBe(true);
+    // with the default 2 MiB blocks, maxTxSize is the smaller one, as before
+    expect(effectiveMaxTxSize(pool.opts)).toBe(131_072);
+    await small.stop();
+    expect(() => new TxPool({ chainId: CHAIN_ID, maxBlockBytes: 1000 }, { state })).toThrow(/maxBlockBytes/);
   });
 
   it("refuses blob transactions and unknown types", async () => {
