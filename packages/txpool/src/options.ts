@@ -34,9 +34,10 @@ export type TxPoolOptions = {
 
 /**
  * Bytes of a block that are not its one transaction, at most, when it has no L1 entries: the
- * header (~750 bytes for a Prague header with a 32-byte extraData), the list prefixes, the
- * empty uncle and withdrawal lists and the typed transaction's own byte-string prefix.
- * l2-exec's budget for the same block stays under this (tested there).
+ * header, the list prefixes, the empty uncle and withdrawal lists and the typed transaction's
+ * own byte-string prefix. l2-exec budgets 670 bytes for these (a Prague header with a 32-byte
+ * extraData; the sealed empty block is 648) plus up to 4 for the prefix; its test builds a
+ * block holding one transaction of `maxBlockBytes - 1024` bytes.
  */
 export const BLOCK_HEADER_ALLOWANCE = 1024;
 
