@@ -106,6 +106,36 @@ describe("block byte cap (maxBlockBytes)", () => {
     expect(left.at(-1)).toBeLessThan(130_000);
   });
 
+  it("a tx the pool admits (up to cap - 1,024 bytes, txpool's BLOCK_HEADER_ALLOWANCE) fits an empty block", async () => {
+    const cap = 200_000;
+    const target = cap - 1024;
+    const common = chain.head().common;
+    let len = target - 200;
+    let tx = transferTx(common, acct(0), 0n, fillerAddress(1), 1n, {
+      gasLimit: 9_000_000n,
+      data: new Uint8Array(len),
+    });
+    for (let i = 0; i < 8; i++) {
+      len += target - tx.serialize().length;
+      tx = transferTx(common, acct(0), 0n, fillerAddress(1), 1n, {
+        gasLimit: 9_000_000n,
+        data: new Uint8Array(len),
+      });
+    }
+    expect(tx.serialize().length).toBeLessThanOrEqual(target);
+    expect(tx.serialize().length).toBeGreaterThan(target - 4);
+    const built = await chain.buildBlock({
+      txs: [tx],
+      timestamp: chain.head().header.timestamp + 2n,
+      coinbase,
+      extraData: new Uint8Array(32).fill(0xff),
+      maxBlockBytes: cap,
+    });
+    expect(built.skipped).toEqual([]);
+    expect(built.block.transactions.length).toBe(1);
+    expect(built.block.serialize().length).toBeLessThanOrEqual(cap);
+  });
+
   it("a per-build cap below the chain's is honoured; above it, the chain's wins", async () => {
     const timestamp = chain.head().header.timestamp + 2n;
     const lower = await chain.buildBlock({ txs: big, timestamp, coinbase, maxBlockBytes: 300_000 });
