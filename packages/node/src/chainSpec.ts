@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { bytesToHex, DseqError, type Hex, hexToBytes } from "@dseq/common";
-import { publicKeyToAddress } from "@dseq/crypto";
+import { publicKeyToAddress, secp256k1 } from "@dseq/crypto";
 import { z } from "zod";
 
 /**
@@ -86,13 +86,17 @@ export type ChainSpec = z.infer<typeof chainSpecSchema>;
 export type ChainSpecInput = z.input<typeof chainSpecSchema>;
 
 export class ChainSpecError extends DseqError {
-  constructor(message: string) {
-    super("CHAIN_SPEC_INVALID", message);
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("CHAIN_SPEC_INVALID", message, { details });
     this.name = "ChainSpecError";
   }
 }
 
-/** Validates a chain spec, including that every signer key hashes to its signer address. */
+/**
+ * Validates a chain spec, including that every signer key is a point on secp256k1 (both
+ * coordinates below p, y^2 = x^3 + 7) and hashes to its signer address: the rule LockingPool
+ * applies on L1 (docs/adr/0079), so a genesis validator could not exist there with this key.
+ */
 export function parseChainSpec(raw: unknown): ChainSpec {
   const r = chainSpecSchema.safeParse(raw);
   if (!r.success) {
@@ -103,9 +107,18 @@ export function parseChainSpec(raw: unknown): ChainSpec {
   const seen = new Set<string>();
   for (const [i, v] of spec.validators.entries()) {
     const pub = hexToBytes(v.signerPubkey.startsWith("0x") ? v.signerPubkey : `0x${v.signerPubkey}`);
+    const who = `(validator id ${v.id}, signer ${v.signer})`;
+    const details = { index: i, validator: v.id, signer: v.signer };
+    if (!isCurvePoint(pub)) {
+      throw new ChainSpecError(
+        `invalid chain spec:\n  validators.${i}.signerPubkey: not a point on secp256k1 ${who}`,
+        { ...details, reason: "signerPubkey not on curve" },
+      );
+    }
     if (bytesToHex(publicKeyToAddress(pub)) !== v.signer) {
       throw new ChainSpecError(
-        `invalid chain spec:\n  validators.${i}.signerPubkey: does not hash to signer ${v.signer}`,
+        `invalid chain spec:\n  validators.${i}.signerPubkey: does not hash to signer ${v.signer} ${who}`,
+        { ...details, reason: "signerPubkey does not match signer" },
       );
     }
     if (seen.has(v.signer))
@@ -113,6 +126,19 @@ export function parseChainSpec(raw: unknown): ChainSpec {
     seen.add(v.signer);
   }
   return spec;
+}
+
+/** Whether 64 bytes `x || y` are an affine secp256k1 point (the parser checks x, y < p and the equation). */
+function isCurvePoint(xy: Uint8Array): boolean {
+  const sec1 = new Uint8Array(65);
+  sec1[0] = 0x04;
+  sec1.set(xy, 1);
+  try {
+    secp256k1.convertPublicKey(sec1, true);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function loadChainSpec(path: string): ChainSpec {
