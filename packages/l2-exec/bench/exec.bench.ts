@@ -21,11 +21,12 @@ import {
 } from "../test/fixtures.ts";
 
 export const description =
-  "EVM execution: raw runTx limit vs buildBlock+commit of 1,000-tx blocks on a 100,000-account genesis (LevelDB), sender recovery native vs noble";
+  "EVM execution: raw runTx limit vs buildBlock+commit of 1,000-tx blocks on a 100,000-account genesis (LevelDB), durable (fsynced) and unsynced commits interleaved, sender recovery native vs noble";
 
 const ACCOUNTS = 100_000;
 const PER_BLOCK = 1_000;
 const BLOCKS = 11;
+const SMALL_BLOCK = 10;
 
 // A full GC before each measured section, so no section pays for the previous one's garbage.
 setFlagsFromString("--expose_gc");
@@ -139,12 +140,28 @@ export default async function run(): Promise<Record<string, number>> {
       return performance.now() - start;
     };
 
-    // 3. buildBlock + commit, transfers then ERC-20 transfers
+    // syncWrites is fixed at createChain; the bench flips it between blocks of one chain so
+    // that durable and unsynced commits are measured in the same run, interleaved, on the
+    // same state size and machine load.
+    const setSync = (on: boolean) => {
+      (chain as unknown as { syncWrites: boolean }).syncWrites = on;
+    };
+
+    // 3. buildBlock + commit, transfers (durable and unsynced blocks alternating) then ERC-20
+    //    transfers (durable, the default)
     const rawMs: number[] = [];
-    const cycle = async (make: (i: number) => Uint8Array[], label: string, raw: boolean) => {
-      const ms: number[] = [];
-      for (let b = 0; b < BLOCKS; b++) {
+    const commitMs = { sync: [] as number[], nosync: [] as number[] };
+    const cycle = async (
+      make: (i: number) => Uint8Array[],
+      label: string,
+      opts: { raw: boolean; interleave: boolean },
+    ) => {
+      const ms = { sync: [] as number[], nosync: [] as number[] };
+      for (let b = 0; b < (opts.interleave ? 2 * BLOCKS : BLOCKS); b++) {
+        const sync = !opts.interleave || b % 2 === 0;
+        setSync(sync);
         const bytes = make(b);
+        const raw = opts.raw && sync;
         if (raw) rawMs.push(await rawRun(admitted(bytes)));
         const txs = admitted(bytes);
         gc();
@@ -160,25 +177,54 @@ export default async function run(): Promise<Record<string, number>> {
         if (built.block.transactions.length !== PER_BLOCK)
           throw new Error(`${label}: ${built.skipped[0]?.reason} ${built.skipped[0]?.message}`);
         nonce++;
-        ms.push(end - start);
+        (sync ? ms.sync : ms.nosync).push(end - start);
+        if (opts.interleave) (sync ? commitMs.sync : commitMs.nosync).push(end - c0);
         const tm = built.timings;
         console.log(
-          `${label} block ${b}: ${Math.round(end - start)} ms (recover ${tm.recoverMs.toFixed(0)}, execute ${tm.executeMs.toFixed(0)}, state root ${tm.stateRootMs.toFixed(0)}, tries ${tm.triesMs.toFixed(0)}, commit ${(end - c0).toFixed(0)}; cpu: execute ${tm.cpu.executeMs.toFixed(0)}, state root ${tm.cpu.stateRootMs.toFixed(0)}, tries ${tm.cpu.triesMs.toFixed(0)})${raw ? `; raw runTx ${Math.round(rawMs.at(-1) as number)} ms, cpu ${Math.round(rawCpu)}` : ""}`,
+          `${label} block ${b}${sync ? "" : " (nosync)"}: ${Math.round(end - start)} ms (recover ${tm.recoverMs.toFixed(0)}, execute ${tm.executeMs.toFixed(0)}, state root ${tm.stateRootMs.toFixed(0)}, tries ${tm.triesMs.toFixed(0)}, commit ${(end - c0).toFixed(0)}; cpu: execute ${tm.cpu.executeMs.toFixed(0)}, state root ${tm.cpu.stateRootMs.toFixed(0)}, tries ${tm.cpu.triesMs.toFixed(0)})${raw ? `; raw runTx ${Math.round(rawMs.at(-1) as number)} ms, cpu ${Math.round(rawCpu)}` : ""}`,
         );
       }
       return ms;
     };
-    const transferMs = await cycle(makeTransfers, "transfer", true);
-    const erc20Ms = await cycle(makeErc20, "erc20", false);
+    const transfer = await cycle(makeTransfers, "transfer", { raw: true, interleave: true });
+    const erc20 = await cycle(makeErc20, "erc20", { raw: false, interleave: false });
+
+    // 4. the fsync alone: commit of small blocks (10 transfers), durable and unsynced alternating
+    const smallCommit = { sync: [] as number[], nosync: [] as number[] };
+    for (let b = 0; b < 2 * BLOCKS; b++) {
+      const sync = b % 2 === 0;
+      setSync(sync);
+      const txs = admitted(
+        senders
+          .slice(0, SMALL_BLOCK)
+          .map((s, i) => transferTx(common, s, nonce + BigInt(b), fillerAddress(i + b), 1n).serialize()),
+      );
+      const built = await chain.buildBlock({ txs, timestamp: chain.head().header.timestamp + 2n, coinbase });
+      if (built.block.transactions.length !== SMALL_BLOCK)
+        throw new Error(`small: ${built.skipped[0]?.message}`);
+      gc();
+      const start = performance.now();
+      await chain.commit(built.block, built.receipts);
+      (sync ? smallCommit.sync : smallCommit.nosync).push(performance.now() - start);
+    }
+    console.log(
+      `small-block commits, ms: sync ${smallCommit.sync.map((x) => x.toFixed(1)).join(" ")}; nosync ${smallCommit.nosync.map((x) => x.toFixed(1)).join(" ")}`,
+    );
+    setSync(true);
     await chain.close();
 
     const raw = PER_BLOCK / (median(rawMs) / 1000);
-    const transferTps = PER_BLOCK / (median(transferMs) / 1000);
+    const transferTps = PER_BLOCK / (median(transfer.sync) / 1000);
     return {
       raw_transfer_tps: Math.round(raw),
       build_commit_transfer_tps: Math.round(transferTps),
-      build_commit_erc20_tps: Math.round(PER_BLOCK / (median(erc20Ms) / 1000)),
-      build_commit_1000_transfers_ms: Math.round(median(transferMs)),
+      build_commit_transfer_tps_nosync: Math.round(PER_BLOCK / (median(transfer.nosync) / 1000)),
+      build_commit_erc20_tps: Math.round(PER_BLOCK / (median(erc20.sync) / 1000)),
+      build_commit_1000_transfers_ms: Math.round(median(transfer.sync)),
+      commit_1000_transfers_ms_sync: Number(median(commitMs.sync).toFixed(1)),
+      commit_1000_transfers_ms_nosync: Number(median(commitMs.nosync).toFixed(1)),
+      commit_ms_sync: Number(median(smallCommit.sync).toFixed(2)),
+      commit_ms_nosync: Number(median(smallCommit.nosync).toFixed(2)),
       sender_recovery_per_s: Math.round(senderRecoveryPerS),
       noble_sender_recovery_per_s: Math.round(nobleRecoveryPerS),
       ratio_build_commit_to_raw: transferTps / raw,
