@@ -314,6 +314,9 @@ export class DseqNode {
         maxTxsPerBlock: 5_000,
         continuousBuild: config.consensus.continuousBuild,
         maxCatchUpSeconds: 3600,
+        maxRound: 1_000,
+        // The same cap goes to l2-exec's builder (integration: one constant for both).
+        maxBlockBytes: 2_097_152,
       },
       {
         chain: this.chain,

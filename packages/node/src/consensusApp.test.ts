@@ -1,0 +1,286 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bytesToHex, createNoopLogger, FakeClock, type Hex } from "@dseq/common";
+import { keccak256 } from "@dseq/crypto";
+import { type Chain, createChain } from "@dseq/l2-exec";
+import type { CommitCertificate } from "@dseq/pos-consensus";
+import type { RotationSchedule } from "@dseq/sequencer-rotation";
+import { createTxPool, type TxPool } from "@dseq/txpool";
+import { type Block, createBlockFromBytesArray } from "@ethereumjs/block";
+import { createFeeMarket1559Tx } from "@ethereumjs/tx";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { encodeBlockExtra } from "./blockExtra.ts";
+import { parseChainSpec } from "./chainSpec.ts";
+import {
+  type ConsensusAppOptions,
+  createConsensusApp,
+  defaultConsensusAppOptions,
+  type NodeConsensusApp,
+} from "./consensusApp.ts";
+import { keyInfo } from "./keystore.ts";
+import { rebuildSchedule } from "./rotation.ts";
+
+const key = (label: string): Uint8Array => keccak256(new TextEncoder().encode(`dseq app test ${label}`));
+const funded = key("funded");
+const fundedAddress = keyInfo(funded).address.toLowerCase() as Hex;
+
+type Harness = {
+  app: NodeConsensusApp;
+  chain: Chain;
+  pool: TxPool;
+  schedule: RotationSchedule;
+  clock: FakeClock;
+  validators: Hex[];
+  /** Rounds the app asked the schedule about (proposerFor). */
+  askedRounds: number[];
+  streamed: string[];
+  slotTs: bigint;
+};
+
+const dirs: string[] = [];
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+/** A real chain (LevelDB in a temp dir), pool and rotation schedule; `self` indexes the validators. */
+async function harness(opts: {
+  validators: number;
+  self: number | "proposer" | "other";
+  app?: Partial<ConsensusAppOptions>;
+  /** The app's clock at the start (default: now). */
+  clockMs?: (genesisTs: number) => number;
+}): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), "dseq-app-"));
+  dirs.push(dir);
+  const keys = Array.from({ length: opts.validators }, (_, i) => key(`validator ${i}`));
+  const infos = keys.map((k) => keyInfo(k));
+  // Genesis 60 s in the past: every slot is already due, so nothing waits on the clock.
+  const genesisTs = Math.floor(Date.now() / 1000) - 60;
+  const spec = parseChainSpec({
+    chainId: 1337,
+    blockTimeMs: 2000,
+    genesis: { timestamp: genesisTs, alloc: { [fundedAddress]: { balance: (10n ** 24n).toString() } } },
+    validators: infos.map((info, i) => ({
+      id: i + 1,
+      owner: info.address.toLowerCase(),
+      signer: info.address.toLowerCase(),
+      signerPubkey: info.publicKey,
+      locked: (50_000n * 10n ** 18n).toString(),
+      rewardRecipient: info.address.toLowerCase(),
+    })),
+  });
+  const chain = await createChain({
+    dataDir: join(dir, "chain"),
+    chainConfig: {
+      chainId: 1337n,
+      gasLimit: BigInt(spec.genesis.gasLimit),
+      timestamp: BigInt(genesisTs),
+      alloc: { [fundedAddress]: { balance: 10n ** 24n } },
+    },
+  });
+  closers.push(() => chain.close());
+  const schedule = await rebuildSchedule(spec, chain);
+  const askedRounds: number[] = [];
+  const proposerFor = schedule.proposerFor.bind(schedule);
+  schedule.proposerFor = (height: number, round: number) => {
+    askedRounds.push(round);
+    return proposerFor(height, round);
+  };
+  const pool = createTxPool(
+    { chainId: 1337n },
+    {
+      state: {
+        getAccount: async (a) => {
+          const acc = await chain.getAccount(a, "latest");
+          return { nonce: acc?.nonce ?? 0n, balance: acc?.balance ?? 0n, hasCode: false };
+        },
+      },
+    },
+  );
+  const head = chain.head();
+  await pool.start({
+    number: head.header.number,
+    gasLimit: head.header.gasLimit,
+    nextBaseFee: head.header.calcNextBaseFee(),
+  });
+  closers.push(async () => pool.stop());
+  const validators = infos.map((i) => i.address.toLowerCase() as Hex);
+  const proposer0 = schedule.proposerFor(1, 0);
+  const self =
+    opts.self === "proposer"
+      ? proposer0
+      : opts.self === "other"
+        ? (validators.find((v) => v !== proposer0) as Hex)
+        : (validators[opts.self] as Hex);
+  askedRounds.length = 0;
+  const clock = new FakeClock(opts.clockMs?.(genesisTs) ?? Date.now());
+  const streamed: string[] = [];
+  const app = createConsensusApp(
+    { ...defaultConsensusAppOptions, ...opts.app },
+    {
+      chain,
+      pool,
+      schedule,
+      self,
+      clock,
+      logger: createNoopLogger(),
+      onCommitted: () => {},
+      metrics: { build: () => {}, execute: () => {}, commit: () => {}, streamed: (r) => streamed.push(r) },
+    },
+  );
+  return {
+    app,
+    chain,
+    pool,
+    schedule,
+    clock,
+    validators,
+    askedRounds,
+    streamed,
+    slotTs: head.header.timestamp + 2n,
+  };
+}
+
+function transfer(chain: Chain, n = 0n): Uint8Array {
+  return createFeeMarket1559Tx(
+    {
+      chainId: 1337n,
+      nonce: n,
+      to: `0x${"22".repeat(20)}`,
+      value: 1n,
+      gasLimit: 21_000n,
+      maxFeePerGas: 10n ** 10n,
+      maxPriorityFeePerGas: 1n,
+    },
+    { common: chain.common },
+  )
+    .sign(funded)
+    .serialize();
+}
+
+/** A block on the head as `proposer` would build it for `round` (nothing is written). */
+async function buildAs(h: Harness, proposer: Hex, round: number, txs: Uint8Array[] = []): Promise<Block> {
+  const built = await h.chain.buildBlock({
+    parent: h.chain.head(),
+    txs,
+    timestamp: h.slotTs,
+    coinbase: proposer,
+    extraData: encodeBlockExtra({ round, proposer }),
+  });
+  return built.block;
+}
+
+const asProposal = (b: Block) => ({ hash: bytesToHex(b.hash()), payload: b.serialize() });
+
+describe("createConsensusApp: proposal checks with a real chain", () => {
+  it("reports the round the block was built for, so consensus can match it to the proposal's", async () => {
+    const h = await harness({ validators: 1, self: 0 });
+    const self = h.validators[0] as Hex;
+    const r = await h.app.validate(1, asProposal(await buildAs(h, self, 3)));
+    expect(r).toEqual({ valid: true, round: 3 });
+    const r0 = await h.app.validate(1, asProposal(await buildAs(h, self, 0)));
+    expect(r0).toEqual({ valid: true, round: 0 });
+  });
+
+  it("refuses a round above maxRound without asking the schedule about it", async () => {
+    const h = await harness({ validators: 1, self: 0, app: { maxRound: 1_000 } });
+    const self = h.validators[0] as Hex;
+    for (const round of [1_001, 0xffff_ffff]) {
+      h.askedRounds.length = 0;
+      // Ask the real schedule only for rounds it can answer cheaply: a call with the huge
+      // round would allocate the proposer order up to it (out of memory).
+      const r = await h.app.validate(1, asProposal(await buildAs(h, self, round)));
+      expect(r.valid).toBe(false);
+      expect(r.valid === false && r.reason).toMatch(/round/);
+      expect(h.askedRounds.filter((x) => x > 1_000)).toEqual([]);
+    }
+  }, 60_000);
+
+  it("re-execution catches a state root the transactions do not produce", async () => {
+    const h = await harness({ validators: 1, self: 0 });
+    const self = h.validators[0] as Hex;
+    const honest = await buildAs(h, self, 0, [transfer(h.chain)]);
+    const raw = honest.raw();
+    const header = [...raw[0]];
+    header[3] = keccak256(new TextEncoder().encode("another state"));
+    const forged = createBlockFromBytesArray([header, ...raw.slice(1)] as typeof raw, {
+      common: h.chain.common,
+      setHardfork: true,
+    });
+    const r = await h.app.validate(1, asProposal(forged));
+    expect(r.valid).toBe(false);
+    expect(r.valid === false && r.reason).toMatch(/re-execution differs: .*stateRoot/);
+    expect(await h.app.validate(1, asProposal(honest))).toEqual({ valid: true, round: 0 });
+  });
+
+  it("does not look at the validator's pool: an empty block is valid with emptyBlocks=false", async () => {
+    const h = await harness({ validators: 1, self: 0, app: { emptyBlocks: false } });
+    await h.pool.addRemote(transfer(h.chain));
+    expect(h.pool.status().pending).toBe(1);
+    const r = await h.app.validate(1, asProposal(await buildAs(h, h.validators[0] as Hex, 0)));
+    expect(r).toEqual({ valid: true, round: 0 });
+  });
+
+  it("refuses a payload above maxBlockBytes before decoding it", async () => {
+    const h = await harness({ validators: 1, self: 0, app: { maxBlockBytes: 4_096 } });
+    const decode = vi.spyOn(h.chain, "decodeBlock");
+    const r = await h.app.validate(1, { hash: `0x${"ab".repeat(32)}`, payload: new Uint8Array(4_097) });
+    expect(r.valid).toBe(false);
+    expect(r.valid === false && r.reason).toMatch(/bytes/);
+    expect(decode).not.toHaveBeenCalled();
+    // At the cap it is decoded (and found wanting for other reasons).
+    await h.app.validate(1, { hash: `0x${"ab".repeat(32)}`, payload: new Uint8Array(4_096) });
+    expect(decode).toHaveBeenCalledTimes(1);
+  });
+
+  it("fast path: a raced payload with the streamed block's hash but another body is not accepted", async () => {
+    const h = await harness({ validators: 2, self: "other" });
+    const proposer = h.schedule.proposerFor(1, 0);
+    const tx = transfer(h.chain);
+    h.app.onFragment({
+      height: 1,
+      parentHash: bytesToHex(h.chain.head().hash()),
+      timestamp: h.slotTs,
+      seq: 0,
+      last: true,
+      txs: [tx],
+      signer: proposer,
+    });
+    const honest = await buildAs(h, proposer, 0, [tx]);
+    const hash = bytesToHex(honest.hash());
+    // Same header (so the same hash), no transactions: the body does not match the header.
+    const raw = honest.raw();
+    const raced = createBlockFromBytesArray([raw[0], [], raw[2], raw[3]] as unknown as typeof raw, {
+      common: h.chain.common,
+      setHardfork: true,
+    }).serialize();
+    const bad = await h.app.validate(1, { hash, payload: raced });
+    expect(bad.valid).toBe(false);
+    const garbage = await h.app.validate(1, { hash, payload: new Uint8Array([1, 2, 3]) });
+    expect(garbage.valid).toBe(false);
+    expect(h.streamed).not.toContain("hit");
+    expect(await h.app.validate(1, { hash, payload: honest.serialize() })).toEqual({ valid: true, round: 0 });
+    // The real proposal still takes the fast path: the raced ones did not spoil this node's build.
+    expect(h.streamed.at(-1)).toBe("hit");
+  });
+
+  it("commit does not sleep; startTime says when the next height starts (its slot minus 100 ms)", async () => {
+    // The clock 1.5 s before the slot of height 2: the old commit slept ~1.4 s on it (it never moves).
+    const h = await harness({ validators: 1, self: 0, clockMs: (g) => (g + 4) * 1000 - 1_500 });
+    const self = h.validators[0] as Hex;
+    const block = await buildAs(h, self, 0);
+    const cb = asProposal(block);
+    expect((await h.app.validate(1, cb)).valid).toBe(true);
+    const nextSlotMs = Number(block.header.timestamp + 2n) * 1000;
+    const cert: CommitCertificate = { height: 1, round: 0, blockHash: cb.hash, signatures: [] };
+    const done = await Promise.race([
+      h.app.commit(1, cb, cert).then(() => "committed"),
+      new Promise((r) => setTimeout(() => r("still sleeping"), 5_000)),
+    ]);
+    expect(done).toBe("committed");
+    expect(h.app.startTime?.(2)).toBe(nextSlotMs - 100);
+  });
+});

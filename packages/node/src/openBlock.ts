@@ -1,0 +1,181 @@
+import { bytesToHex, type Clock, type Hex, type Logger } from "@dseq/common";
+import type { BuildResult, BuildTxSource, Chain } from "@dseq/l2-exec";
+import type { TxPool } from "@dseq/txpool";
+import type { Block } from "@ethereumjs/block";
+import type { TypedTransaction } from "@ethereumjs/tx";
+import { encodeBlockExtra } from "./blockExtra.ts";
+import type { BlockFragment } from "./blockStream.ts";
+import { buildYield } from "./buildYield.ts";
+
+/** How often an open block looks in the pool for transactions that arrived meanwhile. */
+const BUILD_POLL_MS = 10;
+/** A streamed fragment goes out after this long, or at this many transactions, or at the seal. */
+const FRAGMENT_MS = 20;
+const FRAGMENT_TXS = 128;
+
+export type OpenBuild = {
+  height: number;
+  parentHash: Hex;
+  /** Ask the source to stop: the block is sealed with what it executed so far. */
+  seal(): void;
+  /** The sealed block; undefined when the build failed (the proposer then builds at once). */
+  result: Promise<BuildResult | undefined>;
+};
+
+export type OpenBlockOptions = { blockTimeMs: number; maxTxsPerBlock: number; continuousBuild: boolean };
+
+export type OpenBlockModules = {
+  chain: Chain;
+  pool: TxPool;
+  proposerFor(height: number, round: number): Hex;
+  rewardRecipientOf(height: number, validator: Hex): Hex;
+  /** This node's validator address (undefined for a follower). */
+  self: Hex | undefined;
+  clock: Clock;
+  logger: Logger;
+  stream?: { publish(fragment: BlockFragment): void };
+};
+
+export type OpenBlock = {
+  /** Opens the block of `height` on `parent` when this node proposes its round 0 (ADR 0091). */
+  open(parent: Block, height: number): void;
+  /** The open build, handed over (sealed) to the proposer; undefined when none is open. */
+  take(): OpenBuild | undefined;
+  /** Seals and drops an open build of `height` or below (that height is decided). */
+  closeStale(height: number): void;
+};
+
+/**
+ * Continuous building: when this node proposes round 0 of the next height, it opens that block
+ * on the new head right after the commit and runs pool transactions into it as they come,
+ * each offered once in the pool's price-and-nonce order, until the slot. Sealing then costs
+ * only the roots. What it offers goes out, in order, as stream fragments (ADR 0092).
+ */
+export function createOpenBlock(opts: OpenBlockOptions, m: OpenBlockModules): OpenBlock {
+  const slotSeconds = BigInt(opts.blockTimeMs / 1000);
+  let current: OpenBuild | undefined;
+
+  const open = (parent: Block, height: number): void => {
+    if (!opts.continuousBuild || m.self === undefined) return;
+    let proposer: Hex;
+    try {
+      proposer = m.proposerFor(height, 0);
+    } catch {
+      return;
+    }
+    const slot = parent.header.timestamp + slotSeconds;
+    const deadline = Number(slot) * 1000;
+    if (proposer !== m.self || deadline <= m.clock.now()) return; // not ours, or catching up
+    const baseFee = parent.header.calcNextBaseFee();
+    const seen = new Set<Hex>();
+    const queue: TypedTransaction[] = [];
+    let offered = 0;
+    let sealed = false;
+    let wake: (() => void) | undefined;
+    const refill = (gasLeft: bigint): void => {
+      const it = m.pool.pending({ baseFee });
+      for (let p = it.peek(); p !== undefined && queue.length < 256; p = it.peek()) {
+        if (seen.has(p.hash)) it.shift();
+        else if (p.gasLimit > gasLeft)
+          it.pop(); // this sender's next tx does not fit
+        else {
+          seen.add(p.hash);
+          queue.push(p.tx);
+          it.shift();
+        }
+      }
+    };
+    const waitForMore = (ms: number): Promise<void> =>
+      new Promise((resolve) => {
+        const cancel = m.clock.setTimeout(() => {
+          wake = undefined;
+          resolve();
+        }, ms);
+        wake = () => {
+          cancel();
+          wake = undefined;
+          resolve();
+        };
+      });
+    const parentHash = bytesToHex(parent.hash());
+    let fragment: Uint8Array[] = [];
+    let seq = 0;
+    let flushedAt = m.clock.now();
+    let streamEnded = false;
+    const flush = (force: boolean, last = false): void => {
+      if (!m.stream || streamEnded || (fragment.length === 0 && !last)) return;
+      if (!force && fragment.length < FRAGMENT_TXS && m.clock.now() - flushedAt < FRAGMENT_MS) return;
+      m.stream.publish({ height, parentHash, timestamp: slot, seq: seq++, last, txs: fragment });
+      fragment = [];
+      flushedAt = m.clock.now();
+      if (last) streamEnded = true;
+    };
+    const pause = buildYield();
+    const source: BuildTxSource = {
+      async next(gasLeft) {
+        await pause();
+        for (;;) {
+          if (sealed || gasLeft < 21_000n || offered >= opts.maxTxsPerBlock) {
+            flush(true, seq > 0 || fragment.length > 0);
+            return undefined;
+          }
+          if (queue.length === 0) refill(gasLeft);
+          const tx = queue.shift();
+          if (tx !== undefined) {
+            offered++;
+            if (m.stream) fragment.push(tx.serialize());
+            flush(false);
+            return tx;
+          }
+          flush(false);
+          const left = deadline - m.clock.now();
+          if (left <= 0) {
+            flush(true, seq > 0 || fragment.length > 0);
+            return undefined;
+          }
+          await waitForMore(Math.min(left, BUILD_POLL_MS));
+        }
+      },
+    };
+    const result = m.chain
+      .buildBlock({
+        parent,
+        txs: source,
+        timestamp: slot,
+        coinbase: m.rewardRecipientOf(height, m.self),
+        extraData: encodeBlockExtra({ round: 0, proposer: m.self }),
+      })
+      .catch((err: unknown) => {
+        m.logger.warn("continuous build failed; building at the slot instead", {
+          height,
+          err: (err as Error).message,
+        });
+        return undefined;
+      });
+    current = {
+      height,
+      parentHash,
+      seal: () => {
+        sealed = true;
+        wake?.();
+      },
+      result,
+    };
+  };
+
+  return {
+    open,
+    take() {
+      const ready = current;
+      current = undefined;
+      ready?.seal();
+      return ready;
+    },
+    closeStale(height) {
+      if (current && current.height <= height) {
+        current.seal();
+        current = undefined;
+      }
+    },
+  };
+}
