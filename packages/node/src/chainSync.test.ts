@@ -248,6 +248,45 @@ describe("p2pBlockFetcher against a poisoning peer and an honest one", () => {
     expect(goodRequests.at(-1)?.from).toBe(14n);
   }, 30_000);
 
+  it("repeated bad answers get the poisoner banned, and a banned peer is not asked", async () => {
+    mode = "emptySignatureJson";
+    const strict = await P2pHost.create(
+      {
+        ...fastOptions(randomBytes(32), [good.multiaddrs()[0] as string, evil.multiaddrs()[0] as string]),
+        maxPenalties: 3,
+      },
+      {},
+    );
+    try {
+      await strict.start();
+      const until = Date.now() + 15_000;
+      while (strict.readyPeers().length < 2) {
+        if (Date.now() > until) throw new Error("strict client never saw both peers ready");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const banned = strict.events.waitFor("p2p.peer.banned");
+      // a fresh fetcher asks the evil peer first each time (no failure memory yet)
+      for (const h of [1, 5, 9]) {
+        const got = await p2pBlockFetcher(strict, createNoopLogger(), { batch: 4 }).fetchCommitted(
+          h,
+          AbortSignal.timeout(20_000),
+        );
+        expect(got?.source).toBe(good.peerId);
+      }
+      expect((await banned).peerId).toBe(evil.peerId);
+      expect(strict.isBanned(evil.peerId)).toBe(true);
+      const asked = evilRequests.length;
+      const got = await p2pBlockFetcher(strict, createNoopLogger(), { batch: 4 }).fetchCommitted(
+        13,
+        AbortSignal.timeout(20_000),
+      );
+      expect(got?.source).toBe(good.peerId);
+      expect(evilRequests.length).toBe(asked);
+    } finally {
+      await strict.stop();
+    }
+  }, 30_000);
+
   it("a peer claiming head 2^62 that never answers costs one timeout, not one per height", async () => {
     mode = "stall";
     const fetcher = p2pBlockFetcher(client, createNoopLogger(), { batch: 1, timeoutMs: 700 });
