@@ -1,6 +1,7 @@
 import { DseqError, type Hex } from "@dseq/common";
+import { isBlockShape, isCertificateShape } from "./codec.ts";
 import type { VerifyFn } from "./signer.ts";
-import { type CommitCertificate, MsgType, type Vote } from "./types.ts";
+import { type Block, type CommitCertificate, MsgType, type Vote } from "./types.ts";
 import type { ValidatorSet } from "./validatorSet.ts";
 import { type VoteSet, verifyVote } from "./voteSet.ts";
 
@@ -39,7 +40,7 @@ export type CertificateCheck =
   | { readonly ok: true; readonly power: number }
   | {
       readonly ok: false;
-      readonly reason: "unknownValidator" | "duplicateSigner" | "badSignature" | "noQuorum";
+      readonly reason: "malformed" | "unknownValidator" | "duplicateSigner" | "badSignature" | "noQuorum";
       readonly validator?: Hex;
     };
 
@@ -54,6 +55,7 @@ export function verifyCommitCertificate(
   chainId: bigint,
   verify: VerifyFn,
 ): CertificateCheck {
+  if (!isCertificateShape(cert)) return { ok: false, reason: "malformed" };
   const seen = new Set<number>();
   let power = 0;
   for (const vote of certificateVotes(cert)) {
@@ -69,4 +71,26 @@ export function verifyCommitCertificate(
   }
   if (!validators.hasQuorum(power)) return { ok: false, reason: "noQuorum" };
   return { ok: true, power };
+}
+
+/**
+ * Checks a catch-up answer before anything of it is used: a well-formed certificate of
+ * `height`, valid against that height's validators, for the very block that came with it.
+ * Returns why it is not acceptable, or undefined when it is.
+ */
+export function checkCommitted(
+  got: { readonly block: Block; readonly certificate: CommitCertificate },
+  height: number,
+  validators: ValidatorSet,
+  chainId: bigint,
+  verify: VerifyFn,
+): string | undefined {
+  const { block, certificate } = got;
+  if (!isCertificateShape(certificate)) return "malformed certificate";
+  if (!isBlockShape(block)) return "malformed block";
+  if (certificate.height !== height) return "certificate of another height";
+  if (block.hash.toLowerCase() !== certificate.blockHash.toLowerCase())
+    return "block is not the certified one";
+  const check = verifyCommitCertificate(certificate, validators, chainId, verify);
+  return check.ok ? undefined : `certificate: ${check.reason}`;
 }

@@ -1,4 +1,5 @@
 import { DseqError, equalBytes, type Hex } from "@dseq/common";
+import { isCertificateShape, isMessageShape, isVoteShape } from "./codec.ts";
 import { makeCommitCertificate } from "./commitCertificate.ts";
 import { verifyProposalSignature } from "./evidence.ts";
 import type { VerifyFn } from "./signer.ts";
@@ -38,6 +39,12 @@ import { VoteSet } from "./voteSet.ts";
  *   keep it in the propose step forever.
  * - L49: the decision needs +2/3 precommits for id(v) and the block v itself, from a proposal
  *   or fetched (catch-up); a node that has the precommits but not the block asks for it.
+ * - valid(v) may also say which round v was built for (ADR 0054). Then v counts as valid only
+ *   in a consistent context: a fresh proposal (L22, vr = -1) of exactly that round, a
+ *   re-proposal (L28) with vr at or after it, a lock (L36) or a decision (L49) in a round at or
+ *   after it. Without a round the paper's rules apply unchanged.
+ * - Inputs of a shape the network could not have produced (missing fields, wrong lengths) are
+ *   rejected before any rule looks at them, so `step` never throws on them.
  */
 
 /** Thrown when the state machine finds its own invariants broken: the node must halt. */
@@ -68,6 +75,8 @@ export type BlockEntry = {
   /** valid(v): undefined while the application has not answered. */
   readonly valid: boolean | undefined;
   readonly reason?: string;
+  /** The round the application says the block was built for (from valid(v)). */
+  readonly round?: number;
 };
 
 export type RoundVotes = { readonly prevotes: VoteSet; readonly precommits: VoteSet };
@@ -122,6 +131,8 @@ export type ConsensusInput =
       readonly blockHash: Hex;
       readonly valid: boolean;
       readonly reason?: string;
+      /** The round the block was built for, when the application knows it. */
+      readonly round?: number;
     }
   /** A block fetched for catch-up. */
   | { readonly type: "block"; readonly height: number; readonly block: Block };
@@ -133,7 +144,8 @@ export type RejectReason =
   | "wrongProposer"
   | "blockHashMismatch"
   | "badPolRound"
-  | "roundTooFar";
+  | "roundTooFar"
+  | "malformed";
 
 export type ConsensusEffect =
   | { readonly type: "signProposal"; readonly proposal: UnsignedProposal; readonly block: Block }
@@ -217,13 +229,17 @@ export function step(state: ConsensusState, input: ConsensusInput): StepResult {
       startRound(s, fx, s.height, 0);
       break;
     case "proposal":
+      if (!isMessageShape({ type: "proposal", proposal: input.proposal, block: input.block }))
+        return { state, effects: [malformed(input.proposal)] };
       if (!onProposal(s, fx, input.proposal, input.block)) return { state, effects: fx };
       break;
     case "vote":
+      if (!isVoteShape(input.vote)) return { state, effects: [malformed(input.vote)] };
       if (!onVote(s, fx, input.vote)) return { state, effects: fx };
       break;
     case "certificate": {
       const c = input.certificate;
+      if (!isCertificateShape(c)) return { state, effects: [malformed(undefined)] };
       if (c.height !== s.height) return { state, effects: fx };
       let any = false;
       for (const sig of c.signatures) {
@@ -250,10 +266,12 @@ export function step(state: ConsensusState, input: ConsensusInput): StepResult {
       if (input.height !== s.height) return { state, effects: fx };
       const entry = s.blocks.get(input.blockHash);
       if (!entry || entry.valid !== undefined) return { state, effects: fx };
-      const next: BlockEntry =
-        input.reason === undefined
-          ? { block: entry.block, valid: input.valid }
-          : { block: entry.block, valid: input.valid, reason: input.reason };
+      const next: BlockEntry = {
+        block: entry.block,
+        valid: input.valid,
+        ...(input.reason === undefined ? {} : { reason: input.reason }),
+        ...(input.valid && input.round !== undefined ? { round: input.round } : {}),
+      };
       s.blocks = new Map(s.blocks).set(input.blockHash, next);
       break;
     }
@@ -551,6 +569,7 @@ function ruleDecide(s: Draft, fx: Fx): boolean {
       return true;
     }
     if (entry.valid === undefined) continue; // waiting for valid(v)
+    if (!builtBy(entry, round)) continue; // a quorum for a block of a later round: not ours to decide
     decide(s, fx, round, entry.block);
     return true;
   }
@@ -582,13 +601,17 @@ function ruleProposal(s: Draft, fx: Fx): boolean {
   if (!entry || entry.valid === undefined) return false;
   const v = p.blockHash;
   if (p.polRound === -1) {
-    // L23
-    const ok = entry.valid && (s.lockedRound === -1 || s.lockedValue === v);
+    // L23; a fresh proposal must be of a block built for this very round
+    const ok =
+      entry.valid &&
+      (entry.round === undefined || entry.round === s.round) &&
+      (s.lockedRound === -1 || s.lockedValue === v);
     return enterPrevote(s, fx, s.height, s.round, ok ? v : null);
   }
   if (p.polRound >= 0 && p.polRound < s.round && hasPolka(s, p.polRound, v)) {
-    // L29
-    const ok = entry.valid && (s.lockedRound <= p.polRound || s.lockedValue === v);
+    // L29; the re-proposed block was built at or before its POL round
+    const ok =
+      entry.valid && builtBy(entry, p.polRound) && (s.lockedRound <= p.polRound || s.lockedValue === v);
     return enterPrevote(s, fx, s.height, s.round, ok ? v : null);
   }
   return false;
@@ -609,7 +632,9 @@ function rulePolka(s: Draft, fx: Fx): boolean {
   const key = `36:${s.round}`;
   if (s.step < Step.Prevote || s.done.has(key)) return false;
   const p = s.proposals.get(s.round);
-  if (!p || s.blocks.get(p.blockHash)?.valid !== true || !hasPolka(s, s.round, p.blockHash)) return false;
+  const entry = p && s.blocks.get(p.blockHash);
+  if (!p || entry?.valid !== true || !builtBy(entry, s.round) || !hasPolka(s, s.round, p.blockHash))
+    return false;
   s.done = new Set(s.done).add(key);
   if (s.step === Step.Prevote) {
     s.lockedValue = p.blockHash; // L38
@@ -640,6 +665,18 @@ function rulePrecommitWait(s: Draft, fx: Fx): boolean {
 
 // ---------------------------------------------------------------------------------------
 // Helpers
+
+/** Whether the block may be locked or decided in `round`: it was built then or before. */
+function builtBy(entry: BlockEntry, round: number): boolean {
+  return entry.round === undefined || entry.round <= round;
+}
+
+function malformed(from: unknown): ConsensusEffect {
+  const o = from as { validator?: unknown; proposer?: unknown } | null | undefined;
+  const who =
+    typeof o?.validator === "string" ? o.validator : typeof o?.proposer === "string" ? o.proposer : undefined;
+  return { type: "rejected", reason: "malformed", from: who as Hex | undefined };
+}
 
 function hasPolka(s: ConsensusState, round: number, value: Hex): boolean {
   return s.votes.get(round)?.prevotes.hasTwoThirdsFor(value) === true;

@@ -13,7 +13,8 @@ import {
   type Metrics,
   realClock,
 } from "@dseq/common";
-import { certificateVotes, verifyCommitCertificate } from "./commitCertificate.ts";
+import { isBlockShape, isMessageShape, MAX_CONSENSUS_MESSAGE_BYTES } from "./codec.ts";
+import { certificateVotes, checkCommitted, verifyCommitCertificate } from "./commitCertificate.ts";
 import {
   type ConsensusEffect,
   type ConsensusInput,
@@ -27,6 +28,7 @@ import {
 import { DoubleSignError, type DoubleSignGuard, signStepOf } from "./doubleSignGuard.ts";
 import { conflictingCommitEvidence, verifyProposalSignature } from "./evidence.ts";
 import { EvidencePool } from "./evidencePool.ts";
+import { FutureBuffer, messageKey, SeenSet } from "./inputBuffer.ts";
 import { proposalSignBytes, voteSignBytes } from "./signBytes.ts";
 import { createCachedVerifier, type Signer, type VerifyFn } from "./signer.ts";
 import {
@@ -42,7 +44,7 @@ import {
 } from "./types.ts";
 import type { ValidatorSet, ValidatorSource } from "./validatorSet.ts";
 import { verifyVote } from "./voteSet.ts";
-import type { Wal, WalRecord } from "./wal.ts";
+import type { Wal, WalEntry, WalRecord } from "./wal.ts";
 
 /** The application boundary: the node fills it with block building and execution. */
 export interface ConsensusApp {
@@ -78,12 +80,21 @@ export interface ConsensusNetwork {
 export interface BlockFetcher {
   /** The block with this hash at this height, from any peer; undefined when none has it. */
   fetchBlock(height: number, blockHash: Hex, signal: AbortSignal): Promise<Block | undefined>;
-  /** A committed block and its certificate, for a node that fell behind. */
+  /**
+   * A committed block and its certificate, for a node that fell behind. `source` names the
+   * peer that answered; the driver checks the answer and reports a bad one to `penalize`.
+   * The fetcher picks the peers (and should not ask a penalized one again soon).
+   */
   fetchCommitted(
     height: number,
     signal: AbortSignal,
-  ): Promise<{ block: Block; certificate: CommitCertificate } | undefined>;
+  ): Promise<{ block: Block; certificate: CommitCertificate; source?: string } | undefined>;
+  /** The answer from `source` failed the driver's checks (wrong block, bad certificate). */
+  penalize?(source: string, reason: string): void;
 }
+
+/** What gossip should do with a message (gossipsub's accept / ignore / reject). */
+export type Verdict = "accept" | "ignore" | "reject";
 
 export type ConsensusEvents = {
   "consensus.committed": { height: number; round: number; blockHash: Hex; certificate: CommitCertificate };
@@ -114,8 +125,16 @@ export type ConsensusDriverOptions = {
   maxRoundsAhead?: number;
   /** Own messages of the current height are sent again this often (lossy networks). */
   rebroadcastMs?: number;
-  /** Messages of the next height kept until this node gets there. */
+  /** Messages of the next height kept until this node gets there, at most. */
   futureBufferSize?: number;
+  /** ... and their bytes at most, all senders together. */
+  futureBufferBytes?: number;
+  /** Messages of the next height kept per sender (a proposal and 2 votes, for 3 rounds). */
+  futureBufferPerSender?: number;
+  /** Bytes of the next height kept per sender: one largest proposal and its votes. */
+  futureBufferPerSenderBytes?: number;
+  /** Signed messages remembered to ignore copies (under new gossip envelopes). */
+  seenMessages?: number;
   /** Commits kept to answer stragglers and to check conflicting certificates. */
   recentCommits?: number;
   /** The WAL is compacted after a commit once it is larger than this. */
@@ -124,9 +143,12 @@ export type ConsensusDriverOptions = {
    * Pause between a commit and the start of the next height (CometBFT's timeout_commit).
    * With a fixed slot (a block every 2 s) set it near the slot minus the usual consensus
    * latency, so that validators do not time out while the proposer waits for its timestamp;
-   * 0 when the application paces blocks itself.
+   * 0 when the application paces blocks itself. `ConsensusApp.startTime`, when given and
+   * defined for a height, replaces it.
    */
   commitDelayMs?: number;
+  /** The longest wait for `ConsensusApp.startTime`: a bad answer cannot stall the chain. */
+  maxStartDelayMs?: number;
 };
 
 export const defaultConsensusDriverOptions = {
@@ -135,9 +157,14 @@ export const defaultConsensusDriverOptions = {
   maxRoundsAhead: defaultMaxRoundsAhead,
   rebroadcastMs: 1_000,
   futureBufferSize: 1_000,
+  futureBufferBytes: 8 * 1024 * 1024,
+  futureBufferPerSender: 9,
+  futureBufferPerSenderBytes: MAX_CONSENSUS_MESSAGE_BYTES + 64 * 1024,
+  seenMessages: 16_384,
   recentCommits: 256,
   walMaxBytes: 16 * 1024 * 1024,
   commitDelayMs: 0,
+  maxStartDelayMs: 10_000,
 } as const;
 
 export type ConsensusDriverModules = {
@@ -170,6 +197,10 @@ type DriverMetrics = {
   queue: GaugeMetric;
   dropped: CounterMetric;
   rejected: CounterMetric<"reason">;
+  ignored: CounterMetric<"reason">;
+  walSkipped: CounterMetric<"reason">;
+  catchUpRejected: CounterMetric;
+  futureBytes: GaugeMetric;
   evidence: CounterMetric<"type">;
   refused: CounterMetric;
   commits: CounterMetric;
@@ -205,7 +236,9 @@ export class ConsensusDriver {
   private readonly internal: ConsensusInput[] = [];
   private network: ConsensusInput[] = [];
   private networkHead = 0;
-  private future: ConsensusMessage[] = [];
+  private readonly future: FutureBuffer;
+  private readonly seen: SeenSet;
+  private catchUpAttempt = 0;
   private readonly timers = new Set<() => void>();
   private readonly commits = new Map<number, Commit>();
   private ownMessages: ConsensusMessage[] = [];
@@ -244,6 +277,13 @@ export class ConsensusDriver {
       verify: modules.verify ?? createCachedVerifier(),
       maxRoundsAhead: this.opts.maxRoundsAhead,
     };
+    this.future = new FutureBuffer({
+      maxBytes: this.opts.futureBufferBytes,
+      maxCount: this.opts.futureBufferSize,
+      perSenderCount: this.opts.futureBufferPerSender,
+      perSenderBytes: this.opts.futureBufferPerSenderBytes,
+    });
+    this.seen = new SeenSet({ maxKeys: this.opts.seenMessages });
     const metrics = modules.metrics ?? createMetrics();
     this.metrics = {
       height: metrics.gauge({ name: "dseq_consensus_height", help: "height being decided" }),
@@ -257,6 +297,24 @@ export class ConsensusDriver {
         name: "dseq_consensus_messages_rejected_total",
         help: "consensus messages rejected",
         labelNames: ["reason"],
+      }),
+      ignored: metrics.counter({
+        name: "dseq_consensus_messages_ignored_total",
+        help: "consensus messages not taken (copies, stale, too far ahead, buffer full)",
+        labelNames: ["reason"],
+      }),
+      walSkipped: metrics.counter({
+        name: "dseq_consensus_wal_records_skipped_total",
+        help: "WAL records skipped on replay (undecodable, or the state machine refused them)",
+        labelNames: ["reason"],
+      }),
+      catchUpRejected: metrics.counter({
+        name: "dseq_consensus_catchup_rejected_total",
+        help: "catch-up answers that failed verification",
+      }),
+      futureBytes: metrics.gauge({
+        name: "dseq_consensus_future_buffer_bytes",
+        help: "bytes of next-height messages buffered",
       }),
       evidence: metrics.counter({
         name: "dseq_consensus_evidence_total",
@@ -312,12 +370,10 @@ export class ConsensusDriver {
     let state = started.state;
     let replayed = 0;
     for (const rec of records) {
-      if (rec.kind !== "input" || rec.height !== height) continue;
-      const r = step(state, rec.input);
-      state = r.state;
+      const next = this.replayOne(state, rec, height);
+      if (next === undefined) continue;
+      state = next;
       replayed++;
-      for (const e of r.effects) if (e.type === "evidence") this.evidence.add(e.evidence);
-      if (isOwnInput(rec.input, this.config.self)) this.rememberOwn(rec.input);
     }
     if (replayed > 0) this.log.info("WAL replayed", { height, records: replayed, round: state.round });
     if (
@@ -343,6 +399,35 @@ export class ConsensusDriver {
     this.kick();
   }
 
+  /**
+   * One WAL record on start. A record that does not decode, or that the state machine throws
+   * on, is skipped loudly: one bad record must not keep the node from starting.
+   */
+  private replayOne(state: ConsensusState, rec: WalEntry, height: number): ConsensusState | undefined {
+    if (rec.kind === "undecodable") {
+      this.metrics.walSkipped.inc({ reason: "undecodable" });
+      this.log.error("WAL record does not decode: skipped", { offset: rec.offset, reason: rec.reason });
+      return undefined;
+    }
+    if (rec.kind !== "input" || rec.height !== height) return undefined;
+    let r: ReturnType<typeof step>;
+    try {
+      r = step(state, rec.input);
+    } catch (err) {
+      this.metrics.walSkipped.inc({ reason: "step" });
+      this.log.error("WAL record failed on replay: skipped", {
+        height,
+        input: String((rec.input as { type?: unknown })?.type),
+        err: errorMessage(err),
+      });
+      return undefined;
+    }
+    for (const e of r.effects) if (e.type === "evidence") this.evidence.add(e.evidence);
+    if (isOwnInput(rec.input, this.config.self)) this.rememberOwn(rec.input);
+    this.markSeen(rec.input, height);
+    return r.state;
+  }
+
   /** Stops timers and the loop; in-flight application calls are abandoned. */
   async stop(): Promise<void> {
     this.dead ??= new Error("stopped");
@@ -356,24 +441,41 @@ export class ConsensusDriver {
   }
 
   /**
-   * An inbound message from the network. Returns false when it was not queued (halted, or
-   * for a height too far ahead). The queue is bounded: when full, the oldest entry goes.
+   * An inbound message from the network; true when it was taken (queued or buffered). The
+   * same as `judge(message) === "accept"`.
    */
   receive(message: ConsensusMessage): boolean {
-    if (this.dead !== undefined || !this.state) return false;
+    return this.judge(message) === "accept";
+  }
+
+  /**
+   * Judges an inbound message and, when it is accepted, takes it (queued for the loop, or
+   * buffered for the next height): call it once per message, from the gossip validation
+   * hook, and forward the message only on "accept". "reject": malformed, or not signed by a
+   * validator of its height. "ignore": signed content already taken (whatever the gossip
+   * envelope), a decided height (a straggler is answered, equivocation recorded), too far
+   * ahead, or over a buffer or per-sender bound. Nothing but accepted messages reaches the WAL.
+   */
+  judge(message: ConsensusMessage): Verdict {
+    if (this.dead !== undefined || !this.state) return "ignore";
+    if (!isMessageShape(message)) return this.verdict("reject", "malformed");
     const h = messageHeight(message);
-    if (h > this.state.height) return this.bufferFuture(message, h);
-    if (h < this.state.height) {
+    const cur = this.state.height;
+    if (h < cur) {
       this.onStale(message);
-      return false;
+      return this.verdict("ignore", "stale");
     }
-    if (!this.precheck(message)) {
-      this.metrics.rejected.inc({ reason: "precheck" });
-      return false;
-    }
+    const key = messageKey(this.config.chainId, message);
+    if (this.seen.has(key)) return this.verdict("ignore", "duplicate");
+    if (h > cur) return this.judgeFuture(message, h, key);
+    if (!this.precheck(message)) return this.verdict("reject", "precheck");
+    if (msgRound(message) > Math.max(this.state.round, 0) + this.config.maxRoundsAhead)
+      return this.verdict("ignore", "roundTooFar");
+    if (!this.seen.withinQuota(h, message)) return this.verdict("ignore", "quota");
+    this.seen.add(key, h, message);
     this.pushNetwork(toInput(message));
     this.kick();
-    return true;
+    return "accept";
   }
 
   /** Resolves when no input is waiting and no application call or signature is in flight. */
@@ -465,6 +567,7 @@ export class ConsensusDriver {
   private async process(input: ConsensusInput, own: boolean): Promise<void> {
     const state = this.state!;
     if (inputHeight(input, state.height) !== state.height) return;
+    if (own) this.markSeen(input, state.height);
     this.crash("input.beforeWal");
     // Own messages are fsynced before they can leave the process (the broadcast effect).
     await this.m.wal.append({ kind: "input", height: state.height, input }, own);
@@ -504,6 +607,9 @@ export class ConsensusDriver {
         case "requestValue":
           this.task(async () => {
             const block = await this.m.app.propose(e.height, e.round);
+            // Written to the WAL like any input: a block of the wrong shape would not encode.
+            if (!isBlockShape(block))
+              throw new DseqError("CONSENSUS_BAD_BLOCK", "proposed block is malformed");
             this.pushInternal({ type: "valueReady", height: e.height, round: e.round, block });
           }, "propose");
           break;
@@ -602,7 +708,8 @@ export class ConsensusDriver {
     // Own messages signed in the deciding step (a precommit) still go out, WAL first.
     for (const input of this.signedPending.splice(0)) await this.process(input, true);
     if (this.m.wal.size > this.opts.walMaxBytes) await this.m.wal.replace([{ kind: "endHeight", height }]);
-    if (this.opts.commitDelayMs <= 0) {
+    const delay = this.startDelay(height + 1);
+    if (delay <= 0) {
       await this.enterHeight(height + 1);
       return;
     }
@@ -616,8 +723,34 @@ export class ConsensusDriver {
       if (this.dead !== undefined) return;
       this.actions.push(() => this.enterHeight(height + 1));
       this.kick();
-    }, this.opts.commitDelayMs);
+    }, delay);
     this.timers.add(cancel);
+  }
+
+  /**
+   * How long to wait before entering `height`: until `app.startTime(height)` when it names a
+   * time (capped at maxStartDelayMs), else commitDelayMs. The driver owns this wait.
+   */
+  private startDelay(height: number): number {
+    let at: number | undefined;
+    try {
+      at = this.m.app.startTime?.(height);
+    } catch (err) {
+      this.log.warn("startTime failed: starting the height at once", { height, err: errorMessage(err) });
+      return 0;
+    }
+    if (at === undefined) return this.opts.commitDelayMs;
+    if (typeof at !== "number" || Number.isNaN(at)) return 0;
+    const wait = at - this.clock.now();
+    if (wait > this.opts.maxStartDelayMs) {
+      this.log.warn("startTime too far ahead: capped", {
+        height,
+        waitMs: wait,
+        capMs: this.opts.maxStartDelayMs,
+      });
+      return this.opts.maxStartDelayMs;
+    }
+    return Math.max(0, wait);
   }
 
   private async enterHeight(height: number): Promise<void> {
@@ -629,19 +762,16 @@ export class ConsensusDriver {
     this.network = this.network.slice(this.networkHead);
     this.networkHead = 0;
     this.ownMessages = [];
+    this.catchUpAttempt = 0;
+    this.seen.prune(height);
     const fresh = await this.newHeightState(height);
     const r = step(fresh, { type: "start" });
     this.state = r.state;
     this.heightStartedAt = this.clock.now();
     this.metrics.height.set(height);
     this.scheduleRebroadcast();
-    const future = this.future;
-    this.future = [];
-    for (const msg of future) {
-      const h = messageHeight(msg);
-      if (h === height) this.pushNetwork(toInput(msg));
-      else if (h > height) this.bufferFuture(msg, h);
-    }
+    for (const msg of this.future.take(height)) this.pushNetwork(toInput(msg));
+    this.metrics.futureBytes.set(this.future.bytes);
     // Still behind what peers showed us: fetch the next decided block now, not at the next gossip.
     if (this.highestSeen >= height) this.scheduleCatchUp(0);
     await this.execute(r.effects);
@@ -652,17 +782,58 @@ export class ConsensusDriver {
     return createHeightState(this.config, height, validators);
   }
 
-  private bufferFuture(message: ConsensusMessage, h: number): boolean {
+  /**
+   * A message of a later height. Only one verified against its height's validators moves
+   * `highestSeen` (and so catch-up); only one of the next height is buffered, within the
+   * byte and per-sender bounds. When that set is not known yet, nothing is believed: one
+   * catch-up attempt is scheduled (its answer is verified) and the message is ignored.
+   */
+  private judgeFuture(message: ConsensusMessage, h: number, key: Hex): Verdict {
     const cur = this.state!.height;
+    const set = this.setFor(h);
+    if (!set) {
+      this.scheduleCatchUp(this.opts.rebroadcastMs);
+      return this.verdict("ignore", "noValidatorSet");
+    }
+    if (!this.verifyAgainst(message, set)) return this.verdict("reject", "precheck");
     // A certificate for h means h is decided; any other message of h means h - 1 is.
     const decided = message.type === "certificate" ? h : h - 1;
     if (decided > this.highestSeen) this.highestSeen = decided;
-    if (h > cur + 1 || message.type === "certificate")
-      this.scheduleCatchUp(h > cur + 1 ? 0 : this.opts.rebroadcastMs);
-    else this.scheduleCatchUp(this.opts.rebroadcastMs);
-    if (h !== cur + 1 || this.future.length >= this.opts.futureBufferSize) return false;
-    this.future.push(message);
-    return true;
+    this.scheduleCatchUp(h > cur + 1 ? 0 : this.opts.rebroadcastMs);
+    if (h > cur + 1) return this.verdict("ignore", "tooFarAhead");
+    if (!this.seen.withinQuota(h, message) || !this.future.add(message, h))
+      return this.verdict("ignore", "bufferFull");
+    this.seen.add(key, h, message);
+    this.metrics.futureBytes.set(this.future.bytes);
+    return "accept";
+  }
+
+  /** The validator set of `height` when the source knows it now (synchronously). */
+  private setFor(height: number): ValidatorSet | undefined {
+    if (height === this.state?.height) return this.state.validators.set;
+    try {
+      const hv = this.m.validators.forHeight(height);
+      if (typeof (hv as Promise<unknown>).then === "function") {
+        (hv as Promise<unknown>).catch(() => {});
+        return undefined;
+      }
+      return (hv as { set: ValidatorSet }).set;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private verdict(v: Verdict, reason: string): Verdict {
+    if (v === "reject") this.metrics.rejected.inc({ reason });
+    else this.metrics.ignored.inc({ reason });
+    return v;
+  }
+
+  private markSeen(input: ConsensusInput, height: number): void {
+    if (input.type !== "vote" && input.type !== "proposal" && input.type !== "certificate") return;
+    const msg = input as ConsensusMessage;
+    if (!isMessageShape(msg)) return;
+    this.seen.add(messageKey(this.config.chainId, msg), height, msg);
   }
 
   /** Someone is behind (answer with the commit), or equivocates at a decided height (evidence). */
@@ -711,7 +882,11 @@ export class ConsensusDriver {
 
   /** Cheap checks before anything reaches the WAL: known signer, valid signature (cached). */
   private precheck(message: ConsensusMessage): boolean {
-    const set = this.state!.validators.set;
+    return this.verifyAgainst(message, this.state!.validators.set);
+  }
+
+  private verifyAgainst(message: ConsensusMessage, set: ValidatorSet): boolean {
+    if (!isMessageShape(message)) return false;
     const { chainId, verify } = this.config;
     switch (message.type) {
       case "vote": {
@@ -754,10 +929,17 @@ export class ConsensusDriver {
         this.later(() => this.validate(height, block, attempt + 1), height, attempt);
         return;
       }
+      const round = res.valid && isUint32(res.round) ? res.round : undefined;
       this.pushInternal(
         res.valid
-          ? { type: "validated", height, blockHash: block.hash, valid: true }
-          : { type: "validated", height, blockHash: block.hash, valid: false, reason: res.reason },
+          ? {
+              type: "validated",
+              height,
+              blockHash: block.hash,
+              valid: true,
+              ...(round === undefined ? {} : { round }),
+            }
+          : { type: "validated", height, blockHash: block.hash, valid: false, reason: String(res.reason) },
       );
     }, "validate");
   }
@@ -797,8 +979,20 @@ export class ConsensusDriver {
         try {
           const got = await this.m.fetcher.fetchCommitted(height, this.abort.signal);
           if (!got || this.state?.height !== height) return;
-          // The certificate's precommits are checked one by one in the vote set, like any vote.
-          this.pushNetwork({ type: "certificate", certificate: got.certificate });
+          const { chainId, verify } = this.config;
+          const problem = checkCommitted(got, height, this.state.validators.set, chainId, verify);
+          if (problem !== undefined) {
+            this.metrics.catchUpRejected.inc();
+            this.log.warn("catch-up answer rejected", { height, reason: problem, source: got.source });
+            if (got.source !== undefined) this.m.fetcher.penalize?.(got.source, problem);
+            const attempt = this.catchUpAttempt++;
+            this.later(() => this.scheduleCatchUp(0), height, attempt);
+            return;
+          }
+          // Verified: straight to the loop's own queue (it cannot be pushed out by gossip).
+          const certificate = { type: "certificate", certificate: got.certificate } as const;
+          this.seen.add(messageKey(chainId, certificate), height, certificate);
+          this.pushInternal({ type: "certificate", certificate: got.certificate });
           this.pushInternal({ type: "block", height, block: got.block });
         } finally {
           this.catchingUp = false;
@@ -859,6 +1053,9 @@ export class ConsensusDriver {
     this.checkIdle();
   }
 }
+
+const isUint32 = (n: unknown): n is number =>
+  typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= 0xfffffffe;
 
 function isOwnInput(input: ConsensusInput, self: Hex | null): boolean {
   if (self === null) return false;

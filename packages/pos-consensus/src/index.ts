@@ -1,7 +1,18 @@
-export { decodeConsensusMessage, decodeJson, encodeConsensusMessage, encodeJson } from "./codec.ts";
+export {
+  decodeCertificate,
+  decodeConsensusMessage,
+  decodeJson,
+  encodeCertificate,
+  encodeConsensusMessage,
+  encodeJson,
+  isMessageShape,
+  MAX_CERTIFICATE_BYTES,
+  MAX_CONSENSUS_MESSAGE_BYTES,
+} from "./codec.ts";
 export {
   type CertificateCheck,
   certificateVotes,
+  checkCommitted,
   makeCommitCertificate,
   verifyCommitCertificate,
 } from "./commitCertificate.ts";
@@ -34,6 +45,7 @@ export {
   defaultConsensusDriverOptions,
   SimulatedCrash,
   type ValidateResult,
+  type Verdict,
 } from "./consensusDriver.ts";
 export {
   DoubleSignError,
@@ -52,6 +64,7 @@ export {
   verifyProposalSignature,
 } from "./evidence.ts";
 export { EvidencePool } from "./evidencePool.ts";
+export { FutureBuffer, type FutureBufferOptions, messageKey, SeenSet } from "./inputBuffer.ts";
 export { proposalSignBytes, SIGN_BYTES_LENGTH, SIGN_DOMAIN, signBytes, voteSignBytes } from "./signBytes.ts";
 export {
   createCachedVerifier,
@@ -89,4 +102,13 @@ export {
   type ValidatorSource,
 } from "./validatorSet.ts";
 export { type AddVoteResult, MAX_CONFLICTING_VOTES, VoteSet, valueKey, verifyVote } from "./voteSet.ts";
-export { decodeWalFrames, encodeWalRecord, FileWal, MemoryWal, type Wal, type WalRecord } from "./wal.ts";
+export {
+  decodeWalFrames,
+  encodeWalRecord,
+  FileWal,
+  MemoryWal,
+  type UndecodableWalRecord,
+  type Wal,
+  type WalEntry,
+  type WalRecord,
+} from "./wal.ts";

@@ -2,25 +2,20 @@ import { closeSync, fsyncSync, openSync } from "node:fs";
 import { type FileHandle, open, rename, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { crc32 } from "node:zlib";
-import { DseqError, type Logger } from "@dseq/common";
-import { decodeJson, encodeJson } from "./codec.ts";
-import type { ConsensusInput } from "./consensusCore.ts";
+import { DseqError, errorMessage, type Logger } from "@dseq/common";
+import { decodeWalBody, encodeWalBody, type WalEntry, type WalRecord } from "./walCodec.ts";
 
-/**
- * One WAL record. `input`: something the state machine is about to act on, at `height`
- * (the node's own signed messages are inputs too). `endHeight`: the height is committed
- * by the application; nothing before it is needed again.
- */
-export type WalRecord =
-  | { readonly kind: "input"; readonly height: number; readonly input: ConsensusInput }
-  | { readonly kind: "endHeight"; readonly height: number };
+export type { UndecodableWalRecord, WalEntry, WalRecord } from "./walCodec.ts";
 
 /** The write-ahead log the driver writes before it acts. */
 export interface Wal {
   /** Appends a record; with `sync` it is on disk (fsync) when the promise resolves. */
   append(record: WalRecord, sync: boolean): Promise<void>;
-  /** Every record, oldest first. */
-  records(): Promise<WalRecord[]>;
+  /**
+   * Every record, oldest first. A record that was written whole but does not decode is
+   * returned as `undecodable` (the reader goes on after it).
+   */
+  records(): Promise<WalEntry[]>;
   /** Atomically replaces the whole log with `records` (compaction). */
   replace(records: WalRecord[]): Promise<void>;
   /** Bytes stored. */
@@ -32,12 +27,12 @@ const HEADER = 8; // u32 length, u32 crc32 of the body
 const MAX_RECORD = 64 * 1024 * 1024;
 
 export function encodeWalRecord(record: WalRecord): Buffer {
-  const body = Buffer.from(encodeJson(record), "utf8");
+  const body = encodeWalBody(record);
   if (body.length > MAX_RECORD) throw new DseqError("CONSENSUS_WAL_RECORD_TOO_LARGE", "WAL record too large");
   const out = Buffer.allocUnsafe(HEADER + body.length);
   out.writeUInt32BE(body.length, 0);
   out.writeUInt32BE(crc32(body), 4);
-  body.copy(out, HEADER);
+  out.set(body, HEADER);
   return out;
 }
 
@@ -46,8 +41,8 @@ export function encodeWalRecord(record: WalRecord): Buffer {
  * is what a crash mid-write leaves: it is reported as `validBytes` < data length so the
  * caller can cut it off. A bad frame followed by more data is corruption: that throws.
  */
-export function decodeWalFrames(data: Buffer): { records: WalRecord[]; validBytes: number } {
-  const records: WalRecord[] = [];
+export function decodeWalFrames(data: Buffer): { records: WalEntry[]; validBytes: number } {
+  const records: WalEntry[] = [];
   let off = 0;
   while (off < data.length) {
     if (data.length - off < HEADER) break; // torn header
@@ -61,7 +56,11 @@ export function decodeWalFrames(data: Buffer): { records: WalRecord[]; validByte
         details: { offset: off },
       });
     }
-    records.push(decodeJson<WalRecord>(body.toString("utf8")));
+    try {
+      records.push(decodeWalBody(body, MAX_RECORD));
+    } catch (err) {
+      records.push({ kind: "undecodable", offset: off, reason: errorMessage(err) });
+    }
     off = end;
   }
   return { records, validBytes: off };
@@ -81,10 +80,10 @@ async function fsyncDir(path: string): Promise<void> {
 export class FileWal implements Wal {
   private fh: FileHandle;
   private bytes: number;
-  private cached: WalRecord[];
+  private cached: WalEntry[];
   readonly path: string;
 
-  private constructor(path: string, fh: FileHandle, bytes: number, records: WalRecord[]) {
+  private constructor(path: string, fh: FileHandle, bytes: number, records: WalEntry[]) {
     this.path = path;
     this.fh = fh;
     this.bytes = bytes;
@@ -116,7 +115,7 @@ export class FileWal implements Wal {
   }
 
   /** The records found when the file was opened (the driver replays from them once). */
-  async records(): Promise<WalRecord[]> {
+  async records(): Promise<WalEntry[]> {
     return this.cached;
   }
 
