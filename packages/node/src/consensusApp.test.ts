@@ -17,6 +17,7 @@ import {
   createConsensusApp,
   defaultConsensusAppOptions,
   type NodeConsensusApp,
+  nextHeightStartMs,
 } from "./consensusApp.ts";
 import { keyInfo } from "./keystore.ts";
 import { rebuildSchedule } from "./rotation.ts";
@@ -281,6 +282,18 @@ describe("createConsensusApp: proposal checks with a real chain", () => {
       new Promise((r) => setTimeout(() => r("still sleeping"), 5_000)),
     ]);
     expect(done).toBe("committed");
-    expect(h.app.startTime?.(2)).toBe(nextSlotMs - 100);
+    expect(h.app.startTime(2)).toBe(nextSlotMs - 100);
+    expect(h.app.startTime(3)).toBeUndefined(); // not the next height
+  });
+});
+
+describe("nextHeightStartMs", () => {
+  it("is the slot after the parent minus 100 ms, past or at most a block time away", () => {
+    // Parent at 1000 s, 2 s blocks: the next height starts at 1001.9 s.
+    expect(nextHeightStartMs(1_000n, 2_000, 1_000_500)).toBe(1_001_900);
+    expect(nextHeightStartMs(1_000n, 2_000, 1_005_000)).toBe(1_001_900); // past: at once
+    expect(nextHeightStartMs(1_000n, 2_000, 999_900)).toBe(1_001_900); // exactly a block time away
+    // A clock more than a block time behind the chain does not stall it.
+    expect(nextHeightStartMs(1_000n, 2_000, 999_899)).toBeUndefined();
   });
 });

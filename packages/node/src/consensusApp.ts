@@ -22,8 +22,11 @@ export type { CommittedInfo } from "./commitBlock.ts";
 export type ConsensusAppOptions = {
   blockTimeMs: number;
   /**
-   * A proposer preference, never a validity rule (ADR 0100): off, the proposer does not seal
-   * an empty open block while its own pool has pending transactions; it builds from the pool.
+   * Make blocks with no transactions (a steady cadence shows the chain is alive). A proposer
+   * preference, never a validity rule (ADR 0100): validators do not look at their pools. The
+   * proposer already leaves a block empty only when its pool has nothing it can include, so
+   * off changes nothing yet; not starting a height until a transaction arrives would be pacing
+   * (`startTime`), not built.
    */
   emptyBlocks: boolean;
   /** How far in the future a proposed block's timestamp may be, seconds. */
@@ -252,12 +255,7 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
       if (ready && ready.height === height && round === 0 && ready.parentHash === bytesToHex(parent.hash())) {
         const t0 = performance.now();
         const built = await ready.result;
-        // emptyBlocks off: an open block that caught nothing while the pool has some is
-        // rebuilt from the pool below (a proposer preference, ADR 0100).
-        const wanted =
-          built !== undefined &&
-          (opts.emptyBlocks || built.block.transactions.length > 0 || m.pool.status().pending === 0);
-        if (built && wanted) return proposed(height, round, built, performance.now() - t0);
+        if (built) return proposed(height, round, built, performance.now() - t0);
       }
       // Block time is parent + slot while the chain keeps up or catches up (OP Stack style), so
       // a height's time does not depend on when its proposer happened to run.
