@@ -65,7 +65,11 @@ export type ExecEnv = {
 };
 
 export type ProcessMode =
-  | { kind: "build" /** Cap on `block.serialize()`, bytes. */; maxBlockBytes: number }
+  | {
+      kind: "build";
+      /** Cap on `block.serialize()`, bytes. */
+      maxBlockBytes: number;
+    }
   | { kind: "execute"; expected: Block };
 
 /**
