@@ -11,6 +11,7 @@ import { type Block, createBlockFromBytesArray } from "@ethereumjs/block";
 import { createFeeMarket1559Tx } from "@ethereumjs/tx";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { encodeBlockExtra } from "./blockExtra.ts";
+import type { BlockFragment } from "./blockStream.ts";
 import { parseChainSpec } from "./chainSpec.ts";
 import {
   type ConsensusAppOptions,
@@ -53,13 +54,15 @@ async function harness(opts: {
   app?: Partial<ConsensusAppOptions>;
   /** The app's clock at the start (default: now). */
   clockMs?: (genesisTs: number) => number;
+  genesisTs?: number;
+  stream?: (f: BlockFragment) => void;
 }): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "dseq-app-"));
   dirs.push(dir);
   const keys = Array.from({ length: opts.validators }, (_, i) => key(`validator ${i}`));
   const infos = keys.map((k) => keyInfo(k));
   // Genesis 60 s in the past: every slot is already due, so nothing waits on the clock.
-  const genesisTs = Math.floor(Date.now() / 1000) - 60;
+  const genesisTs = opts.genesisTs ?? Math.floor(Date.now() / 1000) - 60;
   const spec = parseChainSpec({
     chainId: 1337,
     blockTimeMs: 2000,
@@ -130,6 +133,7 @@ async function harness(opts: {
       logger: createNoopLogger(),
       onCommitted: () => {},
       metrics: { build: () => {}, execute: () => {}, commit: () => {}, streamed: (r) => streamed.push(r) },
+      ...(opts.stream ? { stream: { publish: opts.stream } } : {}),
     },
   );
   return {
@@ -266,6 +270,62 @@ describe("createConsensusApp: proposal checks with a real chain", () => {
     expect(await h.app.validate(1, { hash, payload: honest.serialize() })).toEqual({ valid: true, round: 0 });
     // The real proposal still takes the fast path: the raced ones did not spoil this node's build.
     expect(h.streamed.at(-1)).toBe("hit");
+  });
+
+  it("stream completed by the proposal: the exact proposal is a hit, another body under its hash is not", async () => {
+    const h = await harness({ validators: 2, self: "other" });
+    const proposer = h.schedule.proposerFor(1, 0);
+    const tx0 = transfer(h.chain, 0n);
+    const tx1 = transfer(h.chain, 1n);
+    h.app.onFragment({
+      height: 1,
+      parentHash: bytesToHex(h.chain.head().hash()),
+      timestamp: h.slotTs,
+      seq: 0,
+      last: false,
+      txs: [tx0],
+      signer: proposer,
+    });
+    const honest = await buildAs(h, proposer, 0, [tx0, tx1]);
+    expect(await h.app.validate(1, asProposal(honest))).toEqual({ valid: true, round: 0 });
+    expect(h.streamed).toEqual(["hit"]);
+  });
+
+  it("open block and stream: the proposer fills its block until the slot, a follower of its stream accepts it unexecuted", async () => {
+    const g = Math.floor(Date.now() / 1000) - 60;
+    // Height 1's slot (g + 2) is past, height 2's (g + 4) 1.5 s ahead: only height 2 is built open.
+    const clockMs = () => (g + 4) * 1000 - 1_500;
+    const fragments: BlockFragment[] = [];
+    const p = await harness({
+      validators: 2,
+      self: "proposer",
+      genesisTs: g,
+      clockMs,
+      stream: (f) => fragments.push(f),
+    });
+    const v = await harness({ validators: 2, self: "other", genesisTs: g, clockMs });
+    const proposer = p.schedule.proposerFor(1, 0);
+    expect(p.schedule.proposerFor(2, 0)).toBe(proposer);
+    const b1 = await p.app.propose(1, 0);
+    expect(await v.app.validate(1, b1)).toEqual({ valid: true, round: 0 });
+    const cert1: CommitCertificate = { height: 1, round: 0, blockHash: b1.hash, signatures: [] };
+    await p.app.commit(1, b1, cert1); // opens height 2's block
+    await v.app.commit(1, b1, cert1);
+    await p.pool.addRemote(transfer(p.chain, 0n));
+    const proposal = p.app.propose(2, 0);
+    for (let t = 0; t < 1_500; t += 10) {
+      p.clock.advance(10);
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    }
+    const b2 = await proposal;
+    const block2 = p.chain.decodeBlock(b2.payload);
+    expect(block2.transactions.length).toBe(1);
+    expect(block2.header.timestamp).toBe(BigInt(g + 4));
+    expect(fragments.length).toBeGreaterThan(0);
+    expect(fragments.at(-1)?.last).toBe(true);
+    for (const f of fragments) v.app.onFragment({ ...f, signer: proposer });
+    expect(await v.app.validate(2, b2)).toEqual({ valid: true, round: 0 });
+    expect(v.streamed).toEqual(["hit"]);
   });
 
   it("commit does not sleep; startTime says when the next height starts (its slot minus 100 ms)", async () => {
