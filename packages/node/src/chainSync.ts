@@ -49,7 +49,8 @@ export type BlockFetcherOptions = {
 
 export const defaultBlockFetcherOptions: BlockFetcherOptions = {
   timeoutMs: 5_000,
-  batch: 32,
+  // 16 x (2 MiB block + 1 MiB certificate): at most 48 MiB held for one answer (ADR 0045).
+  batch: 16,
   maxAttempts: 8,
   failureMemoryMs: 60_000,
   emptyMemoryMs: 2_000,

@@ -73,7 +73,11 @@ export type P2pOptions = {
    * `count * (maxBlockBytes + maxCertificateBytes + 32)` bytes. ADR 0044.
    */
   maxBlockBytes: number;
-  /** Largest commit certificate (opaque bytes) in a blocks-by-range answer. */
+  /**
+   * Largest commit certificate (opaque bytes) in a blocks-by-range answer: pos-consensus's own
+   * cap (`MAX_CERTIFICATE_BYTES`, 10,000 signatures), so every certificate consensus accepts
+   * can be synced.
+   */
   maxCertificateBytes: number;
 };
 
@@ -98,7 +102,7 @@ export const defaultP2pOptions: Omit<P2pOptions, "privateKey" | "chainId" | "gen
   statusIntervalMs: 10_000,
   maxBlocksPerRequest: 64,
   maxBlockBytes: 2 * 1024 * 1024,
-  maxCertificateBytes: 128 * 1024,
+  maxCertificateBytes: 1024 * 1024,
 };
 
 export type P2pOptionsInput = Pick<P2pOptions, "privateKey" | "chainId" | "genesisHash"> &
