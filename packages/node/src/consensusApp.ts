@@ -139,8 +139,14 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
   const proposerFor = (height: number, round: number): Hex => m.schedule.proposerFor(height, round);
   const scheduleView: ProposalScheduleView = {
     proposerFor,
-    rewardRecipient: (height, validator) =>
-      m.schedule.validatorSetAt(height).validators.find((x) => x.address === validator)?.rewardRecipient,
+    rewardRecipient: (height, validator) => {
+      try {
+        return m.schedule.validatorSetAt(height).validators.find((x) => x.address === validator)
+          ?.rewardRecipient;
+      } catch {
+        return undefined; // a height the schedule does not know: no recipient to match
+      }
+    },
   };
 
   const openBlock = createOpenBlock(opts, {
