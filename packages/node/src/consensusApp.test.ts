@@ -328,6 +328,45 @@ describe("createConsensusApp: proposal checks with a real chain", () => {
     expect(v.streamed).toEqual(["hit"]);
   });
 
+  it("stream fragments apply in seq order, whatever order they arrive in", async () => {
+    const h = await harness({ validators: 2, self: "other" });
+    const proposer = h.schedule.proposerFor(1, 0);
+    const txs = [transfer(h.chain, 0n), transfer(h.chain, 1n), transfer(h.chain, 2n)];
+    const base = {
+      height: 1,
+      parentHash: bytesToHex(h.chain.head().hash()),
+      timestamp: h.slotTs,
+      signer: proposer,
+    };
+    h.app.onFragment({ ...base, seq: 2, last: true, txs: [txs[2] as Uint8Array] });
+    h.app.onFragment({ ...base, seq: 0, last: false, txs: [txs[0] as Uint8Array] });
+    h.app.onFragment({ ...base, seq: 1, last: false, txs: [txs[1] as Uint8Array] });
+    const honest = await buildAs(h, proposer, 0, txs);
+    expect(await h.app.validate(1, asProposal(honest))).toEqual({ valid: true, round: 0 });
+    expect(h.streamed).toEqual(["hit"]);
+  });
+
+  it("fragments from another signer, for another slot, or carrying a non-transaction are not followed", async () => {
+    for (const bad of ["signer", "timestamp", "tx"] as const) {
+      const h = await harness({ validators: 2, self: "other" });
+      const proposer = h.schedule.proposerFor(1, 0);
+      const other = h.validators.find((v) => v !== proposer) as Hex;
+      const tx = transfer(h.chain, 0n);
+      h.app.onFragment({
+        height: 1,
+        parentHash: bytesToHex(h.chain.head().hash()),
+        seq: 0,
+        last: true,
+        timestamp: bad === "timestamp" ? h.slotTs + 1n : h.slotTs,
+        txs: bad === "tx" ? [tx, new Uint8Array([0xde, 0xad])] : [tx],
+        signer: bad === "signer" ? other : proposer,
+      });
+      const honest = await buildAs(h, proposer, 0, [tx]);
+      expect(await h.app.validate(1, asProposal(honest))).toEqual({ valid: true, round: 0 });
+      expect(h.streamed, bad).toEqual([]);
+    }
+  });
+
   it("commit does not sleep; startTime says when the next height starts (its slot minus 100 ms)", async () => {
     // The clock 1.5 s before the slot of height 2: the old commit slept ~1.4 s on it (it never moves).
     const h = await harness({ validators: 1, self: 0, clockMs: (g) => (g + 4) * 1000 - 1_500 });
