@@ -1,100 +1,64 @@
 import {
   type Clock,
-  type CounterMetric,
   createMetrics,
   createNoopLogger,
   DseqError,
   EventBus,
   errorMessage,
-  type GaugeMetric,
   type Hex,
-  type HistogramMetric,
   type Logger,
   type Metrics,
   realClock,
 } from "@dseq/common";
-import { isBlockShape, isMessageShape, MAX_CONSENSUS_MESSAGE_BYTES } from "./codec.ts";
-import { certificateVotes, checkCommitted, verifyCommitCertificate } from "./commitCertificate.ts";
+import { isBlockShape, isMessageShape } from "./codec.ts";
+import { checkCommitted, verifyCommitCertificate } from "./commitCertificate.ts";
+import type {
+  BlockFetcher,
+  ConsensusApp,
+  ConsensusNetwork,
+  ValidateResult,
+  Verdict,
+} from "./consensusApp.ts";
 import {
   type ConsensusEffect,
   type ConsensusInput,
   type ConsensusState,
   type CoreConfig,
   createHeightState,
-  defaultMaxRoundsAhead,
   resumeEffects,
   step,
 } from "./consensusCore.ts";
 import { DoubleSignError, type DoubleSignGuard, signStepOf } from "./doubleSignGuard.ts";
-import { conflictingCommitEvidence, verifyProposalSignature } from "./evidence.ts";
+import { createDriverMetrics, type DriverMetrics } from "./driverMetrics.ts";
+import { type ConsensusDriverOptions, defaultConsensusDriverOptions } from "./driverOptions.ts";
+import { verifyProposalSignature } from "./evidence.ts";
 import { EvidencePool } from "./evidencePool.ts";
-import { FutureBuffer, messageKey, SeenSet } from "./inputBuffer.ts";
+import {
+  FutureBuffer,
+  messageHeight,
+  messageKey,
+  messageRound,
+  messageToInput,
+  SeenSet,
+} from "./inputBuffer.ts";
+import { onStaleMessage } from "./onStaleMessage.ts";
 import { proposalSignBytes, voteSignBytes } from "./signBytes.ts";
 import { createCachedVerifier, type Signer, type VerifyFn } from "./signer.ts";
 import {
   type Block,
   type CommitCertificate,
   type ConsensusMessage,
-  defaultTimeouts,
   type Evidence,
   MsgType,
   type Step,
-  type TimeoutConfig,
   type TimeoutStep,
 } from "./types.ts";
 import type { ValidatorSet, ValidatorSource } from "./validatorSet.ts";
 import { verifyVote } from "./voteSet.ts";
 import type { Wal, WalEntry, WalRecord } from "./wal.ts";
 
-/** The application boundary: the node fills it with block building and execution. */
-export interface ConsensusApp {
-  /** getValue(): a new block for (height, round), this node being the proposer. */
-  propose(height: number, round: number): Promise<Block>;
-  /**
-   * valid(v): re-execute and check the block, including that `hash` belongs to `payload`.
-   * The answer depends on the block and the committed chain only (never on a pool or a
-   * local preference), so every honest validator gives the same one.
-   * `round`, when the application records one in the block (dseq: `extraData`), is the round
-   * the block was built for: the core then accepts it only in a consistent context (a fresh
-   * proposal of exactly that round, a re-proposal or certificate of that round or later).
-   */
-  validate(height: number, block: Block): Promise<ValidateResult>;
-  /** The decided block and its certificate; must be durable when the promise resolves. */
-  commit(height: number, block: Block, certificate: CommitCertificate): Promise<void>;
-  /**
-   * When `height` should start, on the driver's clock (ms), once the height before it is
-   * committed (CometBFT's timeout_commit, aligned to a slot). Undefined or in the past: at once.
-   * The driver owns the wait; messages of the new height are buffered meanwhile.
-   */
-  startTime?(height: number): number | undefined;
-}
-
-export type ValidateResult = { valid: true; round?: number } | { valid: false; reason: string };
-
-/** Outbound side of the network (p2p gossip). Inbound messages go to `driver.receive`. */
-export interface ConsensusNetwork {
-  broadcast(message: ConsensusMessage): void;
-}
-
-/** Catch-up: blocks and commits from peers (p2p request/response). */
-export interface BlockFetcher {
-  /** The block with this hash at this height, from any peer; undefined when none has it. */
-  fetchBlock(height: number, blockHash: Hex, signal: AbortSignal): Promise<Block | undefined>;
-  /**
-   * A committed block and its certificate, for a node that fell behind. `source` names the
-   * peer that answered; the driver checks the answer and reports a bad one to `penalize`.
-   * The fetcher picks the peers (and should not ask a penalized one again soon).
-   */
-  fetchCommitted(
-    height: number,
-    signal: AbortSignal,
-  ): Promise<{ block: Block; certificate: CommitCertificate; source?: string } | undefined>;
-  /** The answer from `source` failed the driver's checks (wrong block, bad certificate). */
-  penalize?(source: string, reason: string): void;
-}
-
-/** What gossip should do with a message (gossipsub's accept / ignore / reject). */
-export type Verdict = "accept" | "ignore" | "reject";
+export type { BlockFetcher, ConsensusApp, ConsensusDriverOptions, ConsensusNetwork, ValidateResult, Verdict };
+export { defaultConsensusDriverOptions };
 
 export type ConsensusEvents = {
   "consensus.committed": { height: number; round: number; blockHash: Hex; certificate: CommitCertificate };
@@ -116,56 +80,6 @@ export type CrashPoint =
   | "commit.before"
   | "commit.afterApp"
   | "commit.afterEndHeight";
-
-export type ConsensusDriverOptions = {
-  chainId: bigint;
-  timeouts?: TimeoutConfig;
-  /** Network inputs waiting at most; beyond it the oldest is dropped (and counted). */
-  queueSize?: number;
-  maxRoundsAhead?: number;
-  /** Own messages of the current height are sent again this often (lossy networks). */
-  rebroadcastMs?: number;
-  /** Messages of the next height kept until this node gets there, at most. */
-  futureBufferSize?: number;
-  /** ... and their bytes at most, all senders together. */
-  futureBufferBytes?: number;
-  /** Messages of the next height kept per sender (a proposal and 2 votes, for 3 rounds). */
-  futureBufferPerSender?: number;
-  /** Bytes of the next height kept per sender: one largest proposal and its votes. */
-  futureBufferPerSenderBytes?: number;
-  /** Signed messages remembered to ignore copies (under new gossip envelopes). */
-  seenMessages?: number;
-  /** Commits kept to answer stragglers and to check conflicting certificates. */
-  recentCommits?: number;
-  /** The WAL is compacted after a commit once it is larger than this. */
-  walMaxBytes?: number;
-  /**
-   * Pause between a commit and the start of the next height (CometBFT's timeout_commit).
-   * With a fixed slot (a block every 2 s) set it near the slot minus the usual consensus
-   * latency, so that validators do not time out while the proposer waits for its timestamp;
-   * 0 when the application paces blocks itself. `ConsensusApp.startTime`, when given and
-   * defined for a height, replaces it.
-   */
-  commitDelayMs?: number;
-  /** The longest wait for `ConsensusApp.startTime`: a bad answer cannot stall the chain. */
-  maxStartDelayMs?: number;
-};
-
-export const defaultConsensusDriverOptions = {
-  timeouts: defaultTimeouts,
-  queueSize: 10_000,
-  maxRoundsAhead: defaultMaxRoundsAhead,
-  rebroadcastMs: 1_000,
-  futureBufferSize: 1_000,
-  futureBufferBytes: 8 * 1024 * 1024,
-  futureBufferPerSender: 9,
-  futureBufferPerSenderBytes: MAX_CONSENSUS_MESSAGE_BYTES + 64 * 1024,
-  seenMessages: 16_384,
-  recentCommits: 256,
-  walMaxBytes: 16 * 1024 * 1024,
-  commitDelayMs: 0,
-  maxStartDelayMs: 10_000,
-} as const;
 
 export type ConsensusDriverModules = {
   app: ConsensusApp;
@@ -190,22 +104,6 @@ export type ConsensusDriverModules = {
 };
 
 type Commit = { block: Block; certificate: CommitCertificate; validators: ValidatorSet };
-
-type DriverMetrics = {
-  height: GaugeMetric;
-  round: GaugeMetric;
-  queue: GaugeMetric;
-  dropped: CounterMetric;
-  rejected: CounterMetric<"reason">;
-  ignored: CounterMetric<"reason">;
-  walSkipped: CounterMetric<"reason">;
-  catchUpRejected: CounterMetric;
-  futureBytes: GaugeMetric;
-  evidence: CounterMetric<"type">;
-  refused: CounterMetric;
-  commits: CounterMetric;
-  heightSeconds: HistogramMetric;
-};
 
 /** Thrown by a crash hook; the driver stops at once, as if the process died. */
 export class SimulatedCrash extends Error {
@@ -284,54 +182,7 @@ export class ConsensusDriver {
       perSenderBytes: this.opts.futureBufferPerSenderBytes,
     });
     this.seen = new SeenSet({ maxKeys: this.opts.seenMessages });
-    const metrics = modules.metrics ?? createMetrics();
-    this.metrics = {
-      height: metrics.gauge({ name: "dseq_consensus_height", help: "height being decided" }),
-      round: metrics.gauge({ name: "dseq_consensus_round", help: "round of the current height" }),
-      queue: metrics.gauge({ name: "dseq_consensus_queue_inputs", help: "network inputs waiting" }),
-      dropped: metrics.counter({
-        name: "dseq_consensus_inputs_dropped_total",
-        help: "network inputs dropped because the queue was full (oldest first)",
-      }),
-      rejected: metrics.counter({
-        name: "dseq_consensus_messages_rejected_total",
-        help: "consensus messages rejected",
-        labelNames: ["reason"],
-      }),
-      ignored: metrics.counter({
-        name: "dseq_consensus_messages_ignored_total",
-        help: "consensus messages not taken (copies, stale, too far ahead, buffer full)",
-        labelNames: ["reason"],
-      }),
-      walSkipped: metrics.counter({
-        name: "dseq_consensus_wal_records_skipped_total",
-        help: "WAL records skipped on replay (undecodable, or the state machine refused them)",
-        labelNames: ["reason"],
-      }),
-      catchUpRejected: metrics.counter({
-        name: "dseq_consensus_catchup_rejected_total",
-        help: "catch-up answers that failed verification",
-      }),
-      futureBytes: metrics.gauge({
-        name: "dseq_consensus_future_buffer_bytes",
-        help: "bytes of next-height messages buffered",
-      }),
-      evidence: metrics.counter({
-        name: "dseq_consensus_evidence_total",
-        help: "equivocation evidence recorded",
-        labelNames: ["type"],
-      }),
-      refused: metrics.counter({
-        name: "dseq_consensus_sign_refused_total",
-        help: "signatures refused by the double-sign guard",
-      }),
-      commits: metrics.counter({ name: "dseq_consensus_commits_total", help: "heights committed" }),
-      heightSeconds: metrics.histogram({
-        name: "dseq_consensus_height_seconds",
-        help: "time from a height's start to its commit",
-        buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30],
-      }),
-    };
+    this.metrics = createDriverMetrics(modules.metrics ?? createMetrics());
   }
 
   /** Height being decided (undefined before start). */
@@ -469,11 +320,11 @@ export class ConsensusDriver {
     if (this.seen.has(key)) return this.verdict("ignore", "duplicate");
     if (h > cur) return this.judgeFuture(message, h, key);
     if (!this.precheck(message)) return this.verdict("reject", "precheck");
-    if (msgRound(message) > Math.max(this.state.round, 0) + this.config.maxRoundsAhead)
+    if (messageRound(message) > Math.max(this.state.round, 0) + this.config.maxRoundsAhead)
       return this.verdict("ignore", "roundTooFar");
     if (!this.seen.withinQuota(h, message)) return this.verdict("ignore", "quota");
     this.seen.add(key, h, message);
-    this.pushNetwork(toInput(message));
+    this.pushNetwork(messageToInput(message));
     this.kick();
     return "accept";
   }
@@ -640,7 +491,7 @@ export class ConsensusDriver {
           break;
         case "newRound":
           this.metrics.round.set(e.round);
-          this.ownMessages = this.ownMessages.filter((msg) => msgRound(msg) >= e.round - 1);
+          this.ownMessages = this.ownMessages.filter((msg) => messageRound(msg) >= e.round - 1);
           this.events.emit("consensus.newRound", { height: e.height, round: e.round });
           break;
       }
@@ -770,7 +621,7 @@ export class ConsensusDriver {
     this.heightStartedAt = this.clock.now();
     this.metrics.height.set(height);
     this.scheduleRebroadcast();
-    for (const msg of this.future.take(height)) this.pushNetwork(toInput(msg));
+    for (const msg of this.future.take(height)) this.pushNetwork(messageToInput(msg));
     this.metrics.futureBytes.set(this.future.bytes);
     // Still behind what peers showed us: fetch the next decided block now, not at the next gossip.
     if (this.highestSeen >= height) this.scheduleCatchUp(0);
@@ -838,46 +689,20 @@ export class ConsensusDriver {
 
   /** Someone is behind (answer with the commit), or equivocates at a decided height (evidence). */
   private onStale(message: ConsensusMessage): void {
-    const h = messageHeight(message);
-    const mine = this.commits.get(h);
-    if (!mine) return;
-    const { chainId, verify } = this.config;
-    if (message.type === "certificate" && message.certificate.blockHash !== mine.certificate.blockHash) {
-      if (verifyCommitCertificate(message.certificate, mine.validators, chainId, verify).ok) {
-        this.log.error("conflicting commit certificate: safety of this height is lost", {
-          height: h,
-          mine: mine.certificate.blockHash,
-          theirs: message.certificate.blockHash,
-        });
-        for (const ev of conflictingCommitEvidence(mine.certificate, message.certificate))
-          this.recordEvidence(ev);
-      }
-      return;
-    }
-    // The sender decided this height as well: nothing to answer.
-    if (message.type === "certificate") return;
-    if (message.type === "vote") {
-      const v = message.vote;
-      const { certificate } = mine;
-      if (
-        v.type === MsgType.Precommit &&
-        v.round === certificate.round &&
-        v.blockHash !== certificate.blockHash
-      ) {
-        const ours = certificateVotes(certificate).find((x) => x.validator === v.validator);
-        const val = mine.validators.get(v.validator);
-        if (ours && val && verifyVote(v, chainId, val.publicKey, verify)) {
-          this.recordEvidence({ type: "duplicateVote", validator: val.address, a: ours, b: v });
-        }
-      }
-    }
-    // Rate-limited answer: the straggler catches up from the certificate.
-    const now = this.clock.now();
-    if (now - (this.staleReplies.get(h) ?? Number.NEGATIVE_INFINITY) < this.opts.rebroadcastMs) return;
-    this.staleReplies.set(h, now);
-    if (this.staleReplies.size > 64)
-      this.staleReplies.delete(this.staleReplies.keys().next().value as number);
-    this.m.network.broadcast({ type: "certificate", certificate: mine.certificate });
+    onStaleMessage(
+      {
+        commits: this.commits,
+        chainId: this.config.chainId,
+        verify: this.config.verify,
+        log: this.log,
+        now: this.clock.now(),
+        replies: this.staleReplies,
+        replyEveryMs: this.opts.rebroadcastMs,
+        recordEvidence: (ev) => this.recordEvidence(ev),
+        broadcast: (m) => this.m.network.broadcast(m),
+      },
+      message,
+    );
   }
 
   /** Cheap checks before anything reaches the WAL: known signer, valid signature (cached). */
@@ -1062,32 +887,6 @@ function isOwnInput(input: ConsensusInput, self: Hex | null): boolean {
   if (input.type === "vote") return input.vote.validator === self;
   if (input.type === "proposal") return input.proposal.proposer === self;
   return false;
-}
-
-function messageHeight(m: ConsensusMessage): number {
-  switch (m.type) {
-    case "vote":
-      return m.vote.height;
-    case "proposal":
-      return m.proposal.height;
-    case "certificate":
-      return m.certificate.height;
-  }
-}
-
-function msgRound(m: ConsensusMessage): number {
-  return m.type === "vote" ? m.vote.round : m.type === "proposal" ? m.proposal.round : m.certificate.round;
-}
-
-function toInput(m: ConsensusMessage): ConsensusInput {
-  switch (m.type) {
-    case "vote":
-      return { type: "vote", vote: m.vote };
-    case "proposal":
-      return { type: "proposal", proposal: m.proposal, block: m.block };
-    case "certificate":
-      return { type: "certificate", certificate: m.certificate };
-  }
 }
 
 function inputHeight(input: ConsensusInput, current: number): number {

@@ -1,5 +1,6 @@
 import { concatBytes, type Hex, hexToBytes, utf8ToBytes } from "@dseq/common";
 import { keccak256 } from "@dseq/crypto";
+import type { ConsensusInput } from "./consensusCore.ts";
 import { proposalSignBytes, voteSignBytes } from "./signBytes.ts";
 import type { ConsensusMessage } from "./types.ts";
 import { MAX_CONFLICTING_VOTES } from "./voteSet.ts";
@@ -203,5 +204,33 @@ export class FutureBuffer {
     this.perSender.clear();
     for (const b of keep) this.add(b.message, b.height);
     return out;
+  }
+}
+
+/** The height a message is of. */
+export function messageHeight(m: ConsensusMessage): number {
+  switch (m.type) {
+    case "vote":
+      return m.vote.height;
+    case "proposal":
+      return m.proposal.height;
+    case "certificate":
+      return m.certificate.height;
+  }
+}
+
+export function messageRound(m: ConsensusMessage): number {
+  return m.type === "vote" ? m.vote.round : m.type === "proposal" ? m.proposal.round : m.certificate.round;
+}
+
+/** The state machine input that carries a message. */
+export function messageToInput(m: ConsensusMessage): ConsensusInput {
+  switch (m.type) {
+    case "vote":
+      return { type: "vote", vote: m.vote };
+    case "proposal":
+      return { type: "proposal", proposal: m.proposal, block: m.block };
+    case "certificate":
+      return { type: "certificate", certificate: m.certificate };
   }
 }
