@@ -127,6 +127,32 @@ describe("ConsensusDriver under hostile input", () => {
     await h.driver.stop();
   });
 
+  it("a signed proposal from a validator that is not the round's proposer is rejected before the WAL", async () => {
+    const h = await makeHarness();
+    await h.driver.start(1);
+    const wrong = {
+      type: "proposal",
+      proposal: signProposal(tv.keys[2]!, tv.addresses[2]!, 1, 0, -1, block1.hash),
+      block: block1,
+    } as const;
+    expect(h.driver.judge(wrong)).toBe("reject");
+    await h.driver.whenIdle();
+    expect(walInputs(h, "proposal")).toEqual([]);
+    await h.driver.stop();
+  });
+
+  it("a message dropped from a full queue is taken again when it comes back (a rebroadcast)", async () => {
+    const h = await makeHarness({ options: { queueSize: 1 } });
+    await h.driver.start(1);
+    const votes = [vote(1, 1, 0), vote(2, 1, 0), vote(3, 1, 0)];
+    // The first goes straight to the loop, the second is pushed out by the third.
+    expect(votes.map((m) => h.driver.judge(m))).toEqual(["accept", "accept", "accept"]);
+    expect(h.driver.judge(copy(votes[1]!))).toBe("accept");
+    // Not dropped (it is being processed): a copy is still a copy.
+    expect(h.driver.judge(copy(votes[0]!))).toBe("ignore");
+    await h.driver.stop();
+  });
+
   it("a malformed certificate at the current height is refused, not thrown on", async () => {
     const h = await makeHarness();
     await h.driver.start(1);

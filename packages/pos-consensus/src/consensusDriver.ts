@@ -322,6 +322,12 @@ export class ConsensusDriver {
     if (!this.precheck(message)) return this.verdict("reject", "precheck");
     if (messageRound(message) > Math.max(this.state.round, 0) + this.config.maxRoundsAhead)
       return this.verdict("ignore", "roundTooFar");
+    // The core would refuse it after the WAL write: refuse it before.
+    if (
+      message.type === "proposal" &&
+      this.state.validators.proposer(message.proposal.round) !== message.proposal.proposer
+    )
+      return this.verdict("reject", "wrongProposer");
     if (!this.seen.withinQuota(h, message)) return this.verdict("ignore", "quota");
     this.seen.add(key, h, message);
     this.pushNetwork(messageToInput(message));
@@ -360,7 +366,8 @@ export class ConsensusDriver {
 
   private pushNetwork(input: ConsensusInput): void {
     if (this.network.length - this.networkHead >= this.opts.queueSize) {
-      this.networkHead++;
+      // Dropped unseen: a later copy (a rebroadcast) must be taken again.
+      this.seen.forget(this.network[this.networkHead++]!, this.state!.height, this.config.chainId);
       this.metrics.dropped.inc();
     }
     if (this.networkHead > 1024 && this.networkHead * 2 > this.network.length) {

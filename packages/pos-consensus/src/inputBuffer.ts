@@ -124,6 +124,18 @@ export class SeenSet {
     }
   }
 
+  /** Forgets a message taken but then dropped unprocessed (the queue was full). */
+  forget(input: ConsensusInput, height: number, chainId: bigint): void {
+    if (input.type !== "vote" && input.type !== "proposal" && input.type !== "certificate") return;
+    const m = input as ConsensusMessage;
+    const key = messageKey(chainId, m);
+    if (!this.keys.delete(key)) return;
+    const ck = countKey(height, m);
+    const n = this.counts.get(ck) ?? 0;
+    if (n <= 1) this.counts.delete(ck);
+    else this.counts.set(ck, n - 1);
+  }
+
   /** Forgets everything below `height` (messages of decided heights go the stale path). */
   prune(height: number): void {
     for (const [k, h] of this.keys) if (h < height) this.keys.delete(k);
