@@ -32,7 +32,7 @@ const voteItems = (): (Uint8Array | Uint8Array[])[] => [
   h(vote.signature),
 ];
 
-describe("consensus message codec (RLP, ADR 0053)", () => {
+describe("consensus message codec (RLP, ADR 0054)", () => {
   it("round-trips votes (nil and not), proposals with their block, and certificates", () => {
     const msgs: ConsensusMessage[] = [
       { type: "vote", vote: signVote(tv.keys[0]!, tv.addresses[0]!, MsgType.Prevote, 3, 0, null) },

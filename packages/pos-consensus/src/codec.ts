@@ -3,7 +3,7 @@ import { RLP } from "@ethereumjs/rlp";
 import type { Block, CommitCertificate, ConsensusMessage, Proposal, Vote } from "./types.ts";
 
 /*
- * The binary forms of consensus data (ADR 0053): RLP lists with exact shapes, fixed-length
+ * The binary forms of consensus data (ADR 0054): RLP lists with exact shapes, fixed-length
  * byte strings (hash 32, address 20, signature 64) and canonical integers. Decoding is strict
  * (it is fed by the network and by files on disk): anything else throws
  * `CONSENSUS_BAD_MESSAGE`. The encoders check the same shapes, so a value that would not
@@ -322,7 +322,7 @@ export function encodeCertificate(cert: CommitCertificate): Uint8Array {
 
 /**
  * Decodes a stored or fetched certificate strictly. Also reads the JSON form chain stores
- * written before ADR 0053 (`encodeJson(cert)`, first byte `{`), checked to the same shape.
+ * written before ADR 0054 (`encodeJson(cert)`, first byte `{`), checked to the same shape.
  */
 export function decodeCertificate(bytes: Uint8Array): CommitCertificate {
   if (bytes instanceof Uint8Array && bytes[0] === 0x7b) return decodeLegacyCertificate(bytes);
@@ -365,7 +365,7 @@ const legacyText = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * JSON with byte arrays as `{"$bytes": "0x.."}` and bigints as `{"$bigint": ".."}` (ADR 0052).
- * Superseded by the binary forms above (ADR 0053); kept so that old data stays readable.
+ * Superseded by the binary forms above (ADR 0054); kept so that old data stays readable.
  */
 export function encodeJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {

@@ -81,7 +81,7 @@ const prevotes = (fx: ConsensusEffect[]) =>
 const precommits = (fx: ConsensusEffect[]) =>
   fx.flatMap((e) => (e.type === "signVote" && e.vote.type === MsgType.Precommit ? [e.vote.blockHash] : []));
 
-describe("consensus core: the round a block was built for (ADR 0054)", () => {
+describe("consensus core: the round a block was built for (ADR 0055)", () => {
   const A = makeBlock("built for round 5");
   const B = makeBlock("built for round 0");
 

@@ -39,7 +39,7 @@ import { VoteSet } from "./voteSet.ts";
  *   keep it in the propose step forever.
  * - L49: the decision needs +2/3 precommits for id(v) and the block v itself, from a proposal
  *   or fetched (catch-up); a node that has the precommits but not the block asks for it.
- * - valid(v) may also say which round v was built for (ADR 0054). Then v counts as valid only
+ * - valid(v) may also say which round v was built for (ADR 0055). Then v counts as valid only
  *   in a consistent context: a fresh proposal (L22, vr = -1) of exactly that round, a
  *   re-proposal (L28) with vr at or after it, a lock (L36) or a decision (L49) in a round at or
  *   after it. Without a round the paper's rules apply unchanged.

@@ -6,7 +6,7 @@ import type { ConsensusMessage } from "./types.ts";
 import { MAX_CONFLICTING_VOTES } from "./voteSet.ts";
 
 /*
- * What the driver remembers about inbound messages, bounded (ADR 0055): the signed content it
+ * What the driver remembers about inbound messages, bounded (ADR 0056): the signed content it
  * has already taken (so a copy under a new gossip envelope is ignored and not written to the
  * WAL again), how many distinct messages each validator got in per (round, kind), and the
  * messages of the next height kept until the node gets there.

@@ -47,7 +47,7 @@ export type UndecodableWalRecord = {
 export type WalEntry = WalRecord | UndecodableWalRecord;
 
 /*
- * Record body (ADR 0053): one byte, the record kind (which is also the format version), then
+ * Record body (ADR 0054): one byte, the record kind (which is also the format version), then
  * RLP. Bodies of the JSON format before it start with `{` (0x7b) and are still read.
  *
  *   0x01 input      [height, inputKind, [fields...]]
