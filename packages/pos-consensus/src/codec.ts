@@ -1,5 +1,6 @@
 import { bytesToHex, DseqError, type Hex, hexToBytes } from "@dseq/common";
 import { RLP } from "@ethereumjs/rlp";
+import { ConsensusErrorCode } from "./errors.ts";
 import type { Block, CommitCertificate, ConsensusMessage, Proposal, Vote } from "./types.ts";
 
 /*
@@ -18,7 +19,7 @@ import type { Block, CommitCertificate, ConsensusMessage, Proposal, Vote } from 
  * (the chain store) is the certificate list without the leading kind.
  */
 
-export const BAD_MESSAGE = "CONSENSUS_BAD_MESSAGE";
+const BAD_MESSAGE = ConsensusErrorCode.BadMessage;
 
 /** Largest consensus message accepted by default (a proposal with its block). */
 export const MAX_CONSENSUS_MESSAGE_BYTES = 4 * 1024 * 1024;

@@ -1,6 +1,7 @@
 import { DseqError, equalBytes, type Hex } from "@dseq/common";
 import { isCertificateShape, isMessageShape, isVoteShape } from "./codec.ts";
 import { makeCommitCertificate } from "./commitCertificate.ts";
+import { ConsensusErrorCode } from "./errors.ts";
 import { verifyProposalSignature } from "./evidence.ts";
 import type { VerifyFn } from "./signer.ts";
 import {
@@ -50,7 +51,7 @@ import { VoteSet } from "./voteSet.ts";
 /** Thrown when the state machine finds its own invariants broken: the node must halt. */
 export class ConsensusInvariantError extends DseqError {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super("CONSENSUS_INVARIANT", message, { details });
+    super(ConsensusErrorCode.Invariant, message, { details });
     this.name = "ConsensusInvariantError";
   }
 }

@@ -31,6 +31,7 @@ import {
 import { DoubleSignError, type DoubleSignGuard, signStepOf } from "./doubleSignGuard.ts";
 import { createDriverMetrics, type DriverMetrics } from "./driverMetrics.ts";
 import { type ConsensusDriverOptions, defaultConsensusDriverOptions } from "./driverOptions.ts";
+import { ConsensusErrorCode } from "./errors.ts";
 import { verifyProposalSignature } from "./evidence.ts";
 import { EvidencePool } from "./evidencePool.ts";
 import {
@@ -166,7 +167,10 @@ export class ConsensusDriver {
     this.log = (modules.logger ?? createNoopLogger()).child({ module: "consensus" });
     this.events = new EventBus<ConsensusEvents>({ name: "consensus", logger: this.log });
     if ((modules.signer === null) !== (modules.guard === null)) {
-      throw new DseqError("CONSENSUS_CONFIG", "a signer needs a double-sign guard (and a guard a signer)");
+      throw new DseqError(
+        ConsensusErrorCode.Config,
+        "a signer needs a double-sign guard (and a guard a signer)",
+      );
     }
     this.config = {
       chainId: opts.chainId,
@@ -214,7 +218,7 @@ export class ConsensusDriver {
    * WAL holds for that height, then resumes.
    */
   async start(height: number): Promise<void> {
-    if (this.started) throw new DseqError("CONSENSUS_STARTED", "driver already started");
+    if (this.started) throw new DseqError(ConsensusErrorCode.Started, "driver already started");
     this.started = true;
     const records = await this.m.wal.records();
     const started = step(await this.newHeightState(height), { type: "start" });
@@ -467,7 +471,7 @@ export class ConsensusDriver {
             const block = await this.m.app.propose(e.height, e.round);
             // Written to the WAL like any input: a block of the wrong shape would not encode.
             if (!isBlockShape(block))
-              throw new DseqError("CONSENSUS_BAD_BLOCK", "proposed block is malformed");
+              throw new DseqError(ConsensusErrorCode.BadBlock, "proposed block is malformed");
             this.pushInternal({ type: "valueReady", height: e.height, round: e.round, block });
           }, "propose");
           break;

@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, openSync } from "node:fs";
 import { open, readFile, rename } from "node:fs/promises";
 import { dirname } from "node:path";
 import { bytesToHex, DseqError, equalBytes, type Hex, hexToBytes } from "@dseq/common";
+import { ConsensusErrorCode } from "./errors.ts";
 import { MsgType } from "./types.ts";
 
 /** Order of the signing steps within one round: proposal before prevote before precommit. */
@@ -31,7 +32,7 @@ export interface GuardStore {
 
 export class DoubleSignError extends DseqError {
   constructor(message: string, details: Record<string, unknown>) {
-    super("CONSENSUS_DOUBLE_SIGN_REFUSED", message, { details });
+    super(ConsensusErrorCode.DoubleSignRefused, message, { details });
     this.name = "DoubleSignError";
   }
 }
@@ -118,7 +119,7 @@ export function fileGuardStore(path: string): GuardStore {
         ![1, 2, 3].includes(v.step) ||
         typeof v.signBytes !== "string"
       ) {
-        throw new DseqError("CONSENSUS_GUARD_CORRUPT", "double-sign guard file is corrupt", {
+        throw new DseqError(ConsensusErrorCode.GuardCorrupt, "double-sign guard file is corrupt", {
           details: { path },
         });
       }

@@ -57,6 +57,7 @@ export {
   SignStep,
   signStepOf,
 } from "./doubleSignGuard.ts";
+export { ConsensusErrorCode } from "./errors.ts";
 export {
   conflictingCommitEvidence,
   evidenceKey,

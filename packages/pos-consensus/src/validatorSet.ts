@@ -1,5 +1,6 @@
 import { bytesToBigint, DseqError, type Hex, hexToBytes } from "@dseq/common";
 import { keccak256 } from "@dseq/crypto";
+import { ConsensusErrorCode } from "./errors.ts";
 import { normalizePublicKey, publicKeyToValidatorAddress } from "./signer.ts";
 
 export type Validator = {
@@ -27,7 +28,8 @@ export class ValidatorSet {
   private readonly index: ReadonlyMap<Hex, number>;
 
   constructor(inputs: readonly ValidatorInput[]) {
-    if (inputs.length === 0) throw new DseqError("CONSENSUS_EMPTY_VALIDATOR_SET", "validator set is empty");
+    if (inputs.length === 0)
+      throw new DseqError(ConsensusErrorCode.EmptyValidatorSet, "validator set is empty");
     const vals: Validator[] = inputs.map((v) => {
       const power = typeof v.power === "bigint" ? Number(v.power) : v.power;
       if (
@@ -35,7 +37,7 @@ export class ValidatorSet {
         power <= 0 ||
         (typeof v.power === "bigint" && BigInt(power) !== v.power)
       ) {
-        throw new DseqError("CONSENSUS_BAD_POWER", "voting power must be a positive integer", {
+        throw new DseqError(ConsensusErrorCode.BadPower, "voting power must be a positive integer", {
           details: { power: String(v.power) },
         });
       }
@@ -47,14 +49,15 @@ export class ValidatorSet {
     let total = 0;
     vals.forEach((v, i) => {
       if (index.has(v.address)) {
-        throw new DseqError("CONSENSUS_DUPLICATE_VALIDATOR", "validator listed twice", {
+        throw new DseqError(ConsensusErrorCode.DuplicateValidator, "validator listed twice", {
           details: { address: v.address },
         });
       }
       index.set(v.address, i);
       total += v.power;
     });
-    if (total > MAX_TOTAL_POWER) throw new DseqError("CONSENSUS_BAD_POWER", "total voting power too large");
+    if (total > MAX_TOTAL_POWER)
+      throw new DseqError(ConsensusErrorCode.BadPower, "total voting power too large");
     this.validators = vals;
     this.index = index;
     this.totalPower = total;
