@@ -248,6 +248,43 @@ describe("ConsensusDriver under hostile input", () => {
     await h.driver.stop();
   });
 
+  it("a node that cannot verify what peers claim (later spans) still catches up, chained by verified answers", async () => {
+    const fixed = createStaticValidatorSource(tv.set, "roundRobin");
+    let driverHeight = () => 1;
+    // Only the next height's set is known, as with a rotation schedule far behind.
+    const validators = {
+      forHeight(height: number) {
+        if (height > driverHeight() + 1) throw new Error("span not known yet");
+        return fixed.forHeight(height);
+      },
+    };
+    const chain = new Map([1, 2, 3].map((n) => [n, makeSimBlock(n, n % 4, 9)] as const));
+    const asked: number[] = [];
+    const fetcher: BlockFetcher = {
+      fetchBlock: async () => undefined,
+      fetchCommitted: async (height) => {
+        asked.push(height);
+        const block = chain.get(height);
+        return (
+          block && { block, certificate: certificateOf(tv, [1, 2, 3], height, 0, block.hash), source: "p" }
+        );
+      },
+    };
+    const h = await makeHarness({ validators, fetcher });
+    driverHeight = () => h.driver.height ?? 1;
+    await h.driver.start(1);
+    const claim = certificateOf(tv, [1, 2, 3], 500, 0, block1.hash);
+    expect(h.driver.judge({ type: "certificate", certificate: claim })).toBe("ignore");
+    for (let i = 0; i < 5 && asked.length === 0; i++) await runClock(h.clock as SimClock, 1, h.driver);
+    const startedAt = h.clock.now();
+    for (let i = 0; i < 20 && asked.length < 4; i++) await runClock(h.clock as SimClock, 1, h.driver);
+    expect([...h.committed.keys()]).toEqual([1, 2, 3]);
+    expect(h.clock.now()).toBe(startedAt); // chained at once, no waiting for new claims
+    expect(asked).toEqual([1, 2, 3, 4]);
+    expect(h.driver.height).toBe(4);
+    await h.driver.stop();
+  });
+
   it("catch-up answers are verified first: a bad one is penalized, not queued, and retried", async () => {
     const wrongBlock = makeSimBlock(1, 1, 666);
     const good = certificateOf(tv, [1, 2, 3], 1, 0, block1.hash);

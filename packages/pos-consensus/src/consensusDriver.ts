@@ -138,6 +138,12 @@ export class ConsensusDriver {
   private readonly future: FutureBuffer;
   private readonly seen: SeenSet;
   private catchUpAttempt = 0;
+  /**
+   * The last catch-up fetch brought a verified commit: fetch the next height at once too. A node
+   * several spans behind cannot verify the heights peers claim (their sets are not known yet),
+   * so verified answers, not claims, keep it going; an empty answer stops it.
+   */
+  private catchUpMomentum = false;
   private readonly timers = new Set<() => void>();
   private readonly commits = new Map<number, Commit>();
   private ownMessages: ConsensusMessage[] = [];
@@ -635,7 +641,7 @@ export class ConsensusDriver {
     for (const msg of this.future.take(height)) this.pushNetwork(messageToInput(msg));
     this.metrics.futureBytes.set(this.future.bytes);
     // Still behind what peers showed us: fetch the next decided block now, not at the next gossip.
-    if (this.highestSeen >= height) this.scheduleCatchUp(0);
+    if (this.highestSeen >= height || this.catchUpMomentum) this.scheduleCatchUp(0);
     await this.execute(r.effects);
   }
 
@@ -814,6 +820,7 @@ export class ConsensusDriver {
       this.task(async () => {
         try {
           const got = await this.m.fetcher.fetchCommitted(height, this.abort.signal);
+          if (!got) this.catchUpMomentum = false;
           if (!got || this.state?.height !== height) return;
           const { chainId, verify } = this.config;
           const problem = checkCommitted(got, height, this.state.validators.set, chainId, verify);
@@ -825,6 +832,7 @@ export class ConsensusDriver {
             this.later(() => this.scheduleCatchUp(0), height, attempt);
             return;
           }
+          this.catchUpMomentum = true;
           // Verified: straight to the loop's own queue (it cannot be pushed out by gossip).
           const certificate = { type: "certificate", certificate: got.certificate } as const;
           this.seen.add(messageKey(chainId, certificate), height, certificate);
