@@ -11,7 +11,7 @@ import {
   realClock,
 } from "@dseq/common";
 import { isBlockShape, isMessageShape } from "./codec.ts";
-import { checkCommitted, verifyCommitCertificate } from "./commitCertificate.ts";
+import { checkCommitted } from "./commitCertificate.ts";
 import type {
   BlockFetcher,
   ConsensusApp,
@@ -32,8 +32,8 @@ import { DoubleSignError, type DoubleSignGuard, signStepOf } from "./doubleSignG
 import { createDriverMetrics, type DriverMetrics } from "./driverMetrics.ts";
 import { type ConsensusDriverOptions, defaultConsensusDriverOptions } from "./driverOptions.ts";
 import { ConsensusErrorCode } from "./errors.ts";
-import { verifyProposalSignature } from "./evidence.ts";
 import { EvidencePool } from "./evidencePool.ts";
+import { heightStartDelay } from "./heightStartDelay.ts";
 import {
   FutureBuffer,
   messageHeight,
@@ -55,7 +55,7 @@ import {
   type TimeoutStep,
 } from "./types.ts";
 import type { ValidatorSet, ValidatorSource } from "./validatorSet.ts";
-import { verifyVote } from "./voteSet.ts";
+import { verifyMessage } from "./verifyMessage.ts";
 import type { Wal, WalEntry, WalRecord } from "./wal.ts";
 
 export type { BlockFetcher, ConsensusApp, ConsensusDriverOptions, ConsensusNetwork, ValidateResult, Verdict };
@@ -595,10 +595,7 @@ export class ConsensusDriver {
     this.timers.add(cancel);
   }
 
-  /**
-   * How long to wait before entering `height`: until `app.startTime(height)` when it names a
-   * time (capped at maxStartDelayMs), else commitDelayMs. The driver owns this wait.
-   */
+  /** The driver owns the wait before a height (ADR 0057); the app only names the time. */
   private startDelay(height: number): number {
     let at: number | undefined;
     try {
@@ -607,18 +604,9 @@ export class ConsensusDriver {
       this.log.warn("startTime failed: starting the height at once", { height, err: errorMessage(err) });
       return 0;
     }
-    if (at === undefined) return this.opts.commitDelayMs;
-    if (typeof at !== "number" || Number.isNaN(at)) return 0;
-    const wait = at - this.clock.now();
-    if (wait > this.opts.maxStartDelayMs) {
-      this.log.warn("startTime too far ahead: capped", {
-        height,
-        waitMs: wait,
-        capMs: this.opts.maxStartDelayMs,
-      });
-      return this.opts.maxStartDelayMs;
-    }
-    return Math.max(0, wait);
+    const { ms, capped } = heightStartDelay(at, this.clock.now(), this.opts);
+    if (capped) this.log.warn("startTime too far ahead: capped", { height, startTime: at, waitMs: ms });
+    return ms;
   }
 
   private async enterHeight(height: number): Promise<void> {
@@ -728,20 +716,7 @@ export class ConsensusDriver {
   }
 
   private verifyAgainst(message: ConsensusMessage, set: ValidatorSet): boolean {
-    if (!isMessageShape(message)) return false;
-    const { chainId, verify } = this.config;
-    switch (message.type) {
-      case "vote": {
-        const val = set.get(message.vote.validator);
-        return val !== undefined && verifyVote(message.vote, chainId, val.publicKey, verify);
-      }
-      case "proposal": {
-        const val = set.get(message.proposal.proposer);
-        return val !== undefined && verifyProposalSignature(message.proposal, chainId, val.publicKey, verify);
-      }
-      case "certificate":
-        return verifyCommitCertificate(message.certificate, set, chainId, verify).ok;
-    }
+    return verifyMessage(message, set, this.config.chainId, this.config.verify);
   }
 
   private recordEvidence(ev: Evidence): void {
