@@ -2,7 +2,8 @@ import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/prom
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { isDseqError } from "@dseq/common";
+import { bytesToHex, isDseqError } from "@dseq/common";
+import { keccak256 } from "@dseq/crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { certificateOf, makeBlock, makeValidators, signProposal, signVote } from "../test/fixtures.ts";
 import { encodeJson } from "./codec.ts";
@@ -94,6 +95,19 @@ describe("FileWal", () => {
     const again = await FileWal.open(path);
     expect(await again.records()).toEqual(everyKind);
     await again.close();
+  });
+
+  it("a 2 MiB proposal is a ~2 MiB record (hex JSON made it 4+ MiB)", () => {
+    const payload = new Uint8Array(2 * 1024 * 1024).fill(5);
+    const block = { hash: bytesToHex(keccak256(payload)), payload };
+    const proposal = signProposal(tv.keys[1]!, tv.addresses[1]!, 7, 0, -1, block.hash);
+    const bytes = encodeWalRecord({
+      kind: "input",
+      height: 7,
+      input: { type: "proposal", proposal, block },
+    }).length;
+    expect(bytes).toBeGreaterThan(payload.length);
+    expect(bytes).toBeLessThan(payload.length + 256);
   });
 
   it("still reads JSON records of the old format, beside binary ones", async () => {
