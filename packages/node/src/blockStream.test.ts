@@ -34,7 +34,12 @@ describe("block fragments", () => {
   it("are told apart from consensus envelopes on the shared topic", () => {
     const vote = encodeConsensusEnvelope({
       type: "certificate",
-      certificate: { height: 1, round: 0, blockHash: fragment.parentHash, signatures: [] },
+      certificate: {
+        height: 1,
+        round: 0,
+        blockHash: fragment.parentHash,
+        signatures: [{ validator: `0x${"11".repeat(20)}`, signature: `0x${"22".repeat(64)}` }],
+      },
     } as never);
     expect(isFragment(vote)).toBe(false);
   });

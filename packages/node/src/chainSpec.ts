@@ -32,6 +32,18 @@ export const chainSpecSchema = z
       .max(2 ** 53 - 1),
     /** Target time between blocks; the proposer waits for parent.timestamp + blockTime. */
     blockTimeMs: z.number().int().min(1000).max(60_000).multipleOf(1000).default(2000),
+    /**
+     * Largest block, RLP bytes: a consensus rule (the builder stops at it, validators refuse a
+     * larger proposal, the pool refuses a transaction that could never fit, catch-up answers are
+     * bounded by it), so it lives in the spec every node shares. 2 MiB keeps a proposal well
+     * inside the 4 MiB gossip limit.
+     */
+    maxBlockBytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(3 * 1024 * 1024)
+      .default(2 * 1024 * 1024),
     genesis: z
       .object({
         timestamp: z.number().int().min(0),

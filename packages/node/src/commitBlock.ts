@@ -1,6 +1,6 @@
 import { bytesToHex, type Hex, type Logger } from "@dseq/common";
 import type { Chain } from "@dseq/l2-exec";
-import { type CommitCertificate, encodeJson } from "@dseq/pos-consensus";
+import { type CommitCertificate, encodeCertificate } from "@dseq/pos-consensus";
 import type { RotationSchedule } from "@dseq/sequencer-rotation";
 import type { TxPool } from "@dseq/txpool";
 import type { Block } from "@ethereumjs/block";
@@ -40,7 +40,7 @@ export async function commitBlock(
   const { height, block, certificate } = args;
   const t0 = performance.now();
   await ctx.chain.commit(block, undefined, {
-    commitCertificate: new TextEncoder().encode(encodeJson(certificate)),
+    commitCertificate: encodeCertificate(certificate),
     safe: true,
     finalized: true,
   });

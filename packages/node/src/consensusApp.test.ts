@@ -308,7 +308,12 @@ describe("createConsensusApp: proposal checks with a real chain", () => {
     expect(p.schedule.proposerFor(2, 0)).toBe(proposer);
     const b1 = await p.app.propose(1, 0);
     expect(await v.app.validate(1, b1)).toEqual({ valid: true, round: 0 });
-    const cert1: CommitCertificate = { height: 1, round: 0, blockHash: b1.hash, signatures: [] };
+    const cert1: CommitCertificate = {
+      height: 1,
+      round: 0,
+      blockHash: b1.hash,
+      signatures: [{ validator: `0x${"11".repeat(20)}`, signature: `0x${"22".repeat(64)}` }],
+    };
     await p.app.commit(1, b1, cert1); // opens height 2's block
     await v.app.commit(1, b1, cert1);
     await p.pool.addRemote(transfer(p.chain, 0n));
@@ -375,7 +380,12 @@ describe("createConsensusApp: proposal checks with a real chain", () => {
     const cb = asProposal(block);
     expect((await h.app.validate(1, cb)).valid).toBe(true);
     const nextSlotMs = Number(block.header.timestamp + 2n) * 1000;
-    const cert: CommitCertificate = { height: 1, round: 0, blockHash: cb.hash, signatures: [] };
+    const cert: CommitCertificate = {
+      height: 1,
+      round: 0,
+      blockHash: cb.hash,
+      signatures: [{ validator: `0x${"11".repeat(20)}`, signature: `0x${"22".repeat(64)}` }],
+    };
     const done = await Promise.race([
       h.app.commit(1, cb, cert).then(() => "committed"),
       new Promise((r) => setTimeout(() => r("still sleeping"), 5_000)),

@@ -146,6 +146,9 @@ export class DseqNode {
             ]),
           ),
         },
+        // A consensus rule (chain spec); commits are fsynced (l2-exec's default): the WAL
+        // forgets a height once its commit returned.
+        maxBlockBytes: spec.maxBlockBytes,
         logger: log.child({ module: "chain" }),
         metrics: m.metrics,
       });
@@ -182,6 +185,7 @@ export class DseqNode {
         globalSlots: config.txpool.globalSlots,
         lifetimeMs: config.txpool.queuedLifetimeSec * 1000,
         minTip: BigInt(config.txpool.minTipWei),
+        maxBlockBytes: spec.maxBlockBytes,
         ...(config.txpool.journal ? { journalPath: join(config.dataDir, "txpool", "journal.rlp") } : {}),
       },
       {
@@ -220,6 +224,7 @@ export class DseqNode {
           bootstrap: config.p2p.bootstrap,
           staticPeers: config.p2p.bootstrap,
           maxConnections: config.p2p.maxConnections,
+          maxBlockBytes: spec.maxBlockBytes,
         },
         {
           logger: log.child({ module: "p2p" }),
@@ -316,7 +321,7 @@ export class DseqNode {
         maxCatchUpSeconds: 3600,
         maxRound: 1_000,
         // The same cap goes to l2-exec's builder (integration: one constant for both).
-        maxBlockBytes: 2_097_152,
+        maxBlockBytes: spec.maxBlockBytes,
       },
       {
         chain: this.chain,
@@ -400,11 +405,13 @@ export class DseqNode {
         metrics: m.metrics,
       },
     );
+    // Gossip is judged before it is forwarded: the driver takes a message it accepts (signed by
+    // a validator of its height, not seen before), and a reject lowers the sender's score.
+    // Delivery happens in the judgement, so onMessage has nothing left to do.
     const onConsensus = {
       decode: (data: Uint8Array) => decodeConsensusEnvelope(data),
-      onMessage: (msg: ConsensusMessage) => {
-        this.driver.receive(msg);
-      },
+      validate: (msg: ConsensusMessage) => this.driver.judge(msg),
+      onMessage: () => {},
     };
     // The proposal topic also carries block fragments (ADR 0092), told apart by their version.
     type ProposalTopicMessage = { consensus: ConsensusMessage } | { fragment: SignedFragment };
@@ -413,9 +420,10 @@ export class DseqNode {
         isFragment(data)
           ? { fragment: decodeFragment(data, chainId) }
           : { consensus: decodeConsensusEnvelope(data) },
+      validate: (msg) =>
+        "fragment" in msg ? this.judgeFragment(msg.fragment) : this.driver.judge(msg.consensus),
       onMessage: (msg) => {
         if ("fragment" in msg) app.onFragment(msg.fragment);
-        else this.driver.receive(msg.consensus);
       },
     });
     this.p2p.subscribe<ConsensusMessage>("vote", onConsensus);
@@ -517,6 +525,20 @@ export class DseqNode {
   private *pooledTxs(): Iterable<PooledTx> {
     const it = this.pool.pending();
     for (let tx = it.next(); tx !== undefined; tx = it.next()) yield tx;
+  }
+
+  /**
+   * A fragment is forwarded only when it is signed by the round-0 proposer of the next height
+   * or the one after (the only streams anyone follows); anything else is dropped unforwarded.
+   */
+  private judgeFragment(f: SignedFragment): "accept" | "ignore" {
+    const next = this.nextHeight();
+    if (f.height !== next && f.height !== next + 1) return "ignore";
+    try {
+      return this.schedule.proposerFor(f.height, 0).toLowerCase() === f.signer ? "accept" : "ignore";
+    } catch {
+      return "ignore";
+    }
   }
 
   private nextHeight(): number {

@@ -2,7 +2,7 @@ import { bytesToHex, DseqError, type Hex } from "@dseq/common";
 import type { Chain } from "@dseq/l2-exec";
 import {
   type CommitCertificate,
-  decodeJson,
+  decodeCertificate as decodeConsensusCertificate,
   type HeightValidators,
   ValidatorSet,
   type ValidatorSource,
@@ -31,8 +31,9 @@ export function stakeRecordsOf(spec: ChainSpec): StakeRecord[] {
   }));
 }
 
+/** A stored or served commit certificate: RLP, or the JSON form older stores hold (strict either way). */
 export function decodeCertificate(bytes: Uint8Array): CommitCertificate {
-  return decodeJson<CommitCertificate>(new TextDecoder().decode(bytes));
+  return decodeConsensusCertificate(bytes);
 }
 
 /**
