@@ -484,7 +484,17 @@ export class DseqNode {
       if (config.rpc.ws.enabled) this.endpoints.rpcWs = `ws://${config.rpc.ws.host}:${config.rpc.ws.port}`;
     }
     if (config.admin.enabled) {
-      const admin = new AdminServer(m.metrics, () => this.health(), log.child({ module: "admin" }));
+      const admin = new AdminServer(
+        { dataDir: config.dataDir, sync: { blockTimeMs: spec.blockTimeMs } },
+        {
+          metrics: m.metrics,
+          health: () => this.health(),
+          events: this.events,
+          certificate: (h) => this.chain.getCommitCertificate(h),
+          round0Proposer: (h) => this.schedule.proposerFor(h, 0),
+          logger: log.child({ module: "admin" }),
+        },
+      );
       try {
         const addr = await admin.listen(config.admin.host, config.admin.port);
         this.endpoints.admin = `http://${config.admin.host}:${addr.port}`;
@@ -582,8 +592,20 @@ export class DseqNode {
   health(): Health {
     const head = this.chain.head();
     const seq = this.currentSequencer();
+    const next = this.nextHeight();
+    const set = this.schedule.validatorSetAt(next);
+    const span = this.schedule.currentSpan();
+    const reelection = this.schedule.reelectionState();
+    let nextSequencer: Health["nextSequencer"];
+    try {
+      const p = this.schedule.nextSpanPreview();
+      nextSequencer = { span: p.index, startHeight: span.endHeight + 1, address: p.sequencer };
+    } catch {
+      nextSequencer = undefined;
+    }
+    const sync = this.syncStatus();
     return {
-      synced: this.syncStatus().synced,
+      synced: sync.synced,
       mode: this.config.mode,
       head: {
         number: Number(head.header.number),
@@ -599,6 +621,31 @@ export class DseqNode {
         round: this.driver.round,
         halted: this.driver.halted !== undefined,
       },
+      address: this.address,
+      chainId: this.spec.chainId,
+      blockTimeMs: this.spec.blockTimeMs,
+      highestPeerHead: sync.highestPeerHead,
+      signer: this.isValidator && set.validators.some((v) => v.address === this.address),
+      span: { index: span.index, startHeight: span.startHeight, endHeight: span.endHeight },
+      nextSequencer,
+      reelection: {
+        missStreak: reelection.missStreak,
+        reelectAfterMisses: reelection.reelectAfterMisses,
+        excluded: [...reelection.excluded],
+      },
+      validators: set.validators.map((v) => {
+        const r = this.schedule.rewardsOf(v.id);
+        return {
+          id: v.id,
+          address: v.address,
+          power: Number(v.power),
+          earned: r.earned.toString(),
+          accrued: r.accrued.toString(),
+        };
+      }),
+      totalPower: Number(set.totalPower),
+      rewardPerBlock: this.schedule.rewardPerBlock().toString(),
+      pool: { size: this.pool.size },
     };
   }
 
