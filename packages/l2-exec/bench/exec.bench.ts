@@ -110,7 +110,7 @@ export default async function run(): Promise<Record<string, number>> {
     //    both see the same machine load (the machine is shared).
     let rawCpu = 0;
     // the chain's own node store (and its cache), as buildBlock uses it
-    const store = (chain as unknown as { store: NodeStore }).store;
+    const store = (chain as unknown as { state: { store: NodeStore } }).state.store;
     const rawRun = async (txs: TypedTransaction[]): Promise<number> => {
       const parent = chain.head();
       const { stateManager } = openStateView(common, store, parent.header.stateRoot);
@@ -145,7 +145,7 @@ export default async function run(): Promise<Record<string, number>> {
     // that durable and unsynced commits are measured in the same run, interleaved, on the
     // same state size and machine load.
     const setSync = (on: boolean) => {
-      (chain as unknown as { syncWrites: boolean }).syncWrites = on;
+      (chain as unknown as { state: { syncWrites: boolean } }).state.syncWrites = on;
     };
 
     // 3. buildBlock + commit, transfers (durable and unsynced blocks alternating) then ERC-20

@@ -15,11 +15,9 @@ export {
   type ChainEvents,
   type CommitExtra,
   type CreateChainOptions,
-  createChain,
   defaultCreateChainOptions,
   type ExecuteResult,
   type LogFilter,
-  openChain,
   type PendingState,
   type StateRef,
   type TxLookup,
@@ -32,6 +30,7 @@ export {
   type GenesisAccount,
   type Hex,
 } from "./chainConfig.ts";
+export { createChain, openChain } from "./createChain.ts";
 export { L2ExecError, L2ExecErrorCode } from "./errors.ts";
 export { type BlockTimings, type HeaderDifference, type SkippedTx, SkipReason } from "./execute.ts";
 export { type L1Entry, L1EntryKind, l1EntriesToWithdrawals, withdrawalsToL1Entries } from "./l1Entries.ts";
