@@ -101,6 +101,33 @@ export const nodeConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * For tests and research only; never on a real network. Makes this node misbehave at its
+     * seams (ADR 0105); the node logs a loud warning at start when any flag is on.
+     */
+    byzantine: z
+      .object({
+        /** As proposer, also sign and gossip a second block for the same (height, round). */
+        equivocateProposals: z.boolean().default(false),
+        /** For each own prevote/precommit, also gossip a conflicting signed vote. */
+        equivocateVotes: z.boolean().default(false),
+        /** Own proposals name a wrong round in extraData: the next one, 0xffffffff, or 0 (rounds >= 1). */
+        wrongRound: z.enum(["off", "later", "max", "zero"]).default("off"),
+        /** Build proposals past the chain spec's maxBlockBytes (the pool admits them too). */
+        oversizedBlock: z.boolean().default(false),
+        /** Publish random bytes and malformed envelopes on the vote and proposal topics. */
+        garbageGossip: z.boolean().default(false),
+        garbageGossipEveryMs: z.number().int().min(10).default(200),
+        /** Re-publish every proposal received `replayTimes` times under new envelope sequences. */
+        replayGossip: z.boolean().default(false),
+        replayTimes: z.number().int().min(1).max(100).default(3),
+        /** Answer blocks_by_range with poisoned certificates and wrong heights. */
+        poisonCatchUp: z.boolean().default(false),
+        /** Claim head 2^62 in the status handshake. */
+        hugeHead: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
     log: z
       .object({
         level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
@@ -112,6 +139,7 @@ export const nodeConfigSchema = z
   .strict();
 
 export type NodeConfig = z.infer<typeof nodeConfigSchema>;
+export type ByzantineOptions = NonNullable<NodeConfig["byzantine"]>;
 
 export class ConfigError extends DseqError {
   constructor(message: string, details: Record<string, unknown> = {}) {

@@ -19,6 +19,7 @@ import {
   type ConsensusMessage,
   createKeySigner,
   DoubleSignGuard,
+  type Evidence,
   FileWal,
   fileGuardStore,
   Step,
@@ -34,6 +35,15 @@ import {
   isFragment,
   type SignedFragment,
 } from "./blockStream.ts";
+import {
+  type ByzantineContext,
+  byzantineBlockSource,
+  byzantineBroadcast,
+  byzantineFlags,
+  oversizedBlockBytes,
+  replayProposals,
+  startGarbageGossip,
+} from "./byzantine.ts";
 import type { ChainSpec } from "./chainSpec.ts";
 import { chainBlockSource, p2pBlockFetcher } from "./chainSync.ts";
 import type { NodeConfig } from "./config.ts";
@@ -122,6 +132,13 @@ export class DseqNode {
   async start(): Promise<void> {
     const { config, spec, m, log } = this;
     logCryptoBackend(log);
+    // Tests and research only (ADR 0105): every seam below is the honest one when this is undefined.
+    const byz = byzantineFlags(config.byzantine).length > 0 ? config.byzantine : undefined;
+    if (byz)
+      log.error("BYZANTINE MODE: this node misbehaves on purpose; never run it on a real network", {
+        flags: byzantineFlags(byz),
+      });
+    const blockCap = byz?.oversizedBlock ? oversizedBlockBytes(spec.maxBlockBytes) : spec.maxBlockBytes;
     mkdirSync(config.dataDir, { recursive: true });
 
     // 1. Chain store and EVM.
@@ -148,7 +165,7 @@ export class DseqNode {
         },
         // A consensus rule (chain spec); commits are fsynced (l2-exec's default): the WAL
         // forgets a height once its commit returned.
-        maxBlockBytes: spec.maxBlockBytes,
+        maxBlockBytes: blockCap,
         logger: log.child({ module: "chain" }),
         metrics: m.metrics,
       });
@@ -185,7 +202,7 @@ export class DseqNode {
         globalSlots: config.txpool.globalSlots,
         lifetimeMs: config.txpool.queuedLifetimeSec * 1000,
         minTip: BigInt(config.txpool.minTipWei),
-        maxBlockBytes: spec.maxBlockBytes,
+        maxBlockBytes: blockCap,
         ...(config.txpool.journal ? { journalPath: join(config.dataDir, "txpool", "journal.rlp") } : {}),
       },
       {
@@ -233,7 +250,7 @@ export class DseqNode {
             has: (a) =>
               this.schedule.validatorSetAt(this.nextHeight()).validators.some((v) => v.address === a),
           },
-          blocks: chainBlockSource(this.chain),
+          blocks: byzantineBlockSource(byz, chainBlockSource(this.chain)),
         },
       );
     } catch (err) {
@@ -395,7 +412,11 @@ export class DseqNode {
             return ms;
           return Math.min(ms, UNREACHABLE_PROPOSER_TIMEOUT_MS);
         },
-        network: { broadcast: (msg) => this.broadcast(msg) },
+        network: {
+          broadcast: byz
+            ? byzantineBroadcast(byz, this.byzantineContext(), (msg) => this.broadcast(msg))
+            : (msg) => this.broadcast(msg),
+        },
         fetcher: p2pBlockFetcher(this.p2p, log.child({ module: "sync" })),
         wal,
         signer,
@@ -415,13 +436,20 @@ export class DseqNode {
     };
     // The proposal topic also carries block fragments (ADR 0092), told apart by their version.
     type ProposalTopicMessage = { consensus: ConsensusMessage } | { fragment: SignedFragment };
+    const replay = byz?.replayGossip ? replayProposals(byz, this.byzantineContext()) : undefined;
+    const judgeProposal = replay
+      ? (msg: ConsensusMessage) => {
+          replay(msg);
+          return this.driver.judge(msg);
+        }
+      : (msg: ConsensusMessage) => this.driver.judge(msg);
     this.p2p.subscribe<ProposalTopicMessage>("proposal", {
       decode: (data) =>
         isFragment(data)
           ? { fragment: decodeFragment(data, chainId) }
           : { consensus: decodeConsensusEnvelope(data) },
       validate: (msg) =>
-        "fragment" in msg ? this.judgeFragment(msg.fragment) : this.driver.judge(msg.consensus),
+        "fragment" in msg ? this.judgeFragment(msg.fragment) : judgeProposal(msg.consensus),
       onMessage: (msg) => {
         if ("fragment" in msg) app.onFragment(msg.fragment);
       },
@@ -433,6 +461,7 @@ export class DseqNode {
     this.driver.events.on("consensus.halted", ({ reason }) => log.error("consensus halted", { reason }));
     await this.driver.start(Number(head.header.number) + 1);
     this.stops.push(() => this.driver.stop());
+    if (byz?.garbageGossip) this.stops.push(startGarbageGossip(byz, this.byzantineContext()));
 
     // 7. RPC and admin.
     if (config.rpc.http.enabled || config.rpc.ws.enabled) {
@@ -549,6 +578,30 @@ export class DseqNode {
     } catch {
       return "ignore";
     }
+  }
+
+  private byzantineContext(): ByzantineContext {
+    return {
+      chainId: BigInt(this.spec.chainId),
+      privateKey: this.m.privateKey,
+      decodeBlock: (p: Uint8Array) => this.chain.decodeBlock(p),
+      publish: (kind: "proposal" | "vote", data: Uint8Array) => this.p2p.publish(kind, data),
+      logger: this.log.child({ module: "byzantine" }),
+    };
+  }
+
+  /** How this node's p2p host rates a peer (tests, the ADR 0105 harness). */
+  peerStanding(peerId: string): { penalties: number; score: number; banned: boolean } {
+    return {
+      penalties: this.p2p.penaltyCount(peerId),
+      score: this.p2p.score(peerId),
+      banned: this.p2p.isBanned(peerId),
+    };
+  }
+
+  /** Equivocation evidence this node's consensus driver recorded. */
+  evidence(): readonly Evidence[] {
+    return this.driver.evidence.list();
   }
 
   private nextHeight(): number {

@@ -8,6 +8,9 @@ import { sequencerKeyToPeerId } from "@dseq/p2p";
 import { type ChainSpecInput, keyInfo, parseChainSpec, parseNodeConfig } from "../../src/index.ts";
 import { DseqNode } from "../../src/node.ts";
 
+/** A node config's `byzantine` section as written (every field optional). */
+export type ByzantineInput = Partial<NonNullable<ReturnType<typeof parseNodeConfig>["byzantine"]>>;
+
 /** Ports this process handed out: each is given once, and its user binds it later. */
 const handedOut = new Set<number>();
 
@@ -41,10 +44,12 @@ export type LocalNet = {
   nodes: DseqNode[];
   /** Each node's metrics registry (by node index; a restart gets a new one). */
   metrics: Metrics[];
-  /** Makes node i again from its config and key (after a stop), and starts it. */
-  restart(i: number): Promise<DseqNode>;
-  /** Adds and starts a follower (not in the validator set). */
-  addFollower(): Promise<DseqNode>;
+  /** Makes node i again from its config and key (after a stop), and starts it; `byzantine` replaces that section. */
+  restart(i: number, opts?: { byzantine?: ByzantineInput; peers?: number[] }): Promise<DseqNode>;
+  /** Adds and starts a follower (not in the validator set); `peers`: the validators it dials (default all). */
+  addFollower(opts?: { peers?: number[] }): Promise<DseqNode>;
+  /** Peer ids by node index. */
+  peerIds: string[];
   rpcUrls: string[];
   keys: Uint8Array[];
   funded: { privateKey: Hex; address: Hex }[];
@@ -59,6 +64,9 @@ export async function startLocalNet(opts: {
   logLevel?: "info" | "warn" | "debug";
   rpc?: boolean;
   spanLength?: number;
+  reelectAfterMisses?: number;
+  /** Byzantine behaviours by node index (ADR 0105). */
+  byzantine?: Record<number, ByzantineInput>;
 }): Promise<LocalNet> {
   const dir = mkdtempSync(join(tmpdir(), "dseq-net-"));
   const keys = Array.from({ length: opts.validators }, (_, i) => devKey(`validator ${i}`));
@@ -85,15 +93,12 @@ export async function startLocalNet(opts: {
       locked: (50_000n * 10n ** 18n).toString(),
       rewardRecipient: info.address.toLowerCase(),
     })),
-    rotation: { spanLength: opts.spanLength ?? 20, reelectAfterMisses: 3 },
+    rotation: { spanLength: opts.spanLength ?? 20, reelectAfterMisses: opts.reelectAfterMisses ?? 3 },
   };
   const parsed = parseChainSpec(spec);
   const ports = await Promise.all(keys.map(() => freePort()));
-  const addrs = await Promise.all(
-    keys.map(
-      async (k, i) => `/ip4/127.0.0.1/tcp/${ports[i]}/p2p/${(await sequencerKeyToPeerId(k)).toString()}`,
-    ),
-  );
+  const peerIds = await Promise.all(keys.map(async (k) => (await sequencerKeyToPeerId(k)).toString()));
+  const addrs = keys.map((_, i) => `/ip4/127.0.0.1/tcp/${ports[i]}/p2p/${peerIds[i]}`);
   const nodes: DseqNode[] = [];
   const rpcUrls: string[] = [];
   const configs: ReturnType<typeof parseNodeConfig>[] = [];
@@ -108,7 +113,12 @@ export async function startLocalNet(opts: {
       privateKey: allKeys[i] as Uint8Array,
     });
   };
-  const addNode = async (i: number, mode: "validator" | "follower", port: number): Promise<void> => {
+  const addNode = async (
+    i: number,
+    mode: "validator" | "follower",
+    port: number,
+    bootstrap = addrs.filter((_, j) => j !== i),
+  ): Promise<void> => {
     const rpcPort = opts.rpc ? await freePort() : 0;
     configs[i] = parseNodeConfig({
       dataDir: join(dir, `n${i}`),
@@ -116,13 +126,14 @@ export async function startLocalNet(opts: {
       chain: { genesis: join(dir, "chain.json") },
       p2p: {
         listen: [`/ip4/127.0.0.1/tcp/${port}`],
-        bootstrap: addrs.filter((_, j) => j !== i),
+        bootstrap,
         maxConnections: 16,
       },
       rpc: opts.rpc
         ? { http: { enabled: true, port: rpcPort }, ws: { enabled: false } }
         : { http: { enabled: false }, ws: { enabled: false } },
       admin: { enabled: false },
+      ...(opts.byzantine?.[i] ? { byzantine: opts.byzantine[i] } : {}),
     });
     rpcUrls[i] = `http://127.0.0.1:${rpcPort}`;
     nodes[i] = make(i);
@@ -136,15 +147,25 @@ export async function startLocalNet(opts: {
     funded,
     dir,
     rpcUrls,
-    async restart(i) {
+    peerIds,
+    async restart(i, r = {}) {
+      if (r.byzantine) {
+        const { byzantine: _b, ...rest } = configs[i] as ReturnType<typeof parseNodeConfig>;
+        configs[i] = parseNodeConfig({ ...rest, byzantine: r.byzantine });
+      }
+      if (r.peers) {
+        const c = configs[i] as ReturnType<typeof parseNodeConfig>;
+        c.p2p.bootstrap = r.peers.map((j) => addrs[j] as string);
+      }
       nodes[i] = make(i);
       await (nodes[i] as DseqNode).start();
       return nodes[i] as DseqNode;
     },
-    async addFollower() {
+    async addFollower(f = {}) {
       const i = allKeys.length;
       allKeys.push(devKey(`follower ${i}`));
-      await addNode(i, "follower", await freePort());
+      const bootstrap = f.peers ? f.peers.map((j) => addrs[j] as string) : addrs;
+      await addNode(i, "follower", await freePort(), bootstrap);
       await (nodes[i] as DseqNode).start();
       return nodes[i] as DseqNode;
     },
