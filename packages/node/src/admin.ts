@@ -1,9 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { EventBus, Hex, Logger, Metrics } from "@dseq/common";
-import { BlockHistory, type BlockPoint, type CommittedEvent, type OwnActivity } from "./dashboard/blockHistory.ts";
 import { dashboardAsset } from "./dashboard/assets.ts";
-import { type Probes, probesOf, type SyncTrackerOptions, SyncTracker, type SyncView } from "./health.ts";
+import {
+  BlockHistory,
+  type BlockPoint,
+  type CommittedEvent,
+  type OwnActivity,
+} from "./dashboard/blockHistory.ts";
+import { type Probes, probesOf, SyncTracker, type SyncTrackerOptions, type SyncView } from "./health.ts";
 
 /** What the node reports about itself (`DseqNode.health()`): plain, JSON-serialisable facts. */
 export type Health = {
@@ -195,7 +200,12 @@ export class AdminServer {
       } else if (path === "/livez" || path === "/readyz") {
         const s = this.sample();
         const ok = path === "/livez" ? s.probes.live : s.probes.ready;
-        this.json(res, ok ? 200 : 503, { ok, state: s.sync.state, reason: s.sync.reason, halted: s.consensus.halted });
+        this.json(res, ok ? 200 : 503, {
+          ok,
+          state: s.sync.state,
+          reason: s.sync.reason,
+          halted: s.consensus.halted,
+        });
       } else if (path === "/api/status") {
         this.json(res, 200, this.sample());
       } else if (path === "/api/events") {
@@ -229,7 +239,9 @@ export class AdminServer {
   }
 
   private json(res: ServerResponse, code: number, body: unknown): void {
-    res.writeHead(code, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify(body));
+    res
+      .writeHead(code, { "content-type": "application/json", "cache-control": "no-store" })
+      .end(JSON.stringify(body));
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { probesOf, SyncTracker } from "./health.ts";
 
-const opts = { windowMs: 10_000, maxBehind: 2, staleAfterMs: 10_000, stuckAfterMs: 30_000, blockTimeMs: 2_000 };
+const opts = {
+  windowMs: 10_000,
+  maxBehind: 2,
+  staleAfterMs: 10_000,
+  stuckAfterMs: 30_000,
+  blockTimeMs: 2_000,
+};
 
 describe("SyncTracker", () => {
   it("a node at the best peer's head with a recent block is synced, ready and live", () => {
@@ -15,7 +21,13 @@ describe("SyncTracker", () => {
   it("behind peers and moving is catching up (rate and ETA), not ready but live", () => {
     const t = new SyncTracker(opts);
     t.observe({ at: 0, head: 0, highestPeerHead: 1000, headTimestampMs: -3_600_000, peers: 2 });
-    const v = t.observe({ at: 5_000, head: 100, highestPeerHead: 1000, headTimestampMs: -3_000_000, peers: 2 });
+    const v = t.observe({
+      at: 5_000,
+      head: 100,
+      highestPeerHead: 1000,
+      headTimestampMs: -3_000_000,
+      peers: 2,
+    });
     expect(v.state).toBe("catching-up");
     expect(v.behind).toBe(900);
     expect(v.blocksPerSecond).toBe(20);

@@ -2,7 +2,8 @@
 // live over server-sent events (/api/events), reconnecting by itself.
 
 const $ = (id) => document.getElementById(id);
-const short = (a) => (typeof a === "string" && a.length > 14 ? `${a.slice(0, 8)}…${a.slice(-6)}` : String(a ?? ""));
+const short = (a) =>
+  typeof a === "string" && a.length > 14 ? `${a.slice(0, 8)}…${a.slice(-6)}` : String(a ?? "");
 const notConfigured = (el) => {
   el.textContent = "not configured";
   el.className = "na";
@@ -63,10 +64,19 @@ function render(s) {
   setText("peers", String(s.peers));
   setText("peer-head", `best peer head #${s.highestPeerHead}`);
   setText("round", `h${s.consensus.height ?? "-"} r${s.consensus.round ?? "-"}`);
-  setText("halted", s.consensus.halted ? "HALTED" : "running", s.consensus.halted ? "sub state-stuck" : "sub");
+  setText(
+    "halted",
+    s.consensus.halted ? "HALTED" : "running",
+    s.consensus.halted ? "sub state-stuck" : "sub",
+  );
   setText("pool", String(s.pool.size));
   setText("probes", `${s.probes.live ? "live" : "NOT LIVE"} · ${s.probes.ready ? "ready" : "not ready"}`);
-  setText("disk", s.disk.freeBytes === undefined ? "disk: unknown" : `disk free ${(s.disk.freeBytes / 2 ** 30).toFixed(1)} GiB`);
+  setText(
+    "disk",
+    s.disk.freeBytes === undefined
+      ? "disk: unknown"
+      : `disk free ${(s.disk.freeBytes / 2 ** 30).toFixed(1)} GiB`,
+  );
   setText("seq", `${s.currentSequencer}${s.isSequencer ? " (this node)" : ""}`);
   setText(
     "next-seq",
@@ -80,24 +90,29 @@ function render(s) {
   );
   setText("own-proposed", String(s.own.proposed));
   setText("own-missed", String(s.own.missedProposals));
-  setText("own-votes", s.signer ? `${s.own.votesIncluded} included, ${s.own.votesAbsent} absent` : "not a signer");
+  setText(
+    "own-votes",
+    s.signer ? `${s.own.votesIncluded} included, ${s.own.votesAbsent} absent` : "not a signer",
+  );
   setText("own-earned", `${s.own.earned} wei (${s.own.accrued} since the last checkpoint)`);
   if (!s.rewardsClaimable.configured) notConfigured($("own-claimable"));
   for (const k of ["l1", "batches", "tss"]) if (!s[k].configured) notConfigured($(k));
   setText("total-power", `total power ${s.totalPower}`);
   const tbody = $("validators");
   tbody.replaceChildren(
-    ...s.validators.map((v) => {
-      const tr = document.createElement("tr");
-      if (v.address.toLowerCase() === s.address.toLowerCase()) tr.className = "self";
-      const share = s.totalPower > 0 ? `${((100 * v.power) / s.totalPower).toFixed(1)}%` : "-";
-      for (const cell of [v.id, v.address, v.power, share, v.earned]) {
-        const td = document.createElement("td");
-        td.textContent = String(cell);
-        tr.appendChild(td);
-      }
-      return tr;
-    }),
+    ...[...s.validators]
+      .sort((a, b) => a.id - b.id)
+      .map((v) => {
+        const tr = document.createElement("tr");
+        if (v.address.toLowerCase() === s.address.toLowerCase()) tr.className = "self";
+        const share = s.totalPower > 0 ? `${((100 * v.power) / s.totalPower).toFixed(1)}%` : "-";
+        for (const cell of [v.id, v.address, v.power, share, v.earned]) {
+          const td = document.createElement("td");
+          td.textContent = String(cell);
+          tr.appendChild(td);
+        }
+        return tr;
+      }),
   );
   drawChart(
     $("chart-interval"),
