@@ -84,3 +84,23 @@ export class TxPoolError extends DseqError {
 export function isTxPoolError(err: unknown, code?: TxPoolErrorCode): err is TxPoolError {
   return err instanceof TxPoolError && (code === undefined || err.code === code);
 }
+
+/**
+ * Codes of the pool's failures outside admission (admission codes above carry geth's
+ * sentences, these do not).
+ */
+export const TxPoolConfigErrorCode = {
+  BadOptions: "TXPOOL_BAD_OPTIONS",
+} as const;
+
+export type TxPoolConfigErrorCode = (typeof TxPoolConfigErrorCode)[keyof typeof TxPoolConfigErrorCode];
+
+/** Options that cannot work (thrown by the `TxPool` constructor). */
+export class TxPoolConfigError extends DseqError {
+  declare readonly code: TxPoolConfigErrorCode;
+
+  constructor(code: TxPoolConfigErrorCode, message: string, opts: DseqErrorOptions = {}) {
+    super(code, message, opts);
+    this.name = "TxPoolConfigError";
+  }
+}

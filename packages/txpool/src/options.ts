@@ -1,4 +1,4 @@
-import { DseqError } from "@dseq/common";
+import { TxPoolConfigError, TxPoolConfigErrorCode } from "./errors.ts";
 
 export type TxPoolOptions = {
   /** The L2 chain id; transactions signed for another chain are rejected. */
@@ -61,7 +61,9 @@ export const defaultTxPoolOptions: Omit<TxPoolOptions, "chainId"> = {
 /** Throws `TXPOOL_BAD_OPTIONS` for limits that cannot work. */
 export function checkOptions(o: TxPoolOptions): void {
   const bad = (field: string, why: string) => {
-    throw new DseqError("TXPOOL_BAD_OPTIONS", `txpool option ${field} ${why}`, { details: { field } });
+    throw new TxPoolConfigError(TxPoolConfigErrorCode.BadOptions, `txpool option ${field} ${why}`, {
+      details: { field },
+    });
   };
   if (o.chainId <= 0n) bad("chainId", "must be positive");
   for (const f of ["accountSlots", "globalSlots", "globalQueue", "maxTxSize"] as const) {

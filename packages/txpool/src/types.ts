@@ -1,5 +1,6 @@
 import type { Hex } from "@dseq/common";
 import type { TypedTransaction } from "@ethereumjs/tx";
+import type { TxPoolError } from "./errors.ts";
 
 /** Lowercase 0x-prefixed 20-byte address. */
 export type Address = Hex;
@@ -18,6 +19,11 @@ export type AccountState = { nonce: bigint; balance: bigint; hasCode?: boolean }
 export interface StateReader {
   getAccount(address: Address): Promise<AccountState> | AccountState;
 }
+
+/** The outcome of admitting one transaction (`addRemotes`, `addLocals`). */
+export type AddResult =
+  | { ok: true; hash: Hex; from: Address; nonce: bigint; pending: boolean }
+  | { ok: false; hash?: Hex; error: TxPoolError };
 
 /** What the pool needs to know of the chain head; the node passes it on every commit. */
 export type PoolHead = {
