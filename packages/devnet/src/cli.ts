@@ -22,6 +22,8 @@ async function runStart(cmd: StartCommand): Promise<number> {
   let stopping = false;
   const started = Date.now();
   console.log(`dseq devnet: data dir ${resolve(cmd.dataDir)}${cmd.fresh ? " (fresh)" : ""}; starting nodes…`);
+  for (const [name, section] of Object.entries(cmd.byzantine ?? {}))
+    console.log(`!! ${name} is Byzantine on purpose (tests and research only): ${JSON.stringify(section)}`);
   devnet = await startDevnet({
     dataDir: cmd.dataDir,
     fresh: cmd.fresh,
@@ -30,6 +32,7 @@ async function runStart(cmd: StartCommand): Promise<number> {
     ...(cmd.blockTimeMs !== undefined && { blockTimeMs: cmd.blockTimeMs }),
     ...(cmd.spanLength !== undefined && { spanLength: cmd.spanLength }),
     ...(cmd.reelectAfterMisses !== undefined && { reelectAfterMisses: cmd.reelectAfterMisses }),
+    ...(cmd.byzantine !== undefined && { byzantine: cmd.byzantine }),
     onNodeExit: (name, exit, logPath) => {
       if (!stopping && devnet !== undefined)
         console.log(

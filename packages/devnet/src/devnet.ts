@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { errorMessage, type Hex, type Logger } from "@dseq/common";
 import { loadAccounts } from "./accounts.ts";
+import { byzantineConfigPatch } from "./byzantine.ts";
 import { type ControlServer, startControlServer } from "./control.ts";
 import { DevnetError } from "./errors.ts";
 import { blockNumber } from "./jsonRpc.ts";
@@ -50,6 +51,11 @@ export type StartDevnetOptions = {
   stopTimeoutMs?: number;
   /** Serve fault injection on 127.0.0.1 and write `<dataDir>/devnet.json` (default true). */
   control?: boolean;
+  /**
+   * Byzantine behaviours by node name (`{v1: {equivocateVotes: true}}`): each becomes that node's
+   * config `byzantine` section. Tests and research only (ADR 0105).
+   */
+  byzantine?: Record<string, Record<string, boolean | string | number>>;
   /** Changes a node's config object before it is written (tests: timeouts, log level). */
   patchConfig?: (name: string, config: Record<string, unknown>) => Record<string, unknown>;
   /** Extra environment for node processes. */
@@ -174,7 +180,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
       admin: portList[i * 4 + 3] as number,
     });
   });
-  const layouts = writeNodeConfigs(dataDir, network, ports, opts.patchConfig);
+  const layouts = writeNodeConfigs(dataDir, network, ports, byzantineConfigPatch(network, opts));
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
   // The config names the password file; an inherited variable would win over it.
   if (opts.env?.DSEQ_KEY_PASSWORD === undefined) delete env.DSEQ_KEY_PASSWORD;

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { type ByzantineSection, parseByzantineArgs } from "./byzantine.ts";
 import { CONTROL_ACTIONS, type ControlAction } from "./control.ts";
 import { DevnetUsageError } from "./errors.ts";
 
@@ -7,8 +8,13 @@ export const USAGE = `devnet: a local dseq network on 127.0.0.1
 Usage:
   pnpm devnet [start] [--validators 4] [--followers 1] [--datadir .devnet] [--block-time 2000]
                       [--fresh] [--span-length 30] [--reelect-after-misses 3]
+                      [--byzantine <node>=<behaviour>[,<behaviour>...]] ...
       Generate keys and a chain spec (first run, or with --fresh), start every node as its own
       process, print RPC URLs and funded accounts, one line per committed block. Ctrl-C stops all.
+      --byzantine (tests and research only, ADR 0105) makes a node misbehave on purpose:
+      equivocateProposals, equivocateVotes, wrongRound[:later|max|zero], oversizedBlock,
+      garbageGossip[:ms], replayGossip[:times], poisonCatchUp, hugeHead.
+      Example: pnpm devnet --fresh --byzantine v1=equivocateVotes,garbageGossip
   pnpm devnet kill|restart|pause|resume|stop|start <node> [--datadir .devnet]
       Fault injection on the running devnet: kill = SIGKILL, pause/resume = SIGSTOP/SIGCONT,
       restart = start the node again with the same config, stop = SIGTERM.
@@ -29,6 +35,8 @@ export type StartCommand = {
   fresh: boolean;
   spanLength?: number;
   reelectAfterMisses?: number;
+  /** Node name -> its config's `byzantine` section. */
+  byzantine?: Record<string, ByzantineSection>;
 };
 export type ControlCommand = { kind: "control"; action: ControlAction; node: string; dataDir: string };
 export type StatusCommand = { kind: "status"; dataDir: string };
@@ -86,6 +94,7 @@ export function parseDevnetArgs(argv: string[]): DevnetCommand {
       fresh: { type: "boolean" },
       "span-length": { type: "string" },
       "reelect-after-misses": { type: "string" },
+      byzantine: { type: "string", multiple: true },
     });
     if (values.help) return { kind: "help" };
     if (positionals.length > 0) throw new DevnetUsageError(`unexpected argument "${positionals[0]}"`);
@@ -109,6 +118,8 @@ export function parseDevnetArgs(argv: string[]): DevnetCommand {
     if (blockTimeMs !== undefined) cmd.blockTimeMs = blockTimeMs;
     if (spanLength !== undefined) cmd.spanLength = spanLength;
     if (misses !== undefined) cmd.reelectAfterMisses = misses;
+    const byzantine = values.byzantine as string[] | undefined;
+    if (byzantine !== undefined) cmd.byzantine = parseByzantineArgs(byzantine);
     return cmd;
   }
 
