@@ -2,13 +2,7 @@ import { EventBus, type Logger, type Metrics } from "@dseq/common";
 import { applyRange } from "./applyRange.ts";
 import { L1ErrorKind, L1ListenerError, L1ListenerErrorCode } from "./errors.ts";
 import type { KvStore } from "./kvStore.ts";
-import {
-  createL1Client,
-  defaultL1ClientOptions,
-  errorKindOf,
-  type L1Client,
-  type L1ClientOptions,
-} from "./l1Client.ts";
+import { createL1Client, defaultL1ClientOptions, type L1Client, type L1ClientOptions } from "./l1Client.ts";
 import { createListenerMetrics, type ListenerMetrics } from "./listenerMetrics.ts";
 import { cursorOf, GENESIS_PARENT_HASH, initialListenerState, type ListenerState } from "./listenerState.ts";
 import {
