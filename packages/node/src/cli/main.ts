@@ -10,7 +10,9 @@ import { loadNodeConfig } from "../config.ts";
 import { keystorePath, readKeyFile, writeKeyFile } from "../keyfile.ts";
 import { keyInfo, SCRYPT_LIGHT, SCRYPT_STANDARD } from "../keystore.ts";
 import { DseqNode } from "../node.ts";
+import { defaultDevnetInitOptions, devnetInit } from "./devnetInit.ts";
 import { readPassword } from "./password.ts";
+import { fetchStatus, formatStatus } from "./status.ts";
 
 const USAGE = `dseq: decentralized sequencer node
 
@@ -25,6 +27,12 @@ Usage:
       Write the decrypted private key (hex) to FILE, mode 0600. FILE must not exist.
   dseq start --config FILE
       Run the node (validator or follower, as the config says) until SIGINT/SIGTERM.
+  dseq status [--admin URL | --config FILE] [--probe ready|live] [--json] [--quiet]
+      Ask a running node's admin port: sync state (synced, catching-up, stuck, stalled,
+      isolated), head and progress, probes, sequencer, own votes. Exit 0 when the probe
+      (default ready) passes, 1 if not.
+  dseq devnet-init --out DIR [--validators 4] [--subnet 172.28.0] [--first-host 11]
+      Write keys (devnet only), chain spec and node configs for the compose devnet.
 
 The password comes from --password-file, then $DSEQ_KEY_PASSWORD, then a prompt.
 Default data dir: ./dseq-data (or $DSEQ_DATADIR).
@@ -148,6 +156,60 @@ async function cmdKey(args: string[]): Promise<void> {
   throw new UsageError(`unknown key subcommand ${sub ?? "(none)"}: use show, import or export`);
 }
 
+async function cmdStatus(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    admin: { type: "string" },
+    config: { type: "string" },
+    probe: { type: "string", default: "ready" },
+    quiet: { type: "boolean", default: false },
+  });
+  if (values.probe !== "ready" && values.probe !== "live") throw new UsageError("--probe is ready or live");
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  let url = values.admin ?? process.env.DSEQ_ADMIN_URL;
+  if (!url && values.config) {
+    const c = loadNodeConfig(values.config);
+    const host = c.admin.host === "0.0.0.0" || c.admin.host === "::" ? "127.0.0.1" : c.admin.host;
+    url = `http://${host.includes(":") ? `[${host}]` : host}:${c.admin.port}`;
+  }
+  url ??= "http://127.0.0.1:9545";
+  let s: Awaited<ReturnType<typeof fetchStatus>>;
+  try {
+    s = await fetchStatus(url);
+  } catch (err) {
+    throw new DseqError("CLI_STATUS", `cannot reach the admin port at ${url}: ${(err as Error).message}`);
+  }
+  if (!values.quiet) console.log(values.json ? JSON.stringify(s) : formatStatus(s));
+  return (values.probe === "live" ? s.probes.live : s.probes.ready) ? 0 : 1;
+}
+
+async function cmdDevnetInit(args: string[]): Promise<void> {
+  const { values } = parse(args, {
+    out: { type: "string" },
+    validators: { type: "string" },
+    subnet: { type: "string" },
+    "first-host": { type: "string" },
+  });
+  if (values.help) return void console.log(USAGE);
+  if (!values.out) throw new UsageError("devnet-init needs --out DIR");
+  const d = defaultDevnetInitOptions;
+  const int = (v: string | undefined, dflt: number, name: string): number => {
+    if (v === undefined) return dflt;
+    if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a whole number`);
+    return Number(v);
+  };
+  const r = await devnetInit({
+    ...d,
+    out: resolve(values.out),
+    validators: int(values.validators, d.validators, "validators"),
+    subnet: values.subnet ?? d.subnet,
+    firstHost: int(values["first-host"], d.firstHost, "first-host"),
+  });
+  print(values.json, { chainSpec: r.chainSpec, configs: r.nodes.join(" ") });
+}
+
 async function cmdStart(args: string[]): Promise<number> {
   let values: { config?: string | undefined; help?: boolean };
   try {
@@ -215,6 +277,8 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === "init") await cmdInit(rest);
     else if (cmd === "key") await cmdKey(rest);
     else if (cmd === "start") return await cmdStart(rest);
+    else if (cmd === "status") return await cmdStatus(rest);
+    else if (cmd === "devnet-init") await cmdDevnetInit(rest);
     else throw new UsageError(`unknown command ${cmd}`);
     return 0;
   } catch (err) {
