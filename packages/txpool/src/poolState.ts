@@ -1,10 +1,19 @@
-import type { Clock, EventBus, Hex, Logger } from "@dseq/common";
+import {
+  type Clock,
+  createNoopLogger,
+  EventBus,
+  type Hex,
+  type Logger,
+  type Metrics,
+  realClock,
+} from "@dseq/common";
 import type { Common } from "@ethereumjs/common";
 import type { AccountTxs, PoolEntry } from "./accountTxs.ts";
-import type { EvictionIndex } from "./evictionIndex.ts";
-import type { TxJournal } from "./journal.ts";
+import { EvictionIndex } from "./evictionIndex.ts";
+import { TxJournal } from "./journal.ts";
 import type { TxPoolOptions } from "./options.ts";
-import type { PoolMetrics } from "./poolMetrics.ts";
+import { createPoolCommon } from "./poolCommon.ts";
+import { createPoolMetrics, type PoolMetrics } from "./poolMetrics.ts";
 import type { AccountState, Address, PoolHead, RemovalReason, StateReader, TxPoolEvents } from "./types.ts";
 
 /**
@@ -37,6 +46,34 @@ export type PoolState = {
   /** Tail of the queue that runs mutations one at a time. */
   tail: Promise<unknown>;
 };
+
+/** An empty pool's state; `opts` are complete and checked (the `TxPool` constructor does both). */
+export function createPoolState(
+  opts: TxPoolOptions,
+  modules: { state: StateReader; logger?: Logger; metrics?: Metrics; clock?: Clock },
+): PoolState {
+  const log = modules.logger ?? createNoopLogger();
+  const all = new Map<Hex, PoolEntry>();
+  return {
+    opts,
+    reader: modules.state,
+    log,
+    clock: modules.clock ?? realClock,
+    metrics: modules.metrics ? createPoolMetrics(modules.metrics) : undefined,
+    events: new EventBus<TxPoolEvents>({ name: "txpool", logger: log }),
+    common: createPoolCommon(opts.chainId),
+    journal: opts.journalPath ? new TxJournal(opts.journalPath) : undefined,
+    all,
+    accounts: new Map(),
+    authCount: new Map(),
+    eviction: new EvictionIndex((e) => all.get(e.hash) === e),
+    head: undefined,
+    pendingCount: 0,
+    queuedCount: 0,
+    seq: 0,
+    tail: Promise.resolve(),
+  };
+}
 
 /** Runs `fn` after every mutation queued before it (a failed one does not block the queue). */
 export function serial<T>(ctx: Pick<PoolState, "tail">, fn: () => Promise<T>): Promise<T> {

@@ -1,25 +1,13 @@
-import {
-  type Clock,
-  createNoopLogger,
-  EventBus,
-  type Hex,
-  type Logger,
-  type Metrics,
-  realClock,
-} from "@dseq/common";
+import type { Clock, EventBus, Hex, Logger, Metrics } from "@dseq/common";
 import { logCryptoBackend } from "@dseq/crypto";
 import type { JSONTx } from "@ethereumjs/tx";
 import type { AccountTxs, PoolEntry } from "./accountTxs.ts";
 import { admitTxs } from "./admitTxs.ts";
 import { applyNewHead } from "./applyNewHead.ts";
-import { EvictionIndex } from "./evictionIndex.ts";
 import { expireQueued } from "./expireQueued.ts";
-import { TxJournal } from "./journal.ts";
 import { checkOptions, defaultTxPoolOptions, type TxPoolOptions } from "./options.ts";
 import { PendingTransactions } from "./ordering.ts";
-import { createPoolCommon } from "./poolCommon.ts";
-import { createPoolMetrics } from "./poolMetrics.ts";
-import { type PoolState, rotateJournal, serial, updateGauges } from "./poolState.ts";
+import { createPoolState, type PoolState, rotateJournal, serial, updateGauges } from "./poolState.ts";
 import type { AddResult, Address, PooledTx, PoolHead, StateReader, TxPoolEvents } from "./types.ts";
 
 export type { AddResult } from "./types.ts";
@@ -90,44 +78,24 @@ export class TxPool {
   constructor(opts: Partial<TxPoolOptions> & { chainId: bigint }, modules: TxPoolModules) {
     this.opts = { ...defaultTxPoolOptions, ...opts };
     checkOptions(this.opts);
-    const log = modules.logger ?? createNoopLogger();
-    this.events = new EventBus<TxPoolEvents>({ name: "txpool", logger: log });
-    const all = new Map<Hex, PoolEntry>();
-    this.state = {
-      opts: this.opts,
-      reader: modules.state,
-      log,
-      clock: modules.clock ?? realClock,
-      metrics: modules.metrics ? createPoolMetrics(modules.metrics) : undefined,
-      events: this.events,
-      common: createPoolCommon(this.opts.chainId),
-      journal: this.opts.journalPath ? new TxJournal(this.opts.journalPath) : undefined,
-      all,
-      accounts: new Map(),
-      authCount: new Map(),
-      eviction: new EvictionIndex((e) => all.get(e.hash) === e),
-      head: undefined,
-      pendingCount: 0,
-      queuedCount: 0,
-      seq: 0,
-      tail: Promise.resolve(),
-    };
+    this.state = createPoolState(this.opts, modules);
+    this.events = this.state.events;
   }
 
   /** Sets the head and reloads the journal's local transactions through admission. */
   async start(head: PoolHead): Promise<void> {
-    const s = this.state;
-    logCryptoBackend(s.log);
-    s.head = head;
-    s.eviction.rebuild(s.accounts.values(), head.nextBaseFee);
-    const journal = s.journal;
+    const state = this.state;
+    logCryptoBackend(state.log);
+    state.head = head;
+    state.eviction.rebuild(state.accounts.values(), head.nextBaseFee);
+    const journal = state.journal;
     if (!journal) return;
     const { txs, torn } = journal.load();
-    if (torn) s.log.warn("txpool journal ends in a torn record, ignored", { path: journal.path });
+    if (torn) state.log.warn("txpool journal ends in a torn record, ignored", { path: journal.path });
     const results = txs.length > 0 ? await this.addLocals(txs) : [];
     const kept = results.filter((r) => r.ok).length;
-    s.log.info("txpool journal loaded", { records: txs.length, kept });
-    await serial(s, async () => rotateJournal(s));
+    state.log.info("txpool journal loaded", { records: txs.length, kept });
+    await serial(state, async () => rotateJournal(state));
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,4 @@
-import { bytesToHex, concatBytes, type Hex, utf8ToBytes } from "@dseq/common";
+import { bytesToHex, type Clock, concatBytes, type Hex, utf8ToBytes } from "@dseq/common";
 import { createEthereumCrypto, keccak256, privateKeyToAddress, secp256k1 } from "@dseq/crypto";
 import { type Common, createCustomCommon, Mainnet } from "@ethereumjs/common";
 import { RLP } from "@ethereumjs/rlp";
@@ -9,7 +9,15 @@ import {
   createLegacyTx,
 } from "@ethereumjs/tx";
 import { bigIntToUnpaddedBytes, eoaCode7702SignAuthorization } from "@ethereumjs/util";
+import { type DecodedTx, decodeTransaction, recoverSenders } from "../src/decode.ts";
 import type { AccountState, Address, PoolHead, StateReader } from "../src/index.ts";
+import {
+  checkOptions,
+  defaultTxPoolOptions,
+  effectiveMaxTxSize,
+  type TxPoolOptions,
+} from "../src/options.ts";
+import { createPoolState, type PoolState } from "../src/poolState.ts";
 
 export const CHAIN_ID = 901n;
 export const GWEI = 1_000_000_000n;
@@ -180,4 +188,39 @@ export function head(over: Partial<PoolHead> = {}): PoolHead {
 
 export function hashes(list: readonly { hash: Hex }[]): Hex[] {
   return list.map((t) => t.hash);
+}
+
+/**
+ * A pool's state as the `TxPool` constructor builds it, head set: for tests that drive one
+ * operation (`insertTx`, `makeRoom`, `applyNewHead`, ...) directly.
+ */
+export function testPoolState(
+  opts: Partial<TxPoolOptions> = {},
+  modules: { state?: StateReader; clock?: Clock } = {},
+): { pool: PoolState; state: TestState } {
+  const state = new TestState();
+  const full = { ...defaultTxPoolOptions, chainId: CHAIN_ID, ...opts };
+  checkOptions(full);
+  const pool = createPoolState(full, {
+    state: modules.state ?? state,
+    ...(modules.clock ? { clock: modules.clock } : {}),
+  });
+  pool.head = head();
+  pool.eviction.rebuild(pool.accounts.values(), pool.head.nextBaseFee);
+  return { pool, state };
+}
+
+/** Decodes and recovers one transaction as admission does before `insertTx`. */
+export function decodeFor(pool: PoolState, raw: Uint8Array): { d: DecodedTx; from: Address } {
+  const d = decodeTransaction(raw, {
+    common: pool.common,
+    chainId: pool.opts.chainId,
+    maxTxSize: effectiveMaxTxSize(pool.opts),
+    minTip: pool.opts.minTip,
+    allowUnprotectedTxs: pool.opts.allowUnprotectedTxs,
+    blockGasLimit: (pool.head ?? head()).gasLimit,
+  });
+  const [from] = recoverSenders([d]);
+  if (typeof from !== "string") throw new Error("test transaction has no valid sender");
+  return { d, from };
 }
