@@ -70,6 +70,6 @@ console.log(`unapproved message: ${refused}`);
 
 for (const c of coordinators) c.stop();
 await Promise.all(signers.map((s) => s.stop()));
-for (const s of sessions) s.close();
+for (const s of sessions) s.stop();
 net.close();
 await rm(dir, { recursive: true, force: true });

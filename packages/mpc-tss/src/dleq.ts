@@ -1,5 +1,5 @@
 import { concatBytes, utf8ToBytes } from "@dseq/common";
-import { Fn, frost, hashToScalar, Point } from "./suite.ts";
+import { Fn, frost, hashToScalar, Point, type Rng } from "./suite.ts";
 
 const DST = utf8ToBytes("dseq/tss/dleq/v1");
 
@@ -13,12 +13,15 @@ function challenge(X: Uint8Array, H: Uint8Array, Y: Uint8Array, A: Uint8Array, B
   return hashToScalar(concatBytes(X, H, Y, A, B), { DST });
 }
 
-/** Proof (c || s, 64 bytes) for secret x, public X = x·G, base H and Y = x·H (all compressed). */
-export function proveDleq(x: Uint8Array, H: Uint8Array, Y: Uint8Array): Uint8Array {
+/**
+ * Proof (c || s, 64 bytes) for secret x, public X = x·G, base H and Y = x·H (all compressed);
+ * the nonce is noble's non-zero scalar sampling from `rng` (default: the system RNG).
+ */
+export function proveDleq(x: Uint8Array, H: Uint8Array, Y: Uint8Array, rng?: Rng): Uint8Array {
   const xs = Fn.fromBytes(x);
   const X = Point.BASE.multiply(xs).toBytes(true);
   const Hp = Point.fromBytes(H);
-  const k = Fn.fromBytes(frostRandomScalar());
+  const k = Fn.fromBytes(frost.utils.randomScalar(rng));
   const A = Point.BASE.multiply(k).toBytes(true);
   const B = Hp.multiply(k).toBytes(true);
   const c = challenge(X, H, Y, A, B);
@@ -46,9 +49,4 @@ export function verifyDleq(X: Uint8Array, H: Uint8Array, Y: Uint8Array, proof: U
   } catch {
     return false;
   }
-}
-
-/** noble's non-zero scalar sampling (random bytes reduced with mapHashToField). */
-function frostRandomScalar(): Uint8Array {
-  return frost.utils.randomScalar();
 }

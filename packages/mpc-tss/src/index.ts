@@ -1,14 +1,24 @@
+export { decodeMessage, encodeMessage } from "./codec.ts";
+export { createDkgState, stepDkg } from "./dkg/dkgCore.ts";
 export {
-  type DkgExclusion,
-  DkgExclusionReason,
-  type DkgFaults,
   type DkgModules,
   type DkgOptions,
-  type DkgResult,
   DkgSession,
-  dkgSessionId,
+  defaultDkgOptions,
   runDkg,
 } from "./dkg/dkgSession.ts";
+export { DkgStatement, dkgSessionId } from "./dkg/dkgStatements.ts";
+export {
+  type DkgCoreConfig,
+  type DkgEffect,
+  type DkgExclusion,
+  DkgExclusionReason,
+  type DkgInput,
+  DkgPhase,
+  type DkgResult,
+  type DkgState,
+  type DkgStepResult,
+} from "./dkg/dkgTypes.ts";
 export { isProofOfKnowledgeValid, isShareValid } from "./dkg/proofs.ts";
 export { TssError, TssErrorCode } from "./errors.ts";
 export {
@@ -31,13 +41,7 @@ export {
   toL1Signature,
   verifyL1Signature,
 } from "./l1.ts";
-export {
-  decodeMessage,
-  encodeMessage,
-  MAX_MESSAGE_BYTES,
-  RefuseReason,
-  type TssMessage,
-} from "./messages.ts";
+export { MAX_MESSAGE_BYTES, RefuseReason, type TssMessage } from "./messages.ts";
 export { createTssMetrics, type TssMetrics } from "./metrics.ts";
 export {
   type CoordinatorModules,
@@ -63,7 +67,14 @@ export {
   type ScryptParams,
 } from "./store/keyShareStore.ts";
 export { type NonceCommitmentRecord, NonceStore, type NonceStoreOptions } from "./store/nonceStore.ts";
-export { CONTEXT_STRING, frost, thresholdFor } from "./suite.ts";
+export { CONTEXT_STRING, frost, type Rng, thresholdFor } from "./suite.ts";
+export {
+  type DkgFaultContext,
+  type DkgFaults,
+  type SignerFaults,
+  withDkgFaults,
+  withSignerFaults,
+} from "./transport/faultyTransport.ts";
 export {
   createTestNetwork,
   seededRandom,

@@ -49,8 +49,14 @@ export function shareKey(sharedX: Uint8Array, ctx: ShareBoxContext): Uint8Array 
   return new Uint8Array(hkdfSync("sha256", sharedX, hexToBytes(ctx.sessionId), contextBytes(ctx), 32));
 }
 
-export function sealShare(key: Uint8Array, ctx: ShareBoxContext, plaintext: Uint8Array): Uint8Array {
-  const iv = randomBytes(IV_BYTES);
+/** `rng` draws the IV (default: the system RNG). */
+export function sealShare(
+  key: Uint8Array,
+  ctx: ShareBoxContext,
+  plaintext: Uint8Array,
+  rng: (bytes: number) => Uint8Array = randomBytes,
+): Uint8Array {
+  const iv = rng(IV_BYTES);
   const c = createCipheriv("aes-256-gcm", key, iv);
   c.setAAD(contextBytes(ctx));
   const ct = concatBytes(c.update(plaintext), c.final());

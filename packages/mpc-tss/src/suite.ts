@@ -9,6 +9,9 @@ export const hashToScalar = secp256k1_hasher.hashToScalar;
 /** RFC 9591 contextString of the ciphersuite; prefixes of H1..H5 and of the DKG hash. */
 export const CONTEXT_STRING = "FROST-secp256k1-SHA256-v1";
 
+/** Random bytes source (`rng(n)` returns n bytes); injected where tests need exact runs. */
+export type Rng = (bytes?: number) => Uint8Array;
+
 /** A BFT quorum of n: floor(2n/3) + 1. FROST needs at least two members. */
 export function thresholdFor(n: number): number {
   if (!Number.isSafeInteger(n) || n < 2) {

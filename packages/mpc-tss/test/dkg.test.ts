@@ -147,7 +147,7 @@ describe("DKG over a lossy test network", () => {
         expect(e.details.missing).toEqual([keys[3]!.id]);
       }
     } finally {
-      for (const s of sessions) s.close();
+      for (const s of sessions) s.stop();
       net.close();
     }
   });

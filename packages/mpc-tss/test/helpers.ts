@@ -3,17 +3,25 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNoopLogger, type Metrics } from "@dseq/common";
-import { type DkgFaults, type DkgResult, DkgSession } from "../src/dkg/dkgSession.ts";
+import { DkgSession } from "../src/dkg/dkgSession.ts";
+import type { DkgResult } from "../src/dkg/dkgTypes.ts";
 import { createPartyKey, type PartyKey } from "../src/identity.ts";
 import type { GroupInfo, KeyShare } from "../src/keyShare.ts";
 import { SigningCoordinator } from "../src/sign/coordinator.ts";
-import { type ApproveFn, keyShareSource, Signer, type SignerOptions } from "../src/sign/signer.ts";
+import { type ApproveFn, keyShareSource, Signer } from "../src/sign/signer.ts";
 import { NonceStore } from "../src/store/nonceStore.ts";
+import {
+  type DkgFaults,
+  type SignerFaults,
+  withDkgFaults,
+  withSignerFaults,
+} from "../src/transport/faultyTransport.ts";
 import {
   createTestNetwork,
   type TestNetwork,
   type TestNetworkOptions,
 } from "../src/transport/testNetwork.ts";
+import type { TssTransport } from "../src/transport/transport.ts";
 
 /** n long-term keys from a fixed seed, so runs are reproducible. */
 export function makeParties(n: number, seed = 1): PartyKey[] {
@@ -47,15 +55,17 @@ export async function runTestDkg(
   const members = keys.map((k) => k.id);
   const sessions = new Map<string, DkgSession>();
   for (const key of keys) {
+    const faults = opts.faults?.get(key.id);
+    const faulty = (t: TssTransport): TssTransport =>
+      faults ? withDkgFaults(t, { key, members, peerKeys: keys }, faults) : t;
     const s = new DkgSession(
       {
         epoch: opts.epoch ?? 1,
         members,
         deadlineMs: opts.deadlineMs ?? 60_000,
         resendIntervalMs: 100,
-        faults: opts.faults?.get(key.id),
       },
-      { key, transport: net.join(key.id), logger: createNoopLogger() },
+      { key, transport: faulty(net.join(key.id)), logger: createNoopLogger() },
     );
     sessions.set(key.id, s);
   }
@@ -70,7 +80,7 @@ export async function runTestDkg(
     sessions,
     results,
     close() {
-      for (const s of sessions.values()) s.close();
+      for (const s of sessions.values()) s.stop();
       net.close();
     },
   };
@@ -109,7 +119,7 @@ export async function makeCluster(
     /** Network of the DKG that makes the key (default: lossless). */
     dkgNet?: TestNetworkOptions;
     approve?: (party: PartyKey) => ApproveFn;
-    signerFaults?: Map<string, SignerOptions["faults"]>;
+    signerFaults?: Map<string, SignerFaults>;
     shareVerification?: "lazy" | "eager";
     metrics?: Metrics;
   } = {},
@@ -127,11 +137,12 @@ export async function makeCluster(
     const nonceKey = new Uint8Array(randomBytes(32));
     const nonces = await NonceStore.open({ dir, key: nonceKey });
     const transport = net.join(key.id);
+    const signerFaults = opts.signerFaults?.get(key.id);
     const signer = new Signer(
-      { approve: opts.approve?.(key) ?? (() => true), faults: opts.signerFaults?.get(key.id) },
+      { approve: opts.approve?.(key) ?? (() => true) },
       {
         key,
-        transport,
+        transport: signerFaults ? withSignerFaults(transport, signerFaults) : transport,
         shares: keyShareSource([keyShare]),
         nonces,
         logger: createNoopLogger(),

@@ -4,15 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bytesToHex, type Hex, hexToBytes, utf8ToBytes } from "@dseq/common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeMessage, encodeMessage } from "../src/codec.ts";
 import type { DkgResult } from "../src/dkg/dkgSession.ts";
 import { type KeyShare, toFrostPublic, toFrostSecret } from "../src/keyShare.ts";
-import {
-  decodeMessage,
-  encodeMessage,
-  type NonceCommitmentWire,
-  type SignRequestMsg,
-  type TssMessage,
-} from "../src/messages.ts";
+import type { NonceCommitmentWire, SignRequestMsg, TssMessage } from "../src/messages.ts";
 import { KeyShareStore } from "../src/store/keyShareStore.ts";
 import { frost } from "../src/suite.ts";
 import { fulfilled, makeParties, runTestDkg } from "./helpers.ts";
@@ -115,9 +110,9 @@ describe("a signer killed between round 1 and round 2 never reuses a nonce", () 
       return { ks, c };
     });
     const req: SignRequestMsg = {
-      t: "sig/request",
-      sid,
-      att,
+      type: "sig/request",
+      sessionId: sid,
+      attempt: att,
       groupKey: group().groupKey,
       message: bytesToHex(message),
       context: {},
@@ -131,9 +126,9 @@ describe("a signer killed between round 1 and round 2 never reuses a nonce", () 
 
   it("killed after committing: the persisted nonce serves exactly one share, then never again", async () => {
     let child = await startChild();
-    deliver(child, { t: "sig/start", sid, groupKey: group().groupKey });
-    const commit = await nextMessage(child, (m) => m.t === "sig/commit");
-    if (commit.t !== "sig/commit") throw new Error("unreachable");
+    deliver(child, { type: "sig/start", sessionId: sid, groupKey: group().groupKey });
+    const commit = await nextMessage(child, (m) => m.type === "sig/commit");
+    if (commit.type !== "sig/commit") throw new Error("unreachable");
     const c1 = commit.commitment;
     await kill(child); // between round 1 (commitment published) and round 2
 
@@ -141,10 +136,10 @@ describe("a signer killed between round 1 and round 2 never reuses a nonce", () 
     const m1 = utf8ToBytes("batch 1");
     const r1 = request(1, c1, [1, 2], m1);
     deliver(child, r1.req);
-    const ans1 = await nextMessage(child, (m) => m.t === "sig/share" || m.t === "sig/refuse");
+    const ans1 = await nextMessage(child, (m) => m.type === "sig/share" || m.type === "sig/refuse");
     // The nonce was stored but never used: one share from it is legitimate, and it is valid.
-    expect(ans1.t).toBe("sig/share");
-    if (ans1.t !== "sig/share") throw new Error("unreachable");
+    expect(ans1.type).toBe("sig/share");
+    if (ans1.type !== "sig/share") throw new Error("unreachable");
     const pub = toFrostPublic(group());
     const list = r1.req.signers.map((s) => ({
       identifier: group().identifiers[s.party] as string,
@@ -162,17 +157,17 @@ describe("a signer killed between round 1 and round 2 never reuses a nonce", () 
     // Same nonce, another quorum and message: refused, before and after another SIGKILL.
     const r2 = request(2, c1, [1, 3], utf8ToBytes("batch 2"));
     deliver(child, r2.req);
-    const ans2 = await nextMessage(child, (m) => m.t === "sig/share" || m.t === "sig/refuse");
-    expect(ans2).toMatchObject({ t: "sig/refuse", reason: "nonce" });
+    const ans2 = await nextMessage(child, (m) => m.type === "sig/share" || m.type === "sig/refuse");
+    expect(ans2).toMatchObject({ type: "sig/refuse", reason: "nonce" });
     await kill(child);
     child = await startChild();
     for (const [att, req] of [
       [3, request(3, c1, [2, 3], utf8ToBytes("batch 3")).req],
       [1, r1.req],
     ] as const) {
-      deliver(child, { ...req, att });
-      const ans = await nextMessage(child, (m) => m.t === "sig/share" || m.t === "sig/refuse");
-      expect(ans).toMatchObject({ t: "sig/refuse", reason: "nonce" });
+      deliver(child, { ...req, attempt: att });
+      const ans = await nextMessage(child, (m) => m.type === "sig/share" || m.type === "sig/refuse");
+      expect(ans).toMatchObject({ type: "sig/refuse", reason: "nonce" });
     }
     await kill(child);
   }, 60_000);
@@ -180,19 +175,19 @@ describe("a signer killed between round 1 and round 2 never reuses a nonce", () 
   it("killed after marking the nonce used but before the share: refused after restart", async () => {
     const sid2 = bytesToHex(new Uint8Array(32).fill(8));
     let child = await startChild({ CRASH_AFTER_NONCE_USED: "1" });
-    deliver(child, { t: "sig/start", sid: sid2, groupKey: group().groupKey });
-    const commit = await nextMessage(child, (m) => m.t === "sig/commit");
-    if (commit.t !== "sig/commit") throw new Error("unreachable");
+    deliver(child, { type: "sig/start", sessionId: sid2, groupKey: group().groupKey });
+    const commit = await nextMessage(child, (m) => m.type === "sig/commit");
+    if (commit.type !== "sig/commit") throw new Error("unreachable");
     const exited = new Promise<string | null>((r) => child.proc.once("exit", (_c, s) => r(s)));
     const r = request(1, commit.commitment, [1, 2], utf8ToBytes("batch A"));
-    deliver(child, { ...r.req, sid: sid2 });
+    deliver(child, { ...r.req, sessionId: sid2 });
     expect(await exited).toBe("SIGKILL"); // died in round 2, after the durable "used" mark
-    expect(child.inbox.filter((m) => m.t === "sig/share")).toEqual([]);
+    expect(child.inbox.filter((m) => m.type === "sig/share")).toEqual([]);
 
     child = await startChild();
-    deliver(child, { ...r.req, sid: sid2, att: 2 });
-    const ans = await nextMessage(child, (m) => m.t === "sig/share" || m.t === "sig/refuse");
-    expect(ans).toMatchObject({ t: "sig/refuse", reason: "nonce" });
+    deliver(child, { ...r.req, sessionId: sid2, attempt: 2 });
+    const ans = await nextMessage(child, (m) => m.type === "sig/share" || m.type === "sig/refuse");
+    expect(ans).toMatchObject({ type: "sig/refuse", reason: "nonce" });
     await kill(child);
   }, 60_000);
 });

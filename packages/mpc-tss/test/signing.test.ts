@@ -1,7 +1,7 @@
 import { createMetrics, hexToBytes, utf8ToBytes } from "@dseq/common";
 import { afterEach, describe, expect, it } from "vitest";
+import { decodeMessage } from "../src/codec.ts";
 import { TssErrorCode } from "../src/errors.ts";
-import { decodeMessage } from "../src/messages.ts";
 import { keyShareSource, Signer } from "../src/sign/signer.ts";
 import { NonceStore } from "../src/store/nonceStore.ts";
 import { frost } from "../src/suite.ts";
@@ -50,7 +50,7 @@ describe("signing sessions", () => {
       const late = cluster.nodes.find((x) => x.key.id !== bad && x !== cluster!.nodes[3])!.key.id;
       let held = false;
       cluster.net.intercept((from, _to, data) => {
-        if (from !== late || held || decodeMessage(data)?.t !== "sig/commit") return undefined;
+        if (from !== late || held || decodeMessage(data)?.type !== "sig/commit") return undefined;
         held = true;
         return false;
       });
@@ -69,7 +69,7 @@ describe("signing sessions", () => {
     const victim = c.nodes[2]!.key.id;
     // Cut the victim off as soon as its first commitment has left it.
     c.net.intercept((from, _to, data) => {
-      if (from === victim && decodeMessage(data)?.t === "sig/commit") c.net.disconnect(victim);
+      if (from === victim && decodeMessage(data)?.type === "sig/commit") c.net.disconnect(victim);
       return undefined;
     });
     const msg = utf8ToBytes("silent signer");
@@ -173,7 +173,7 @@ describe("signing sessions", () => {
     c.net.intercept((from, _to, data) => {
       const m = decodeMessage(data);
       const node = c.nodes.find((x) => x.key.id === from)!;
-      if (m?.t === "sig/commit") {
+      if (m?.type === "sig/commit") {
         checks.push(
           NonceStore.open({ dir: node.dir, key: new Uint8Array(32) }).then((s) => {
             expect(s.status(m.commitment.nonceId)).toBe("fresh");
@@ -181,7 +181,7 @@ describe("signing sessions", () => {
           }),
         );
       }
-      if (m?.t === "sig/share") {
+      if (m?.type === "sig/share") {
         const req = m;
         checks.push(
           NonceStore.open({ dir: node.dir, key: new Uint8Array(32) }).then((s) => {
@@ -217,15 +217,15 @@ describe("signing sessions", () => {
     const sharesPerNonce = new Map<string, Set<string>>();
     c.net.intercept((from, to, data) => {
       const m = decodeMessage(data);
-      if (to === victim.key.id && m?.t === "sig/request") {
+      if (to === victim.key.id && m?.type === "sig/request") {
         const mine = m.signers.find((x) => x.party === victim.key.id);
-        if (mine) nonceOfAttempt.set(m.att, mine.commitment.nonceId);
+        if (mine) nonceOfAttempt.set(m.attempt, mine.commitment.nonceId);
       }
-      if (from === victim.key.id && m?.t === "sig/share") {
-        const n = nonceOfAttempt.get(m.att) as string;
+      if (from === victim.key.id && m?.type === "sig/share") {
+        const n = nonceOfAttempt.get(m.attempt) as string;
         sharesPerNonce.set(n, (sharesPerNonce.get(n) ?? new Set()).add(m.share));
       }
-      if (from === victim.key.id && m?.t === "sig/commit" && !crash) {
+      if (from === victim.key.id && m?.type === "sig/commit" && !crash) {
         crash = (async () => {
           await victim.signer.stop(); // the process "dies": every in-memory state is gone
           const nonces = await NonceStore.open({ dir: victim.dir, key: victim.nonceKey });

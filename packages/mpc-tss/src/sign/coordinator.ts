@@ -11,13 +11,12 @@ import {
 } from "@dseq/common";
 import type { FrostPublic } from "@noble/curves/abstract/frost.js";
 import type { TArg } from "@noble/curves/utils.js";
+import { decodeMessage, encodeMessage } from "../codec.ts";
 import { TssError, TssErrorCode } from "../errors.ts";
 import { fastFrost } from "../fastFrost.ts";
 import type { PartyId, PartyKey } from "../identity.ts";
 import { type GroupInfo, toFrostPublic } from "../keyShare.ts";
 import {
-  decodeMessage,
-  encodeMessage,
   type NonceCommitmentWire,
   RefuseReason,
   type SignRefuseMsg,
@@ -86,7 +85,7 @@ export type CoordinatorModules = {
 };
 
 type AttemptState = {
-  att: number;
+  attempt: number;
   signers: { party: PartyId; commitment: NonceCommitmentWire }[];
   request: Uint8Array;
   shares: Map<PartyId, Uint8Array>;
@@ -96,7 +95,7 @@ type AttemptState = {
 };
 
 type Session = {
-  sid: Hex;
+  sessionId: Hex;
   group: GroupInfo;
   pub: TArg<FrostPublic>;
   message: Uint8Array;
@@ -106,7 +105,7 @@ type Session = {
   busy: Map<PartyId, number>;
   excluded: Map<PartyId, SignExclusionReason>;
   attempts: Map<number, AttemptState>;
-  nextAtt: number;
+  nextAttempt: number;
   startMsg: Uint8Array;
   resolve: (r: SignResult) => void;
   reject: (e: unknown) => void;
@@ -168,7 +167,7 @@ export class SigningCoordinator {
       throw new TssError(TssErrorCode.BadParams, "session id in use", { details: { sid } });
     return new Promise<SignResult>((resolve, reject) => {
       const s: Session = {
-        sid,
+        sessionId: sid,
         group: req.group,
         pub: toFrostPublic(req.group),
         message: req.message.slice(),
@@ -177,8 +176,8 @@ export class SigningCoordinator {
         busy: new Map(),
         excluded: new Map(),
         attempts: new Map(),
-        nextAtt: 1,
-        startMsg: encodeMessage({ t: "sig/start", sid, groupKey: req.group.groupKey }),
+        nextAttempt: 1,
+        startMsg: encodeMessage({ type: "sig/start", sessionId: sid, groupKey: req.group.groupKey }),
         resolve,
         reject,
         cancel: [],
@@ -218,12 +217,12 @@ export class SigningCoordinator {
 
   private onTransport(m: TransportMessage): void {
     const msg = decodeMessage(m.data);
-    if (!msg || (msg.t !== "sig/commit" && msg.t !== "sig/share" && msg.t !== "sig/refuse")) return;
-    const s = this.sessions.get(msg.sid);
+    if (!msg || (msg.type !== "sig/commit" && msg.type !== "sig/share" && msg.type !== "sig/refuse")) return;
+    const s = this.sessions.get(msg.sessionId);
     if (!s || s.done || !s.group.participants.includes(m.from) || s.excluded.has(m.from)) return;
     try {
-      if (msg.t === "sig/commit") this.offer(s, m.from, msg.commitment);
-      else if (msg.t === "sig/share") this.onShare(s, m.from, msg);
+      if (msg.type === "sig/commit") this.offer(s, m.from, msg.commitment);
+      else if (msg.type === "sig/share") this.onShare(s, m.from, msg);
       else this.onRefuse(s, m.from, msg);
     } catch (err) {
       this.finish(s, undefined, err);
@@ -243,19 +242,19 @@ export class SigningCoordinator {
       if (!a.dead && now - a.lastProgress < this.opts.attemptPatienceMs) return;
     }
     const chosen = [...s.ready].slice(0, s.group.threshold);
-    const att = s.nextAtt++;
+    const att = s.nextAttempt++;
     const signers = chosen.map(([party, commitment]) => ({ party, commitment }));
     const req: SignRequestMsg = {
-      t: "sig/request",
-      sid: s.sid,
-      att,
+      type: "sig/request",
+      sessionId: s.sessionId,
+      attempt: att,
       groupKey: s.group.groupKey,
       message: bytesToHex(s.message),
       context: s.context,
       signers,
     };
     const a: AttemptState = {
-      att,
+      attempt: att,
       signers,
       request: encodeMessage(req),
       shares: new Map(),
@@ -267,7 +266,7 @@ export class SigningCoordinator {
       s.ready.delete(p);
       s.busy.set(p, att);
     }
-    this.log.debug("signing attempt started", { sid: s.sid, att, signers: signers.length });
+    this.log.debug("signing attempt started", { sid: s.sessionId, att, signers: signers.length });
     this.metrics?.signAttempts.inc();
     for (const x of signers) this.transport.send(x.party, a.request);
   }
@@ -284,7 +283,7 @@ export class SigningCoordinator {
   }
 
   private onShare(s: Session, from: PartyId, msg: SignShareMsg): void {
-    const a = s.attempts.get(msg.att);
+    const a = s.attempts.get(msg.attempt);
     if (!a?.signers.some((x) => x.party === from) || a.shares.has(from)) return;
     const share = hexToBytes(msg.share);
     if (this.opts.shareVerification === "eager") {
@@ -304,7 +303,7 @@ export class SigningCoordinator {
     }
     a.shares.set(from, share);
     a.lastProgress = this.clock.now();
-    if (s.busy.get(from) === msg.att) s.busy.delete(from);
+    if (s.busy.get(from) === msg.attempt) s.busy.delete(from);
     if (msg.next) this.offer(s, from, msg.next);
     if (!a.dead && a.shares.size === a.signers.length) this.aggregate(s, a);
   }
@@ -329,20 +328,20 @@ export class SigningCoordinator {
       return;
     }
     this.finish(s, {
-      sessionId: s.sid,
+      sessionId: s.sessionId,
       signature,
       signers: a.signers.map((x) => x.party),
-      attempts: s.nextAtt - 1,
+      attempts: s.nextAttempt - 1,
       excluded: [...s.excluded].map(([party, reason]) => ({ party, reason })),
     });
   }
 
   private onRefuse(s: Session, from: PartyId, msg: SignRefuseMsg): void {
-    const a = s.attempts.get(msg.att);
+    const a = s.attempts.get(msg.attempt);
     // A refusal after this member's share (a restarted signer answering a resent request) is stale.
     if (!a?.signers.some((x) => x.party === from) || a.shares.has(from)) return;
     a.dead = true;
-    if (s.busy.get(from) === msg.att) s.busy.delete(from);
+    if (s.busy.get(from) === msg.attempt) s.busy.delete(from);
     // Everyone else in a dead attempt is free again once it answers; until then keep it busy.
     if (msg.reason === RefuseReason.Nonce && msg.next) {
       this.offer(s, from, msg.next);
@@ -358,14 +357,18 @@ export class SigningCoordinator {
     this.metrics?.signExcluded.inc({ reason });
     s.ready.delete(p);
     s.busy.delete(p);
-    this.log.warn("signer excluded", { sid: s.sid, party: p, reason });
+    this.log.warn("signer excluded", { sid: s.sessionId, party: p, reason });
     const left = s.group.participants.length - s.excluded.size;
     if (left < s.group.threshold) {
       this.finish(
         s,
         undefined,
         new TssError(TssErrorCode.SignQuorumUnreachable, "too few members left to reach the threshold", {
-          details: { sid: s.sid, threshold: s.group.threshold, excluded: Object.fromEntries(s.excluded) },
+          details: {
+            sid: s.sessionId,
+            threshold: s.group.threshold,
+            excluded: Object.fromEntries(s.excluded),
+          },
         }),
       );
     }
@@ -378,7 +381,12 @@ export class SigningCoordinator {
       s,
       undefined,
       new TssError(TssErrorCode.SignTimeout, "no quorum signed before the deadline", {
-        details: { sid: s.sid, attempts: s.nextAtt - 1, excluded: Object.fromEntries(s.excluded), silent },
+        details: {
+          sid: s.sessionId,
+          attempts: s.nextAttempt - 1,
+          excluded: Object.fromEntries(s.excluded),
+          silent,
+        },
       }),
     );
   }
@@ -387,13 +395,17 @@ export class SigningCoordinator {
     if (s.done) return;
     s.done = true;
     for (const c of s.cancel) c();
-    this.sessions.delete(s.sid);
+    this.sessions.delete(s.sessionId);
     if (r) {
-      const done: TssMessage = { t: "sig/done", sid: s.sid, signature: bytesToHex(r.signature) };
+      const done: TssMessage = {
+        type: "sig/done",
+        sessionId: s.sessionId,
+        signature: bytesToHex(r.signature),
+      };
       this.transport.broadcast(encodeMessage(done));
       this.transport.send(this.key.id, encodeMessage(done));
       this.log.info("signing session complete", {
-        sid: s.sid,
+        sid: s.sessionId,
         attempts: r.attempts,
         excluded: r.excluded.length,
       });
@@ -402,7 +414,7 @@ export class SigningCoordinator {
       s.resolve(r);
     } else {
       const code = (err as { code?: string }).code ?? "error";
-      this.log.warn("signing session failed", { sid: s.sid, code });
+      this.log.warn("signing session failed", { sid: s.sessionId, code });
       this.metrics?.signSessions.inc({ result: code });
       s.reject(err);
     }

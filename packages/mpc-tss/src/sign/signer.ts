@@ -9,13 +9,12 @@ import {
   type Metrics,
   realClock,
 } from "@dseq/common";
+import { decodeMessage, encodeMessage } from "../codec.ts";
 import { TssErrorCode } from "../errors.ts";
 import { fastFrost } from "../fastFrost.ts";
 import type { PartyId, PartyKey } from "../identity.ts";
 import { type KeyShare, toFrostPublic, toFrostSecret } from "../keyShare.ts";
 import {
-  decodeMessage,
-  encodeMessage,
   type NonceCommitmentWire,
   RefuseReason,
   type SignRefuseMsg,
@@ -25,7 +24,6 @@ import {
 } from "../messages.ts";
 import { createTssMetrics, type TssMetrics } from "../metrics.ts";
 import type { NonceStore } from "../store/nonceStore.ts";
-import { Fn } from "../suite.ts";
 import type { TransportMessage, TssTransport } from "../transport/transport.ts";
 
 /** What a signer is told about a request when asked to approve it. */
@@ -59,8 +57,6 @@ export type SignerOptions = {
   sessionTtlMs?: number;
   /** Open sessions accepted per coordinator; more are ignored (each costs a durable nonce). Default 64. */
   maxSessionsPerCoordinator?: number;
-  /** Test-only fault injection. */
-  faults?: { wrongShare?: boolean };
 };
 
 export type SignerModules = {
@@ -95,7 +91,7 @@ export class Signer {
   /** Keyed by coordinator and session id: another member cannot squat a session id. */
   private readonly sessions = new Map<string, SignerSession>();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly opts: Required<Omit<SignerOptions, "faults">> & Pick<SignerOptions, "faults">;
+  private readonly opts: Required<SignerOptions>;
   private readonly key: PartyKey;
   private readonly transport: TssTransport;
   private readonly shares: KeyShareSource;
@@ -113,7 +109,6 @@ export class Signer {
       approve: opts.approve,
       sessionTtlMs: opts.sessionTtlMs ?? 600_000,
       maxSessionsPerCoordinator: opts.maxSessionsPerCoordinator ?? 64,
-      faults: opts.faults,
     };
     this.key = modules.key;
     this.transport = modules.transport;
@@ -151,14 +146,14 @@ export class Signer {
 
   private onTransport(m: TransportMessage): void {
     const msg = decodeMessage(m.data);
-    if (!msg || (msg.t !== "sig/start" && msg.t !== "sig/request" && msg.t !== "sig/done")) return;
-    if (msg.t === "sig/done") {
-      this.sessions.delete(`${m.from}/${msg.sid}`);
+    if (!msg || (msg.type !== "sig/start" && msg.type !== "sig/request" && msg.type !== "sig/done")) return;
+    if (msg.type === "sig/done") {
+      this.sessions.delete(`${m.from}/${msg.sessionId}`);
       return;
     }
     const share = this.shares.byGroupKey(msg.groupKey);
     if (!share?.group.participants.includes(this.key.id)) return;
-    const sessionKey = `${m.from}/${msg.sid}`;
+    const sessionKey = `${m.from}/${msg.sessionId}`;
     let s = this.sessions.get(sessionKey);
     if (!s) {
       let open = 0;
@@ -182,9 +177,11 @@ export class Signer {
     // One step at a time per session: nonce creation and use must not interleave.
     s.queue = s.queue
       .then(() =>
-        msg.t === "sig/start" ? this.onStart(msg.sid, session, share) : this.onRequest(session, share, msg),
+        msg.type === "sig/start"
+          ? this.onStart(msg.sessionId, session, share)
+          : this.onRequest(session, share, msg),
       )
-      .catch((err) => this.log.warn("signing step failed", { sid: msg.sid, err: String(err) }));
+      .catch((err) => this.log.warn("signing step failed", { sid: msg.sessionId, err: String(err) }));
     const step = s.queue;
     this.inFlight.add(step);
     step.finally(() => this.inFlight.delete(step));
@@ -192,7 +189,7 @@ export class Signer {
 
   private async onStart(sid: Hex, s: SignerSession, share: KeyShare): Promise<void> {
     s.offered ??= await this.freshCommitment(sid, s.coordinator, share);
-    this.send(s.coordinator, { t: "sig/commit", sid, commitment: s.offered });
+    this.send(s.coordinator, { type: "sig/commit", sessionId: sid, commitment: s.offered });
   }
 
   private async freshCommitment(
@@ -218,7 +215,7 @@ export class Signer {
   }
 
   private async onRequest(s: SignerSession, share: KeyShare, req: SignRequestMsg): Promise<void> {
-    const cached = s.answered.get(req.att);
+    const cached = s.answered.get(req.attempt);
     if (cached) {
       this.transport.send(s.coordinator, cached);
       return;
@@ -232,39 +229,41 @@ export class Signer {
       req.signers.length >= group.threshold &&
       req.signers.every((x) => group.participants.includes(x.party));
     const refuse = async (reason: RefuseReason, withNext: boolean): Promise<void> => {
-      const next = withNext ? await this.nextOffer(s, req.sid, share, mine.commitment.nonceId) : undefined;
+      const next = withNext
+        ? await this.nextOffer(s, req.sessionId, share, mine.commitment.nonceId)
+        : undefined;
       const r: SignRefuseMsg = {
-        t: "sig/refuse",
-        sid: req.sid,
-        att: req.att,
+        type: "sig/refuse",
+        sessionId: req.sessionId,
+        attempt: req.attempt,
         reason,
         ...(next ? { next } : {}),
       };
       this.metrics?.refusals.inc({ reason });
-      this.answer(s, req.att, r);
+      this.answer(s, req.attempt, r);
     };
     if (!wellFormed) return refuse(RefuseReason.BadRequest, false);
     const message = hexToBytes(req.message);
     const approved = await Promise.resolve(
       this.opts.approve(message, {
-        sessionId: req.sid,
+        sessionId: req.sessionId,
         coordinator: s.coordinator,
         groupKey: group.groupKey,
         epoch: group.epoch,
         context: req.context,
       }),
     ).catch((err) => {
-      this.log.warn("approve hook threw; refusing", { sid: req.sid, err: String(err) });
+      this.log.warn("approve hook threw; refusing", { sid: req.sessionId, err: String(err) });
       return false;
     });
     if (approved !== true) {
-      this.log.info("signing request refused by policy", { sid: req.sid, coordinator: s.coordinator });
+      this.log.info("signing request refused by policy", { sid: req.sessionId, coordinator: s.coordinator });
       return refuse(RefuseReason.Policy, false);
     }
     let nonces: { hiding: Uint8Array; binding: Uint8Array };
     try {
       nonces = await this.nonces.take(mine.commitment.nonceId, {
-        sessionId: req.sid,
+        sessionId: req.sessionId,
         coordinator: s.coordinator,
         groupKey: group.groupKey,
         hiding: mine.commitment.hiding,
@@ -272,7 +271,10 @@ export class Signer {
       });
     } catch (err) {
       if (!isDseqError(err, TssErrorCode.NonceUnavailable)) throw err;
-      this.log.info("signing request for an unavailable nonce refused", { sid: req.sid, att: req.att });
+      this.log.info("signing request for an unavailable nonce refused", {
+        sid: req.sessionId,
+        att: req.attempt,
+      });
       return refuse(RefuseReason.Nonce, true);
     }
     const list = req.signers.map((x) => ({
@@ -284,15 +286,20 @@ export class Signer {
     try {
       z = fastFrost.signShare(toFrostSecret(share), toFrostPublic(group), nonces, list, message);
     } catch (err) {
-      this.log.warn("share computation refused the request", { sid: req.sid, err: String(err) });
+      this.log.warn("share computation refused the request", { sid: req.sessionId, err: String(err) });
       return refuse(RefuseReason.BadRequest, true);
     }
-    if (this.opts.faults?.wrongShare) z = Fn.toBytes(Fn.add(Fn.fromBytes(z), 1n));
     this.sharesProduced++;
     this.metrics?.sharesProduced.inc();
-    const next = await this.nextOffer(s, req.sid, share, mine.commitment.nonceId);
-    const out: SignShareMsg = { t: "sig/share", sid: req.sid, att: req.att, share: bytesToHex(z), next };
-    this.answer(s, req.att, out);
+    const next = await this.nextOffer(s, req.sessionId, share, mine.commitment.nonceId);
+    const out: SignShareMsg = {
+      type: "sig/share",
+      sessionId: req.sessionId,
+      attempt: req.attempt,
+      share: bytesToHex(z),
+      next,
+    };
+    this.answer(s, req.attempt, out);
   }
 
   /** A fresh commitment to offer next, unless the one on offer is still unused. */
