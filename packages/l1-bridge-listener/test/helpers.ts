@@ -116,12 +116,11 @@ export async function startTestL1(opts: { owners?: number } = {}): Promise<TestL
       if (r.status !== "success") throw new Error(`${functionName} reverted`);
       return r.blockNumber;
     };
-    const approved = new Set<string>();
-    const approve = async (from: number, spender: Address): Promise<void> => {
-      if (approved.has(`${from}:${spender}`)) return;
-      await send(from, d.token, DseqTokenArtifact.abi, "approve", [spender, maxUint256]);
-      approved.add(`${from}:${spender}`);
-    };
+    // Approvals first, so evm_revert in a test never undoes them.
+    for (let i = 0; i < owners.length; i++) {
+      await send(i, d.token, DseqTokenArtifact.abi, "approve", [d.lockingPool, maxUint256]);
+    }
+    await send(0, d.token, DseqTokenArtifact.abi, "approve", [d.depositBridge, maxUint256]);
     const signerOf = (i: number) => {
       const acct = privateKeyToAccount(l1.accounts[i]!.privateKey);
       return { address: acct.address, pubkey: `0x${acct.publicKey.slice(4)}` as Hex };
@@ -135,7 +134,6 @@ export async function startTestL1(opts: { owners?: number } = {}): Promise<TestL
       send,
       signerOf,
       async lock(ownerIdx, signerIdx, amount) {
-        await approve(ownerIdx, d.lockingPool);
         const s = signerOf(signerIdx);
         return send(ownerIdx, d.lockingPool, LockingPoolArtifact.abi, "lockFor", [
           s.address,
@@ -144,7 +142,6 @@ export async function startTestL1(opts: { owners?: number } = {}): Promise<TestL
         ]);
       },
       async deposit(to, amount) {
-        await approve(0, d.depositBridge);
         return send(0, d.depositBridge, DepositBridgeArtifact.abi, "deposit", [to, amount]);
       },
       async appendBatch(index, prevBatchHash, firstBlock, lastBlock) {
