@@ -1,8 +1,13 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { keccak256, privateKeyToAddress } from "@dseq/crypto";
 import type { Common } from "@ethereumjs/common";
 import { createFeeMarket1559Tx, type FeeMarket1559Tx } from "@ethereumjs/tx";
 import { bytesToHex, concatBytes, hexToBytes, setLengthLeft } from "@ethereumjs/util";
-import type { ChainConfig, GenesisAccount, Hex } from "../src/index.ts";
+import type { ChainState } from "../src/chainState.ts";
+import { type Chain, type ChainConfig, createChain, type GenesisAccount, type Hex } from "../src/index.ts";
+import type { ChainLevel } from "../src/nodeStore.ts";
 
 /** A tiny EVM assembler: mnemonics, `PUSHn 0x..`, `@label` (JUMPDEST) and `:label` (PUSH2 label). */
 const OPS: Record<string, number> = {
@@ -174,4 +179,45 @@ export function transferTx(
     },
     { common },
   ).sign(from.key);
+}
+
+/**
+ * A dseq chain in a temporary directory, and its `ChainState`: for tests that drive one
+ * operation (`buildBlock`, `executeBlock`, `commitBlock`, ...) directly with a ctx.
+ */
+export async function openTestChain(
+  opts: { senders?: TestAccount[]; fillers?: number } = {},
+): Promise<{ chain: Chain; state: ChainState; senders: TestAccount[]; close(): Promise<void> }> {
+  const senders = opts.senders ?? testAccounts(4, "op-tests");
+  const dataDir = await mkdtemp(join(tmpdir(), "l2exec-op-"));
+  const chain = await createChain({
+    dataDir,
+    chainConfig: testChainConfig({ senders, fillers: opts.fillers ?? 10 }),
+    syncWrites: false,
+  });
+  const state = (chain as unknown as { state: ChainState }).state;
+  return {
+    chain,
+    state,
+    senders,
+    close: async () => {
+      await chain.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A LevelDB stand-in that reads through to `db` and throws on any write. */
+export function readOnlyDb(db: ChainLevel): ChainLevel {
+  return new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop === "batch" || prop === "put" || prop === "del") {
+        return () => {
+          throw new Error(`unexpected write: ${String(prop)}`);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
 }
