@@ -309,11 +309,16 @@ export class L1BridgeListener {
       if (cursor.number >= target) break;
       const from = cursor.number + 1n;
       const span = target - cursor.number;
-      const to = cursor.number + (span < this.opts.maxBlockRange ? span : this.opts.maxBlockRange);
+      const planned = cursor.number + (span < this.opts.maxBlockRange ? span : this.opts.maxBlockRange);
       const current = state;
       const result = await this.client.withEndpoint(
         "range read",
         async (ep) => {
+          // The endpoint that serves the read bounds it by its own head: a head from another
+          // endpoint (or a lie about it) never makes this one look inconsistent.
+          const own = (await ep.blockNumber(signal)) - BigInt(this.opts.confirmations);
+          const to = own < planned ? own : planned;
+          if (to < from) return { kind: "behind" as const };
           const read = await readRange(ep, {
             from,
             to,
@@ -335,6 +340,7 @@ export class L1BridgeListener {
         },
         signal,
       );
+      if (result.kind === "behind") break;
       if (result.kind === "parentMismatch") {
         const r = await this.walkBack(signal);
         return { events: emitted, ...(r.reorg ? { reorg: r.reorg } : {}) };

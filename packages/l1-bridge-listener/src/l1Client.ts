@@ -162,7 +162,8 @@ export function createL1Client(opts: L1ClientOptions, modules: L1ClientModules =
             const kind = errorKindOf(err);
             modules.onError?.(kind, ep.url);
             log?.warn("L1 request failed", { what, endpoint: ep.url, kind, error: String(err) });
-            preferred = (preferred + 1) % endpoints.length;
+            // `demote` may have moved on already; move only from the endpoint that failed.
+            if (preferred === ep.index) preferred = (preferred + 1) % endpoints.length;
           }
         }
       }
