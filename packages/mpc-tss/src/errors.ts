@@ -16,6 +16,10 @@ export const TssErrorCode = {
   StoreCorrupt: "TSS_STORE_CORRUPT",
   StoreLocked: "TSS_STORE_BAD_PASSWORD",
   Closed: "TSS_CLOSED",
+  /** Signature shares did not aggregate into a valid signature (`cheaters` named, if any). */
+  FrostAggregate: "TSS_FROST_AGGREGATE",
+  /** The FROST math refused its inputs (noble's message kept). */
+  FrostInvalidInput: "TSS_FROST_INVALID_INPUT",
 } as const;
 export type TssErrorCode = (typeof TssErrorCode)[keyof typeof TssErrorCode];
 

@@ -3,6 +3,7 @@ import { bytesToHex, concatBytes, equalBytes, hexToBytes, utf8ToBytes } from "@d
 import { secp256k1 as ec } from "@dseq/crypto";
 import type { DKG_Round1, DKG_Round2, DKG_Secret, FrostPublic, Key } from "@noble/curves/abstract/frost.js";
 import type { TArg } from "@noble/curves/utils.js";
+import { TssError, TssErrorCode } from "./errors.ts";
 import { sha256 } from "./identity.ts";
 import { CONTEXT_STRING, Fn, frost, hashToScalar } from "./suite.ts";
 
@@ -33,19 +34,25 @@ const H5 = (m: Uint8Array): Uint8Array => sha256(PREFIX_COM, m);
 
 type CommitmentEntry = { identifier: string; hiding: Uint8Array; binding: Uint8Array };
 
-/** noble's aggregation error shape: `cheaters` are FROST identifiers (empty: none attributable). */
-export class FrostAggregateError extends Error {
+/**
+ * noble's aggregation error shape (`cheaters` are FROST identifiers, empty: none attributable),
+ * as a TssError with code TSS_FROST_AGGREGATE.
+ */
+export class FrostAggregateError extends TssError {
   readonly cheaters: string[];
   constructor(message: string, cheaters: string[]) {
-    super(message);
+    super(TssErrorCode.FrostAggregate, message, { details: { cheaters } });
     this.name = "FrostAggregateError";
     this.cheaters = cheaters;
   }
 }
 
+/** noble's messages for refused inputs, kept so callers and tests see the same text. */
+const invalid = (message: string): TssError => new TssError(TssErrorCode.FrostInvalidInput, message);
+
 const parseId = (id: string): bigint => {
   const n = Fn.fromBytes(hexToBytes(`0x${id}`));
-  if (n === 0n) throw new Error("invalid identifier");
+  if (n === 0n) throw invalid("invalid identifier");
   return n;
 };
 
@@ -92,7 +99,7 @@ function prepare(
   signers: { min: number; max: number },
 ): Prepared {
   if (list.length < signers.min || list.length > signers.max) {
-    throw new Error(`Wrong number of commitments=${list.length}`);
+    throw invalid(`Wrong number of commitments=${list.length}`);
   }
   const entries = list.map((c) => ({
     identifier: c.identifier,
@@ -102,7 +109,7 @@ function prepare(
   }));
   entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (let i = 1; i < entries.length; i++) {
-    if (entries[i]?.id === entries[i - 1]?.id) throw new Error("duplicated identifier in commitment list");
+    if (entries[i]?.id === entries[i - 1]?.id) throw invalid("duplicated identifier in commitment list");
   }
   const gpk = point(groupKey);
   const encoded = concatBytes(...entries.flatMap((e) => [Fn.toBytes(e.id), e.hiding, e.binding]));
@@ -125,7 +132,7 @@ function commit(
   const sk = Fn.toBytes(Fn.fromBytes(secret.signingShare));
   const hiding = H3(concatBytes(rng(32), sk));
   const binding = H3(concatBytes(rng(32), sk));
-  if (hiding === 0n || binding === 0n) throw new Error("zero nonce");
+  if (hiding === 0n || binding === 0n) throw invalid("zero nonce");
   return {
     nonces: { hiding: Fn.toBytes(hiding), binding: Fn.toBytes(binding) },
     commitments: { identifier: secret.identifier, hiding: baseMul(hiding), binding: baseMul(binding) },
@@ -145,11 +152,11 @@ function signShare(
 ): Uint8Array {
   const d = Fn.fromBytes(nonces.hiding);
   const e = Fn.fromBytes(nonces.binding);
-  if (d === 0n || e === 0n) throw new Error("signing nonces already used");
+  if (d === 0n || e === 0n) throw invalid("signing nonces already used");
   const mine = list.find((c) => c.identifier === secret.identifier);
-  if (!mine) throw new Error("missing signer commitment");
+  if (!mine) throw invalid("missing signer commitment");
   if (!equalBytes(point(mine.hiding), baseMul(d)) || !equalBytes(point(mine.binding), baseMul(e))) {
-    throw new Error("incorrect signer commitment");
+    throw invalid("incorrect signer commitment");
   }
   const p = prepare(pub.commitments[0] as Uint8Array, list, msg, pub.signers);
   const id = parseId(secret.identifier);
@@ -216,8 +223,10 @@ function aggregate(
   const ids = list.map((c) => c.identifier);
   let p: Prepared;
   try {
-    if (new Set(ids).size !== ids.length || ids.length !== Object.keys(shares).length) throw new Error();
-    for (const id of ids) if (!(id in shares) || !(id in pub.verifyingShares)) throw new Error();
+    if (new Set(ids).size !== ids.length || ids.length !== Object.keys(shares).length)
+      throw invalid("share set does not match the commitment list");
+    for (const id of ids)
+      if (!(id in shares) || !(id in pub.verifyingShares)) throw invalid("share of an unknown signer");
     p = prepare(pub.commitments[0] as Uint8Array, list, msg, pub.signers);
   } catch {
     throw new FrostAggregateError("aggregation failed", []);
@@ -269,10 +278,9 @@ function dkgRound3(
   round2: readonly TArg<DKG_Round2>[],
 ): TArg<Key> {
   const coefficients = secret.coefficients;
-  if (!coefficients || secret.step !== 2) throw new Error("round2 package used in round3");
+  if (!coefficients || secret.step !== 2) throw invalid("round2 package used in round3");
   const { min, max } = secret.signers;
-  if (round1.length !== max - 1 || round2.length !== round1.length)
-    throw new Error("wrong number of packages");
+  if (round1.length !== max - 1 || round2.length !== round1.length) throw invalid("wrong number of packages");
   const selfId = secret.identifier;
   const shares = new Map(round2.map((r) => [parseId(r.identifier), r.signingShare]));
   const dealers = new Map<bigint, Uint8Array[]>();
@@ -282,8 +290,8 @@ function dkgRound3(
   );
   for (const r of round1) {
     const id = parseId(r.identifier);
-    if (dealers.has(id) || !shares.has(id)) throw new Error(`mismatch identifiers: ${r.identifier}`);
-    if (r.commitment.length !== min) throw new Error("wrong commitments length");
+    if (dealers.has(id) || !shares.has(id)) throw invalid(`mismatch identifiers: ${r.identifier}`);
+    if (r.commitment.length !== min) throw invalid("wrong commitments length");
     dealers.set(
       id,
       r.commitment.map((c) => point(c)),
@@ -302,7 +310,7 @@ function dkgRound3(
     verifyingShares[bytesToHex(Fn.toBytes(id)).slice(2)] = evalCommitment(id, merged);
   const selfHex = bytesToHex(Fn.toBytes(selfId)).slice(2);
   if (signing === 0n || !equalBytes(baseMul(signing), verifyingShares[selfHex] as Uint8Array)) {
-    throw new Error("invalid secret share");
+    throw invalid("invalid secret share");
   }
   frost.DKG.clean(secret);
   return {

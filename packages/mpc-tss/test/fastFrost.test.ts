@@ -1,7 +1,8 @@
-import { utf8ToBytes } from "@dseq/common";
+import { DseqError, utf8ToBytes } from "@dseq/common";
 import type { DKG_Round1, DKG_Secret } from "@noble/curves/abstract/frost.js";
 import type { TArg } from "@noble/curves/utils.js";
 import { describe, expect, it } from "vitest";
+import { TssErrorCode } from "../src/errors.ts";
 import { FrostAggregateError, fastFrost } from "../src/fastFrost.ts";
 import { Fn, frost, identifierAt } from "../src/suite.ts";
 
@@ -87,6 +88,8 @@ describe("fastFrost against noble", () => {
       })();
       expect(err).toBeInstanceOf(FrostAggregateError);
       expect((err as FrostAggregateError).cheaters).toEqual([liar]);
+      expect(err).toBeInstanceOf(DseqError);
+      expect((err as FrostAggregateError).code).toBe(TssErrorCode.FrostAggregate);
     }
   });
 

@@ -50,7 +50,7 @@ function createCluster(seed = 1) {
   const members = keys.map((k) => k.id);
   const sessionId = dkgSessionId(1, members);
   const states = new Map<PartyId, DkgState>();
-  keys.forEach((key, i) =>
+  for (const [i, key] of keys.entries()) {
     states.set(
       key.id,
       createDkgState({
@@ -62,8 +62,8 @@ function createCluster(seed = 1) {
         resendIntervalMs: 100,
         rng: seededRng(seed * 16 + i),
       }),
-    ),
-  );
+    );
+  }
   const queue: Envelope[] = [];
   const delivered: Envelope[] = [];
   const outcomes = new Map<PartyId, DkgEffect[]>(members.map((m) => [m, []]));
