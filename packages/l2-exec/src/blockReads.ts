@@ -100,11 +100,11 @@ export async function getTransactionReceipt(
   ctx: BlockByHashContext,
   hash: Uint8Array | Hex,
 ): Promise<ReceiptInfo | undefined> {
-  const t = await getTransaction(ctx, hash);
-  if (t === undefined) return undefined;
-  const raw = await getRawReceipts(ctx, t.block.hash());
+  const found = await getTransaction(ctx, hash);
+  if (found === undefined) return undefined;
+  const raw = await getRawReceipts(ctx, found.block.hash());
   if (raw === undefined) return undefined;
-  return enrichReceipts(t.block, raw)[t.index];
+  return enrichReceipts(found.block, raw)[found.index];
 }
 
 /** Opaque bytes stored with the block at `height` (the commit certificate). */

@@ -28,8 +28,8 @@ export async function getLogs(
     filter.address === undefined
       ? []
       : (Array.isArray(filter.address) ? filter.address : [filter.address]).map((a) => a.toLowerCase());
-  const topics = (filter.topics ?? []).map((t) =>
-    t === null ? null : (Array.isArray(t) ? t : [t]).map((x) => x.toLowerCase()),
+  const topics = (filter.topics ?? []).map((topic) =>
+    topic === null ? null : (Array.isArray(topic) ? topic : [topic]).map((x) => x.toLowerCase()),
   );
   let from: bigint;
   let to: bigint;
@@ -54,7 +54,7 @@ export async function getLogs(
     let skip = false;
     for (const alts of topics) {
       if (alts === null || alts.length === 0) continue;
-      if (!alts.some((t) => bloom.check(hexToBytes(t as Hex)))) {
+      if (!alts.some((topic) => bloom.check(hexToBytes(topic as Hex)))) {
         skip = true;
         break;
       }
@@ -68,8 +68,8 @@ export async function getLogs(
         for (let i = 0; i < topics.length; i++) {
           const alts = topics[i];
           if (alts === null || alts === undefined || alts.length === 0) continue;
-          const t = log.topics[i];
-          if (t === undefined || !alts.includes(t.toLowerCase())) {
+          const topic = log.topics[i];
+          if (topic === undefined || !alts.includes(topic.toLowerCase())) {
             ok = false;
             break;
           }

@@ -93,7 +93,7 @@ export function enrichReceipts(block: Block, encoded: Uint8Array[], firstLogInde
     const txHash = bytesToHex(tx.hash());
     const logs: LogInfo[] = raw.logs.map(([address, topics, data]) => ({
       address: bytesToHex(address),
-      topics: topics.map((t) => bytesToHex(t)),
+      topics: topics.map((topic) => bytesToHex(topic)),
       data: bytesToHex(data),
       blockNumber: header.number,
       blockHash,

@@ -9,29 +9,32 @@ export type PoolMetrics = {
   demoted: CounterMetric;
 };
 
-export function createPoolMetrics(m: Metrics): PoolMetrics {
+export function createPoolMetrics(registry: Metrics): PoolMetrics {
   return {
-    pending: m.gauge({
+    pending: registry.gauge({
       name: "dseq_txpool_pending_transactions",
       help: "executable transactions in the pool",
     }),
-    queued: m.gauge({ name: "dseq_txpool_queued_transactions", help: "future transactions in the pool" }),
-    added: m.counter({
+    queued: registry.gauge({
+      name: "dseq_txpool_queued_transactions",
+      help: "future transactions in the pool",
+    }),
+    added: registry.counter({
       name: "dseq_txpool_added_total",
       help: "transactions admitted",
       labelNames: ["local"],
     }),
-    rejected: m.counter({
+    rejected: registry.counter({
       name: "dseq_txpool_rejected_total",
       help: "transactions refused at admission",
       labelNames: ["code"],
     }),
-    removed: m.counter({
+    removed: registry.counter({
       name: "dseq_txpool_removed_total",
       help: "transactions removed from the pool",
       labelNames: ["reason"],
     }),
-    demoted: m.counter({
+    demoted: registry.counter({
       name: "dseq_txpool_demoted_total",
       help: "pending transactions moved back to queued",
     }),
