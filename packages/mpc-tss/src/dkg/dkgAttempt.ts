@@ -41,10 +41,10 @@ export function startAttempt(step: DkgStep): void {
     config.rng,
   );
   const ephSecret = secp256k1.utils.randomSecretKey(config.rng(SECRET_SEED_BYTES));
-  const att = attemptId(mask);
-  const r1Out = signedRound1(step, att, r1.public, ephSecret);
+  const attempt = attemptId(mask);
+  const r1Out = signedRound1(step, attempt, r1.public, ephSecret);
   s.attempt = {
-    mask: att,
+    mask: attempt,
     active,
     pos: new Map(active.map((p, i) => [p, i])),
     max,
@@ -58,7 +58,7 @@ export function startAttempt(step: DkgStep): void {
     oks: new Map(),
     lastReply: new Map(),
   } satisfies Attempt;
-  log(step, "debug", "dkg attempt started", { att, n: max, t: config.threshold });
+  log(step, "debug", "dkg attempt started", { att: attempt, n: max, t: config.threshold });
   fx.push({ type: "broadcast", message: r1Out });
 }
 

@@ -192,13 +192,13 @@ export class SigningCoordinator {
         if (s.done) return;
         this.askForCommitments(s);
         this.maybeStartAttempt(s);
-        for (const [att, a] of s.attempts) {
+        for (const [attempt, a] of s.attempts) {
           for (const x of a.signers) {
             if (a.shares.has(x.party)) continue;
             // A dead attempt's members stay busy until they answer it; if their answer was
             // lost they would stay busy for good, so they are asked again too (answers are
             // cached by the signer, so this costs them nothing).
-            if (!a.dead || s.busy.get(x.party) === att) this.transport.send(x.party, a.request);
+            if (!a.dead || s.busy.get(x.party) === attempt) this.transport.send(x.party, a.request);
           }
         }
         s.cancel.push(this.clock.setTimeout(tick, this.opts.resendIntervalMs));
@@ -242,31 +242,31 @@ export class SigningCoordinator {
       if (!a.dead && now - a.lastProgress < this.opts.attemptPatienceMs) return;
     }
     const chosen = [...s.ready].slice(0, s.group.threshold);
-    const att = s.nextAttempt++;
+    const attempt = s.nextAttempt++;
     const signers = chosen.map(([party, commitment]) => ({ party, commitment }));
     const req: SignRequestMsg = {
       type: "sig/request",
       sessionId: s.sessionId,
-      attempt: att,
+      attempt,
       groupKey: s.group.groupKey,
       message: bytesToHex(s.message),
       context: s.context,
       signers,
     };
     const a: AttemptState = {
-      attempt: att,
+      attempt,
       signers,
       request: encodeMessage(req),
       shares: new Map(),
       dead: false,
       lastProgress: now,
     };
-    s.attempts.set(att, a);
+    s.attempts.set(attempt, a);
     for (const [p] of chosen) {
       s.ready.delete(p);
-      s.busy.set(p, att);
+      s.busy.set(p, attempt);
     }
-    this.log.debug("signing attempt started", { sid: s.sessionId, att, signers: signers.length });
+    this.log.debug("signing attempt started", { sid: s.sessionId, att: attempt, signers: signers.length });
     this.metrics?.signAttempts.inc();
     for (const x of signers) this.transport.send(x.party, a.request);
   }

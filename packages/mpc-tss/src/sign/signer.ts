@@ -315,9 +315,9 @@ export class Signer {
     return s.offered;
   }
 
-  private answer(s: SignerSession, att: number, m: TssMessage): void {
+  private answer(s: SignerSession, attempt: number, m: TssMessage): void {
     const bytes = encodeMessage(m);
-    s.answered.set(att, bytes);
+    s.answered.set(attempt, bytes);
     this.transport.send(s.coordinator, bytes);
   }
 
