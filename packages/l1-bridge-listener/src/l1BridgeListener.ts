@@ -364,27 +364,32 @@ export class L1BridgeListener {
   /** The cursor left the canonical chain: find the newest remembered block that did not, rewind to it. */
   private async walkBack(signal: AbortSignal): Promise<{ events: number; reorg?: L1Reorg }> {
     const state = this.state as ListenerState;
-    for (const candidate of walkBackCandidates(state)) {
-      if (candidate.number < 0n) {
-        return this.rewind(state, candidate.number, signal);
-      }
-      const h = await this.client.withEndpoint(
-        "walk back",
-        (ep) => ep.header(candidate.number, signal),
-        signal,
+    // One endpoint answers the whole walk, so the ancestor comes from one node's view.
+    const ancestor = await this.client.withEndpoint(
+      "walk back",
+      async (ep) => {
+        for (const candidate of walkBackCandidates(state)) {
+          if (candidate.number < 0n) return candidate.number;
+          const h = await ep.header(candidate.number, signal);
+          if (h && h.hash === candidate.hash) return candidate.number;
+        }
+        return undefined;
+      },
+      signal,
+    );
+    if (ancestor === undefined) {
+      throw new L1ListenerError(
+        L1ListenerErrorCode.ReorgTooDeep,
+        "no remembered block is canonical any more",
+        {
+          details: { oldest: state.recent[0]?.number, cursor: cursorOf(state).number },
+        },
       );
-      if (h && h.hash === candidate.hash) return this.rewind(state, candidate.number, signal);
     }
-    throw new L1ListenerError(L1ListenerErrorCode.ReorgTooDeep, "no remembered block is canonical any more", {
-      details: { oldest: state.recent[0]?.number, cursor: cursorOf(state).number },
-    });
+    return this.rewind(state, ancestor);
   }
 
-  private async rewind(
-    state: ListenerState,
-    ancestor: bigint,
-    _signal: AbortSignal,
-  ): Promise<{ events: number; reorg?: L1Reorg }> {
+  private async rewind(state: ListenerState, ancestor: bigint): Promise<{ events: number; reorg?: L1Reorg }> {
     const { state: next, reorg } = rewindTo(state, ancestor);
     if (reorg.removed.length === 0) return { events: 0 };
     await saveListenerState(this.store, this.scope, next, [], reorg.forgotten);
