@@ -23,6 +23,11 @@ import type { HeightValidators } from "./validatorSet.ts";
 import { VoteSet } from "./voteSet.ts";
 
 /*
+ * Over 500 lines on purpose: this is the paper's state machine, one `step` switching over the
+ * inputs and one set of upon-rules over one state; split across files, a reader
+ * would lose the line-by-line match with Algorithm 1. Types sit beside it because every rule
+ * reads them. The driver's concerns (queues, WAL, timers, catch-up) live elsewhere.
+ *
  * The consensus algorithm of "The latest gossip on BFT consensus" (Buchman, Kwon, Milosevic
  * 2018), Algorithm 1, as a pure function: `step(state, input) -> {state, effects}`. No I/O, no
  * clock, no randomness: the driver carries out the effects (sign, broadcast, schedule a

@@ -1,3 +1,12 @@
+/*
+ * Over 500 lines on purpose: the loop, the WAL writes, signing behind the guard and commit
+ * stay here together, the one owner of consensus state (CometBFT's consensus/state.go). What
+ * could leave did, each in its own file: judging and queueing inbound messages
+ * (networkInbox.ts, judgeMessage.ts, networkQueue.ts, inputBuffer.ts), catch-up (catchUp.ts),
+ * rebroadcast of own messages (rebroadcast.ts), stale-message replies (onStaleMessage.ts),
+ * application and fetcher calls (appCalls.ts), WAL replay (replayWal.ts), the wait before a
+ * height (heightStartDelay.ts), timers (driverTimers.ts), modules and events (driverModules.ts).
+ */
 import {
   type Clock,
   createMetrics,
@@ -7,11 +16,10 @@ import {
   errorMessage,
   type Hex,
   type Logger,
-  type Metrics,
   realClock,
 } from "@dseq/common";
-import { isBlockShape, isMessageShape } from "./codec.ts";
-import { checkCommitted } from "./commitCertificate.ts";
+import { type AppCallContext, proposeValue, requestBlock, validateBlock } from "./appCalls.ts";
+import { CatchUp, type CatchUpContext } from "./catchUp.ts";
 import type {
   BlockFetcher,
   ConsensusApp,
@@ -28,23 +36,26 @@ import {
   resumeEffects,
   step,
 } from "./consensusCore.ts";
-import { DoubleSignError, type DoubleSignGuard, signStepOf } from "./doubleSignGuard.ts";
+import { DoubleSignError, signStepOf } from "./doubleSignGuard.ts";
 import { createDriverMetrics, type DriverMetrics } from "./driverMetrics.ts";
+import {
+  type ConsensusDriverModules,
+  type ConsensusEvents,
+  type CrashPoint,
+  SimulatedCrash,
+} from "./driverModules.ts";
 import { type ConsensusDriverOptions, defaultConsensusDriverOptions } from "./driverOptions.ts";
+import { DriverTimers } from "./driverTimers.ts";
 import { ConsensusErrorCode } from "./errors.ts";
 import { EvidencePool } from "./evidencePool.ts";
-import { heightStartDelay } from "./heightStartDelay.ts";
-import {
-  FutureBuffer,
-  messageHeight,
-  messageKey,
-  messageRound,
-  messageToInput,
-  SeenSet,
-} from "./inputBuffer.ts";
-import { onStaleMessage } from "./onStaleMessage.ts";
+import { type StartDelayContext, startDelayFor } from "./heightStartDelay.ts";
+import { inputHeight, isOwnInput } from "./inputBuffer.ts";
+import { type InboxContext, NetworkInbox } from "./networkInbox.ts";
+import { onStaleMessage, type StaleContext } from "./onStaleMessage.ts";
+import { OwnMessages, type RebroadcastContext, scheduleRebroadcast } from "./rebroadcast.ts";
+import { type ReplayContext, replayWal } from "./replayWal.ts";
 import { proposalSignBytes, voteSignBytes } from "./signBytes.ts";
-import { createCachedVerifier, type Signer, type VerifyFn } from "./signer.ts";
+import { createCachedVerifier } from "./signer.ts";
 import {
   type Block,
   type CommitCertificate,
@@ -52,67 +63,32 @@ import {
   type Evidence,
   MsgType,
   type Step,
-  type TimeoutStep,
 } from "./types.ts";
-import type { ValidatorSet, ValidatorSource } from "./validatorSet.ts";
-import { verifyMessage } from "./verifyMessage.ts";
-import type { Wal, WalEntry, WalRecord } from "./wal.ts";
+import type { ValidatorSet } from "./validatorSet.ts";
+import type { WalRecord } from "./wal.ts";
 
-export type { BlockFetcher, ConsensusApp, ConsensusDriverOptions, ConsensusNetwork, ValidateResult, Verdict };
-export { defaultConsensusDriverOptions };
-
-export type ConsensusEvents = {
-  "consensus.committed": { height: number; round: number; blockHash: Hex; certificate: CommitCertificate };
-  "consensus.newRound": { height: number; round: number };
-  "consensus.evidence": { evidence: Evidence };
-  "consensus.signRefused": { height: number; round: number; type: number; reason: string };
-  "consensus.halted": { reason: string };
+export type {
+  BlockFetcher,
+  ConsensusApp,
+  ConsensusDriverModules,
+  ConsensusDriverOptions,
+  ConsensusEvents,
+  ConsensusNetwork,
+  CrashPoint,
+  ValidateResult,
+  Verdict,
 };
+export { defaultConsensusDriverOptions, SimulatedCrash };
 
-/** Named points where tests can make the driver "crash" (drop everything in memory). */
-export type CrashPoint =
-  | "input.beforeWal"
-  | "input.afterWal"
-  | "sign.beforeGuard"
-  | "sign.afterGuard"
-  | "sign.afterSign"
-  | "broadcast.before"
-  | "broadcast.after"
-  | "commit.before"
-  | "commit.afterApp"
-  | "commit.afterEndHeight";
-
-export type ConsensusDriverModules = {
-  app: ConsensusApp;
-  validators: ValidatorSource;
-  network: ConsensusNetwork;
-  fetcher: BlockFetcher;
-  wal: Wal;
-  /** Null for a node that follows without signing. */
-  signer: Signer | null;
-  guard: DoubleSignGuard | null;
-  clock?: Clock;
-  logger?: Logger;
-  metrics?: Metrics;
-  verify?: VerifyFn;
-  /**
-   * Optional: the duration of a timeout about to be scheduled (CometBFT lets the node tune
-   * timeouts too). Only liveness depends on it. Return the given `ms` to keep it.
-   */
-  adjustTimeout?: (step: TimeoutStep, height: number, round: number, ms: number) => number;
-  /** Test hook: throwing from it simulates a crash at that point. */
-  crashHook?: (point: CrashPoint) => void;
-};
+type DriverContext = InboxContext &
+  CatchUpContext &
+  AppCallContext &
+  RebroadcastContext &
+  ReplayContext &
+  StaleContext &
+  StartDelayContext;
 
 type Commit = { block: Block; certificate: CommitCertificate; validators: ValidatorSet };
-
-/** Thrown by a crash hook; the driver stops at once, as if the process died. */
-export class SimulatedCrash extends Error {
-  constructor(point: string) {
-    super(`simulated crash at ${point}`);
-    this.name = "SimulatedCrash";
-  }
-}
 
 /**
  * The thin, single-owner loop around the pure core (CometBFT's consensus/state.go shape):
@@ -126,38 +102,26 @@ export class ConsensusDriver {
   readonly events: EventBus<ConsensusEvents>;
   readonly evidence = new EvidencePool();
   private readonly opts: Required<ConsensusDriverOptions>;
-  private readonly m: ConsensusDriverModules;
+  private readonly modules: ConsensusDriverModules;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly metrics: DriverMetrics;
   private readonly config: CoreConfig;
   private state: ConsensusState | undefined;
+  /** Timeouts, the node's own signed messages, application answers: taken before the network. */
   private readonly internal: ConsensusInput[] = [];
-  private network: ConsensusInput[] = [];
-  private networkHead = 0;
-  private readonly future: FutureBuffer;
-  private readonly seen: SeenSet;
-  private catchUpAttempt = 0;
-  /**
-   * The last catch-up fetch brought a verified commit: fetch the next height at once too. A node
-   * several spans behind cannot verify the heights peers claim (their sets are not known yet),
-   * so verified answers, not claims, keep it going; an empty answer stops it.
-   */
-  private catchUpMomentum = false;
-  private readonly timers = new Set<() => void>();
+  private readonly network: NetworkInbox;
+  private readonly catchUp: CatchUp;
+  private readonly timers: DriverTimers;
   private readonly commits = new Map<number, Commit>();
-  private ownMessages: ConsensusMessage[] = [];
+  private readonly own = new OwnMessages();
   private running = false;
   private tasks = 0;
   private started = false;
   private dead: unknown = undefined;
   private idleWaiters: (() => void)[] = [];
-  private abort = new AbortController();
+  private readonly abort = new AbortController();
   private heightStartedAt = 0;
-  private catchingUp = false;
-  /** Highest height some peer's message showed the network to be at: catch up while below. */
-  private highestSeen = 0;
-  private catchUpTimer: (() => void) | undefined;
   private readonly staleReplies = new Map<number, number>();
   private loopDone: Promise<void> = Promise.resolve();
   private readonly fetchAsked = new Map<string, number>();
@@ -165,10 +129,12 @@ export class ConsensusDriver {
   private readonly signedPending: ConsensusInput[] = [];
   /** Driver steps that must run inside the loop (entering the next height after a delay). */
   private readonly actions: (() => Promise<void>)[] = [];
+  /** What the operations in their own files read (each one's context type is narrower). */
+  private readonly ctx: DriverContext;
 
   constructor(opts: ConsensusDriverOptions, modules: ConsensusDriverModules) {
     this.opts = { ...defaultConsensusDriverOptions, ...opts };
-    this.m = modules;
+    this.modules = modules;
     this.clock = modules.clock ?? realClock;
     this.log = (modules.logger ?? createNoopLogger()).child({ module: "consensus" });
     this.events = new EventBus<ConsensusEvents>({ name: "consensus", logger: this.log });
@@ -185,14 +151,51 @@ export class ConsensusDriver {
       verify: modules.verify ?? createCachedVerifier(),
       maxRoundsAhead: this.opts.maxRoundsAhead,
     };
-    this.future = new FutureBuffer({
-      maxBytes: this.opts.futureBufferBytes,
-      maxCount: this.opts.futureBufferSize,
-      perSenderCount: this.opts.futureBufferPerSender,
-      perSenderBytes: this.opts.futureBufferPerSenderBytes,
-    });
-    this.seen = new SeenSet({ maxKeys: this.opts.seenMessages });
     this.metrics = createDriverMetrics(modules.metrics ?? createMetrics());
+    this.timers = new DriverTimers(this.clock);
+    const ctx: Omit<DriverContext, "seen"> = {
+      chainId: this.config.chainId,
+      verify: this.config.verify,
+      self: this.config.self,
+      maxRoundsAhead: this.config.maxRoundsAhead,
+      rebroadcastMs: this.opts.rebroadcastMs,
+      clock: this.clock,
+      log: this.log,
+      metrics: this.metrics,
+      signal: this.abort.signal,
+      app: modules.app,
+      fetcher: modules.fetcher,
+      validators: modules.validators,
+      catchUp: {
+        schedule: (delay) => this.catchUp.schedule(delay),
+        noteDecided: (height) => this.catchUp.noteDecided(height),
+      },
+      timers: this.timers,
+      own: this.own,
+      evidence: this.evidence,
+      everyMs: this.opts.rebroadcastMs,
+      state: () => this.state,
+      height: () => this.state?.height,
+      halted: () => this.dead !== undefined,
+      isCrash: (err) => err instanceof SimulatedCrash,
+      task: (fn, what) => this.task(fn, what),
+      later: (fn, height, attempt) => this.later(fn, height, attempt),
+      pushInternal: (input) => this.pushInternal(input),
+      onQueued: () => this.kick(),
+      markSeen: (input, height) => this.network.markSeen(input, height),
+      onStale: (message) => onStaleMessage(this.ctx, message),
+      commits: this.commits,
+      replies: this.staleReplies,
+      replyEveryMs: this.opts.rebroadcastMs,
+      commitDelayMs: this.opts.commitDelayMs,
+      maxStartDelayMs: this.opts.maxStartDelayMs,
+      recordEvidence: (ev) => this.recordEvidence(ev),
+      certificateOf: (height) => this.commits.get(height)?.certificate,
+      broadcast: (message) => modules.network.broadcast(message),
+    };
+    this.network = new NetworkInbox(this.opts, ctx);
+    this.ctx = { ...ctx, seen: this.network.seen };
+    this.catchUp = new CatchUp(this.ctx);
   }
 
   /** Height being decided (undefined before start). */
@@ -226,27 +229,20 @@ export class ConsensusDriver {
   async start(height: number): Promise<void> {
     if (this.started) throw new DseqError(ConsensusErrorCode.Started, "driver already started");
     this.started = true;
-    const records = await this.m.wal.records();
+    const records = await this.modules.wal.records();
     const started = step(await this.newHeightState(height), { type: "start" });
-    let state = started.state;
-    let replayed = 0;
-    for (const rec of records) {
-      const next = this.replayOne(state, rec, height);
-      if (next === undefined) continue;
-      state = next;
-      replayed++;
-    }
+    const { state, replayed } = replayWal(this.ctx, started.state, records, height);
     if (replayed > 0) this.log.info("WAL replayed", { height, records: replayed, round: state.round });
     if (
       !records.some((r) => r.kind === "input" && r.height >= height) &&
-      this.m.wal.size > this.opts.walMaxBytes
+      this.modules.wal.size > this.opts.walMaxBytes
     ) {
-      await this.m.wal.replace([]);
+      await this.modules.wal.replace([]);
     }
     this.state = state;
     this.heightStartedAt = this.clock.now();
     this.metrics.height.set(height);
-    this.scheduleRebroadcast();
+    scheduleRebroadcast(this.ctx, height);
     this.running = true;
     try {
       // Replayed: only what is still missing (resumeEffects); fresh: the start's own effects.
@@ -260,42 +256,12 @@ export class ConsensusDriver {
     this.kick();
   }
 
-  /**
-   * One WAL record on start. A record that does not decode, or that the state machine throws
-   * on, is skipped loudly: one bad record must not keep the node from starting.
-   */
-  private replayOne(state: ConsensusState, rec: WalEntry, height: number): ConsensusState | undefined {
-    if (rec.kind === "undecodable") {
-      this.metrics.walSkipped.inc({ reason: "undecodable" });
-      this.log.error("WAL record does not decode: skipped", { offset: rec.offset, reason: rec.reason });
-      return undefined;
-    }
-    if (rec.kind !== "input" || rec.height !== height) return undefined;
-    let r: ReturnType<typeof step>;
-    try {
-      r = step(state, rec.input);
-    } catch (err) {
-      this.metrics.walSkipped.inc({ reason: "step" });
-      this.log.error("WAL record failed on replay: skipped", {
-        height,
-        input: String((rec.input as { type?: unknown })?.type),
-        err: errorMessage(err),
-      });
-      return undefined;
-    }
-    for (const e of r.effects) if (e.type === "evidence") this.evidence.add(e.evidence);
-    if (isOwnInput(rec.input, this.config.self)) this.rememberOwn(rec.input);
-    this.markSeen(rec.input, height);
-    return r.state;
-  }
-
   /** Stops timers and the loop; in-flight application calls are abandoned. */
   async stop(): Promise<void> {
     this.dead ??= new Error("stopped");
     this.abort.abort();
-    for (const cancel of this.timers) cancel();
-    this.timers.clear();
-    this.catchUpTimer?.();
+    this.timers.cancelAll();
+    this.catchUp.cancel();
     // The input being processed finishes (its WAL write included); application calls still
     // in flight are abandoned, their answers dropped.
     await this.loopDone;
@@ -316,33 +282,11 @@ export class ConsensusDriver {
    * validator of its height. "ignore": signed content already taken (whatever the gossip
    * envelope), a decided height (a straggler is answered, equivocation recorded), too far
    * ahead, or over a buffer or per-sender bound. Nothing but accepted messages reaches the WAL.
+   * The rules are in judgeMessage.ts.
    */
   judge(message: ConsensusMessage): Verdict {
     if (this.dead !== undefined || !this.state) return "ignore";
-    if (!isMessageShape(message)) return this.verdict("reject", "malformed");
-    const h = messageHeight(message);
-    const cur = this.state.height;
-    if (h < cur) {
-      this.onStale(message);
-      return this.verdict("ignore", "stale");
-    }
-    const key = messageKey(this.config.chainId, message);
-    if (this.seen.has(key)) return this.verdict("ignore", "duplicate");
-    if (h > cur) return this.judgeFuture(message, h, key);
-    if (!this.precheck(message)) return this.verdict("reject", "precheck");
-    if (messageRound(message) > Math.max(this.state.round, 0) + this.config.maxRoundsAhead)
-      return this.verdict("ignore", "roundTooFar");
-    // The core would refuse it after the WAL write: refuse it before.
-    if (
-      message.type === "proposal" &&
-      this.state.validators.proposer(message.proposal.round) !== message.proposal.proposer
-    )
-      return this.verdict("reject", "wrongProposer");
-    if (!this.seen.withinQuota(h, message)) return this.verdict("ignore", "quota");
-    this.seen.add(key, h, message);
-    this.pushNetwork(messageToInput(message));
-    this.kick();
-    return "accept";
+    return this.network.judge(this.state, message);
   }
 
   /** Resolves when no input is waiting and no application call or signature is in flight. */
@@ -363,7 +307,7 @@ export class ConsensusDriver {
       !this.running &&
       this.tasks === 0 &&
       (this.dead !== undefined ||
-        (this.actions.length === 0 && this.internal.length === 0 && this.networkHead >= this.network.length))
+        (this.actions.length === 0 && this.internal.length === 0 && this.network.length === 0))
     );
   }
 
@@ -372,20 +316,6 @@ export class ConsensusDriver {
     const w = this.idleWaiters;
     this.idleWaiters = [];
     for (const f of w) f();
-  }
-
-  private pushNetwork(input: ConsensusInput): void {
-    if (this.network.length - this.networkHead >= this.opts.queueSize) {
-      // Dropped unseen: a later copy (a rebroadcast) must be taken again.
-      this.seen.forget(this.network[this.networkHead++]!, this.state!.height, this.config.chainId);
-      this.metrics.dropped.inc();
-    }
-    if (this.networkHead > 1024 && this.networkHead * 2 > this.network.length) {
-      this.network = this.network.slice(this.networkHead);
-      this.networkHead = 0;
-    }
-    this.network.push(input);
-    this.metrics.queue.set(this.network.length - this.networkHead);
   }
 
   private pushInternal(input: ConsensusInput): void {
@@ -416,10 +346,9 @@ export class ConsensusDriver {
         }
         let input = this.internal.shift();
         let own = input !== undefined && isOwnInput(input, this.config.self);
-        if (!input && this.networkHead < this.network.length) {
-          input = this.network[this.networkHead++];
+        if (!input) {
+          input = this.network.next();
           own = false;
-          this.metrics.queue.set(this.network.length - this.networkHead);
         }
         if (!input) break;
         await this.process(input, own);
@@ -435,14 +364,14 @@ export class ConsensusDriver {
   private async process(input: ConsensusInput, own: boolean): Promise<void> {
     const state = this.state!;
     if (inputHeight(input, state.height) !== state.height) return;
-    if (own) this.markSeen(input, state.height);
+    if (own) this.network.markSeen(input, state.height);
     this.crash("input.beforeWal");
     // Own messages are fsynced before they can leave the process (the broadcast effect).
-    await this.m.wal.append({ kind: "input", height: state.height, input }, own);
+    await this.modules.wal.append({ kind: "input", height: state.height, input }, own);
     this.crash("input.afterWal");
     const r = step(state, input);
     this.state = r.state;
-    if (own) this.rememberOwn(input);
+    if (own) this.own.remember(input);
     await this.execute(r.effects);
     this.flushSigned();
   }
@@ -457,45 +386,26 @@ export class ConsensusDriver {
           break;
         case "broadcast":
           this.crash("broadcast.before");
-          this.m.network.broadcast(e.message);
+          this.modules.network.broadcast(e.message);
           this.crash("broadcast.after");
           break;
         case "scheduleTimeout": {
           const { height, round, step: s } = e;
           // Timeouts only bound liveness, never safety: the node may shorten one (e.g. a
           // propose timeout when the round's proposer is not reachable at all).
-          const ms = this.m.adjustTimeout?.(s, height, round, e.ms) ?? e.ms;
-          const cancel = this.clock.setTimeout(() => {
-            this.timers.delete(cancel);
-            this.pushInternal({ type: "timeout", height, round, step: s });
-          }, ms);
-          this.timers.add(cancel);
+          const ms = this.modules.adjustTimeout?.(s, height, round, e.ms) ?? e.ms;
+          this.timers.after(ms, () => this.pushInternal({ type: "timeout", height, round, step: s }));
           break;
         }
         case "requestValue":
-          this.task(async () => {
-            const block = await this.m.app.propose(e.height, e.round);
-            // Written to the WAL like any input: a block of the wrong shape would not encode.
-            if (!isBlockShape(block))
-              throw new DseqError(ConsensusErrorCode.BadBlock, "proposed block is malformed");
-            this.pushInternal({ type: "valueReady", height: e.height, round: e.round, block });
-          }, "propose");
+          proposeValue(this.ctx, e.height, e.round);
           break;
         case "validate":
-          this.validate(e.height, e.block, 0);
+          validateBlock(this.ctx, e.height, e.block, 0);
           break;
-        case "fetchBlock": {
-          // Asked again for the same block: its last payload did not validate. Back off, so a
-          // peer serving a bad payload cannot spin the node.
-          const key = `${e.height}:${e.blockHash}`;
-          const again = this.fetchAsked.get(key) ?? 0;
-          this.fetchAsked.set(key, again + 1);
-          if (this.fetchAsked.size > 256)
-            this.fetchAsked.delete(this.fetchAsked.keys().next().value as string);
-          if (again === 0) this.fetchBlock(e.height, e.blockHash, 0);
-          else this.later(() => this.fetchBlock(e.height, e.blockHash, again), e.height, again - 1);
+        case "fetchBlock":
+          requestBlock(this.ctx, this.fetchAsked, e.height, e.blockHash);
           break;
-        }
         case "decide":
           await this.commit(e.height, e.round, e.block, e.certificate);
           return; // the rest belonged to the finished height
@@ -508,7 +418,7 @@ export class ConsensusDriver {
           break;
         case "newRound":
           this.metrics.round.set(e.round);
-          this.ownMessages = this.ownMessages.filter((msg) => messageRound(msg) >= e.round - 1);
+          this.own.enterRound(e.round);
           this.events.emit("consensus.newRound", { height: e.height, round: e.round });
           break;
       }
@@ -516,8 +426,8 @@ export class ConsensusDriver {
   }
 
   private async sign(e: Extract<ConsensusEffect, { type: "signVote" | "signProposal" }>): Promise<void> {
-    const signer = this.m.signer;
-    const guard = this.m.guard;
+    const signer = this.modules.signer;
+    const guard = this.modules.guard;
     if (!signer || !guard) return;
     const chainId = this.config.chainId;
     const [bytes, type, height, round] =
@@ -558,9 +468,9 @@ export class ConsensusDriver {
   ): Promise<void> {
     const state = this.state!;
     this.crash("commit.before");
-    await this.m.app.commit(height, block, certificate);
+    await this.modules.app.commit(height, block, certificate);
     this.crash("commit.afterApp");
-    await this.m.wal.append({ kind: "endHeight", height }, true);
+    await this.modules.wal.append({ kind: "endHeight", height }, true);
     this.crash("commit.afterEndHeight");
     this.commits.set(height, { block, certificate, validators: state.validators.set });
     for (const h of this.commits.keys()) {
@@ -572,151 +482,46 @@ export class ConsensusDriver {
     this.log.debug("committed", { height, round, hash: block.hash });
     this.events.emit("consensus.committed", { height, round, blockHash: block.hash, certificate });
     // Everyone behind learns of the decision at once (catch-up needs only the certificate).
-    this.m.network.broadcast({ type: "certificate", certificate });
+    this.modules.network.broadcast({ type: "certificate", certificate });
     // Own messages signed in the deciding step (a precommit) still go out, WAL first.
     for (const input of this.signedPending.splice(0)) await this.process(input, true);
-    if (this.m.wal.size > this.opts.walMaxBytes) await this.m.wal.replace([{ kind: "endHeight", height }]);
-    const delay = this.startDelay(height + 1);
+    if (this.modules.wal.size > this.opts.walMaxBytes)
+      await this.modules.wal.replace([{ kind: "endHeight", height }]);
+    const delay = startDelayFor(this.ctx, height + 1);
     if (delay <= 0) {
       await this.enterHeight(height + 1);
       return;
     }
     // Wait, decided, for the next slot; messages of the next height are buffered meanwhile.
-    for (const cancel of this.timers) cancel();
-    this.timers.clear();
-    this.catchUpTimer?.();
-    this.catchUpTimer = undefined;
-    const cancel = this.clock.setTimeout(() => {
-      this.timers.delete(cancel);
+    this.timers.cancelAll();
+    this.catchUp.cancel();
+    this.timers.after(delay, () => {
       if (this.dead !== undefined) return;
       this.actions.push(() => this.enterHeight(height + 1));
       this.kick();
-    }, delay);
-    this.timers.add(cancel);
-  }
-
-  /** The driver owns the wait before a height (ADR 0057); the app only names the time. */
-  private startDelay(height: number): number {
-    let at: number | undefined;
-    try {
-      at = this.m.app.startTime?.(height);
-    } catch (err) {
-      this.log.warn("startTime failed: starting the height at once", { height, err: errorMessage(err) });
-      return 0;
-    }
-    const { ms, capped } = heightStartDelay(at, this.clock.now(), this.opts);
-    if (capped) this.log.warn("startTime too far ahead: capped", { height, startTime: at, waitMs: ms });
-    return ms;
+    });
   }
 
   private async enterHeight(height: number): Promise<void> {
-    for (const cancel of this.timers) cancel();
-    this.timers.clear();
-    this.catchUpTimer?.();
-    this.catchUpTimer = undefined;
+    this.timers.cancelAll();
+    this.catchUp.leaveHeight();
     this.internal.length = 0;
-    this.network = this.network.slice(this.networkHead);
-    this.networkHead = 0;
-    this.ownMessages = [];
-    this.catchUpAttempt = 0;
-    this.seen.prune(height);
+    this.network.leaveHeight(height);
+    this.own.clear();
     const fresh = await this.newHeightState(height);
     const r = step(fresh, { type: "start" });
     this.state = r.state;
     this.heightStartedAt = this.clock.now();
     this.metrics.height.set(height);
-    this.scheduleRebroadcast();
-    for (const msg of this.future.take(height)) this.pushNetwork(messageToInput(msg));
-    this.metrics.futureBytes.set(this.future.bytes);
-    // Still behind what peers showed us: fetch the next decided block now, not at the next gossip.
-    if (this.highestSeen >= height || this.catchUpMomentum) this.scheduleCatchUp(0);
+    scheduleRebroadcast(this.ctx, height);
+    this.network.enterHeight(height);
+    this.catchUp.enterHeight(height);
     await this.execute(r.effects);
   }
 
   private async newHeightState(height: number): Promise<ConsensusState> {
-    const validators = await this.m.validators.forHeight(height);
+    const validators = await this.modules.validators.forHeight(height);
     return createHeightState(this.config, height, validators);
-  }
-
-  /**
-   * A message of a later height. Only one verified against its height's validators moves
-   * `highestSeen` (and so catch-up); only one of the next height is buffered, within the
-   * byte and per-sender bounds. When that set is not known yet, nothing is believed: one
-   * catch-up attempt is scheduled (its answer is verified) and the message is ignored.
-   */
-  private judgeFuture(message: ConsensusMessage, h: number, key: Hex): Verdict {
-    const cur = this.state!.height;
-    const set = this.setFor(h);
-    if (!set) {
-      this.scheduleCatchUp(this.opts.rebroadcastMs);
-      return this.verdict("ignore", "noValidatorSet");
-    }
-    if (!this.verifyAgainst(message, set)) return this.verdict("reject", "precheck");
-    // A certificate for h means h is decided; any other message of h means h - 1 is.
-    const decided = message.type === "certificate" ? h : h - 1;
-    if (decided > this.highestSeen) this.highestSeen = decided;
-    this.scheduleCatchUp(h > cur + 1 ? 0 : this.opts.rebroadcastMs);
-    if (h > cur + 1) return this.verdict("ignore", "tooFarAhead");
-    if (!this.seen.withinQuota(h, message) || !this.future.add(message, h))
-      return this.verdict("ignore", "bufferFull");
-    this.seen.add(key, h, message);
-    this.metrics.futureBytes.set(this.future.bytes);
-    return "accept";
-  }
-
-  /** The validator set of `height` when the source knows it now (synchronously). */
-  private setFor(height: number): ValidatorSet | undefined {
-    if (height === this.state?.height) return this.state.validators.set;
-    try {
-      const hv = this.m.validators.forHeight(height);
-      if (typeof (hv as Promise<unknown>).then === "function") {
-        (hv as Promise<unknown>).catch(() => {});
-        return undefined;
-      }
-      return (hv as { set: ValidatorSet }).set;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private verdict(v: Verdict, reason: string): Verdict {
-    if (v === "reject") this.metrics.rejected.inc({ reason });
-    else this.metrics.ignored.inc({ reason });
-    return v;
-  }
-
-  private markSeen(input: ConsensusInput, height: number): void {
-    if (input.type !== "vote" && input.type !== "proposal" && input.type !== "certificate") return;
-    const msg = input as ConsensusMessage;
-    if (!isMessageShape(msg)) return;
-    this.seen.add(messageKey(this.config.chainId, msg), height, msg);
-  }
-
-  /** Someone is behind (answer with the commit), or equivocates at a decided height (evidence). */
-  private onStale(message: ConsensusMessage): void {
-    onStaleMessage(
-      {
-        commits: this.commits,
-        chainId: this.config.chainId,
-        verify: this.config.verify,
-        log: this.log,
-        now: this.clock.now(),
-        replies: this.staleReplies,
-        replyEveryMs: this.opts.rebroadcastMs,
-        recordEvidence: (ev) => this.recordEvidence(ev),
-        broadcast: (m) => this.m.network.broadcast(m),
-      },
-      message,
-    );
-  }
-
-  /** Cheap checks before anything reaches the WAL: known signer, valid signature (cached). */
-  private precheck(message: ConsensusMessage): boolean {
-    return this.verifyAgainst(message, this.state!.validators.set);
-  }
-
-  private verifyAgainst(message: ConsensusMessage, set: ValidatorSet): boolean {
-    return verifyMessage(message, set, this.config.chainId, this.config.verify);
   }
 
   private recordEvidence(ev: Evidence): void {
@@ -729,115 +534,11 @@ export class ConsensusDriver {
     this.events.emit("consensus.evidence", { evidence: ev });
   }
 
-  /** valid(v) from the application; a failed call (not a "no") is retried while the height lasts. */
-  private validate(height: number, block: Block, attempt: number): void {
-    this.task(async () => {
-      let res: ValidateResult;
-      try {
-        res = await this.m.app.validate(height, block);
-      } catch (err) {
-        if (err instanceof SimulatedCrash) throw err;
-        this.log.warn("block validation failed, retrying", {
-          height,
-          hash: block.hash,
-          attempt,
-          err: errorMessage(err),
-        });
-        this.later(() => this.validate(height, block, attempt + 1), height, attempt);
-        return;
-      }
-      const round = res.valid && isUint32(res.round) ? res.round : undefined;
-      this.pushInternal(
-        res.valid
-          ? {
-              type: "validated",
-              height,
-              blockHash: block.hash,
-              valid: true,
-              ...(round === undefined ? {} : { round }),
-            }
-          : { type: "validated", height, blockHash: block.hash, valid: false, reason: String(res.reason) },
-      );
-    }, "validate");
-  }
-
-  private fetchBlock(height: number, blockHash: Hex, attempt: number): void {
-    this.task(async () => {
-      const block = await this.m.fetcher.fetchBlock(height, blockHash, this.abort.signal);
-      if (this.state?.height !== height) return;
-      if (block && block.hash === blockHash) {
-        this.pushInternal({ type: "block", height, block });
-        return;
-      }
-      this.later(() => this.fetchBlock(height, blockHash, attempt + 1), height, attempt);
-    }, "fetchBlock");
-  }
-
   /** Runs `fn` after an exponential backoff, if the node is still alive at `height`. */
   private later(fn: () => void, height: number, attempt: number): void {
-    const cancel = this.clock.setTimeout(
-      () => {
-        this.timers.delete(cancel);
-        if (this.state?.height === height && this.dead === undefined) fn();
-      },
-      Math.min(this.opts.rebroadcastMs * 2 ** Math.min(attempt, 4), 30_000),
-    );
-    this.timers.add(cancel);
-  }
-
-  private scheduleCatchUp(delay: number): void {
-    if (this.catchingUp || this.catchUpTimer || this.dead !== undefined || this.state?.decision) return;
-    const height = this.state!.height;
-    const cancel = this.clock.setTimeout(() => {
-      this.catchUpTimer = undefined;
-      if (this.state?.height !== height || this.dead !== undefined) return;
-      this.catchingUp = true;
-      this.task(async () => {
-        try {
-          const got = await this.m.fetcher.fetchCommitted(height, this.abort.signal);
-          if (!got) this.catchUpMomentum = false;
-          if (!got || this.state?.height !== height) return;
-          const { chainId, verify } = this.config;
-          const problem = checkCommitted(got, height, this.state.validators.set, chainId, verify);
-          if (problem !== undefined) {
-            this.metrics.catchUpRejected.inc();
-            this.log.warn("catch-up answer rejected", { height, reason: problem, source: got.source });
-            if (got.source !== undefined) this.m.fetcher.penalize?.(got.source, problem);
-            const attempt = this.catchUpAttempt++;
-            this.later(() => this.scheduleCatchUp(0), height, attempt);
-            return;
-          }
-          this.catchUpMomentum = true;
-          // Verified: straight to the loop's own queue (it cannot be pushed out by gossip).
-          const certificate = { type: "certificate", certificate: got.certificate } as const;
-          this.seen.add(messageKey(chainId, certificate), height, certificate);
-          this.pushInternal({ type: "certificate", certificate: got.certificate });
-          this.pushInternal({ type: "block", height, block: got.block });
-        } finally {
-          this.catchingUp = false;
-        }
-      }, "catchUp");
-    }, delay);
-    this.catchUpTimer = cancel;
-  }
-
-  private scheduleRebroadcast(): void {
-    const height = this.state!.height;
-    const cancel = this.clock.setTimeout(() => {
-      this.timers.delete(cancel);
-      if (this.dead !== undefined || this.state?.height !== height) return;
-      for (const msg of this.ownMessages) this.m.network.broadcast(msg);
-      const prev = this.commits.get(height - 1);
-      if (prev) this.m.network.broadcast({ type: "certificate", certificate: prev.certificate });
-      this.scheduleRebroadcast();
-    }, this.opts.rebroadcastMs);
-    this.timers.add(cancel);
-  }
-
-  private rememberOwn(input: ConsensusInput): void {
-    if (input.type === "vote") this.ownMessages.push({ type: "vote", vote: input.vote });
-    else if (input.type === "proposal")
-      this.ownMessages.push({ type: "proposal", proposal: input.proposal, block: input.block });
+    this.timers.after(Math.min(this.opts.rebroadcastMs * 2 ** Math.min(attempt, 4), 30_000), () => {
+      if (this.state?.height === height && this.dead === undefined) fn();
+    });
   }
 
   /** Runs an application or network call beside the loop; its answer comes back as an input. */
@@ -855,46 +556,20 @@ export class ConsensusDriver {
   }
 
   private crash(point: CrashPoint): void {
-    this.m.crashHook?.(point);
+    this.modules.crashHook?.(point);
   }
 
   private halt(err: unknown): void {
     if (this.dead !== undefined) return;
     this.dead = err;
     this.abort.abort();
-    for (const cancel of this.timers) cancel();
-    this.timers.clear();
-    this.catchUpTimer?.();
+    this.timers.cancelAll();
+    this.catchUp.cancel();
     if (!(err instanceof SimulatedCrash)) {
       this.log.error("consensus halted", { err: errorMessage(err) });
       this.events.emit("consensus.halted", { reason: errorMessage(err) });
     }
     this.checkIdle();
-  }
-}
-
-const isUint32 = (n: unknown): n is number =>
-  typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= 0xfffffffe;
-
-function isOwnInput(input: ConsensusInput, self: Hex | null): boolean {
-  if (self === null) return false;
-  if (input.type === "vote") return input.vote.validator === self;
-  if (input.type === "proposal") return input.proposal.proposer === self;
-  return false;
-}
-
-function inputHeight(input: ConsensusInput, current: number): number {
-  switch (input.type) {
-    case "start":
-      return current;
-    case "vote":
-      return input.vote.height;
-    case "proposal":
-      return input.proposal.height;
-    case "certificate":
-      return input.certificate.height;
-    default:
-      return input.height;
   }
 }
 

@@ -1,3 +1,28 @@
+import { errorMessage, type Logger } from "@dseq/common";
+import type { ConsensusApp } from "./consensusApp.ts";
+
+export type StartDelayContext = {
+  readonly app: Pick<ConsensusApp, "startTime">;
+  readonly log: Logger;
+  readonly commitDelayMs: number;
+  readonly maxStartDelayMs: number;
+  readonly clock: { now(): number };
+};
+
+/** The driver owns the wait before a height (ADR 0057); the app only names the time. */
+export function startDelayFor(ctx: StartDelayContext, height: number): number {
+  let at: number | undefined;
+  try {
+    at = ctx.app.startTime?.(height);
+  } catch (err) {
+    ctx.log.warn("startTime failed: starting the height at once", { height, err: errorMessage(err) });
+    return 0;
+  }
+  const { ms, capped } = heightStartDelay(at, ctx.clock.now(), ctx);
+  if (capped) ctx.log.warn("startTime too far ahead: capped", { height, startTime: at, waitMs: ms });
+  return ms;
+}
+
 /**
  * How long to wait after a commit before entering the next height: until `startTime` (the
  * application's `startTime(height)`, driver clock ms) when it names one, capped at

@@ -246,3 +246,27 @@ export function messageToInput(m: ConsensusMessage): ConsensusInput {
       return { type: "certificate", certificate: m.certificate };
   }
 }
+
+/** Whether `input` carries a message signed by `self` (this node's validator address). */
+export function isOwnInput(input: ConsensusInput, self: Hex | null): boolean {
+  if (self === null) return false;
+  if (input.type === "vote") return input.vote.validator === self;
+  if (input.type === "proposal") return input.proposal.proposer === self;
+  return false;
+}
+
+/** The height an input is of (`start` is of the current one). */
+export function inputHeight(input: ConsensusInput, current: number): number {
+  switch (input.type) {
+    case "start":
+      return current;
+    case "vote":
+      return input.vote.height;
+    case "proposal":
+      return input.proposal.height;
+    case "certificate":
+      return input.certificate.height;
+    default:
+      return input.height;
+  }
+}

@@ -1,4 +1,4 @@
-import type { Logger } from "@dseq/common";
+import type { Clock, Logger } from "@dseq/common";
 import { certificateVotes, verifyCommitCertificate } from "./commitCertificate.ts";
 import { conflictingCommitEvidence } from "./evidence.ts";
 import { messageHeight } from "./inputBuffer.ts";
@@ -13,7 +13,7 @@ export type StaleContext = {
   readonly chainId: bigint;
   readonly verify: VerifyFn;
   readonly log: Logger;
-  readonly now: number;
+  readonly clock: Clock;
   /** When each height was last answered (bounded here). */
   readonly replies: Map<number, number>;
   readonly replyEveryMs: number;
@@ -61,7 +61,7 @@ export function onStaleMessage(ctx: StaleContext, message: ConsensusMessage): vo
     }
   }
   // Rate-limited answer: the straggler catches up from the certificate.
-  const now = ctx.now;
+  const now = ctx.clock.now();
   if (now - (ctx.replies.get(h) ?? Number.NEGATIVE_INFINITY) < ctx.replyEveryMs) return;
   ctx.replies.set(h, now);
   if (ctx.replies.size > 64) ctx.replies.delete(ctx.replies.keys().next().value as number);
