@@ -188,23 +188,25 @@ export class SigningCoordinator {
       s.cancel.push(this.clock.setTimeout(() => this.onDeadline(s), req.deadlineMs ?? 30_000));
       this.log.debug("signing session started", { sid, participants: req.group.participants.length });
       this.askForCommitments(s);
-      const tick = (): void => {
-        if (s.done) return;
-        this.askForCommitments(s);
-        this.maybeStartAttempt(s);
-        for (const [attempt, a] of s.attempts) {
-          for (const x of a.signers) {
-            if (a.shares.has(x.party)) continue;
-            // A dead attempt's members stay busy until they answer it; if their answer was
-            // lost they would stay busy for good, so they are asked again too (answers are
-            // cached by the signer, so this costs them nothing).
-            if (!a.dead || s.busy.get(x.party) === attempt) this.transport.send(x.party, a.request);
-          }
-        }
-        s.cancel.push(this.clock.setTimeout(tick, this.opts.resendIntervalMs));
-      };
-      s.cancel.push(this.clock.setTimeout(tick, this.opts.resendIntervalMs));
+      s.cancel.push(this.clock.setTimeout(() => this.onResend(s), this.opts.resendIntervalMs));
     });
+  }
+
+  /** Every resend interval: ask again whoever we still wait for, and retry stalled attempts. */
+  private onResend(s: Session): void {
+    if (s.done) return;
+    this.askForCommitments(s);
+    this.maybeStartAttempt(s);
+    for (const [attempt, a] of s.attempts) {
+      for (const x of a.signers) {
+        if (a.shares.has(x.party)) continue;
+        // A dead attempt's members stay busy until they answer it; if their answer was
+        // lost they would stay busy for good, so they are asked again too (answers are
+        // cached by the signer, so this costs them nothing).
+        if (!a.dead || s.busy.get(x.party) === attempt) this.transport.send(x.party, a.request);
+      }
+    }
+    s.cancel.push(this.clock.setTimeout(() => this.onResend(s), this.opts.resendIntervalMs));
   }
 
   private askForCommitments(s: Session): void {
