@@ -108,6 +108,7 @@ export class AdminServer {
   private timer: NodeJS.Timeout | undefined;
   private readonly syncGauge;
   private readonly behindGauge;
+  private readonly haltedGauge;
   private unsubscribe: (() => void) | undefined;
 
   constructor(opts: Partial<AdminServerOptions> & { dataDir: string }, modules: AdminServerModules) {
@@ -143,6 +144,10 @@ export class AdminServer {
       name: "dseq_node_blocks_behind",
       help: "blocks between this node's head and the highest peer head",
     });
+    this.haltedGauge = modules.metrics.gauge({
+      name: "dseq_node_consensus_halted",
+      help: "1 when consensus halted on a broken invariant (the node will not sign until restarted)",
+    });
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -159,6 +164,7 @@ export class AdminServer {
     });
     for (const s of SYNC_STATES) this.syncGauge.set(s === sync.state ? 1 : 0, { state: s });
     this.behindGauge.set(sync.behind);
+    this.haltedGauge.set(h.consensus.halted ? 1 : 0);
     const mine = h.validators.find((v) => v.address.toLowerCase() === h.address.toLowerCase());
     this.last = {
       ...h,

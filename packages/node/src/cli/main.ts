@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createLogger, createMetrics, DseqError, hexToBytes, isHex } from "@dseq/common";
 import { secp256k1 } from "@dseq/crypto";
+import { sequencerKeyToPeerId } from "@dseq/p2p";
 import { writeFileAtomic } from "../atomicFile.ts";
 import { loadChainSpec } from "../chainSpec.ts";
 import { loadNodeConfig } from "../config.ts";
@@ -20,7 +21,7 @@ Usage:
   dseq init [--datadir DIR] [--password-file FILE] [--light-kdf] [--json]
       Create the data dir and a new sequencer key (keystore v3, scrypt).
   dseq key show [--datadir DIR] [--password-file FILE] [--json]
-      Print the address and public key (64 bytes, no 04 prefix) of the node's key.
+      Print the address, public key (64 bytes, no 04 prefix) and libp2p peer id of the node's key.
   dseq key import --private-key-file FILE [--datadir DIR] [--password-file FILE] [--light-kdf]
       Encrypt an existing private key (hex in FILE) into the data dir.
   dseq key export --out FILE [--datadir DIR] [--password-file FILE]
@@ -105,8 +106,15 @@ async function cmdKey(args: string[]): Promise<void> {
     const path = keystorePath(dataDirOf(values.datadir));
     const priv = await readKeyFile(path, await readPassword({ passwordFile: values["password-file"] }));
     const info = keyInfo(priv);
+    // The libp2p peer id other nodes put in their bootstrap multiaddrs (/p2p/<peer id>).
+    const peerId = (await sequencerKeyToPeerId(priv)).toString();
     priv.fill(0);
-    return print(values.json, { address: info.address, keystore: path, publicKey: info.publicKey.slice(2) });
+    return print(values.json, {
+      address: info.address,
+      keystore: path,
+      publicKey: info.publicKey.slice(2),
+      peerId,
+    });
   }
   if (sub === "import") {
     const { values } = parse(rest, {
