@@ -1,6 +1,6 @@
 import { EventBus, type Logger, type Metrics } from "@dseq/common";
-import { applyRange } from "./applyRange.ts";
 import { L1ErrorKind, L1ListenerError, L1ListenerErrorCode } from "./errors.ts";
+import { findAncestor } from "./findAncestor.ts";
 import type { KvStore } from "./kvStore.ts";
 import { createL1Client, defaultL1ClientOptions, type L1Client, type L1ClientOptions } from "./l1Client.ts";
 import { createListenerMetrics, type ListenerMetrics } from "./listenerMetrics.ts";
@@ -12,8 +12,8 @@ import {
   readStoredEvents,
   saveListenerState,
 } from "./listenerStore.ts";
-import { readRange } from "./readRange.ts";
-import { type L1Reorg, rewindTo, walkBackCandidates } from "./rewind.ts";
+import { readNextRange } from "./readNextRange.ts";
+import { type L1Reorg, rewindTo } from "./rewind.ts";
 import type { L1Event, L1ListenerContracts } from "./types.ts";
 
 export type L1BridgeListenerOptions = Partial<Omit<L1ClientOptions, "endpoints">> & {
@@ -299,47 +299,9 @@ export class L1BridgeListener {
       return { events: 0 };
     }
 
-    const addresses = [
-      this.opts.contracts.lockingPool,
-      this.opts.contracts.depositBridge,
-      this.opts.contracts.batchInbox,
-    ];
     for (let i = 0; i < this.opts.maxRangesPerPoll; i++) {
-      const cursor = cursorOf(state);
-      if (cursor.number >= target) break;
-      const from = cursor.number + 1n;
-      const span = target - cursor.number;
-      const planned = cursor.number + (span < this.opts.maxBlockRange ? span : this.opts.maxBlockRange);
-      const current = state;
-      const result = await this.client.withEndpoint(
-        "range read",
-        async (ep) => {
-          // The endpoint that serves the read bounds it by its own head: a head from another
-          // endpoint (or a lie about it) never makes this one look inconsistent.
-          const own = (await ep.blockNumber(signal)) - BigInt(this.opts.confirmations);
-          const to = own < planned ? own : planned;
-          if (to < from) return { kind: "behind" as const };
-          const read = await readRange(ep, {
-            from,
-            to,
-            addresses,
-            headerConcurrency: this.opts.headerConcurrency,
-            signal,
-          });
-          const r = applyRange(current, read, {
-            contracts: this.opts.contracts,
-            maxReorgDepth: this.opts.maxReorgDepth,
-          });
-          if (r.kind === "inconsistent") {
-            this.client.demote(ep, r.reason);
-            throw new L1ListenerError(L1ListenerErrorCode.InconsistentData, r.reason, {
-              details: { ...r.details, endpoint: ep.url },
-            });
-          }
-          return r;
-        },
-        signal,
-      );
+      if (cursorOf(state).number >= target) break;
+      const result = await readNextRange({ ...this.opts, client: this.client }, { state, target, signal });
       if (result.kind === "behind") break;
       if (result.kind === "parentMismatch") {
         const r = await this.walkBack(signal);
@@ -364,19 +326,7 @@ export class L1BridgeListener {
   /** The cursor left the canonical chain: find the newest remembered block that did not, rewind to it. */
   private async walkBack(signal: AbortSignal): Promise<{ events: number; reorg?: L1Reorg }> {
     const state = this.state as ListenerState;
-    // One endpoint answers the whole walk, so the ancestor comes from one node's view.
-    const ancestor = await this.client.withEndpoint(
-      "walk back",
-      async (ep) => {
-        for (const candidate of walkBackCandidates(state)) {
-          if (candidate.number < 0n) return candidate.number;
-          const h = await ep.header(candidate.number, signal);
-          if (h && h.hash === candidate.hash) return candidate.number;
-        }
-        return undefined;
-      },
-      signal,
-    );
+    const ancestor = await findAncestor({ client: this.client }, state, signal);
     if (ancestor === undefined) {
       throw new L1ListenerError(
         L1ListenerErrorCode.ReorgTooDeep,
