@@ -118,6 +118,28 @@ describe("reorgs on a real dev L1", () => {
     }
   }, 60_000);
 
+  it("a same-height fork with nothing new to read is found by the cursor check", async () => {
+    const l = await listenerAt(0);
+    try {
+      await l.poll();
+      const snap = await t.snapshot();
+      const a = await t.deposit(recipient, 5n);
+      await l.poll();
+      expect(l.listener.status().cursor?.number).toBe(a);
+      await t.revert(snap);
+      const b = await t.deposit(recipient, 6n); // same height, other hash: head == cursor
+      expect(b).toBe(a);
+      await l.poll(); // cursor check: mismatch, rewind
+      expect(l.reorgs).toHaveLength(1);
+      expect(l.reorgs[0]!.removed.map((x) => x.number)).toEqual([a]);
+      await l.poll(); // reads fork B's block
+      expect(l.events.map((e) => e.type === "deposit" && e.amount)).toEqual([5n, 6n]);
+      expect((await l.listener.readConfirmed(0)).map((e) => e.type === "deposit" && e.amount)).toEqual([6n]);
+    } finally {
+      await l.close();
+    }
+  }, 60_000);
+
   it("a reorg deeper than the blocks it remembers halts the listener loudly", async () => {
     const snap = await t.snapshot();
     const l = await listenerAt(0, { maxReorgDepth: 2n });
