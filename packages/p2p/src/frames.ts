@@ -1,6 +1,6 @@
-import { DseqError } from "@dseq/common";
 import type { MessageStream } from "@libp2p/interface";
 import { Uint8ArrayList } from "uint8arraylist";
+import { P2pError, P2pErrorCode } from "./errors.ts";
 
 /**
  * Length-prefixed frames: an unsigned LEB128 varint length, then that many bytes. Lengths are
@@ -31,9 +31,13 @@ export function encodeFrame(payload: Uint8Array): Uint8Array {
   return out;
 }
 
-export class FrameError extends DseqError {
+export class FrameError extends P2pError {
   constructor(
-    code: "P2P_FRAME_TOO_LARGE" | "P2P_FRAME_MALFORMED" | "P2P_FRAME_TRUNCATED" | "P2P_RESPONSE_TOO_LARGE",
+    code:
+      | typeof P2pErrorCode.FrameTooLarge
+      | typeof P2pErrorCode.FrameMalformed
+      | typeof P2pErrorCode.FrameTruncated
+      | typeof P2pErrorCode.ResponseTooLarge,
     message: string,
     details = {},
   ) {
@@ -90,7 +94,7 @@ export class FrameDecoder {
   /** Call at end of stream: throws when a frame was cut short. */
   end(): void {
     if (this.buf.byteLength > 0 || this.pendingLength >= 0) {
-      throw new FrameError("P2P_FRAME_TRUNCATED", "stream ended inside a frame", {
+      throw new FrameError(P2pErrorCode.FrameTruncated, "stream ended inside a frame", {
         buffered: this.buf.byteLength,
       });
     }
@@ -104,15 +108,15 @@ export class FrameDecoder {
       const b = this.buf.get(i);
       value += (b & 0x7f) * mul;
       if ((b & 0x80) === 0) {
-        if (i > 0 && b === 0) throw new FrameError("P2P_FRAME_MALFORMED", "non-minimal length prefix");
+        if (i > 0 && b === 0) throw new FrameError(P2pErrorCode.FrameMalformed, "non-minimal length prefix");
         if (value > this.maxFrameBytes) {
-          throw new FrameError("P2P_FRAME_TOO_LARGE", "frame exceeds the size limit", {
+          throw new FrameError(P2pErrorCode.FrameTooLarge, "frame exceeds the size limit", {
             length: value,
             limit: this.maxFrameBytes,
           });
         }
         if (this.total + i + 1 + value > this.maxTotalBytes) {
-          throw new FrameError("P2P_RESPONSE_TOO_LARGE", "frames exceed the exchange's byte budget", {
+          throw new FrameError(P2pErrorCode.ResponseTooLarge, "frames exceed the exchange's byte budget", {
             length: value,
             consumed: this.total,
             limit: this.maxTotalBytes,
@@ -125,7 +129,7 @@ export class FrameDecoder {
       mul *= 0x80;
     }
     if (this.buf.byteLength >= MAX_VARINT_BYTES) {
-      throw new FrameError("P2P_FRAME_MALFORMED", "length prefix too long");
+      throw new FrameError(P2pErrorCode.FrameMalformed, "length prefix too long");
     }
     return undefined;
   }

@@ -1,6 +1,7 @@
-import { type Clock, DseqError, type Hex, type Logger } from "@dseq/common";
+import type { Clock, Hex, Logger } from "@dseq/common";
 import { type GossipsubMessage, TopicValidatorResult } from "@libp2p/gossipsub";
 import type { PeerId, Stream } from "@libp2p/interface";
+import { P2pError, P2pErrorCode } from "./errors.ts";
 import type { GossipSubRouter } from "./libp2pNode.ts";
 import type { P2pOptions } from "./options.ts";
 import type { P2pMetrics } from "./p2pMetrics.ts";
@@ -69,7 +70,7 @@ export class GossipTopics {
 
   subscribe<T>(kind: TopicKind, handler: TopicHandler<T>): () => void {
     if (this.handlers.has(kind))
-      throw new DseqError("P2P_ALREADY_SUBSCRIBED", `already subscribed to ${kind}`);
+      throw new P2pError(P2pErrorCode.AlreadySubscribed, `already subscribed to ${kind}`);
     this.handlers.set(kind, handler as TopicHandler<unknown>);
     if (this.active) this.deps.pubsub.subscribe(this.topic(kind));
     return () => {
@@ -83,12 +84,12 @@ export class GossipTopics {
     const limit = this.opts.topicLimits[kind];
     if (data.length > limit) {
       return Promise.reject(
-        new DseqError("P2P_MESSAGE_TOO_LARGE", `${kind} message exceeds the topic limit`, {
+        new P2pError(P2pErrorCode.MessageTooLarge, `${kind} message exceeds the topic limit`, {
           details: { bytes: data.length, limit },
         }),
       );
     }
-    if (!this.active) return Promise.reject(new DseqError("P2P_STOPPED", "p2p host is not running"));
+    if (!this.active) return Promise.reject(new P2pError(P2pErrorCode.Stopped, "p2p host is not running"));
     const p = this.queue.enqueue(kind === "tx" ? "bulk" : "priority", {
       kind,
       topic: this.topic(kind),

@@ -14,6 +14,7 @@ import {
 import type { Connection, Libp2p, PeerId, Stream } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
+import { P2pError, P2pErrorCode } from "./errors.ts";
 import { FrameError } from "./frames.ts";
 import { GossipTopics } from "./gossip.ts";
 import { peerIdToAddress, peerIdToPublicKey } from "./identity.ts";
@@ -150,9 +151,10 @@ export class P2pHost {
   /** Builds the host (not started). The key is checked here; a bad config fails now, not on first use. */
   static async create(input: P2pOptionsInput, modules: P2pModules = {}): Promise<P2pHost> {
     const opts = resolveP2pOptions(input);
-    if (opts.genesisHash.length !== 32) throw new DseqError("P2P_BAD_CONFIG", "genesisHash must be 32 bytes");
+    if (opts.genesisHash.length !== 32)
+      throw new P2pError(P2pErrorCode.BadConfig, "genesisHash must be 32 bytes");
     if (opts.maxBlocksPerRequest < 1 || opts.maxBlocksPerRequest > MAX_BLOCKS_PER_REQUEST) {
-      throw new DseqError("P2P_BAD_CONFIG", `maxBlocksPerRequest must be 1..${MAX_BLOCKS_PER_REQUEST}`);
+      throw new P2pError(P2pErrorCode.BadConfig, `maxBlocksPerRequest must be 1..${MAX_BLOCKS_PER_REQUEST}`);
     }
     const itemBytes = opts.maxBlockBytes + opts.maxCertificateBytes + BLOCK_ITEM_OVERHEAD;
     if (
@@ -162,8 +164,8 @@ export class P2pHost {
       opts.maxCertificateBytes < 1 ||
       itemBytes > BlocksByRangeProtocol.maxResponseChunkBytes
     ) {
-      throw new DseqError(
-        "P2P_BAD_CONFIG",
+      throw new P2pError(
+        P2pErrorCode.BadConfig,
         `maxBlockBytes + maxCertificateBytes must be positive and fit ${BlocksByRangeProtocol.maxResponseChunkBytes - BLOCK_ITEM_OVERHEAD} bytes`,
       );
     }
@@ -189,7 +191,7 @@ export class P2pHost {
   async start(): Promise<void> {
     if (this.running) return;
     if (this.stopController.signal.aborted) {
-      throw new DseqError("P2P_STOPPED", "a stopped p2p host cannot be restarted; create a new one");
+      throw new P2pError(P2pErrorCode.Stopped, "a stopped p2p host cannot be restarted; create a new one");
     }
     const n = this.node;
     n.addEventListener("peer:connect", (e) => this.onPeerConnect(e.detail));
@@ -220,7 +222,7 @@ export class P2pHost {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.stopController.abort(new DseqError("P2P_STOPPED", "p2p host is stopped"));
+    this.stopController.abort(new P2pError(P2pErrorCode.Stopped, "p2p host is stopped"));
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.gossip.stop();
@@ -295,7 +297,7 @@ export class P2pHost {
     const key = id.toString();
     const was = this.isBanned(key);
     this.banned.set(key, Math.max(untilMs, this.banned.get(key) ?? 0));
-    this.table.get(key)?.markRefused(new DseqError("P2P_PEER_BANNED", `peer banned: ${reason}`));
+    this.table.get(key)?.markRefused(new P2pError(P2pErrorCode.PeerBanned, `peer banned: ${reason}`));
     if (!was) {
       this.metrics?.bans.inc({ reason });
       this.log.warn("peer banned", { peer: key, reason, ms });
@@ -408,7 +410,7 @@ export class P2pHost {
     const key = peerId.toString();
     const rec = this.table.get(key);
     if (!rec) return;
-    rec.markRefused(new DseqError("P2P_PEER_GONE", "peer disconnected"));
+    rec.markRefused(new P2pError(P2pErrorCode.PeerGone, "peer disconnected"));
     this.table.delete(key);
     this.updatePeerGauge();
     this.redialer.onDisconnected(key);
@@ -457,7 +459,7 @@ export class P2pHost {
   /** Hangs up on a peer that failed the handshake; another chain is also kept off for `refuseMs`. */
   private refuse(rec: PeerRecord | undefined, peer: PeerId, reason: string, keepOff = true): void {
     const key = peer.toString();
-    rec?.markRefused(new DseqError("P2P_PEER_REFUSED", `peer refused: ${reason}`));
+    rec?.markRefused(new P2pError(P2pErrorCode.PeerRefused, `peer refused: ${reason}`));
     if (!this.isBanned(key)) {
       this.metrics?.refused.inc({ reason });
       this.log.warn("peer refused", { peer: key, reason });
@@ -471,7 +473,7 @@ export class P2pHost {
   private async handshake(rec: PeerRecord): Promise<void> {
     try {
       const [remote] = await this.requestUnchecked(rec.peerId, StatusProtocol, await this.localStatus());
-      if (!remote) throw new DseqError("P2P_HANDSHAKE", "empty status response");
+      if (!remote) throw new P2pError(P2pErrorCode.Handshake, "empty status response");
       const reason = this.mismatch(remote);
       if (reason) return this.refuse(rec, rec.peerId, reason);
       if (this.table.get(rec.peerId.toString()) !== rec) return;
@@ -560,7 +562,7 @@ export class P2pHost {
   ): Promise<void> {
     const peer = conn.remotePeer;
     if (spec !== StatusProtocol && !(await this.waitReady(peer))) {
-      stream.abort(new DseqError("P2P_PEER_NOT_READY", "status handshake not passed"));
+      stream.abort(new P2pError(P2pErrorCode.PeerNotReady, "status handshake not passed"));
       this.metrics?.requestsIn.inc({ protocol: spec.name, result: "not_ready" });
       return;
     }
@@ -590,8 +592,8 @@ export class P2pHost {
   ): Promise<Resp[]> {
     const id = toPeerId(peer);
     if (!(await this.waitReady(id))) {
-      throw new DseqError(
-        "P2P_PEER_NOT_READY",
+      throw new P2pError(
+        P2pErrorCode.PeerNotReady,
         "peer is not connected or has not passed the status handshake",
         {
           details: { peer: id.toString() },
@@ -632,7 +634,7 @@ export class P2pHost {
       stream = await this.node.dialProtocol(peer, protocolId(spec), { signal: all });
     } catch (err) {
       observe("dial_error");
-      throw new DseqError("P2P_DIAL", `cannot open ${spec.name} stream`, {
+      throw new P2pError(P2pErrorCode.Dial, `cannot open ${spec.name} stream`, {
         cause: err,
         details: { peer: peer.toString() },
       });
@@ -655,7 +657,7 @@ export class P2pHost {
   /** Asks a peer for its status. */
   async status(peer: PeerId | string): Promise<Status> {
     const [s] = await this.request(peer, StatusProtocol, await this.localStatus());
-    if (!s) throw new DseqError("P2P_DECODE", "empty status response");
+    if (!s) throw new P2pError(P2pErrorCode.Decode, "empty status response");
     return s;
   }
 
@@ -676,14 +678,14 @@ export class P2pHost {
       if (got.length === 0) return;
       if (got.length > ask) {
         this.penalize(peer, "blocks_by_range_too_many");
-        throw new DseqError("P2P_BAD_RESPONSE", "blocks-by-range answered more blocks than asked", {
+        throw new P2pError(P2pErrorCode.BadResponse, "blocks-by-range answered more blocks than asked", {
           details: { asked: ask, got: got.length },
         });
       }
       for (const b of got) {
         if (b.height !== next) {
           this.penalize(peer, "blocks_by_range_bad_height");
-          throw new DseqError("P2P_BAD_RESPONSE", "blocks-by-range answered out of order", {
+          throw new P2pError(P2pErrorCode.BadResponse, "blocks-by-range answered out of order", {
             details: { expected: next, got: b.height },
           });
         }

@@ -1,10 +1,11 @@
 import type { Hex } from "@dseq/common";
-import { bytesToHex, DseqError } from "@dseq/common";
+import { bytesToHex } from "@dseq/common";
 import { privateKeyFromRaw, publicKeyFromRaw } from "@libp2p/crypto/keys";
 import type { PeerId, Secp256k1PrivateKey, Secp256k1PublicKey } from "@libp2p/interface";
 import { peerIdFromPrivateKey, peerIdFromPublicKey, peerIdFromString } from "@libp2p/peer-id";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { P2pError, P2pErrorCode } from "./errors.ts";
 
 /**
  * The libp2p identity of a node is its secp256k1 sequencer key, so a peer id names a validator:
@@ -13,12 +14,12 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
  */
 export function sequencerKeyToPrivateKey(raw: Uint8Array): Secp256k1PrivateKey {
   if (raw.length !== 32) {
-    throw new DseqError("P2P_BAD_KEY", "sequencer key must be 32 raw secp256k1 bytes", {
+    throw new P2pError(P2pErrorCode.BadKey, "sequencer key must be 32 raw secp256k1 bytes", {
       details: { length: raw.length },
     });
   }
   const key = privateKeyFromRaw(raw);
-  if (key.type !== "secp256k1") throw new DseqError("P2P_BAD_KEY", "not a secp256k1 key");
+  if (key.type !== "secp256k1") throw new P2pError(P2pErrorCode.BadKey, "not a secp256k1 key");
   return key;
 }
 

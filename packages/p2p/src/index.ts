@@ -1,4 +1,5 @@
 export { defaultGossipBatcherOptions, GossipBatcher, type GossipBatcherOptions } from "./batcher.ts";
+export { P2pError, P2pErrorCode } from "./errors.ts";
 export { encodeFrame, encodeVarint, FrameDecoder, FrameError } from "./frames.ts";
 export { createP2pHost, P2pHost, type P2pModules } from "./host.ts";
 export {

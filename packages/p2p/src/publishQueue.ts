@@ -1,4 +1,5 @@
-import { type Clock, DseqError, realClock } from "@dseq/common";
+import { type Clock, realClock } from "@dseq/common";
+import { P2pError, P2pErrorCode } from "./errors.ts";
 
 /**
  * Gossipsub has no send-side backpressure: `publish` writes into every peer's stream buffer at
@@ -64,12 +65,12 @@ export class PublishQueue<T> {
 
   enqueue(lane: Lane, item: T): Promise<number> {
     if (this.abort.signal.aborted) {
-      return Promise.reject(new DseqError("P2P_STOPPED", "p2p host is stopped"));
+      return Promise.reject(new P2pError(P2pErrorCode.Stopped, "p2p host is stopped"));
     }
     const q = this.lanes[lane];
     if (q.length >= this.opts.maxQueued) {
       return Promise.reject(
-        new DseqError("P2P_PUBLISH_QUEUE_FULL", "publish queue is full", {
+        new P2pError(P2pErrorCode.PublishQueueFull, "publish queue is full", {
           details: { lane, max: this.opts.maxQueued },
         }),
       );
@@ -82,7 +83,7 @@ export class PublishQueue<T> {
 
   /** Rejects everything queued and stops. */
   close(): void {
-    this.abort.abort(new DseqError("P2P_STOPPED", "p2p host is stopped"));
+    this.abort.abort(new P2pError(P2pErrorCode.Stopped, "p2p host is stopped"));
     for (const lane of [this.lanes.priority, this.lanes.bulk]) {
       for (const p of lane.splice(0)) p.reject(this.abort.signal.reason);
     }

@@ -1,5 +1,6 @@
-import { type Clock, DseqError, errorMessage, type Logger } from "@dseq/common";
+import { type Clock, errorMessage, type Logger } from "@dseq/common";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
+import { P2pError, P2pErrorCode } from "./errors.ts";
 import type { ReconnectOptions } from "./options.ts";
 
 type DialTarget = {
@@ -27,10 +28,10 @@ export function parsePeerAddr(addr: string): { addr: Multiaddr; peerId: string }
   try {
     ma = multiaddr(addr);
   } catch (err) {
-    throw new DseqError("P2P_BAD_CONFIG", `bad peer multiaddr ${addr}`, { cause: err });
+    throw new P2pError(P2pErrorCode.BadConfig, `bad peer multiaddr ${addr}`, { cause: err });
   }
   const peerId = ma.getComponents().find((c) => c.name === "p2p")?.value;
-  if (!peerId) throw new DseqError("P2P_BAD_CONFIG", `peer multiaddr ${addr} lacks /p2p/<peer id>`);
+  if (!peerId) throw new P2pError(P2pErrorCode.BadConfig, `peer multiaddr ${addr} lacks /p2p/<peer id>`);
   return { addr: ma, peerId };
 }
 

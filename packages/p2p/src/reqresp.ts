@@ -1,23 +1,24 @@
-import { bytesToUtf8, DseqError, TimeoutError, utf8ToBytes } from "@dseq/common";
+import { bytesToUtf8, TimeoutError, utf8ToBytes } from "@dseq/common";
 import type { Stream } from "@libp2p/interface";
+import { P2pError, P2pErrorCode } from "./errors.ts";
 import { encodeFrame, FrameError, readFrames, writeEncoded, writeFrame } from "./frames.ts";
 import { type ProtocolSpec, protocolBudget, type ResponseBudget, ResultCode } from "./protocols.ts";
 
 /** Thrown by a handler to answer with a specific result code; any other throw is a server error. */
-export class RequestError extends DseqError {
+export class RequestError extends P2pError {
   readonly resultCode: ResultCode;
   constructor(resultCode: ResultCode, message: string) {
-    super("P2P_REQUEST_ERROR", message, { details: { resultCode } });
+    super(P2pErrorCode.RequestError, message, { details: { resultCode } });
     this.name = "RequestError";
     this.resultCode = resultCode;
   }
 }
 
 /** The remote answered with a non-success result. */
-export class ResponseError extends DseqError {
+export class ResponseError extends P2pError {
   readonly resultCode: number;
   constructor(protocol: string, resultCode: number, message: string) {
-    super("P2P_RESPONSE_ERROR", `${protocol}: remote answered ${resultCode}: ${message}`, {
+    super(P2pErrorCode.ResponseError, `${protocol}: remote answered ${resultCode}: ${message}`, {
       details: { protocol, resultCode, remoteMessage: message },
     });
     this.name = "ResponseError";
@@ -58,7 +59,7 @@ function errorFrame(code: number, message: string): Uint8Array {
 
 async function readOneFrame(stream: Stream, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
   for await (const frame of readFrames(stream, maxBytes, signal)) return frame;
-  throw new FrameError("P2P_FRAME_TRUNCATED", "stream closed before the request frame");
+  throw new FrameError(P2pErrorCode.FrameTruncated, "stream closed before the request frame");
 }
 
 function isAsyncIterable<T>(x: unknown): x is AsyncIterable<T> {
@@ -157,7 +158,7 @@ export async function runRequest<Req, Resp>(
   try {
     const body = spec.encodeRequest(req);
     if (body.length > spec.maxRequestBytes) {
-      throw new DseqError("P2P_REQUEST_TOO_LARGE", `${spec.name} request exceeds the protocol limit`, {
+      throw new P2pError(P2pErrorCode.RequestTooLarge, `${spec.name} request exceeds the protocol limit`, {
         details: { bytes: body.length, limit: spec.maxRequestBytes },
       });
     }
@@ -173,12 +174,12 @@ export async function runRequest<Req, Resp>(
     const out: Resp[] = [];
     for await (const frame of frames) {
       const code = frame[0];
-      if (code === undefined) throw new FrameError("P2P_FRAME_MALFORMED", "empty response frame");
+      if (code === undefined) throw new FrameError(P2pErrorCode.FrameMalformed, "empty response frame");
       if (code !== ResultCode.Success) {
         throw new ResponseError(spec.name, code, bytesToUtf8(frame.subarray(1, 1 + MAX_ERROR_MESSAGE_BYTES)));
       }
       if (out.length >= maxChunks) {
-        throw new FrameError("P2P_FRAME_MALFORMED", "more response chunks than the request allows", {
+        throw new FrameError(P2pErrorCode.FrameMalformed, "more response chunks than the request allows", {
           limit: maxChunks,
         });
       }

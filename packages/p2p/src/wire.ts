@@ -1,5 +1,6 @@
-import { bytesToBigint, DseqError } from "@dseq/common";
+import { bytesToBigint } from "@dseq/common";
 import { RLP } from "@ethereumjs/rlp";
+import { P2pError, P2pErrorCode } from "./errors.ts";
 
 /**
  * Wire formats. Every payload is RLP; the version lives in the protocol id or topic name
@@ -7,9 +8,9 @@ import { RLP } from "@ethereumjs/rlp";
  * exact list arity, canonical integers, fixed-length hashes, no trailing bytes.
  */
 
-export class DecodeError extends DseqError {
+export class DecodeError extends P2pError {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super("P2P_DECODE", message, { details });
+    super(P2pErrorCode.Decode, message, { details });
     this.name = "DecodeError";
   }
 }
