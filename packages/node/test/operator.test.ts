@@ -531,6 +531,24 @@ describe("kubernetes", () => {
 });
 
 describe("config presets", () => {
+  it("the example config names every field with its default (byzantine and the optional key paths aside)", () => {
+    const leaves = (o: unknown, prefix = ""): string[] =>
+      o !== null && typeof o === "object" && !Array.isArray(o)
+        ? Object.entries(o as Obj).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k))
+        : [prefix];
+    const example = parseToml(read("configs", "node.example.toml"));
+    const defaults = parseNodeConfig({ dataDir: "d", chain: { genesis: "g" } }, "/");
+    expect(leaves(example).sort()).toEqual(leaves(defaults).sort());
+    const parsed = loadNodeConfig(at("configs", "node.example.toml"));
+    const { dataDir: _d, chain: _c, ...rest } = parsed;
+    const { dataDir: _d2, chain: _c2, ...restDefaults } = defaults;
+    // The one deliberate difference: a fixed p2p port instead of a random one.
+    expect(rest).toEqual({
+      ...restDefaults,
+      p2p: { ...restDefaults.p2p, listen: ["/ip4/127.0.0.1/tcp/30400"] },
+    });
+  });
+
   it("the example config and the network presets are configs the node accepts", () => {
     for (const f of ["node.example.toml", "networks/devnet.toml", "networks/testnet.template.toml"]) {
       const cfg = loadNodeConfig(at("configs", f));
