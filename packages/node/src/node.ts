@@ -631,8 +631,15 @@ export class DseqNode {
   syncStatus(): { synced: boolean; head: number; highestPeerHead: number } {
     const headNum = Number(this.chain.head().header.number);
     let highest = headNum;
-    for (const p of this.p2p.peers())
-      if (p.headHeight !== undefined && Number(p.headHeight) > highest) highest = Number(p.headHeight);
+    // A claim no chain of this spec can have reached by now is a lie (ADR 0105's hugeHead): each
+    // block is stamped >= one block time after its parent and <= 2 s ahead of the clock.
+    const possible = Math.floor(
+      ((this.clock.now() / 1000 + 2 - this.spec.genesis.timestamp) * 1000) / this.spec.blockTimeMs,
+    );
+    for (const p of this.p2p.peers()) {
+      const claim = p.headHeight === undefined ? undefined : Number(p.headHeight);
+      if (claim !== undefined && claim > highest && claim <= possible) highest = claim;
+    }
     const age = this.clock.now() - Number(this.chain.head().header.timestamp) * 1000;
     const synced = highest - headNum <= 2 && age < Math.max(10_000, this.spec.blockTimeMs * 5);
     return { synced, head: headNum, highestPeerHead: highest };

@@ -219,6 +219,14 @@ describe("Byzantine: proposer naming a wrong round; poisoned catch-up and a huge
       expect(c.proposer).not.toBe(sAddr);
     }
 
+    // What the honest validators make of a peer claiming head 2^62.
+    // A claim above what the clock allows is not believed: they still report being synced.
+    const seen = honest.filter((i) => i !== x).map((i) => net?.nodes[i]?.syncStatus());
+    report("huge head seen by honest validators:", seen);
+    for (const st of seen) {
+      expect(st?.highestPeerHead).toBeLessThanOrEqual((st?.head ?? 0) + 2);
+      expect(st?.synced).toBe(true);
+    }
     // A follower that knows only the poisoner: it takes nothing from it, is not halted, and
     // scores it down; then with one honest validator added it syncs; then it restarts cleanly.
     const h = honest.find((i) => i !== x) as number;
