@@ -1,3 +1,5 @@
+import { P2pError, P2pErrorCode } from "./errors.ts";
+import { BLOCK_ITEM_OVERHEAD, BlocksByRangeProtocol, MAX_BLOCKS_PER_REQUEST } from "./protocols.ts";
 import { defaultPublishThrottleOptions, type PublishThrottleOptions } from "./publishQueue.ts";
 import { defaultTopicLimits, type TopicKind } from "./topics.ts";
 
@@ -123,4 +125,26 @@ export function resolveP2pOptions(input: P2pOptionsInput): P2pOptions {
     reconnect: { ...d.reconnect, ...input.reconnect },
     topicLimits: { ...d.topicLimits, ...input.topicLimits },
   };
+}
+
+/** Refuses options that cannot work, at create time rather than on first use. */
+export function checkP2pOptions(opts: P2pOptions): void {
+  const { BadConfig } = P2pErrorCode;
+  if (opts.genesisHash.length !== 32) throw new P2pError(BadConfig, "genesisHash must be 32 bytes");
+  if (opts.maxBlocksPerRequest < 1 || opts.maxBlocksPerRequest > MAX_BLOCKS_PER_REQUEST) {
+    throw new P2pError(BadConfig, `maxBlocksPerRequest must be 1..${MAX_BLOCKS_PER_REQUEST}`);
+  }
+  const itemBytes = opts.maxBlockBytes + opts.maxCertificateBytes + BLOCK_ITEM_OVERHEAD;
+  if (
+    !Number.isSafeInteger(opts.maxBlockBytes) ||
+    !Number.isSafeInteger(opts.maxCertificateBytes) ||
+    opts.maxBlockBytes < 1 ||
+    opts.maxCertificateBytes < 1 ||
+    itemBytes > BlocksByRangeProtocol.maxResponseChunkBytes
+  ) {
+    throw new P2pError(
+      BadConfig,
+      `maxBlockBytes + maxCertificateBytes must be positive and fit ${BlocksByRangeProtocol.maxResponseChunkBytes - BLOCK_ITEM_OVERHEAD} bytes`,
+    );
+  }
 }
