@@ -1,6 +1,29 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bytesToHex, createNoopLogger } from "@dseq/common";
+import { keccak256 } from "@dseq/crypto";
+import { type Chain, createChain } from "@dseq/l2-exec";
 import type { BlockSource } from "@dseq/p2p";
-import { describe, expect, it } from "vitest";
-import { byzantineBlockSource, byzantineFlags, garbage, oversizedBlockBytes } from "./byzantine.ts";
+import {
+  type ConsensusMessage,
+  createKeySigner,
+  type Proposal,
+  proposalSignBytes,
+  verifyProposalSignature,
+  verifySignature,
+  verifyVote,
+  voteSignBytes,
+} from "@dseq/pos-consensus";
+import { afterEach, describe, expect, it } from "vitest";
+import { decodeBlockExtra, encodeBlockExtra } from "./blockExtra.ts";
+import {
+  byzantineBlockSource,
+  byzantineBroadcast,
+  byzantineFlags,
+  garbage,
+  oversizedBlockBytes,
+} from "./byzantine.ts";
 import { parseNodeConfig } from "./config.ts";
 import { decodeConsensusEnvelope } from "./consensusWire.ts";
 
@@ -65,5 +88,132 @@ describe("byzantineBlockSource", () => {
     expect(answers[2]?.map((b) => b.height)).toEqual([1002n, 1003n]);
     expect(answers[3]?.[0]?.height).toBe(2n);
     for (const a of answers) expect(a).toHaveLength(2);
+  });
+});
+
+describe("byzantineBroadcast", () => {
+  const key = keccak256(new TextEncoder().encode("dseq byzantine unit key"));
+  const signer = createKeySigner(key);
+  const dirs: string[] = [];
+  let chain: Chain | undefined;
+  afterEach(async () => {
+    await chain?.close();
+    chain = undefined;
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  });
+
+  /** A real round-`round` block on genesis and this key's signed proposal of it. */
+  async function proposal(round: number): Promise<ConsensusMessage & { type: "proposal" }> {
+    const dir = await mkdtemp(join(tmpdir(), "dseq-byz-"));
+    dirs.push(dir);
+    chain = await createChain({
+      dataDir: join(dir, "chain"),
+      chainConfig: { chainId: 1337n, gasLimit: 30_000_000n, timestamp: 1_700_000_000n, alloc: {} },
+    });
+    const built = await chain.buildBlock({
+      txs: [],
+      timestamp: 1_700_000_001n,
+      coinbase: signer.address,
+      extraData: encodeBlockExtra({ round, proposer: signer.address }),
+    });
+    const unsigned = {
+      height: 1,
+      round,
+      polRound: -1,
+      blockHash: bytesToHex(built.block.hash()),
+      proposer: signer.address,
+    };
+    const signature = bytesToHex(await signer.sign(proposalSignBytes(1337n, unsigned)));
+    return {
+      type: "proposal",
+      proposal: { ...unsigned, signature },
+      block: { hash: unsigned.blockHash, payload: built.block.serialize() },
+    };
+  }
+
+  /** Runs one broadcast through the wrapper; returns what the honest path got and what was published. */
+  async function run(flags: Record<string, unknown>, msg: ConsensusMessage) {
+    const o = parseNodeConfig({ ...base, byzantine: flags }).byzantine as NonNullable<
+      ReturnType<typeof parseNodeConfig>["byzantine"]
+    >;
+    const honest: ConsensusMessage[] = [];
+    const published: ConsensusMessage[] = [];
+    const send = byzantineBroadcast(
+      o,
+      {
+        chainId: 1337n,
+        privateKey: key,
+        decodeBlock: (p) => (chain as Chain).decodeBlock(p),
+        publish: async (_kind, data) => {
+          published.push(decodeConsensusEnvelope(data));
+          return 1;
+        },
+        logger: createNoopLogger(),
+      },
+      (m) => honest.push(m),
+    );
+    send(msg);
+    await new Promise((r) => setTimeout(r, 50));
+    return { honest, published };
+  }
+
+  const verifies = (p: Proposal): boolean =>
+    verifyProposalSignature(p, 1337n, signer.publicKey, verifySignature);
+
+  it("equivocateProposals: the honest proposal, then a signed twin for the same (height, round) with another valid block", async () => {
+    const msg = await proposal(0);
+    const { honest, published } = await run({ equivocateProposals: true }, msg);
+    expect(honest).toEqual([msg]);
+    const twin = published[0] as ConsensusMessage & { type: "proposal" };
+    expect(twin.proposal).toMatchObject({ height: 1, round: 0, proposer: signer.address });
+    expect(twin.proposal.blockHash).not.toBe(msg.proposal.blockHash);
+    expect(verifies(twin.proposal)).toBe(true);
+    const b = (chain as Chain).decodeBlock(twin.block.payload);
+    expect(bytesToHex(b.hash())).toBe(twin.proposal.blockHash);
+    expect(b.header.timestamp).toBe(1_700_000_002n);
+    expect(decodeBlockExtra(b.header.extraData).round).toBe(0);
+  });
+
+  it("wrongRound: only a re-signed proposal whose block names the wrong round goes out", async () => {
+    for (const [mode, round, named] of [
+      ["max", 0, 0xffffffff],
+      ["later", 0, 1],
+      ["zero", 2, 0],
+    ] as const) {
+      const msg = await proposal(round);
+      const { honest, published } = await run({ wrongRound: mode }, msg);
+      expect(honest, mode).toEqual([]);
+      const p = published[0] as ConsensusMessage & { type: "proposal" };
+      expect(p.proposal.round).toBe(round);
+      expect(verifies(p.proposal)).toBe(true);
+      const b = (chain as Chain).decodeBlock(p.block.payload);
+      expect(bytesToHex(b.hash())).toBe(p.proposal.blockHash);
+      expect(decodeBlockExtra(b.header.extraData).round, mode).toBe(named);
+      await chain?.close();
+      chain = undefined;
+    }
+  });
+
+  it("wrongRound zero in round 0 is the honest proposal", async () => {
+    const msg = await proposal(0);
+    const { honest, published } = await run({ wrongRound: "zero" }, msg);
+    expect(honest).toEqual([msg]);
+    expect(published).toEqual([]);
+  });
+
+  it("equivocateVotes: each own vote also goes out as a signed conflicting one", async () => {
+    const unsigned = {
+      type: 1 as const,
+      height: 3,
+      round: 0,
+      blockHash: bytesToHex(new Uint8Array(32).fill(7)),
+      validator: signer.address,
+    };
+    const vote = { ...unsigned, signature: bytesToHex(await signer.sign(voteSignBytes(1337n, unsigned))) };
+    const { honest, published } = await run({ equivocateVotes: true }, { type: "vote", vote });
+    expect(honest).toHaveLength(1);
+    const other = (published[0] as ConsensusMessage & { type: "vote" }).vote;
+    expect(other).toMatchObject({ type: 1, height: 3, round: 0, blockHash: null });
+    expect(verifyVote(other, 1337n, signer.publicKey, verifySignature)).toBe(true);
   });
 });
