@@ -1,4 +1,4 @@
-import { DseqError } from "@dseq/common";
+import { RotationError, RotationErrorCode } from "./errors.ts";
 import type { Address } from "./types.ts";
 
 const ADDRESS_RE = /^0x[0-9a-f]{40}$/;
@@ -10,7 +10,7 @@ export function isAddress(value: unknown): value is Address {
 
 export function assertAddress(value: unknown, field: string): asserts value is Address {
   if (!isAddress(value)) {
-    throw new DseqError("ROTATION_INVALID_ADDRESS", `${field} must be a lower-case 0x address`, {
+    throw new RotationError(RotationErrorCode.InvalidAddress, `${field} must be a lower-case 0x address`, {
       details: { field, value: String(value) },
     });
   }

@@ -1,5 +1,6 @@
-import { DseqError, isHex } from "@dseq/common";
+import { isHex } from "@dseq/common";
 import { assertAddress } from "./address.ts";
+import { RotationError, RotationErrorCode } from "./errors.ts";
 import type { StakeChange, StakeRecord } from "./types.ts";
 
 /** Stake records keyed by L1 sequencer id. */
@@ -152,6 +153,6 @@ function describe(change: StakeChange): Record<string, unknown> {
   return out;
 }
 
-function invalid(message: string, details: Record<string, unknown>): DseqError {
-  return new DseqError("ROTATION_INVALID_STAKE_CHANGE", message, { details });
+function invalid(message: string, details: Record<string, unknown>): RotationError {
+  return new RotationError(RotationErrorCode.InvalidStakeChange, message, { details });
 }

@@ -6,6 +6,7 @@ export {
   stakeChangeError,
   stakeChangesError,
 } from "./applyStakeChange.ts";
+export { RotationError, RotationErrorCode } from "./errors.ts";
 export {
   createRotationParams,
   defaultRotationParams,

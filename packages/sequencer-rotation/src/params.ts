@@ -1,4 +1,4 @@
-import { DseqError } from "@dseq/common";
+import { RotationError, RotationErrorCode } from "./errors.ts";
 
 /** Every knob of rotation and rewards. All integers; amounts in wei. */
 export type RotationParams = {
@@ -58,20 +58,20 @@ export function validateRotationParams(p: RotationParams): void {
   for (const key of positiveInts) {
     const v = p[key];
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0) {
-      throw new DseqError("ROTATION_INVALID_PARAMS", `${key} must be a positive integer`, {
+      throw new RotationError(RotationErrorCode.InvalidParams, `${key} must be a positive integer`, {
         details: { [key]: String(v) },
       });
     }
   }
   if (!Number.isSafeInteger(p.rewardRateBps) || p.rewardRateBps < 0) {
-    throw new DseqError("ROTATION_INVALID_PARAMS", "rewardRateBps must be a non-negative integer");
+    throw new RotationError(RotationErrorCode.InvalidParams, "rewardRateBps must be a non-negative integer");
   }
   if (!Number.isSafeInteger(p.decimals) || p.decimals < 0 || p.decimals > 36) {
-    throw new DseqError("ROTATION_INVALID_PARAMS", "decimals must be an integer in [0, 36]");
+    throw new RotationError(RotationErrorCode.InvalidParams, "decimals must be an integer in [0, 36]");
   }
   const unit = 10n ** BigInt(p.decimals);
   if (p.minLock < unit || p.maxLock < p.minLock) {
-    throw new DseqError("ROTATION_INVALID_PARAMS", "need 1 token <= minLock <= maxLock", {
+    throw new RotationError(RotationErrorCode.InvalidParams, "need 1 token <= minLock <= maxLock", {
       details: { minLock: String(p.minLock), maxLock: String(p.maxLock) },
     });
   }

@@ -1,4 +1,4 @@
-import { DseqError } from "@dseq/common";
+import { RotationError, RotationErrorCode } from "./errors.ts";
 
 /**
  * CometBFT's proposer-priority algorithm (types/validator_set.go), ported with bigint so every
@@ -38,17 +38,18 @@ export type PriorityStep = { readonly set: PrioritySet; readonly proposer: strin
  * new total and centred on their average.
  */
 export function updatePrioritySet(prev: PrioritySet | undefined, next: readonly PowerEntry[]): PrioritySet {
-  if (next.length === 0) throw new DseqError("ROTATION_EMPTY_SET", "a validator set cannot be empty");
+  if (next.length === 0)
+    throw new RotationError(RotationErrorCode.EmptySet, "a validator set cannot be empty");
   const sorted = [...next].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   for (let i = 0; i < sorted.length; i++) {
     const v = sorted[i]!;
     if (v.power <= 0n || v.power > MAX_TOTAL_VOTING_POWER) {
-      throw new DseqError("ROTATION_INVALID_POWER", "voting power out of range", {
+      throw new RotationError(RotationErrorCode.InvalidPower, "voting power out of range", {
         details: { address: v.address, power: v.power.toString() },
       });
     }
     if (i > 0 && sorted[i - 1]!.address === v.address) {
-      throw new DseqError("ROTATION_DUPLICATE_VALIDATOR", "duplicate validator address", {
+      throw new RotationError(RotationErrorCode.DuplicateValidator, "duplicate validator address", {
         details: { address: v.address },
       });
     }
@@ -64,7 +65,7 @@ export function updatePrioritySet(prev: PrioritySet | undefined, next: readonly 
     return { address: v.address, power: v.power, priority: old.get(v.address)?.priority ?? joinPriority };
   });
   if (total > MAX_TOTAL_VOTING_POWER) {
-    throw new DseqError("ROTATION_INVALID_POWER", "total voting power exceeds CometBFT's maximum");
+    throw new RotationError(RotationErrorCode.InvalidPower, "total voting power exceeds CometBFT's maximum");
   }
   return centre(rescale({ validators, totalPower: total }));
 }
@@ -83,9 +84,9 @@ export function newPrioritySet(validators: readonly PowerEntry[]): PriorityStep 
  * address, is the proposer and pays the total power). The input is not modified.
  */
 export function incrementProposerPriority(set: PrioritySet, times: number): PriorityStep {
-  if (set.validators.length === 0) throw new DseqError("ROTATION_EMPTY_SET", "empty validator set");
+  if (set.validators.length === 0) throw new RotationError(RotationErrorCode.EmptySet, "empty validator set");
   if (!Number.isSafeInteger(times) || times <= 0) {
-    throw new DseqError("ROTATION_INVALID_TIMES", "times must be a positive integer");
+    throw new RotationError(RotationErrorCode.InvalidTimes, "times must be a positive integer");
   }
   const centred = centre(rescale(set));
   const addresses = centred.validators.map((v) => v.address);

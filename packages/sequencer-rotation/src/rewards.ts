@@ -1,13 +1,6 @@
-import {
-  bytesToHex,
-  concatBytes,
-  DseqError,
-  type Hex,
-  hexToBytes,
-  uintToBytes,
-  utf8ToBytes,
-} from "@dseq/common";
+import { bytesToHex, concatBytes, type Hex, hexToBytes, uintToBytes, utf8ToBytes } from "@dseq/common";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { RotationError, RotationErrorCode } from "./errors.ts";
 import type { RotationParams } from "./params.ts";
 import type { Address } from "./types.ts";
 
@@ -30,7 +23,10 @@ export function nominalBlockRate(params: RotationParams): BlockRate {
  */
 export function rewardPerBlock(totalCappedStake: bigint, rate: BlockRate, params: RotationParams): bigint {
   if (totalCappedStake < 0n || rate.seconds <= 0n || rate.blocks <= 0n) {
-    throw new DseqError("ROTATION_INVALID_REWARD_INPUT", "stake must be >= 0 and the block rate positive");
+    throw new RotationError(
+      RotationErrorCode.InvalidRewardInput,
+      "stake must be >= 0 and the block rate positive",
+    );
   }
   const numerator = totalCappedStake * BigInt(params.rewardRateBps) * rate.seconds;
   const denominator = 10_000n * BigInt(params.secondsPerYear) * rate.blocks;
@@ -103,7 +99,7 @@ export class RewardLedger {
   private lastCheckpointHeight = 0;
 
   credit(id: number, recipient: Address, amount: bigint): void {
-    if (amount < 0n) throw new DseqError("ROTATION_INVALID_REWARD_INPUT", "negative reward");
+    if (amount < 0n) throw new RotationError(RotationErrorCode.InvalidRewardInput, "negative reward");
     this.pending.set(id, (this.pending.get(id) ?? 0n) + amount);
     this.lifetime.set(id, (this.lifetime.get(id) ?? 0n) + amount);
     this.recipients.set(id, recipient);
@@ -133,7 +129,7 @@ export class RewardLedger {
   /** Settles what accrued since the last checkpoint, up to and including `toHeight`. */
   checkpoint(toHeight: number): RewardCheckpoint {
     if (toHeight <= this.lastCheckpointHeight) {
-      throw new DseqError("ROTATION_CHECKPOINT_ORDER", "checkpoint must move forward", {
+      throw new RotationError(RotationErrorCode.CheckpointOrder, "checkpoint must move forward", {
         details: { toHeight, last: this.lastCheckpointHeight },
       });
     }

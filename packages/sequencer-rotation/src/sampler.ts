@@ -1,13 +1,6 @@
-import {
-  bytesToBigint,
-  concatBytes,
-  DseqError,
-  type Hex,
-  hexToBytes,
-  uintToBytes,
-  utf8ToBytes,
-} from "@dseq/common";
+import { bytesToBigint, concatBytes, type Hex, hexToBytes, uintToBytes, utf8ToBytes } from "@dseq/common";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { RotationError, RotationErrorCode } from "./errors.ts";
 
 /** Domain tag of span draws: ASCII, hashed first so no other keccak use can collide. */
 export const SPAN_DRAW_DOMAIN = "dseq/sequencer-rotation/span-draw/v1";
@@ -23,7 +16,7 @@ const TWO_256 = 1n << 256n;
  */
 export function uniformBelow(prefix: Uint8Array, bound: bigint): bigint {
   if (bound <= 0n || bound > TWO_256) {
-    throw new DseqError("ROTATION_INVALID_BOUND", "bound must be in (0, 2^256]", {
+    throw new RotationError(RotationErrorCode.InvalidBound, "bound must be in (0, 2^256]", {
       details: { bound: bound.toString() },
     });
   }
@@ -33,14 +26,14 @@ export function uniformBelow(prefix: Uint8Array, bound: bigint): bigint {
     if (r < limit) return r % bound;
   }
   // Each try is rejected with probability < 1/2: 2^32 rejections do not happen.
-  throw new DseqError("ROTATION_SAMPLER_EXHAUSTED", "sampler counter exhausted");
+  throw new RotationError(RotationErrorCode.SamplerExhausted, "sampler counter exhausted");
 }
 
 /** The hash prefix of one span draw (see README, "Span draw"). */
 export function spanDrawPrefix(seed: Hex, spanIndex: number, election: number): Uint8Array {
   const seedBytes = hexToBytes(seed);
   if (seedBytes.length !== 32) {
-    throw new DseqError("ROTATION_INVALID_SEED", "seed must be 32 bytes", { details: { seed } });
+    throw new RotationError(RotationErrorCode.InvalidSeed, "seed must be 32 bytes", { details: { seed } });
   }
   return concatBytes(DOMAIN_BYTES, seedBytes, uintToBytes(spanIndex, 8), uintToBytes(election, 4));
 }
@@ -57,18 +50,21 @@ export function drawWeightedIndex(prefix: Uint8Array, candidates: readonly Weigh
   let total = 0n;
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i]!;
-    if (c.weight <= 0n) throw new DseqError("ROTATION_INVALID_WEIGHT", "weights must be positive");
+    if (c.weight <= 0n) throw new RotationError(RotationErrorCode.InvalidWeight, "weights must be positive");
     if (i > 0 && !(candidates[i - 1]!.address < c.address)) {
-      throw new DseqError("ROTATION_UNSORTED_CANDIDATES", "candidates must be sorted by address, unique");
+      throw new RotationError(
+        RotationErrorCode.UnsortedCandidates,
+        "candidates must be sorted by address, unique",
+      );
     }
     total += c.weight;
   }
-  if (total === 0n) throw new DseqError("ROTATION_EMPTY_SET", "no candidates to draw from");
+  if (total === 0n) throw new RotationError(RotationErrorCode.EmptySet, "no candidates to draw from");
   const x = uniformBelow(prefix, total);
   let cumulative = 0n;
   for (let i = 0; i < candidates.length; i++) {
     cumulative += candidates[i]!.weight;
     if (x < cumulative) return i;
   }
-  throw new DseqError("ROTATION_INVARIANT", "draw fell outside the cumulative weights");
+  throw new RotationError(RotationErrorCode.Invariant, "draw fell outside the cumulative weights");
 }

@@ -1,6 +1,7 @@
-import { DseqError, type Hex, isHex } from "@dseq/common";
+import { type Hex, isHex } from "@dseq/common";
 import { assertAddress } from "./address.ts";
 import { applyStakeChange, createStakeRegistry, type StakeRegistry } from "./applyStakeChange.ts";
+import { RotationError, RotationErrorCode } from "./errors.ts";
 import { type RotationParams, validateRotationParams } from "./params.ts";
 import {
   incrementProposerPriority,
@@ -166,7 +167,10 @@ export class RotationSchedule {
     this.registry = createStakeRegistry(g.records);
     const set = validatorSetFromStake(this.registry, this.params);
     if (set.validators.length === 0) {
-      throw new DseqError("ROTATION_EMPTY_SET", "genesis has no active sequencer with at least minLock");
+      throw new RotationError(
+        RotationErrorCode.EmptySet,
+        "genesis has no active sequencer with at least minLock",
+      );
     }
     this.height = 1;
     this.seeds = new Map([
@@ -200,7 +204,7 @@ export class RotationSchedule {
     if (index === this.span.index) return this.span;
     const past = this.history.find((s) => s.index === index);
     if (past) return past;
-    throw new DseqError("ROTATION_HEIGHT_OUT_OF_RANGE", "height is outside the known spans", {
+    throw new RotationError(RotationErrorCode.HeightOutOfRange, "height is outside the known spans", {
       details: { height, currentSpan: this.span.index, retained: this.history.map((s) => s.index) },
     });
   }
@@ -228,7 +232,7 @@ export class RotationSchedule {
    */
   proposerFor(height: number, round: number): Address {
     if (!Number.isSafeInteger(round) || round < 0) {
-      throw new DseqError("ROTATION_INVALID_ROUND", "round must be a non-negative integer", {
+      throw new RotationError(RotationErrorCode.InvalidRound, "round must be a non-negative integer", {
         details: { round },
       });
     }
@@ -287,7 +291,7 @@ export class RotationSchedule {
     const index = this.span.index + 1;
     const seed = this.seeds.get(index);
     if (seed === undefined)
-      throw new DseqError("ROTATION_INVARIANT", "missing span seed", { details: { index } });
+      throw new RotationError(RotationErrorCode.Invariant, "missing span seed", { details: { index } });
     const pending = this.pendingValidatorSet();
     const validatorSet = pending.validators.length === 0 ? this.span.validatorSet : pending;
     return {
@@ -343,14 +347,18 @@ export class RotationSchedule {
       if (this.proposerFor(block.height, r) === block.proposer) proposedIn = r;
     }
     if (proposedIn < 0) {
-      throw new DseqError("ROTATION_PROPOSER_MISMATCH", "committed block has an unexpected proposer", {
-        details: {
-          height: block.height,
-          round: block.round,
-          proposer: block.proposer,
-          expected: this.proposerFor(block.height, block.round),
+      throw new RotationError(
+        RotationErrorCode.ProposerMismatch,
+        "committed block has an unexpected proposer",
+        {
+          details: {
+            height: block.height,
+            round: block.round,
+            proposer: block.proposer,
+            expected: this.proposerFor(block.height, block.round),
+          },
         },
-      });
+      );
     }
     let registry = this.registry;
     for (const change of block.stakeChanges ?? []) registry = applyStakeChange(registry, change);
@@ -431,7 +439,7 @@ export class RotationSchedule {
 
   private checkBlock(block: CommittedBlock): void {
     if (block.height !== this.height) {
-      throw new DseqError("ROTATION_HEIGHT_MISMATCH", "blocks must be applied in height order", {
+      throw new RotationError(RotationErrorCode.HeightMismatch, "blocks must be applied in height order", {
         details: { height: block.height, expected: this.height },
       });
     }
@@ -492,7 +500,7 @@ export class RotationSchedule {
   private drawSpan(index: number, set: ValidatorSet, carriedOver: boolean): SpanInfo {
     const seed = this.seeds.get(index);
     if (seed === undefined)
-      throw new DseqError("ROTATION_INVARIANT", "missing span seed", { details: { index } });
+      throw new RotationError(RotationErrorCode.Invariant, "missing span seed", { details: { index } });
     this.seeds.delete(index);
     const L = this.params.spanLength;
     const startHeight = spanStartHeight(index, L);
@@ -521,7 +529,8 @@ export function restoreRotationSchedule(
   snapshot: RotationSnapshot,
   opts: { historySpans?: number } = {},
 ): RotationSchedule {
-  if (snapshot.version !== 1) throw new DseqError("ROTATION_SNAPSHOT_VERSION", "unknown snapshot version");
+  if (snapshot.version !== 1)
+    throw new RotationError(RotationErrorCode.SnapshotVersion, "unknown snapshot version");
   return new RotationSchedule({ params, snapshot, ...opts });
 }
 
@@ -536,7 +545,7 @@ export function drawSpanSequencer(
 }
 
 function draw(seed: Hex, spanIndex: number, election: number, candidates: readonly Validator[]): Address {
-  if (!isHex(seed)) throw new DseqError("ROTATION_INVALID_SEED", "seed must be hex");
+  if (!isHex(seed)) throw new RotationError(RotationErrorCode.InvalidSeed, "seed must be hex");
   const prefix = spanDrawPrefix(seed, spanIndex, election);
   const i = drawWeightedIndex(
     prefix,
@@ -566,12 +575,16 @@ function samePowers(p: PrioritySet, set: ValidatorSet): boolean {
   );
 }
 
-function outOfRange(height: number, from: number, to: number): DseqError {
-  return new DseqError("ROTATION_HEIGHT_OUT_OF_RANGE", "no proposer known for this height and round", {
-    details: { height, from, to },
-  });
+function outOfRange(height: number, from: number, to: number): RotationError {
+  return new RotationError(
+    RotationErrorCode.HeightOutOfRange,
+    "no proposer known for this height and round",
+    {
+      details: { height, from, to },
+    },
+  );
 }
 
-function invalidBlock(message: string, details: Record<string, unknown>): DseqError {
-  return new DseqError("ROTATION_INVALID_BLOCK", message, { details });
+function invalidBlock(message: string, details: Record<string, unknown>): RotationError {
+  return new RotationError(RotationErrorCode.InvalidBlock, message, { details });
 }

@@ -1,4 +1,4 @@
-import { DseqError } from "@dseq/common";
+import { RotationError, RotationErrorCode } from "./errors.ts";
 import type { RotationSnapshot } from "./schedule.ts";
 
 const BIGINT_RE = /^-?\d+n$/;
@@ -18,10 +18,10 @@ export function decodeRotationSnapshot(json: string): RotationSnapshot {
       typeof v === "string" && BIGINT_RE.test(v) ? BigInt(v.slice(0, -1)) : v,
     );
   } catch (cause) {
-    throw new DseqError("ROTATION_SNAPSHOT_INVALID", "snapshot is not valid JSON", { cause });
+    throw new RotationError(RotationErrorCode.SnapshotInvalid, "snapshot is not valid JSON", { cause });
   }
   if (typeof parsed !== "object" || parsed === null || (parsed as { version?: unknown }).version !== 1) {
-    throw new DseqError("ROTATION_SNAPSHOT_VERSION", "unknown snapshot version");
+    throw new RotationError(RotationErrorCode.SnapshotVersion, "unknown snapshot version");
   }
   return parsed as RotationSnapshot;
 }

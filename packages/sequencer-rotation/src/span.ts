@@ -1,9 +1,11 @@
-import { DseqError } from "@dseq/common";
+import { RotationError, RotationErrorCode } from "./errors.ts";
 
 /** Index of the span holding `height` (heights start at 1; span s is `[s*L + 1, (s+1)*L]`). */
 export function spanIndexOf(height: number, spanLength: number): number {
   if (!Number.isSafeInteger(height) || height < 1) {
-    throw new DseqError("ROTATION_HEIGHT_OUT_OF_RANGE", "heights start at 1", { details: { height } });
+    throw new RotationError(RotationErrorCode.HeightOutOfRange, "heights start at 1", {
+      details: { height },
+    });
   }
   return Math.floor((height - 1) / spanLength);
 }
