@@ -1,6 +1,7 @@
-import { type Hex, isHex } from "@dseq/common";
-import { assertAddress } from "./address.ts";
+import type { Hex } from "@dseq/common";
 import { applyStakeChange, createStakeRegistry, type StakeRegistry } from "./applyStakeChange.ts";
+import { checkCommittedBlock, checkGenesis } from "./checkCommittedBlock.ts";
+import { drawSpan, drawSpanSequencer, excludedOf, spanSeed } from "./drawSpan.ts";
 import { RotationError, RotationErrorCode } from "./errors.ts";
 import { type RotationParams, validateRotationParams } from "./params.ts";
 import {
@@ -9,105 +10,33 @@ import {
   type PrioritySet,
   updatePrioritySet,
 } from "./proposerPriority.ts";
-import {
-  type BlockRate,
-  nominalBlockRate,
-  type RewardCheckpoint,
-  RewardLedger,
-  type RewardLedgerSnapshot,
-  rewardPerBlock,
-} from "./rewards.ts";
-import { drawWeightedIndex, spanDrawPrefix } from "./sampler.ts";
-import { seedHeightOf, spanEndHeight, spanIndexOf, spanStartHeight } from "./span.ts";
-import type { Address, CommittedBlock, StakeRecord, Validator, ValidatorSet } from "./types.ts";
+import { type BlockRate, nominalBlockRate, RewardLedger, rewardPerBlock } from "./rewards.ts";
+import type {
+  BlockOutcome,
+  Reelection,
+  ReelectionState,
+  RotationGenesis,
+  RotationScheduleOptions,
+  RotationSnapshot,
+  SpanElection,
+  SpanInfo,
+} from "./scheduleTypes.ts";
+import { seedHeightOf, spanIndexOf } from "./span.ts";
+import { trackMiss } from "./trackMiss.ts";
+import type { Address, CommittedBlock, StakeRecord, ValidatorSet } from "./types.ts";
 import { validatorSetFromStake } from "./validatorSetFromStake.ts";
 
-/** The chain's starting point: block 0 and the stake recorded at genesis. */
-export type RotationGenesis = {
-  readonly records: readonly StakeRecord[];
-  /** Hash of block 0: seeds the draws of spans 0 and 1. */
-  readonly hash: Hex;
-  /** Timestamp of block 0, seconds: start of the first reward period. */
-  readonly timestamp: number;
+export type {
+  BlockOutcome,
+  Reelection,
+  ReelectionState,
+  RotationGenesis,
+  RotationScheduleOptions,
+  RotationSnapshot,
+  SpanElection,
+  SpanInfo,
 };
-
-export type RotationScheduleOptions = {
-  readonly params: RotationParams;
-  readonly genesis: RotationGenesis;
-  /** Past spans kept for `spanAt` / `validatorSetAt` queries (default 4). */
-  readonly historySpans?: number;
-};
-
-/** Who holds round 0 from which height on, within a span. Election 0 is the span draw. */
-export type SpanElection = {
-  readonly election: number;
-  readonly fromHeight: number;
-  readonly sequencer: Address;
-};
-
-/** One span: its heights, its validator set, its draw and any re-elections. */
-export type SpanInfo = {
-  readonly index: number;
-  readonly startHeight: number;
-  readonly endHeight: number;
-  /** Height whose block hash seeded the draw, and that hash. */
-  readonly seedHeight: number;
-  readonly seed: Hex;
-  readonly validatorSet: ValidatorSet;
-  /** True when the stake left no eligible sequencer and the previous span's set was kept. */
-  readonly carriedOver: boolean;
-  readonly elections: readonly SpanElection[];
-};
-
-/** A re-election: `replaced` missed round 0 on `misses` consecutive heights up to `atHeight`. */
-export type Reelection = {
-  readonly span: number;
-  readonly atHeight: number;
-  readonly replaced: Address;
-  readonly sequencer: Address;
-  readonly election: number;
-  readonly fromHeight: number;
-};
-
-/** What committing one block changed. */
-export type BlockOutcome = {
-  readonly height: number;
-  readonly reward: { readonly id: number; readonly proposer: Address; readonly amount: bigint };
-  readonly reelection?: Reelection;
-  /** Set when this block ended a span: the span that starts at the next height. */
-  readonly spanStarted?: SpanInfo;
-  /** Set when this block ended a checkpoint interval. */
-  readonly checkpoint?: RewardCheckpoint;
-};
-
-/** Where a re-election stands in the current span. */
-export type ReelectionState = {
-  readonly span: number;
-  readonly sequencer: Address;
-  /** Consecutive heights of this span, up to the last committed one, whose block was not the sequencer's. */
-  readonly missStreak: number;
-  readonly reelectAfterMisses: number;
-  readonly excluded: readonly Address[];
-};
-
-/** Plain data from which `restoreRotationSchedule` rebuilds an identical schedule. */
-export type RotationSnapshot = {
-  readonly version: 1;
-  readonly nextHeight: number;
-  readonly records: readonly StakeRecord[];
-  readonly span: SpanInfo;
-  readonly history: readonly SpanInfo[];
-  readonly priorities: PrioritySet;
-  readonly missStreak: number;
-  readonly seeds: readonly (readonly [number, Hex])[];
-  readonly periodStartTimestamp: number;
-  readonly blockRate: BlockRate;
-  readonly rewardPerBlock: bigint;
-  readonly ledger: RewardLedgerSnapshot;
-  readonly lastTimestamp: number;
-};
-
-const HASH_RE = /^0x[0-9a-f]{64}$/;
+export { drawSpanSequencer };
 
 /**
  * The rotation schedule: consumes committed blocks one at a time, in height order, and answers
@@ -161,9 +90,7 @@ export class RotationSchedule {
       return;
     }
     const g = opts.genesis;
-    if (!HASH_RE.test(g.hash)) throw invalidBlock("genesis hash must be 0x + 64 lower-case hex", {});
-    if (!Number.isSafeInteger(g.timestamp) || g.timestamp < 0)
-      throw invalidBlock("bad genesis timestamp", {});
+    checkGenesis(g);
     this.registry = createStakeRegistry(g.records);
     const set = validatorSetFromStake(this.registry, this.params);
     if (set.validators.length === 0) {
@@ -289,16 +216,14 @@ export class RotationSchedule {
     validatorSet: ValidatorSet;
   } {
     const index = this.span.index + 1;
-    const seed = this.seeds.get(index);
-    if (seed === undefined)
-      throw new RotationError(RotationErrorCode.Invariant, "missing span seed", { details: { index } });
+    const seed = spanSeed(this.seeds, index);
     const pending = this.pendingValidatorSet();
     const validatorSet = pending.validators.length === 0 ? this.span.validatorSet : pending;
     return {
       index,
       seedHeight: seedHeightOf(index, this.params.spanLength),
       seed,
-      sequencer: draw(seed, index, 0, validatorSet.validators),
+      sequencer: drawSpanSequencer(seed, index, 0, validatorSet.validators),
       validatorSet,
     };
   }
@@ -339,7 +264,7 @@ export class RotationSchedule {
    * node must halt), then applies rewards, re-election, stake changes, period and span ends.
    */
   applyBlock(block: CommittedBlock): BlockOutcome {
-    this.checkBlock(block);
+    checkCommittedBlock(block, this.height, this.lastTimestamp);
     // The block was proposed in some round <= its commit round: a block locked in an earlier
     // round is re-proposed unchanged (Tendermint's POL rule), so its proposer is the earlier one.
     let proposedIn = -1;
@@ -367,7 +292,15 @@ export class RotationSchedule {
     const amount = this.currentRewardPerBlock;
     this.ledger.credit(proposer.id, proposer.rewardRecipient, amount);
 
-    const reelection = this.trackMiss(block);
+    const miss = trackMiss(
+      { span: this.span, missStreak: this.missStreak },
+      this.params.reelectAfterMisses,
+      this.sequencerAt(block.height),
+      block,
+    );
+    this.span = miss.span;
+    this.missStreak = miss.missStreak;
+    const reelection = miss.reelection;
     this.registry = registry;
     this.lastTimestamp = block.timestamp;
 
@@ -437,53 +370,10 @@ export class RotationSchedule {
     };
   }
 
-  private checkBlock(block: CommittedBlock): void {
-    if (block.height !== this.height) {
-      throw new RotationError(RotationErrorCode.HeightMismatch, "blocks must be applied in height order", {
-        details: { height: block.height, expected: this.height },
-      });
-    }
-    if (!Number.isSafeInteger(block.round) || block.round < 0)
-      throw invalidBlock("bad round", { round: block.round });
-    if (typeof block.hash !== "string" || !HASH_RE.test(block.hash)) {
-      throw invalidBlock("hash must be 0x + 64 lower-case hex", { hash: String(block.hash) });
-    }
-    assertAddress(block.proposer, "proposer");
-    if (!Number.isSafeInteger(block.timestamp) || block.timestamp < this.lastTimestamp) {
-      throw invalidBlock("timestamp must be an integer not below the parent's", {
-        timestamp: block.timestamp,
-        parent: this.lastTimestamp,
-      });
-    }
-  }
-
-  /**
-   * Counts heights whose committed block is not the span sequencer's (its round-0 proposal was
-   * not what got committed) and re-elects after `reelectAfterMisses` in a row.
-   */
-  private trackMiss(block: CommittedBlock): Reelection | undefined {
-    // The sequencer's own block was committed (in round 0, or later after a re-proposal).
-    if (block.proposer === this.sequencerAt(block.height)) {
-      this.missStreak = 0;
-      return undefined;
-    }
-    this.missStreak++;
-    if (this.missStreak < this.params.reelectAfterMisses || block.height >= this.span.endHeight)
-      return undefined;
-    this.missStreak = 0;
-    const replaced = this.sequencerAt(block.height);
-    const excluded = new Set([...excludedOf(this.span), replaced]);
-    const validators = this.span.validatorSet.validators;
-    let candidates = validators.filter((v) => !excluded.has(v.address));
-    // Everyone else was replaced earlier in this span: only the failing sequencer is skipped
-    // (an earlier one may be back). With nobody at all (one validator) it keeps the span.
-    if (candidates.length === 0) candidates = validators.filter((v) => v.address !== replaced);
-    if (candidates.length === 0) return undefined;
-    const election = this.span.elections.length;
-    const sequencer = draw(this.span.seed, this.span.index, election, candidates);
-    const fromHeight = block.height + 1;
-    this.span = { ...this.span, elections: [...this.span.elections, { election, fromHeight, sequencer }] };
-    return { span: this.span.index, atHeight: block.height, replaced, sequencer, election, fromHeight };
+  private drawSpan(index: number, set: ValidatorSet, carriedOver: boolean): SpanInfo {
+    const seed = spanSeed(this.seeds, index);
+    this.seeds.delete(index);
+    return drawSpan(seed, this.params.spanLength, index, set, carriedOver);
   }
 
   private startNextSpan(): SpanInfo {
@@ -495,26 +385,6 @@ export class RotationSchedule {
     this.span = this.drawSpan(this.span.index + 1, carriedOver ? prev : next, carriedOver);
     this.missStreak = 0;
     return this.span;
-  }
-
-  private drawSpan(index: number, set: ValidatorSet, carriedOver: boolean): SpanInfo {
-    const seed = this.seeds.get(index);
-    if (seed === undefined)
-      throw new RotationError(RotationErrorCode.Invariant, "missing span seed", { details: { index } });
-    this.seeds.delete(index);
-    const L = this.params.spanLength;
-    const startHeight = spanStartHeight(index, L);
-    const sequencer = draw(seed, index, 0, set.validators);
-    return {
-      index,
-      startHeight,
-      endHeight: spanEndHeight(index, L),
-      seedHeight: seedHeightOf(index, L),
-      seed,
-      validatorSet: set,
-      carriedOver,
-      elections: [{ election: 0, fromHeight: startHeight, sequencer }],
-    };
   }
 }
 
@@ -532,36 +402,6 @@ export function restoreRotationSchedule(
   if (snapshot.version !== 1)
     throw new RotationError(RotationErrorCode.SnapshotVersion, "unknown snapshot version");
   return new RotationSchedule({ params, snapshot, ...opts });
-}
-
-/** Stake-weighted draw of one sequencer for (span, election) among `candidates` (address order). */
-export function drawSpanSequencer(
-  seed: Hex,
-  spanIndex: number,
-  election: number,
-  candidates: readonly Validator[],
-): Address {
-  return draw(seed, spanIndex, election, candidates);
-}
-
-function draw(seed: Hex, spanIndex: number, election: number, candidates: readonly Validator[]): Address {
-  if (!isHex(seed)) throw new RotationError(RotationErrorCode.InvalidSeed, "seed must be hex");
-  const prefix = spanDrawPrefix(seed, spanIndex, election);
-  const i = drawWeightedIndex(
-    prefix,
-    candidates.map((v) => ({ address: v.address, weight: v.power })),
-  );
-  return candidates[i]!.address;
-}
-
-/** Sequencers replaced earlier in the span, except the current one, in order, once each. */
-function excludedOf(span: SpanInfo): Address[] {
-  const current = span.elections.at(-1)!.sequencer;
-  const out: Address[] = [];
-  for (const e of span.elections.slice(0, -1)) {
-    if (e.sequencer !== current && !out.includes(e.sequencer)) out.push(e.sequencer);
-  }
-  return out;
 }
 
 function powers(set: ValidatorSet): { address: string; power: bigint }[] {
@@ -583,8 +423,4 @@ function outOfRange(height: number, from: number, to: number): RotationError {
       details: { height, from, to },
     },
   );
-}
-
-function invalidBlock(message: string, details: Record<string, unknown>): RotationError {
-  return new RotationError(RotationErrorCode.InvalidBlock, message, { details });
 }
