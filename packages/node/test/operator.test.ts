@@ -401,6 +401,13 @@ describe("docker", () => {
       const key = await readKeyFile(cfg.key.keystore as string, password);
       expect(keyInfo(key).address.toLowerCase()).toBe(spec.validators[i - 1]?.signer);
     }
+    // Idempotent: a second run (every `compose up`) keeps the genesis the data dirs were made with.
+    const before = readFileSync(join(out, "chain.json"), "utf8");
+    await new Promise((r) => setTimeout(r, 1_100));
+    const again = await entry(["devnet-init", "--out", out]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain("kept");
+    expect(readFileSync(join(out, "chain.json"), "utf8")).toBe(before);
   });
 
   it("entrypoint: start without a config exits 64 and says where it looked; other commands reach the CLI", async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { keccak256 } from "@dseq/crypto";
 import { sequencerKeyToPeerId } from "@dseq/p2p";
@@ -12,7 +12,9 @@ import { keyInfo, SCRYPT_LIGHT } from "../keystore.ts";
  * per validator `v<i>/key.json` (keystore v3, light scrypt), `v<i>/password`, `v<i>/node.toml`,
  * and one `chain.json`. Keys are derived from a public label: a devnet only, never real value.
  * Each node reaches the others at `<subnet>.<firstHost + i>` on fixed ports (the compose file's
- * static addresses), since the p2p layer dials `/ip4` multiaddrs.
+ * static addresses), since the p2p layer dials `/ip4` multiaddrs. Idempotent: an existing
+ * chain.json and keystores are kept (a second `compose up` must not change the genesis under
+ * data dirs that already hold the chain); the configs are written again.
  */
 export type DevnetInitOptions = {
   out: string;
@@ -40,7 +42,9 @@ export const CONTAINER_PORTS = { p2p: 30400, rpcHttp: 8545, rpcWs: 8546, admin: 
 export const devnetKey = (i: number): Uint8Array =>
   keccak256(new TextEncoder().encode(`dseq compose devnet validator ${i}`));
 
-export async function devnetInit(opts: DevnetInitOptions): Promise<{ nodes: string[]; chainSpec: string }> {
+export async function devnetInit(
+  opts: DevnetInitOptions,
+): Promise<{ nodes: string[]; chainSpec: string; kept: boolean }> {
   const n = opts.validators;
   const keys = Array.from({ length: n }, (_, i) => devnetKey(i + 1));
   const infos = keys.map((k) => keyInfo(k));
@@ -48,30 +52,34 @@ export async function devnetInit(opts: DevnetInitOptions): Promise<{ nodes: stri
   const peerIds = await Promise.all(keys.map(async (k) => (await sequencerKeyToPeerId(k)).toString()));
   mkdirSync(opts.out, { recursive: true });
   const chainSpec = join(opts.out, "chain.json");
-  writeFileAtomic(
-    chainSpec,
-    chainSpecToJson({
-      chainId: opts.chainId,
-      blockTimeMs: opts.blockTimeMs,
-      genesis: { timestamp: Math.floor(Date.now() / 1000), alloc: {} },
-      validators: infos.map((info, i) => ({
-        id: i + 1,
-        owner: info.address.toLowerCase(),
-        signer: info.address.toLowerCase(),
-        signerPubkey: info.publicKey,
-        locked: (50_000n * 10n ** 18n).toString(),
-        rewardRecipient: info.address.toLowerCase(),
-      })),
-    }),
-  );
+  const kept = existsSync(chainSpec);
+  if (!kept)
+    writeFileAtomic(
+      chainSpec,
+      chainSpecToJson({
+        chainId: opts.chainId,
+        blockTimeMs: opts.blockTimeMs,
+        genesis: { timestamp: Math.floor(Date.now() / 1000), alloc: {} },
+        validators: infos.map((info, i) => ({
+          id: i + 1,
+          owner: info.address.toLowerCase(),
+          signer: info.address.toLowerCase(),
+          signerPubkey: info.publicKey,
+          locked: (50_000n * 10n ** 18n).toString(),
+          rewardRecipient: info.address.toLowerCase(),
+        })),
+      }),
+    );
   const nodes: string[] = [];
   for (const [i, key] of keys.entries()) {
     const name = `v${i + 1}`;
     const dir = join(opts.out, name);
     mkdirSync(dir, { recursive: true });
     const password = `devnet-${name}`;
-    writeFileSync(join(dir, "password"), `${password}\n`, { mode: 0o600 });
-    await writeKeyFile(join(dir, "key.json"), key, password, { scrypt: SCRYPT_LIGHT });
+    if (!existsSync(join(dir, "key.json"))) {
+      writeFileSync(join(dir, "password"), `${password}\n`, { mode: 0o600 });
+      await writeKeyFile(join(dir, "key.json"), key, password, { scrypt: SCRYPT_LIGHT });
+    }
     const bootstrap = ips
       .map((ip, j) => `/ip4/${ip}/tcp/${CONTAINER_PORTS.p2p}/p2p/${peerIds[j]}`)
       .filter((_, j) => j !== i);
@@ -110,5 +118,5 @@ export async function devnetInit(opts: DevnetInitOptions): Promise<{ nodes: stri
     writeFileSync(join(dir, "node.toml"), toml);
     nodes.push(join(dir, "node.toml"));
   }
-  return { nodes, chainSpec };
+  return { nodes, chainSpec, kept };
 }

@@ -215,7 +215,10 @@ async function cmdDevnetInit(args: string[]): Promise<void> {
     subnet: values.subnet ?? d.subnet,
     firstHost: int(values["first-host"], d.firstHost, "first-host"),
   });
-  print(values.json, { chainSpec: r.chainSpec, configs: r.nodes.join(" ") });
+  print(values.json, {
+    chainSpec: `${r.chainSpec}${r.kept ? " (kept: it existed)" : ""}`,
+    configs: r.nodes.join(" "),
+  });
 }
 
 async function cmdStart(args: string[]): Promise<number> {
