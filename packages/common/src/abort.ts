@@ -1,8 +1,8 @@
-import { DseqError } from "./errors.ts";
+import { CommonErrorCode, DseqError } from "./errors.ts";
 
 export class TimeoutError extends DseqError {
   constructor(what: string, ms: number) {
-    super("TIMEOUT", `${what} timed out after ${ms} ms`, { details: { ms } });
+    super(CommonErrorCode.Timeout, `${what} timed out after ${ms} ms`, { details: { ms } });
     this.name = "TimeoutError";
   }
 }

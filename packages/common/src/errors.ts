@@ -24,6 +24,27 @@ export class DseqError extends Error {
   }
 }
 
+/** Stable codes of the errors common itself throws. */
+export const CommonErrorCode = {
+  /** `withTimeout` ran out of time (`TimeoutError`). */
+  Timeout: "TIMEOUT",
+  /** A metric name that does not follow `dseq_<module>_<what>_<unit>`. */
+  BadMetricName: "COMMON_BAD_METRIC_NAME",
+  /** `vectorsPath` found no vectors while DSEQ_REQUIRE_VECTORS=1. */
+  VectorsMissing: "COMMON_VECTORS_MISSING",
+} as const;
+export type CommonErrorCode = (typeof CommonErrorCode)[keyof typeof CommonErrorCode];
+
+/** An error of common's own (other packages have their own subclass beside their code table). */
+export class CommonError extends DseqError {
+  override readonly code: CommonErrorCode;
+  constructor(code: CommonErrorCode, message: string, opts: DseqErrorOptions = {}) {
+    super(code, message, opts);
+    this.name = "CommonError";
+    this.code = code;
+  }
+}
+
 export function isDseqError(err: unknown, code?: string): err is DseqError {
   return err instanceof DseqError && (code === undefined || err.code === code);
 }

@@ -16,7 +16,14 @@ export {
   utf8ToBytes,
 } from "./bytes.ts";
 export { type Clock, FakeClock, realClock } from "./clock.ts";
-export { DseqError, type DseqErrorOptions, errorMessage, isDseqError } from "./errors.ts";
+export {
+  CommonError,
+  CommonErrorCode,
+  DseqError,
+  type DseqErrorOptions,
+  errorMessage,
+  isDseqError,
+} from "./errors.ts";
 export { EventBus, type EventBusOptions, type EventMap, type Listener } from "./eventBus.ts";
 export {
   type CapturedLine,

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { CommonError, CommonErrorCode } from "./errors.ts";
 
 export type Labels<L extends string> = Partial<Record<L, string | number>>;
 
@@ -44,7 +45,10 @@ export const METRIC_NAME_RE = /^dseq_[a-z0-9]+(_[a-z0-9]+)+$/;
 
 function checkName(name: string): void {
   if (!METRIC_NAME_RE.test(name)) {
-    throw new Error(`metric name ${name} does not follow dseq_<module>_<what>_<unit>`);
+    throw new CommonError(
+      CommonErrorCode.BadMetricName,
+      `metric name ${name} does not follow dseq_<module>_<what>_<unit>`,
+    );
   }
 }
 

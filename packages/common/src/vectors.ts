@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { CommonError, CommonErrorCode } from "./errors.ts";
 
 /**
  * Where the external test vectors live: `../shared/vectors` from the repository root
@@ -28,7 +29,8 @@ export function vectorsPath(sub: string): string | undefined {
   const p = join(vectorsRoot(), sub);
   if (existsSync(p)) return p;
   const msg = `test vectors not found at ${p}`;
-  if (process.env.DSEQ_REQUIRE_VECTORS === "1") throw new Error(`${msg} (DSEQ_REQUIRE_VECTORS=1)`);
+  if (process.env.DSEQ_REQUIRE_VECTORS === "1")
+    throw new CommonError(CommonErrorCode.VectorsMissing, `${msg} (DSEQ_REQUIRE_VECTORS=1)`);
   process.stderr.write(`\n  NOTICE: ${msg}; the tests that need them are skipped.\n\n`);
   return undefined;
 }

@@ -3,6 +3,7 @@ import type { Logger } from "@dseq/common";
 import { secp256k1 as nobleSecp } from "@noble/curves/secp256k1.js";
 import { keccak_256 as nobleKeccak } from "@noble/hashes/sha3.js";
 import { createKeccak } from "hash-wasm";
+import { CryptoError, CryptoErrorCode } from "./errors.ts";
 
 /**
  * The secp256k1 operations the node needs on its hot paths. Two implementations: libsecp256k1
@@ -95,7 +96,7 @@ export const nobleSecp256k1: Secp256k1Backend = {
   },
   multiplyPublicKey(pub, scalar) {
     const k = nobleSecp.Point.Fn.fromBytes(scalar); // throws on k >= n
-    if (k === 0n) throw new Error("zero scalar");
+    if (k === 0n) throw new CryptoError(CryptoErrorCode.ZeroScalar, "zero scalar");
     return nobleSecp.Point.fromBytes(pub).multiplyUnsafe(k).toBytes(true);
   },
 };

@@ -1,4 +1,5 @@
 import { keccak256, type Secp256k1Backend, secp256k1 } from "./backend.ts";
+import { CryptoError, CryptoErrorCode } from "./errors.ts";
 
 /** The 20-byte Ethereum address of a 64-byte (no prefix) or 65-byte uncompressed public key. */
 export function publicKeyToAddress(publicKey: Uint8Array): Uint8Array {
@@ -17,13 +18,18 @@ export function recoveryFromV(v: bigint, chainId?: bigint): number {
   if (v === 0n || v === 1n) rec = v;
   else if (chainId === undefined) rec = v - 27n;
   else rec = v - (chainId * 2n + 35n);
-  if (rec !== 0n && rec !== 1n) throw new Error("Invalid signature v value");
+  if (rec !== 0n && rec !== 1n)
+    throw new CryptoError(CryptoErrorCode.BadSignatureV, "Invalid signature v value");
   return Number(rec);
 }
 
 function pad32(b: Uint8Array): Uint8Array {
   if (b.length === 32) return b;
-  if (b.length > 32) throw new Error("signature component longer than 32 bytes");
+  if (b.length > 32)
+    throw new CryptoError(
+      CryptoErrorCode.SignatureComponentTooLong,
+      "signature component longer than 32 bytes",
+    );
   const out = new Uint8Array(32);
   out.set(b, 32 - b.length);
   return out;
@@ -74,7 +80,10 @@ function makeEthereumCrypto(backend: Secp256k1Backend): EthereumCustomCrypto {
     },
     ecsign(msgHash, privateKey, opts) {
       if (opts?.format !== undefined && opts.format !== "recovered") {
-        throw new Error(`ecsign: only the "recovered" format is supported, got ${opts.format}`);
+        throw new CryptoError(
+          CryptoErrorCode.UnsupportedSignatureFormat,
+          `ecsign: only the "recovered" format is supported, got ${opts.format}`,
+        );
       }
       const { signature, recovery } = backend.sign(msgHash, privateKey);
       const out = new Uint8Array(new ArrayBuffer(65));

@@ -8,6 +8,7 @@ export {
   type Secp256k1Backend,
   secp256k1,
 } from "./backend.ts";
+export { CryptoError, CryptoErrorCode } from "./errors.ts";
 export {
   createEthereumCrypto,
   type EthereumCustomCrypto,
