@@ -75,6 +75,43 @@ async function startNet(n: number): Promise<Net> {
   return { nodes, admin: nodes.map((node) => node.endpoints.admin as string), dir };
 }
 
+/**
+ * The share of a PNG's pixels within 40 of `rgb` (per channel), decoded by the browser itself on
+ * a blank page (the dashboard's CSP rightly refuses data: images).
+ */
+async function colorShare(browser: Browser, png: Buffer, rgb: [number, number, number]): Promise<number> {
+  const page = await browser.newPage();
+  try {
+    return await page.evaluate(
+      async ({ b64, rgb }) => {
+        const img = new Image();
+        img.src = `data:image/png;base64,${b64}`;
+        await img.decode();
+        const c = document.createElement("canvas");
+        c.width = img.width;
+        c.height = img.height;
+        const ctx = c.getContext("2d") as CanvasRenderingContext2D;
+        ctx.drawImage(img, 0, 0);
+        const d = ctx.getImageData(0, 0, c.width, c.height).data;
+        let hit = 0;
+        for (let i = 0; i < d.length; i += 4)
+          if (
+            Math.abs((d[i] as number) - rgb[0]) < 40 &&
+            Math.abs((d[i + 1] as number) - rgb[1]) < 40 &&
+            Math.abs((d[i + 2] as number) - rgb[2]) < 40
+          )
+            hit++;
+        return hit / (d.length / 4);
+      },
+      { b64: png.toString("base64"), rgb },
+    );
+  } finally {
+    await page.close();
+  }
+}
+const GREEN: [number, number, number] = [0x3f, 0xb9, 0x50];
+const RED: [number, number, number] = [0xf8, 0x51, 0x49];
+
 async function status(url: string): Promise<NodeStatus> {
   return (await (await fetch(`${url}/api/status`)).json()) as NodeStatus;
 }
@@ -183,6 +220,10 @@ describe.runIf(haveChromium || inCi)("dashboard in headless chromium", () => {
     const png = readFileSync(SCREENSHOT);
     expect(png.subarray(1, 4).toString()).toBe("PNG");
     expect(png.length).toBeGreaterThan(20_000);
+    // The screenshot itself: the sync tile is drawn in the "synced" green, not the alarm red.
+    const syncTile = await page.getByTestId("sync-state").screenshot();
+    expect(await colorShare(browser as Browser, syncTile, GREEN)).toBeGreaterThan(0.03);
+    expect(await colorShare(browser as Browser, syncTile, RED)).toBe(0);
 
     // Probes: synced node is live and ready.
     expect((await fetch(`${url}/livez`)).status).toBe(200);
@@ -197,6 +238,9 @@ describe.runIf(haveChromium || inCi)("dashboard in headless chromium", () => {
     expect((await fetch(`${url}/livez`)).status).toBe(200);
     expect(await text("probes")).toBe("live · not ready");
     await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, "-stalled.png"), fullPage: true });
+    const stalledTile = await page.getByTestId("sync-state").screenshot();
+    expect(await colorShare(browser as Browser, stalledTile, RED)).toBeGreaterThan(0.03);
+    expect(await colorShare(browser as Browser, stalledTile, GREEN)).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
