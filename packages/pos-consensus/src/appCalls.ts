@@ -1,8 +1,8 @@
-import { DseqError, errorMessage, type Hex, type Logger } from "@dseq/common";
+import { errorMessage, type Hex, type Logger } from "@dseq/common";
 import { isBlockShape } from "./codec.ts";
 import type { BlockFetcher, ConsensusApp, ValidateResult } from "./consensusApp.ts";
 import type { ConsensusInput, ConsensusState } from "./consensusCore.ts";
-import { ConsensusErrorCode } from "./errors.ts";
+import { ConsensusError, ConsensusErrorCode } from "./errors.ts";
 import type { Block } from "./types.ts";
 
 /** What the application and fetcher calls read: each answer comes back as an internal input. */
@@ -26,7 +26,8 @@ export function proposeValue(ctx: AppCallContext, height: number, round: number)
   ctx.task(async () => {
     const block = await ctx.app.propose(height, round);
     // Written to the WAL like any input: a block of the wrong shape would not encode.
-    if (!isBlockShape(block)) throw new DseqError(ConsensusErrorCode.BadBlock, "proposed block is malformed");
+    if (!isBlockShape(block))
+      throw new ConsensusError(ConsensusErrorCode.BadBlock, "proposed block is malformed");
     ctx.pushInternal({ type: "valueReady", height, round, block });
   }, "propose");
 }

@@ -1,6 +1,6 @@
-import { bytesToHex, DseqError, type Hex, hexToBytes } from "@dseq/common";
+import { bytesToHex, type Hex, hexToBytes } from "@dseq/common";
 import { RLP } from "@ethereumjs/rlp";
-import { ConsensusErrorCode } from "./errors.ts";
+import { ConsensusError, ConsensusErrorCode } from "./errors.ts";
 import type { Block, CommitCertificate, ConsensusMessage, Proposal, Vote } from "./types.ts";
 
 /*
@@ -33,7 +33,7 @@ export const MAX_ROUND = 0xfffffffe;
 export const MessageKind = { Vote: 1, Proposal: 2, Certificate: 3 } as const;
 
 export function bad(what: string): never {
-  throw new DseqError(BAD_MESSAGE, `malformed consensus data: ${what}`);
+  throw new ConsensusError(BAD_MESSAGE, `malformed consensus data: ${what}`);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-import { DseqError, type Hex } from "@dseq/common";
+import type { Hex } from "@dseq/common";
 import { isBlockShape, isCertificateShape } from "./codec.ts";
-import { ConsensusErrorCode } from "./errors.ts";
+import { ConsensusError, ConsensusErrorCode } from "./errors.ts";
 import type { VerifyFn } from "./signer.ts";
 import { type Block, type CommitCertificate, MsgType, type Vote } from "./types.ts";
 import type { ValidatorSet } from "./validatorSet.ts";
@@ -23,7 +23,7 @@ export function makeCommitCertificate(precommits: VoteSet, blockHash: Hex): Comm
   if (precommits.type !== MsgType.Precommit)
     throw new TypeError("a commit certificate is made of precommits");
   if (!precommits.hasTwoThirdsFor(blockHash)) {
-    throw new DseqError(ConsensusErrorCode.NoQuorum, "no +2/3 precommits for the block", {
+    throw new ConsensusError(ConsensusErrorCode.NoQuorum, "no +2/3 precommits for the block", {
       details: { height: precommits.height, round: precommits.round, blockHash },
     });
   }

@@ -1,7 +1,7 @@
-import { DseqError, equalBytes, type Hex } from "@dseq/common";
+import { equalBytes, type Hex } from "@dseq/common";
 import { isCertificateShape, isMessageShape, isVoteShape } from "./codec.ts";
 import { makeCommitCertificate } from "./commitCertificate.ts";
-import { ConsensusErrorCode } from "./errors.ts";
+import { ConsensusError, ConsensusErrorCode } from "./errors.ts";
 import { verifyProposalSignature } from "./evidence.ts";
 import type { VerifyFn } from "./signer.ts";
 import {
@@ -54,7 +54,7 @@ import { VoteSet } from "./voteSet.ts";
  */
 
 /** Thrown when the state machine finds its own invariants broken: the node must halt. */
-export class ConsensusInvariantError extends DseqError {
+export class ConsensusInvariantError extends ConsensusError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super(ConsensusErrorCode.Invariant, message, { details });
     this.name = "ConsensusInvariantError";

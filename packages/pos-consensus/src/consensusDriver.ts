@@ -11,7 +11,6 @@ import {
   type Clock,
   createMetrics,
   createNoopLogger,
-  DseqError,
   EventBus,
   errorMessage,
   type Hex,
@@ -46,7 +45,7 @@ import {
 } from "./driverModules.ts";
 import { type ConsensusDriverOptions, defaultConsensusDriverOptions } from "./driverOptions.ts";
 import { DriverTimers } from "./driverTimers.ts";
-import { ConsensusErrorCode } from "./errors.ts";
+import { ConsensusError, ConsensusErrorCode } from "./errors.ts";
 import { EvidencePool } from "./evidencePool.ts";
 import { type StartDelayContext, startDelayFor } from "./heightStartDelay.ts";
 import { inputHeight, isOwnInput } from "./inputBuffer.ts";
@@ -139,7 +138,7 @@ export class ConsensusDriver {
     this.log = (modules.logger ?? createNoopLogger()).child({ module: "consensus" });
     this.events = new EventBus<ConsensusEvents>({ name: "consensus", logger: this.log });
     if ((modules.signer === null) !== (modules.guard === null)) {
-      throw new DseqError(
+      throw new ConsensusError(
         ConsensusErrorCode.Config,
         "a signer needs a double-sign guard (and a guard a signer)",
       );
@@ -227,7 +226,7 @@ export class ConsensusDriver {
    * WAL holds for that height, then resumes.
    */
   async start(height: number): Promise<void> {
-    if (this.started) throw new DseqError(ConsensusErrorCode.Started, "driver already started");
+    if (this.started) throw new ConsensusError(ConsensusErrorCode.Started, "driver already started");
     this.started = true;
     const records = await this.modules.wal.records();
     const started = step(await this.newHeightState(height), { type: "start" });

@@ -1,8 +1,8 @@
 import { closeSync, fsyncSync, openSync } from "node:fs";
 import { open, readFile, rename } from "node:fs/promises";
 import { dirname } from "node:path";
-import { bytesToHex, DseqError, equalBytes, type Hex, hexToBytes } from "@dseq/common";
-import { ConsensusErrorCode } from "./errors.ts";
+import { bytesToHex, equalBytes, type Hex, hexToBytes } from "@dseq/common";
+import { ConsensusError, ConsensusErrorCode } from "./errors.ts";
 import { MsgType } from "./types.ts";
 
 /** Order of the signing steps within one round: proposal before prevote before precommit. */
@@ -30,7 +30,7 @@ export interface GuardStore {
   save(last: LastSigned): Promise<void>;
 }
 
-export class DoubleSignError extends DseqError {
+export class DoubleSignError extends ConsensusError {
   constructor(message: string, details: Record<string, unknown>) {
     super(ConsensusErrorCode.DoubleSignRefused, message, { details });
     this.name = "DoubleSignError";
@@ -119,7 +119,7 @@ export function fileGuardStore(path: string): GuardStore {
         ![1, 2, 3].includes(v.step) ||
         typeof v.signBytes !== "string"
       ) {
-        throw new DseqError(ConsensusErrorCode.GuardCorrupt, "double-sign guard file is corrupt", {
+        throw new ConsensusError(ConsensusErrorCode.GuardCorrupt, "double-sign guard file is corrupt", {
           details: { path },
         });
       }

@@ -1,6 +1,9 @@
+import { DseqError, type DseqErrorOptions } from "@dseq/common";
+
 /**
  * Error codes of pos-consensus (`DseqError.code`). Callers match on these, never on message
- * text. Subclasses: `ConsensusInvariantError` (INVARIANT), `DoubleSignError` (DOUBLE_SIGN_REFUSED).
+ * text. `ConsensusError` carries them; its subclasses `ConsensusInvariantError` (INVARIANT) and
+ * `DoubleSignError` (DOUBLE_SIGN_REFUSED) add a name.
  */
 export const ConsensusErrorCode = {
   /** Bytes or a value that is not a well-formed consensus message, certificate or WAL record. */
@@ -20,3 +23,13 @@ export const ConsensusErrorCode = {
   WalRecordTooLarge: "CONSENSUS_WAL_RECORD_TOO_LARGE",
 } as const;
 export type ConsensusErrorCode = (typeof ConsensusErrorCode)[keyof typeof ConsensusErrorCode];
+
+/** An error of pos-consensus; the code says which (the subclasses above set theirs). */
+export class ConsensusError extends DseqError {
+  override readonly code: ConsensusErrorCode;
+  constructor(code: ConsensusErrorCode, message: string, opts: DseqErrorOptions = {}) {
+    super(code, message, opts);
+    this.name = "ConsensusError";
+    this.code = code;
+  }
+}

@@ -57,7 +57,7 @@ export {
   SignStep,
   signStepOf,
 } from "./doubleSignGuard.ts";
-export { ConsensusErrorCode } from "./errors.ts";
+export { ConsensusError, ConsensusErrorCode } from "./errors.ts";
 export {
   conflictingCommitEvidence,
   evidenceKey,

@@ -1,6 +1,6 @@
-import { bytesToBigint, DseqError, type Hex, hexToBytes } from "@dseq/common";
+import { bytesToBigint, type Hex, hexToBytes } from "@dseq/common";
 import { keccak256 } from "@dseq/crypto";
-import { ConsensusErrorCode } from "./errors.ts";
+import { ConsensusError, ConsensusErrorCode } from "./errors.ts";
 import { normalizePublicKey, publicKeyToValidatorAddress } from "./signer.ts";
 
 export type Validator = {
@@ -29,7 +29,7 @@ export class ValidatorSet {
 
   constructor(inputs: readonly ValidatorInput[]) {
     if (inputs.length === 0)
-      throw new DseqError(ConsensusErrorCode.EmptyValidatorSet, "validator set is empty");
+      throw new ConsensusError(ConsensusErrorCode.EmptyValidatorSet, "validator set is empty");
     const vals: Validator[] = inputs.map((v) => {
       const power = typeof v.power === "bigint" ? Number(v.power) : v.power;
       if (
@@ -37,7 +37,7 @@ export class ValidatorSet {
         power <= 0 ||
         (typeof v.power === "bigint" && BigInt(power) !== v.power)
       ) {
-        throw new DseqError(ConsensusErrorCode.BadPower, "voting power must be a positive integer", {
+        throw new ConsensusError(ConsensusErrorCode.BadPower, "voting power must be a positive integer", {
           details: { power: String(v.power) },
         });
       }
@@ -49,7 +49,7 @@ export class ValidatorSet {
     let total = 0;
     vals.forEach((v, i) => {
       if (index.has(v.address)) {
-        throw new DseqError(ConsensusErrorCode.DuplicateValidator, "validator listed twice", {
+        throw new ConsensusError(ConsensusErrorCode.DuplicateValidator, "validator listed twice", {
           details: { address: v.address },
         });
       }
@@ -57,7 +57,7 @@ export class ValidatorSet {
       total += v.power;
     });
     if (total > MAX_TOTAL_POWER)
-      throw new DseqError(ConsensusErrorCode.BadPower, "total voting power too large");
+      throw new ConsensusError(ConsensusErrorCode.BadPower, "total voting power too large");
     this.validators = vals;
     this.index = index;
     this.totalPower = total;

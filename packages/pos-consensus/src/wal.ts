@@ -2,8 +2,8 @@ import { closeSync, fsyncSync, openSync } from "node:fs";
 import { type FileHandle, open, rename, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { crc32 } from "node:zlib";
-import { DseqError, errorMessage, type Logger } from "@dseq/common";
-import { ConsensusErrorCode } from "./errors.ts";
+import { errorMessage, type Logger } from "@dseq/common";
+import { ConsensusError, ConsensusErrorCode } from "./errors.ts";
 import { decodeWalBody, encodeWalBody, type WalEntry, type WalRecord } from "./walCodec.ts";
 
 export type { UndecodableWalRecord, WalEntry, WalRecord } from "./walCodec.ts";
@@ -30,7 +30,7 @@ const MAX_RECORD = 64 * 1024 * 1024;
 export function encodeWalRecord(record: WalRecord): Buffer {
   const body = encodeWalBody(record);
   if (body.length > MAX_RECORD)
-    throw new DseqError(ConsensusErrorCode.WalRecordTooLarge, "WAL record too large");
+    throw new ConsensusError(ConsensusErrorCode.WalRecordTooLarge, "WAL record too large");
   const out = Buffer.allocUnsafe(HEADER + body.length);
   out.writeUInt32BE(body.length, 0);
   out.writeUInt32BE(crc32(body), 4);
@@ -54,7 +54,7 @@ export function decodeWalFrames(data: Buffer): { records: WalEntry[]; validBytes
     const body = data.subarray(off + HEADER, end);
     if (crc32(body) !== data.readUInt32BE(off + 4)) {
       if (end === data.length) break; // torn last record
-      throw new DseqError(
+      throw new ConsensusError(
         ConsensusErrorCode.WalCorrupt,
         "WAL record checksum mismatch before the end of the log",
         {
