@@ -82,29 +82,24 @@ async function startNet(n: number): Promise<Net> {
 async function colorShare(browser: Browser, png: Buffer, rgb: [number, number, number]): Promise<number> {
   const page = await browser.newPage();
   try {
-    return await page.evaluate(
-      async ({ b64, rgb }) => {
-        const img = new Image();
-        img.src = `data:image/png;base64,${b64}`;
-        await img.decode();
-        const c = document.createElement("canvas");
-        c.width = img.width;
-        c.height = img.height;
-        const ctx = c.getContext("2d") as CanvasRenderingContext2D;
-        ctx.drawImage(img, 0, 0);
-        const d = ctx.getImageData(0, 0, c.width, c.height).data;
-        let hit = 0;
-        for (let i = 0; i < d.length; i += 4)
-          if (
-            Math.abs((d[i] as number) - rgb[0]) < 40 &&
-            Math.abs((d[i + 1] as number) - rgb[1]) < 40 &&
-            Math.abs((d[i + 2] as number) - rgb[2]) < 40
-          )
-            hit++;
-        return hit / (d.length / 4);
-      },
-      { b64: png.toString("base64"), rgb },
-    );
+    // Runs in the browser (this project type-checks without the DOM lib, hence a string).
+    const script = `(async () => {
+      const [r, g, b] = ${JSON.stringify(rgb)};
+      const img = new Image();
+      img.src = "data:image/png;base64,${png.toString("base64")}";
+      await img.decode();
+      const c = document.createElement("canvas");
+      c.width = img.width;
+      c.height = img.height;
+      const ctx = c.getContext("2d");
+      ctx.drawImage(img, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      let hit = 0;
+      for (let i = 0; i < d.length; i += 4)
+        if (Math.abs(d[i] - r) < 40 && Math.abs(d[i + 1] - g) < 40 && Math.abs(d[i + 2] - b) < 40) hit++;
+      return hit / (d.length / 4);
+    })()`;
+    return (await page.evaluate(script)) as number;
   } finally {
     await page.close();
   }
