@@ -19,7 +19,11 @@ export class DseqError extends Error {
     this.details = opts.details ?? {};
   }
 
-  toJSON(): { name: string; code: string; message: string; details: Record<string, unknown> } {
+  /**
+   * The error as plain data, for logs. Typed loosely so that a subclass that goes on a wire in
+   * another form (rpc's `RpcError`, a JSON-RPC error object) can answer its own shape.
+   */
+  toJSON(): Record<string, unknown> {
     return { name: this.name, code: this.code, message: this.message, details: this.details };
   }
 }

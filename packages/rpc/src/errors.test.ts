@@ -1,6 +1,7 @@
-import { hexToBytes } from "@dseq/common";
+import { DseqError, hexToBytes } from "@dseq/common";
 import { describe, expect, it } from "vitest";
-import { decodeRevertReason, executionReverted } from "./errors.ts";
+import { decodeRevertReason, executionReverted, invalidParams, RpcError } from "./errors.ts";
+import { ParamError } from "./params.ts";
 
 // Revert data from the execution-apis fixtures (eth_call/call-revert-abi-*.io).
 const ERROR_DATA =
@@ -26,5 +27,18 @@ describe("revert decoding (geth's abi.UnpackRevert)", () => {
       data: ERROR_DATA,
     });
     expect(executionReverted("0x").toJSON()).toEqual({ code: 3, message: "execution reverted", data: "0x" });
+  });
+});
+
+describe("RpcError and ParamError", () => {
+  it("are DseqErrors with stable string codes; the JSON-RPC number stays on the wire", () => {
+    const e = invalidParams("bad");
+    expect(e).toBeInstanceOf(DseqError);
+    expect([e.name, e.code, e.rpcCode]).toEqual(["RpcError", "RPC_INVALID_PARAMS", -32602]);
+    expect(e.toJSON()).toEqual({ code: -32602, message: "bad" });
+    expect(new RpcError(-1, "odd").code).toBe("RPC_OTHER");
+    const p = new ParamError("not a quantity");
+    expect(p).toBeInstanceOf(DseqError);
+    expect([p.name, p.code, p.message]).toEqual(["ParamError", "RPC_BAD_PARAM", "not a quantity"]);
   });
 });

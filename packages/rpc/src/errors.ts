@@ -1,4 +1,4 @@
-import { bytesToHex, type Hex, hexToBytes } from "@dseq/common";
+import { bytesToHex, DseqError, type Hex, hexToBytes } from "@dseq/common";
 
 /** JSON-RPC 2.0 and geth error codes. Clients match on these, never on message text. */
 export const RpcErrorCode = {
@@ -21,24 +21,59 @@ export const RpcErrorCode = {
 export type RpcErrorCode = (typeof RpcErrorCode)[keyof typeof RpcErrorCode];
 
 /**
+ * The `DseqError.code` of each RPC error (stable strings for logs and callers); the JSON-RPC
+ * number that goes on the wire is `RpcError.rpcCode`.
+ */
+export const RpcDseqCode = {
+  ParseError: "RPC_PARSE_ERROR",
+  InvalidRequest: "RPC_INVALID_REQUEST",
+  MethodNotFound: "RPC_METHOD_NOT_FOUND",
+  InvalidParams: "RPC_INVALID_PARAMS",
+  Internal: "RPC_INTERNAL",
+  Server: "RPC_SERVER",
+  NotificationsUnsupported: "RPC_NOTIFICATIONS_UNSUPPORTED",
+  Timeout: "RPC_TIMEOUT",
+  ResponseTooLarge: "RPC_RESPONSE_TOO_LARGE",
+  LimitExceeded: "RPC_LIMIT_EXCEEDED",
+  ExecutionReverted: "RPC_EXECUTION_REVERTED",
+  /** A parameter that does not parse (`ParamError`; answered with InvalidParams). */
+  BadParam: "RPC_BAD_PARAM",
+  /** A JSON-RPC code outside `RpcErrorCode`. */
+  Other: "RPC_OTHER",
+} as const;
+export type RpcDseqCode = (typeof RpcDseqCode)[keyof typeof RpcDseqCode];
+
+const DSEQ_CODE_OF = new Map<number, RpcDseqCode>(
+  Object.entries(RpcErrorCode).map(([name, rpcCode]) => [
+    rpcCode,
+    RpcDseqCode[name as keyof typeof RpcErrorCode],
+  ]),
+);
+
+/**
  * An error that goes on the wire as a JSON-RPC error object. Handlers throw it; anything else
  * they throw becomes -32000 with its message (geth's habit) or -32603 when it is a bug.
  */
-export class RpcError extends Error {
-  readonly code: number;
+export class RpcError extends DseqError {
+  override readonly code: RpcDseqCode;
+  /** The JSON-RPC error code sent to the client. */
+  readonly rpcCode: number;
   readonly data: unknown;
 
-  constructor(code: number, message: string, data?: unknown) {
-    super(message);
+  constructor(rpcCode: number, message: string, data?: unknown) {
+    const code = DSEQ_CODE_OF.get(rpcCode) ?? RpcDseqCode.Other;
+    super(code, message, { details: { rpcCode } });
     this.name = "RpcError";
     this.code = code;
+    this.rpcCode = rpcCode;
     this.data = data;
   }
 
-  toJSON(): { code: number; message: string; data?: unknown } {
+  /** The JSON-RPC error object, exactly as sent. */
+  override toJSON(): { code: number; message: string; data?: unknown } {
     return this.data === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, data: this.data };
+      ? { code: this.rpcCode, message: this.message }
+      : { code: this.rpcCode, message: this.message, data: this.data };
   }
 }
 

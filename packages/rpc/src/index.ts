@@ -1,6 +1,13 @@
 export { defaultMethodOptions, type MethodOptions } from "./context.ts";
 export { Dispatcher, type DispatcherOptions, defaultDispatcherOptions } from "./dispatcher.ts";
-export { decodeRevertReason, executionReverted, invalidParams, RpcError, RpcErrorCode } from "./errors.ts";
+export {
+  decodeRevertReason,
+  executionReverted,
+  invalidParams,
+  RpcDseqCode,
+  RpcError,
+  RpcErrorCode,
+} from "./errors.ts";
 export { FilterManager } from "./filters.ts";
 export {
   effectiveGasPrice,

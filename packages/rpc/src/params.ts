@@ -3,7 +3,8 @@
  * JSON value and returns a typed one or throws `ParamError`; the registry prefixes
  * "invalid argument N: " and answers -32602.
  */
-import type { Hex } from "@dseq/common";
+import { DseqError, type Hex } from "@dseq/common";
+import { RpcDseqCode } from "./errors.ts";
 import type {
   AccessListEntry,
   AccountOverride,
@@ -13,9 +14,11 @@ import type {
   StateOverrides,
 } from "./types.ts";
 
-export class ParamError extends Error {
+/** A parameter that does not parse; the registry answers it as -32602 with its message. */
+export class ParamError extends DseqError {
+  override readonly code: typeof RpcDseqCode.BadParam = RpcDseqCode.BadParam;
   constructor(message: string) {
-    super(message);
+    super(RpcDseqCode.BadParam, message);
     this.name = "ParamError";
   }
 }
