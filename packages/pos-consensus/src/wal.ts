@@ -14,7 +14,9 @@ export interface Wal {
   append(record: WalRecord, sync: boolean): Promise<void>;
   /**
    * Every record, oldest first. A record that was written whole but does not decode is
-   * returned as `undecodable` (the reader goes on after it).
+   * returned as `undecodable` (the reader goes on after it). The driver reads once, at start:
+   * `FileWal` answers what the file held when opened, `MemoryWal` everything so far. What all
+   * implementations share is checked by one suite (test/walSuite.ts) run against each.
    */
   records(): Promise<WalEntry[]>;
   /** Atomically replaces the whole log with `records` (compaction). */

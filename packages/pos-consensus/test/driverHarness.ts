@@ -41,14 +41,9 @@ export type HarnessOptions = {
   options?: Partial<ConsensusDriverOptions>;
 };
 
-export async function makeHarness(opts: HarnessOptions = {}): Promise<DriverHarness> {
-  const clock = opts.clock ?? new SimClock();
-  const sent: ConsensusMessage[] = [];
-  const appended: WalRecord[] = [];
-  const committed = new Map<number, { block: Block; certificate: CommitCertificate }>();
-  const metrics = createMetrics();
-  const inner = opts.wal ?? new MemoryWal();
-  const wal: Wal = {
+/** A WAL that also pushes every appended record to `appended` (what the driver wrote). */
+export function recordingWal(inner: Wal, appended: WalRecord[]): Wal {
+  return {
     get size() {
       return inner.size;
     },
@@ -60,6 +55,16 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<DriverHarn
     replace: (rs) => inner.replace(rs),
     close: () => inner.close(),
   };
+}
+
+export async function makeHarness(opts: HarnessOptions = {}): Promise<DriverHarness> {
+  const clock = opts.clock ?? new SimClock();
+  const sent: ConsensusMessage[] = [];
+  const appended: WalRecord[] = [];
+  const committed = new Map<number, { block: Block; certificate: CommitCertificate }>();
+  const metrics = createMetrics();
+  const inner = opts.wal ?? new MemoryWal();
+  const wal = recordingWal(inner, appended);
   const app: ConsensusApp = {
     propose: async (h) => makeSimBlock(h, ME, 0),
     validate: opts.validate ?? (async (h, b) => simValidate(h, b)),
