@@ -111,9 +111,9 @@ class PromMetrics implements Metrics {
     return this.registry.metrics();
   }
   async values(name: string): Promise<{ labels: Record<string, string | number>; value: number }[]> {
-    const m = this.registry.getSingleMetric(name);
-    if (!m) return [];
-    const got = await m.get();
+    const metric = this.registry.getSingleMetric(name);
+    if (!metric) return [];
+    const got = await metric.get();
     return got.values.map((v) => ({ labels: v.labels as Record<string, string | number>, value: v.value }));
   }
 }

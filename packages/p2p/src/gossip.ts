@@ -47,7 +47,7 @@ export class GossipTopics {
     for (const kind of TOPIC_KINDS) this.kinds.set(topicName(opts.chainId, kind), kind);
     this.queue = new PublishQueue<OutboundMessage>(
       opts.publish,
-      { send: (m) => this.send(m), size: (m) => m.data.length, backlog: () => this.backlog() },
+      { send: (out) => this.send(out), size: (out) => out.data.length, backlog: () => this.backlog() },
       deps.clock,
     );
   }
@@ -99,11 +99,11 @@ export class GossipTopics {
     return p;
   }
 
-  private async send(m: OutboundMessage): Promise<number> {
-    const r = await this.deps.pubsub.publish(m.topic, m.data);
+  private async send(out: OutboundMessage): Promise<number> {
+    const r = await this.deps.pubsub.publish(out.topic, out.data);
     const metrics = this.deps.metrics;
-    metrics?.messagesOut.inc({ topic: m.kind });
-    metrics?.bytesOut.inc({ topic: m.kind }, m.data.length);
+    metrics?.messagesOut.inc({ topic: out.kind });
+    metrics?.bytesOut.inc({ topic: out.kind }, out.data.length);
     metrics?.publishQueued.set(this.queue.queued);
     return r.recipients.length;
   }
@@ -121,8 +121,8 @@ export class GossipTopics {
     return { bytes, drained: (signal) => (worst ? worst.onDrain({ signal }) : Promise.resolve()) };
   }
 
-  private async onMessage(m: GossipsubMessage): Promise<void> {
-    const { msgId, propagationSource, msg } = m;
+  private async onMessage(event: GossipsubMessage): Promise<void> {
+    const { msgId, propagationSource, msg } = event;
     const from = propagationSource.toString();
     const kind = this.kinds.get(msg.topic);
     const handler = kind ? this.handlers.get(kind) : undefined;

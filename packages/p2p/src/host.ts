@@ -245,7 +245,7 @@ export class P2pHost {
 
   /** Listen addresses with `/p2p/<peer id>`, ready to hand to another node's config. */
   multiaddrs(): string[] {
-    return this.node.getMultiaddrs().map((m) => m.toString());
+    return this.node.getMultiaddrs().map((addr) => addr.toString());
   }
 
   // ---------------------------------------------------------------- peers

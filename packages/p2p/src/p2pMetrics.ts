@@ -17,65 +17,65 @@ export type P2pMetrics = {
 };
 
 /** Topic labels are the topic kind (tx, proposal, vote, tss), never the full name: bounded cardinality. */
-export function createP2pMetrics(m: Metrics): P2pMetrics {
+export function createP2pMetrics(metrics: Metrics): P2pMetrics {
   return {
-    peers: m.gauge({ name: "dseq_p2p_peers", help: "connected peers", labelNames: ["kind"] }),
-    messagesIn: m.counter({
+    peers: metrics.gauge({ name: "dseq_p2p_peers", help: "connected peers", labelNames: ["kind"] }),
+    messagesIn: metrics.counter({
       name: "dseq_p2p_gossip_messages_in_total",
       help: "gossip messages received, by validation result",
       labelNames: ["topic", "result"],
     }),
-    bytesIn: m.counter({
+    bytesIn: metrics.counter({
       name: "dseq_p2p_gossip_in_bytes_total",
       help: "gossip bytes received",
       labelNames: ["topic"],
     }),
-    messagesOut: m.counter({
+    messagesOut: metrics.counter({
       name: "dseq_p2p_gossip_messages_out_total",
       help: "gossip messages published",
       labelNames: ["topic"],
     }),
-    bytesOut: m.counter({
+    bytesOut: metrics.counter({
       name: "dseq_p2p_gossip_out_bytes_total",
       help: "gossip bytes published",
       labelNames: ["topic"],
     }),
-    rejects: m.counter({
+    rejects: metrics.counter({
       name: "dseq_p2p_gossip_rejects_total",
       help: "gossip messages rejected",
       labelNames: ["topic", "reason"],
     }),
-    dropped: m.counter({
+    dropped: metrics.counter({
       name: "dseq_p2p_gossip_dropped_total",
       help: "gossip messages dropped unvalidated (queue full)",
       labelNames: ["topic", "reason"],
     }),
-    publishQueued: m.gauge({
+    publishQueued: metrics.gauge({
       name: "dseq_p2p_publish_queued_messages",
       help: "messages waiting to be published",
     }),
-    requestSeconds: m.histogram({
+    requestSeconds: metrics.histogram({
       name: "dseq_p2p_request_seconds",
       help: "outbound request latency",
       labelNames: ["protocol", "result"],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     }),
-    requestsIn: m.counter({
+    requestsIn: metrics.counter({
       name: "dseq_p2p_requests_in_total",
       help: "inbound requests served, by result",
       labelNames: ["protocol", "result"],
     }),
-    peerPenalties: m.counter({
+    peerPenalties: metrics.counter({
       name: "dseq_p2p_peer_penalties_total",
       help: "misbehaviour recorded against peers",
       labelNames: ["reason"],
     }),
-    bans: m.counter({
+    bans: metrics.counter({
       name: "dseq_p2p_peer_bans_total",
       help: "peers disconnected and banned",
       labelNames: ["reason"],
     }),
-    refused: m.counter({
+    refused: metrics.counter({
       name: "dseq_p2p_peer_refused_total",
       help: "peers refused at the status handshake",
       labelNames: ["reason"],
