@@ -33,7 +33,9 @@ describe("PeerTable", () => {
   it("bans with expiry, keeps the longer of two bans, and emits once", async () => {
     const { table, clock, hungUp, events } = makeTable();
     const bans: string[] = [];
-    events.on("p2p.peer.banned", (e) => bans.push(e.reason));
+    events.on("p2p.peer.banned", (e) => {
+      bans.push(e.reason);
+    });
     const p = peerOf(1);
     table.ban(p, "first", 10_000);
     table.ban(p, "second", 1_000);
