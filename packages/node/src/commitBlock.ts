@@ -1,11 +1,12 @@
 import { bytesToHex, type Hex, type Logger } from "@dseq/common";
 import type { Chain } from "@dseq/l2-exec";
 import { type CommitCertificate, encodeCertificate } from "@dseq/pos-consensus";
-import type { RotationSchedule } from "@dseq/sequencer-rotation";
+import type { BlockOutcome, RotationSchedule } from "@dseq/sequencer-rotation";
 import type { TxPool } from "@dseq/txpool";
 import type { Block } from "@ethereumjs/block";
 import { decodeBlockExtra } from "./blockExtra.ts";
-import { applyToSchedule } from "./rotation.ts";
+import type { L2Entry } from "./l1Entries.ts";
+import { applicableStakeChanges, applyToSchedule, committedEntries } from "./rotation.ts";
 
 export type CommittedInfo = {
   height: number;
@@ -16,6 +17,10 @@ export type CommittedInfo = {
   proposer: Hex;
   timestamp: number;
   block: Block;
+  /** The L1 entries the block holds (ADR 0120). */
+  entries: readonly L2Entry[];
+  /** What the block changed in the rotation schedule (span start, re-election, rewards). */
+  outcome: BlockOutcome;
 };
 
 export type CommitBlockContext = {
@@ -47,14 +52,25 @@ export async function commitBlock(
   const commitMs = performance.now() - t0;
   ctx.metrics.commit(commitMs / 1000);
   const hash = bytesToHex(block.hash());
-  applyToSchedule(
+  const entries = committedEntries(block);
+  const stake = applicableStakeChanges(ctx.schedule, entries);
+  for (const s of stake.skipped) {
+    ctx.logger.warn("L1 stake change does not apply; it changes nothing", {
+      height,
+      index: s.index.toString(),
+      reason: s.reason,
+    });
+  }
+  const outcome = applyToSchedule(
     ctx.schedule,
     block.header.number,
     hash,
     block.header.extraData,
     certificate.round,
     block.header.timestamp,
+    stake.changes,
   );
+  logOutcome(ctx.logger, outcome, entries);
   const { proposer } = decodeBlockExtra(block.header.extraData);
   ctx.onCommitted({
     height,
@@ -65,6 +81,8 @@ export async function commitBlock(
     proposer,
     timestamp: Number(block.header.timestamp),
     block,
+    entries,
+    outcome,
   });
   // The block is visible now (RPC, subscriptions); let waiting requests see it before the
   // pool re-checks itself against the new state (tens of milliseconds at full blocks).
@@ -81,4 +99,32 @@ export async function commitBlock(
     commitMs: Math.round(commitMs),
     poolMs: Math.round(performance.now() - t1),
   });
+}
+
+/** Each fact once: entries taken, a span that starts with its set, a re-election. */
+function logOutcome(log: Logger, o: BlockOutcome, entries: readonly L2Entry[]): void {
+  if (entries.length > 0) {
+    log.info("L1 entries committed", {
+      height: o.height,
+      from: entries[0]!.index.toString(),
+      count: entries.length,
+      deposits: entries.filter((e) => e.type === "deposit").length,
+      stakeChanges: entries.filter((e) => e.type === "stake").length,
+    });
+  }
+  if (o.spanStarted) {
+    const s = o.spanStarted;
+    log.info("span started", {
+      span: s.index,
+      startHeight: s.startHeight,
+      sequencer: s.elections[0]?.sequencer,
+      validators: s.validatorSet.validators.map((v) => ({
+        id: v.id,
+        address: v.address,
+        power: Number(v.power),
+      })),
+      carriedOver: s.carriedOver,
+    });
+  }
+  if (o.reelection) log.info("sequencer re-elected", { ...o.reelection });
 }

@@ -102,6 +102,29 @@ export const nodeConfigSchema = z
       .strict()
       .prefault({}),
     /**
+     * The L1 the network's stake and deposits live on (ADR 0120). Absent: no L1 (stake from the
+     * chain spec only, no deposits), exactly as before.
+     */
+    l1: z
+      .object({
+        /** JSON-RPC endpoints in order of preference (`http(s)://`, `ws(s)://`). */
+        endpoints: z.array(z.string().regex(/^(https?|wss?):\/\//, "an http(s):// or ws(s):// URL")).min(1),
+        chainId: z.number().int().min(1),
+        lockingPool: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+        depositBridge: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+        batchInbox: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+        /** First L1 block read: after the genesis stake (which the chain spec holds) was locked. */
+        startBlock: z.number().int().min(0),
+        /** L1 blocks behind the head before an event counts (listener default 12). */
+        confirmations: z.number().int().min(0).default(12),
+        /** Between L1 polls when caught up, ms (listener default 4,000). */
+        pollIntervalMs: z.number().int().min(50).default(4000),
+        /** How long a validator waits for its L1 to confirm a proposal's entries before nil (ADR 0120). */
+        verifyWaitMs: z.number().int().min(0).default(1500),
+      })
+      .strict()
+      .optional(),
+    /**
      * For tests and research only; never on a real network. Makes this node misbehave at its
      * seams (ADR 0105); the node logs a loud warning at start when any flag is on.
      */

@@ -7,6 +7,7 @@ import type { Block } from "@ethereumjs/block";
 import type { TypedTransaction } from "@ethereumjs/tx";
 import { encodeBlockExtra } from "./blockExtra.ts";
 import type { BlockFragment, SignedFragment } from "./blockStream.ts";
+import { checkL1Entries, MAX_ENTRIES_PER_BLOCK } from "./checkL1Entries.ts";
 import {
   checkProposal,
   decodeProposal,
@@ -14,6 +15,8 @@ import {
   payloadSizeError,
 } from "./checkProposal.ts";
 import { type CommittedInfo, commitBlock } from "./commitBlock.ts";
+import { entriesToL1Entries } from "./l1Entries.ts";
+import type { L1EntryQueue } from "./l1EntryQueue.ts";
 import { createOpenBlock } from "./openBlock.ts";
 import { createStreamFollower } from "./streamFollower.ts";
 
@@ -111,6 +114,11 @@ export type ConsensusAppModules = {
   };
   /** Block streaming: where this node's fragments go. Undefined: no streaming. */
   stream?: { publish(fragment: BlockFragment): void };
+  /**
+   * L1 entries (ADR 0120): this node's confirmed view, the index after the head's last entry, and
+   * how long a validator waits for its L1 to confirm a proposal's entries. Undefined: no L1.
+   */
+  l1?: { queue: L1EntryQueue; nextEntry: bigint; verifyWaitMs: number };
 };
 
 export class AppError extends DseqError {
@@ -130,6 +138,25 @@ export class AppError extends DseqError {
  */
 export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppModules): NodeConsensusApp {
   const slotSeconds = BigInt(opts.blockTimeMs / 1000);
+  // Index after the committed head's last L1 entry.
+  let nextEntry = m.l1?.nextEntry ?? 0n;
+  /** The confirmed entries the proposer of the next block includes. */
+  const entriesToInclude = () =>
+    m.l1 ? entriesToL1Entries(m.l1.queue.from(nextEntry, MAX_ENTRIES_PER_BLOCK)) : [];
+  const entriesView = () => {
+    const q = m.l1?.queue;
+    return q ? { next: nextEntry, confirmed: (i: bigint) => q.at(i) } : { next: nextEntry };
+  };
+  /** Entries of a proposal against this node's L1 view; waits (bounded) for entries it has not confirmed yet. */
+  const checkEntries = async (block: Block): Promise<string | undefined> => {
+    let c = checkL1Entries(block.withdrawals, entriesView());
+    if (!c.ok && c.verdict === "unverifiable" && m.l1 && c.index !== undefined) {
+      const last = block.withdrawals?.[block.withdrawals.length - 1]?.index ?? c.index;
+      await m.l1.queue.waitFor(last, m.l1.verifyWaitMs);
+      c = checkL1Entries(block.withdrawals, entriesView());
+    }
+    return c.ok ? undefined : c.reason;
+  };
 
   const rewardRecipientOf = (height: number, address: Hex): Hex => {
     const v = m.schedule.validatorSetAt(height).validators.find((x) => x.address === address);
@@ -150,6 +177,7 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
   };
 
   const openBlock = createOpenBlock(opts, {
+    entries: entriesToInclude,
     chain: m.chain,
     pool: m.pool,
     proposerFor,
@@ -275,6 +303,7 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
         timestamp,
         coinbase: rewardRecipientOf(height, m.self),
         extraData: encodeBlockExtra({ round, proposer: m.self }),
+        l1Entries: entriesToInclude(),
       });
       return proposed(height, round, built, performance.now() - t0);
     },
@@ -308,6 +337,8 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
         opts,
       );
       if (!check.ok) return { valid: false, reason: check.reason };
+      const badEntries = await checkEntries(block);
+      if (badEntries !== undefined) return { valid: false, reason: badEntries };
       remember(cb.hash, block);
       if (streamed) {
         checked("proposal matched its stream", height, block, t0);
@@ -338,7 +369,12 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
           pool: m.pool,
           schedule: m.schedule,
           logger: m.logger,
-          onCommitted: m.onCommitted,
+          onCommitted: (info) => {
+            const last = info.entries[info.entries.length - 1];
+            if (last) nextEntry = last.index + 1n;
+            m.l1?.queue.committed(nextEntry);
+            m.onCommitted(info);
+          },
           metrics: m.metrics,
         },
         { height, block, certificate },

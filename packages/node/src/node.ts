@@ -49,7 +49,8 @@ import { chainBlockSource, p2pBlockFetcher } from "./chainSync.ts";
 import type { NodeConfig } from "./config.ts";
 import { type CommittedInfo, createConsensusApp } from "./consensusApp.ts";
 import { decodeConsensusEnvelope, encodeConsensusEnvelope } from "./consensusWire.ts";
-import { rebuildSchedule, rotationValidatorSource } from "./rotation.ts";
+import { L1Feed, type L1Status } from "./l1Feed.ts";
+import { rebuildChainState, rotationValidatorSource } from "./rotation.ts";
 import { chainReader, txPoolView } from "./rpcBackend.ts";
 import { TxGossip } from "./txGossip.ts";
 
@@ -68,7 +69,7 @@ export type NodeModules = {
 };
 
 export type NodeEvents = {
-  "node.committed": Omit<CommittedInfo, "block">;
+  "node.committed": Omit<CommittedInfo, "block" | "entries" | "outcome">;
 };
 
 export class NodeStartError extends DseqError {
@@ -103,6 +104,7 @@ export class DseqNode {
   private rpc: RpcServer | undefined;
   private admin: AdminServer | undefined;
   private txGossip: TxGossip | undefined;
+  private l1: L1Feed | undefined;
   private readonly stops: (() => Promise<void> | void)[] = [];
   private lastCommitAt = 0;
   private stopping: Promise<void> | undefined;
@@ -183,8 +185,19 @@ export class DseqNode {
       headHash: bytesToHex(head.hash()),
     });
 
-    // 2. Rotation schedule, rebuilt from the committed blocks.
-    this.schedule = await rebuildSchedule(spec, this.chain);
+    // 2. Rotation schedule and L1 entry index, rebuilt from the committed blocks; the L1 feed
+    // (ADR 0120) loads its stored confirmed entries before consensus asks for any.
+    const rebuilt = await rebuildChainState(spec, this.chain);
+    this.schedule = rebuilt.schedule;
+    if (config.l1) {
+      const l1 = new L1Feed(
+        { ...config.l1, dataDir: config.dataDir },
+        { logger: log.child({ module: "l1" }), metrics: m.metrics },
+      );
+      await l1.start();
+      this.l1 = l1;
+      this.stops.push(() => l1.stop());
+    }
     const inSet = this.schedule
       .validatorSetAt(Number(head.header.number) + 1)
       .validators.some((v) => v.address === this.address);
@@ -291,7 +304,9 @@ export class DseqNode {
     const consensusDir = join(config.dataDir, "consensus");
     mkdirSync(consensusDir, { recursive: true });
     const wal = await FileWal.open(join(consensusDir, "wal"), log.child({ module: "wal" }));
-    const signer = this.isValidator && inSet ? createKeySigner(m.privateKey) : null;
+    // With L1 the set changes while the node runs: a validator outside it keeps its signer and
+    // starts signing at the first height whose set holds it (consensus signs only then).
+    const signer = this.isValidator && (inSet || this.l1) ? createKeySigner(m.privateKey) : null;
     const guard = signer
       ? await DoubleSignGuard.open(fileGuardStore(join(consensusDir, "last-signed.json")))
       : null;
@@ -353,6 +368,15 @@ export class DseqNode {
           commit: (s) => commitSeconds.observe(s),
           streamed: (result) => streamedCounter.inc({ result }),
         },
+        ...(this.l1
+          ? {
+              l1: {
+                queue: this.l1.queue,
+                nextEntry: rebuilt.nextEntry,
+                verifyWaitMs: config.l1?.verifyWaitMs ?? 1500,
+              },
+            }
+          : {}),
         ...(signer
           ? {
               stream: {
@@ -381,7 +405,7 @@ export class DseqNode {
             gasUsed: Number(info.gasUsed),
           });
           this.rpcEvents.emit("chain.head", { number: BigInt(info.height), hash: info.hash });
-          const { block: _block, ...plain } = info;
+          const { block: _block, entries: _entries, outcome: _outcome, ...plain } = info;
           this.events.emit("node.committed", plain);
         },
       },
@@ -645,6 +669,11 @@ export class DseqNode {
     return { synced, head: headNum, highestPeerHead: highest };
   }
 
+  /** L1 head, lag and reachability (ADR 0120); undefined without an `l1` config section. */
+  l1Status(): L1Status | undefined {
+    return this.l1?.status();
+  }
+
   currentSequencer(): Hex {
     return this.schedule.sequencerAt(this.nextHeight());
   }
@@ -715,7 +744,12 @@ export class DseqNode {
     rpc.registry.register(
       "dseq_syncStatus",
       method([], () =>
-        json({ ...this.syncStatus(), peers: this.p2p.peers().length, lastCommitAt: this.lastCommitAt }),
+        json({
+          ...this.syncStatus(),
+          peers: this.p2p.peers().length,
+          lastCommitAt: this.lastCommitAt,
+          ...(this.l1 ? { l1: this.l1Status() } : {}),
+        }),
       ),
     );
     rpc.registry.register(

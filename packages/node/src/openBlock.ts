@@ -1,5 +1,5 @@
 import { bytesToHex, type Clock, type Hex, type Logger } from "@dseq/common";
-import type { BuildResult, BuildTxSource, Chain } from "@dseq/l2-exec";
+import type { BuildResult, BuildTxSource, Chain, L1Entry } from "@dseq/l2-exec";
 import type { TxPool } from "@dseq/txpool";
 import type { Block } from "@ethereumjs/block";
 import type { TypedTransaction } from "@ethereumjs/tx";
@@ -26,6 +26,8 @@ export type OpenBlockOptions = { blockTimeMs: number; maxTxsPerBlock: number; co
 
 export type OpenBlockModules = {
   chain: Chain;
+  /** The L1 entries the block includes (ADR 0120), read when it opens. */
+  entries?: () => L1Entry[];
   pool: TxPool;
   proposerFor(height: number, round: number): Hex;
   rewardRecipientOf(height: number, validator: Hex): Hex;
@@ -144,6 +146,7 @@ export function createOpenBlock(opts: OpenBlockOptions, m: OpenBlockModules): Op
         timestamp: slot,
         coinbase: m.rewardRecipientOf(height, m.self),
         extraData: encodeBlockExtra({ round: 0, proposer: m.self }),
+        l1Entries: m.entries?.() ?? [],
       })
       .catch((err: unknown) => {
         m.logger.warn("continuous build failed; building at the slot instead", {

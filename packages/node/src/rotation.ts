@@ -8,13 +8,20 @@ import {
   type ValidatorSource,
 } from "@dseq/pos-consensus";
 import {
+  applyStakeChange,
+  type BlockOutcome,
   createRotationParams,
   createRotationSchedule,
+  createStakeRegistry,
   type RotationSchedule,
+  type StakeChange,
   type StakeRecord,
+  stakeChangeError,
 } from "@dseq/sequencer-rotation";
+import type { Block } from "@ethereumjs/block";
 import { decodeBlockExtra } from "./blockExtra.ts";
 import type { ChainSpec } from "./chainSpec.ts";
+import { decodeBlockEntries, type L2Entry } from "./l1Entries.ts";
 
 export function stakeRecordsOf(spec: ChainSpec): StakeRecord[] {
   return spec.validators.map((v) => ({
@@ -42,6 +49,54 @@ export function decodeCertificate(bytes: Uint8Array): CommitCertificate {
  * schedule is exactly what every other node computed.
  */
 export async function rebuildSchedule(spec: ChainSpec, chain: Chain): Promise<RotationSchedule> {
+  return (await rebuildChainState(spec, chain)).schedule;
+}
+
+/** The L1 entries a committed block holds (ADR 0120); a stored block that does not decode is a broken store. */
+export function committedEntries(block: Block): L2Entry[] {
+  const d = decodeBlockEntries(block.withdrawals);
+  if (!d.ok) {
+    throw new DseqError(
+      "NODE_STORE_INCONSISTENT",
+      `committed block ${block.header.number} has malformed L1 entries: ${d.reason}`,
+    );
+  }
+  return d.entries;
+}
+
+/**
+ * The stake changes of `entries` that apply to the schedule's registry, in order (ADR 0120): one
+ * that cannot (an increase for an unknown id, ...) keeps its index and changes nothing, on
+ * every node alike, so `applyBlock` never throws on committed data.
+ */
+export function applicableStakeChanges(
+  schedule: RotationSchedule,
+  entries: readonly L2Entry[],
+): { changes: StakeChange[]; skipped: { index: bigint; reason: string }[] } {
+  let registry = createStakeRegistry(schedule.stakeRecords());
+  const changes: StakeChange[] = [];
+  const skipped: { index: bigint; reason: string }[] = [];
+  for (const e of entries) {
+    if (e.type !== "stake") continue;
+    const reason = stakeChangeError(registry, e.change);
+    if (reason !== undefined) {
+      skipped.push({ index: e.index, reason });
+      continue;
+    }
+    registry = applyStakeChange(registry, e.change);
+    changes.push(e.change);
+  }
+  return { changes, skipped };
+}
+
+/**
+ * Schedule and entry index rebuilt from the committed chain: each block's builder, commit round
+ * and stake changes, in height order; `nextEntry` is the index after the last entry a block holds.
+ */
+export async function rebuildChainState(
+  spec: ChainSpec,
+  chain: Chain,
+): Promise<{ schedule: RotationSchedule; nextEntry: bigint }> {
   const genesis = await chain.getBlockByNumber(0n);
   if (!genesis) throw new DseqError("NODE_NO_GENESIS", "the chain store has no genesis block");
   const schedule = createRotationSchedule({
@@ -56,6 +111,7 @@ export async function rebuildSchedule(spec: ChainSpec, chain: Chain): Promise<Ro
     },
   });
   const head = chain.head().header.number;
+  let nextEntry = 0n;
   for (let n = 1n; n <= head; n++) {
     const block = await chain.getBlockByNumber(n);
     const certBytes = await chain.getCommitCertificate(n);
@@ -65,6 +121,8 @@ export async function rebuildSchedule(spec: ChainSpec, chain: Chain): Promise<Ro
         `block ${n} or its commit certificate is missing from the store`,
       );
     }
+    const entries = committedEntries(block);
+    if (entries.length > 0) nextEntry = entries[entries.length - 1]!.index + 1n;
     applyToSchedule(
       schedule,
       block.header.number,
@@ -72,9 +130,10 @@ export async function rebuildSchedule(spec: ChainSpec, chain: Chain): Promise<Ro
       block.header.extraData,
       decodeCertificate(certBytes).round,
       block.header.timestamp,
+      applicableStakeChanges(schedule, entries).changes,
     );
   }
-  return schedule;
+  return { schedule, nextEntry };
 }
 
 export function applyToSchedule(
@@ -84,9 +143,17 @@ export function applyToSchedule(
   extraData: Uint8Array,
   round: number,
   timestamp: bigint,
-) {
+  stakeChanges: readonly StakeChange[] = [],
+): BlockOutcome {
   const { proposer } = decodeBlockExtra(extraData);
-  return schedule.applyBlock({ height: Number(height), hash, round, proposer, timestamp: Number(timestamp) });
+  return schedule.applyBlock({
+    height: Number(height),
+    hash,
+    round,
+    proposer,
+    timestamp: Number(timestamp),
+    ...(stakeChanges.length > 0 ? { stakeChanges } : {}),
+  });
 }
 
 /** Consensus's view of the schedule: the set and the proposer order of each height. */
