@@ -11,6 +11,7 @@ import {
   setLengthLeft,
 } from "@ethereumjs/util";
 import { createVM, type RunTxResult, runTx, type VM } from "@ethereumjs/vm";
+import { type BlockOverrides, withBlockOverrides } from "./callEnv.ts";
 import type { Hex } from "./receipts.ts";
 
 /** Arguments of `eth_call` / `eth_estimateGas` (decoded). */
@@ -25,7 +26,21 @@ export type CallArgs = {
   maxPriorityFeePerGas?: bigint;
   accessList?: { address: Hex; storageKeys: Hex[] }[];
   nonce?: bigint;
+  /** EIP-7702: makes the call a type-4 transaction; each authority is recovered as in a block. */
+  authorizationList?: AuthorizationArg[];
 };
+
+/** A signed EIP-7702 authorization (decoded). */
+export type AuthorizationArg = {
+  chainId: bigint;
+  address: Hex;
+  nonce: bigint;
+  yParity: number;
+  r: bigint;
+  s: bigint;
+};
+
+const hexOf = (n: bigint | number): Hex => `0x${n.toString(16)}`;
 
 /** geth-style state override set: replaces parts of accounts for one call only. */
 export type StateOverrides = Record<
@@ -57,7 +72,11 @@ export type CallResult = {
   accessList?: { address: Hex; storageKeys: Hex[] }[];
 };
 
-export type CallOptions = { accessList?: boolean };
+export type CallOptions = {
+  accessList?: boolean;
+  /** The call's block environment differs from its state's block this way (ADR 0131). */
+  block?: BlockOverrides;
+};
 
 export async function applyOverrides(
   sm: MerkleStateManager,
@@ -104,7 +123,26 @@ function callTx(
     ...(data !== undefined ? { data } : {}),
   };
   let tx: TypedTransaction;
-  if (args.maxFeePerGas !== undefined || args.maxPriorityFeePerGas !== undefined) {
+  if (args.authorizationList !== undefined) {
+    tx = createTx(
+      {
+        ...base,
+        type: 4,
+        maxFeePerGas: args.maxFeePerGas ?? args.gasPrice ?? baseFee ?? 0n,
+        maxPriorityFeePerGas: args.maxPriorityFeePerGas ?? args.gasPrice ?? 0n,
+        accessList: args.accessList ?? [],
+        authorizationList: args.authorizationList.map((a) => ({
+          chainId: hexOf(a.chainId),
+          address: a.address,
+          nonce: hexOf(a.nonce),
+          yParity: hexOf(a.yParity),
+          r: hexOf(a.r),
+          s: hexOf(a.s),
+        })),
+      } as TypedTxData,
+      { common, freeze: false },
+    );
+  } else if (args.maxFeePerGas !== undefined || args.maxPriorityFeePerGas !== undefined) {
     tx = createTx(
       {
         ...base,
@@ -227,6 +265,7 @@ export async function call(
   overrides?: StateOverrides,
   opts: CallOptions = {},
 ): Promise<CallResult> {
+  if (opts.block !== undefined) ctx = { ...ctx, block: withBlockOverrides(ctx.block, opts.block) };
   await applyOverrides(ctx.stateManager, overrides);
   const vm = await callVm(ctx);
   const gas = args.gas ?? (ctx.block.header.gasLimit > 50_000_000n ? ctx.block.header.gasLimit : 50_000_000n);

@@ -6,6 +6,7 @@ import { createTxFromRLP, type TypedTransaction } from "@ethereumjs/tx";
 import type { TxReceipt } from "@ethereumjs/vm";
 import * as blockReads from "./blockReads.ts";
 import { type BuildBlockOptions, type BuildResult, buildBlock } from "./buildBlock.ts";
+import { type CallSource, callSource } from "./callSource.ts";
 import type { CallArgs, CallOptions, CallResult, StateOverrides } from "./calls.ts";
 import { defaultCreateChainOptions } from "./chainOptions.ts";
 import { blockCommon, type ChainState, createChainMetrics } from "./chainState.ts";
@@ -218,6 +219,10 @@ export class Chain {
   /** eth_estimateGas (geth's search); throws with `data` = revert data when the call fails. */
   estimateGas(args: CallArgs, at?: StateRef, overrides?: StateOverrides): Promise<bigint> {
     return stateReads.estimateGasAt(this.state, args, at, overrides);
+  }
+  /** Node and hash reads for a `CallEngine` in another thread (RPC workers, ADR 0130). */
+  callSource(): Promise<CallSource> {
+    return callSource(this.state);
   }
 
   // ---- lifecycle ----------------------------------------------------------------------

@@ -51,6 +51,7 @@ import { type CommittedInfo, createConsensusApp } from "./consensusApp.ts";
 import { decodeConsensusEnvelope, encodeConsensusEnvelope } from "./consensusWire.ts";
 import { L1Feed, type L1Status } from "./l1Feed.ts";
 import { rebuildChainState, rotationValidatorSource } from "./rotation.ts";
+import { CallPool } from "./rpc/callPool.ts";
 import { chainReader, txPoolView } from "./rpcBackend.ts";
 import { TxGossip } from "./txGossip.ts";
 
@@ -489,6 +490,17 @@ export class DseqNode {
 
     // 7. RPC and admin.
     if (config.rpc.http.enabled || config.rpc.ws.enabled) {
+      // eth_call and friends run in worker threads, never on this (consensus) thread: ADR 0130.
+      const callPool = new CallPool(
+        {},
+        {
+          source: await this.chain.callSource(),
+          logger: log.child({ module: "rpc-evm" }),
+          metrics: m.metrics,
+        },
+      );
+      await callPool.start();
+      this.stops.push(() => callPool.stop());
       const rpc = createRpcServer(
         {
           http: config.rpc.http.enabled ? { host: config.rpc.http.host, port: config.rpc.http.port } : false,
@@ -502,7 +514,7 @@ export class DseqNode {
         },
         {
           backend: {
-            chain: chainReader(this.chain),
+            chain: chainReader(this.chain, { callPool, blockTimeMs: spec.blockTimeMs }),
             txpool: txPoolView(this.pool),
             events: this.rpcEvents,
             submitRawTransaction: (raw) => this.submitTransaction(raw),

@@ -3,24 +3,52 @@
  * (ChainReader, TxPoolView): plain data across the boundary, formatted by the rpc package.
  */
 import { bytesToHex, type Hex } from "@dseq/common";
-import type { Chain } from "@dseq/l2-exec";
-import type {
-  AccessListEntry,
-  AccountProofData,
-  Address,
-  BlobParams,
-  BlockData,
-  BlockHeaderData,
-  CallRequest,
-  CallResult,
-  ChainReader,
-  ReceiptData,
-  TransactionData,
-  TxPoolView,
+import {
+  type CallJob,
+  type Chain,
+  type CallResult as ExecCallResult,
+  nextBlockOverrides,
+} from "@dseq/l2-exec";
+import {
+  type AccessListEntry,
+  type AccountProofData,
+  type Address,
+  type BlobParams,
+  type BlockData,
+  type BlockHeaderData,
+  type CallRequest,
+  type CallResult,
+  type ChainReader,
+  type ReceiptData,
+  RpcError,
+  RpcErrorCode,
+  type TransactionData,
+  type TxPoolView,
 } from "@dseq/rpc";
 import type { TxPool } from "@dseq/txpool";
 import type { Block } from "@ethereumjs/block";
 import type { TypedTransaction } from "@ethereumjs/tx";
+import type { CallPool } from "./rpc/callPool.ts";
+import { CallPoolError, CallPoolErrorCode } from "./rpc/callPoolErrors.ts";
+
+export type ChainReaderOptions = {
+  /** Runs calls off the consensus thread (ADR 0130); in this thread when absent (tests, tools). */
+  callPool?: CallPool;
+  /** The chain's slot: the next block is stamped `parent + blockTime` (ADR 0093, 0131). */
+  blockTimeMs?: number;
+};
+
+/** A pool refusal or timeout is the caller's answer, not an `invalid` call result. */
+function poolErrorToRpc(err: CallPoolError): RpcError {
+  switch (err.code) {
+    case CallPoolErrorCode.Busy:
+      return new RpcError(RpcErrorCode.LimitExceeded, err.message);
+    case CallPoolErrorCode.Aborted:
+      return new RpcError(RpcErrorCode.Timeout, "request timed out");
+    default:
+      return new RpcError(RpcErrorCode.Server, err.message);
+  }
+}
 
 // @ethereumjs toJSON() writes empty byte strings ("0x") for zero in some fields (authorizations).
 const big = (h: string | undefined): bigint => (h === undefined || h === "0x" ? 0n : BigInt(h));
@@ -121,7 +149,17 @@ export function headerToData(block: Block): BlockHeaderData {
 }
 
 /** ChainReader on an l2-exec Chain. */
-export function chainReader(chain: Chain): ChainReader {
+export function chainReader(chain: Chain, opts: ChainReaderOptions = {}): ChainReader {
+  const blockTimeSec = BigInt((opts.blockTimeMs ?? 2000) / 1000);
+  const headerRlp = new WeakMap<Block, Uint8Array>();
+  const rlpOf = (b: Block): Uint8Array => {
+    let r = headerRlp.get(b);
+    if (r === undefined) {
+      r = b.header.serialize();
+      headerRlp.set(b, r);
+    }
+    return r;
+  };
   const blockData = new WeakMap<Block, BlockData>();
   const toData = (b: Block | undefined): BlockData | undefined => {
     if (b === undefined) return undefined;
@@ -191,7 +229,7 @@ export function chainReader(chain: Chain): ChainReader {
         })),
       };
     },
-    call: async (req: CallRequest, n, opts): Promise<CallResult> => {
+    call: async (req: CallRequest, n, callOpts): Promise<CallResult> => {
       const args = {
         ...(req.from === undefined ? {} : { from: req.from }),
         ...(req.to === undefined ? {} : { to: req.to }),
@@ -203,10 +241,24 @@ export function chainReader(chain: Chain): ChainReader {
         ...(req.maxPriorityFeePerGas === undefined ? {} : { maxPriorityFeePerGas: req.maxPriorityFeePerGas }),
         ...(req.accessList === undefined ? {} : { accessList: req.accessList }),
         ...(req.nonce === undefined ? {} : { nonce: req.nonce }),
+        ...(req.authorizationList === undefined ? {} : { authorizationList: req.authorizationList }),
       };
+      const trace = callOpts?.traceAccessList === true;
+      const block = await chain.getBlockByNumber(n);
+      if (block === undefined) return { status: "invalid", error: "header not found" };
+      const env = {
+        ...(callOpts?.nextBlock === true ? nextBlockOverrides(block.header, blockTimeSec) : {}),
+        ...callOpts?.blockOverrides,
+      };
+      const execOpts = { accessList: trace, ...(Object.keys(env).length === 0 ? {} : { block: env }) };
       try {
-        const trace = opts?.traceAccessList === true;
-        const r = await chain.call(args, n, opts?.overrides, { accessList: trace });
+        let r: ExecCallResult;
+        if (opts.callPool === undefined) r = await chain.call(args, n, callOpts?.overrides, execOpts);
+        else {
+          const job: CallJob = { header: rlpOf(block), args, opts: execOpts };
+          if (callOpts?.overrides !== undefined) job.overrides = callOpts.overrides;
+          r = await opts.callPool.run(job, callOpts?.signal);
+        }
         const extra = trace ? { accessList: (r.accessList ?? []) as AccessListEntry[] } : {};
         const returnData = bytesToHex(r.returnData);
         if (!r.reverted)
@@ -221,11 +273,14 @@ export function chainReader(chain: Chain): ChainReader {
           ...extra,
         };
       } catch (err) {
+        if (err instanceof CallPoolError) throw poolErrorToRpc(err);
         const message = err instanceof Error ? err.message : String(err);
         return {
           status: "invalid",
           error: message,
-          intrinsicGasTooLow: /intrinsic gas|gas limit is too low/i.test(message),
+          intrinsicGasTooLow: /intrinsic[ _]gas|gas limit is too low|lower than the minimum gas limit/i.test(
+            message,
+          ),
         };
       }
     },

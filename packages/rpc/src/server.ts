@@ -19,6 +19,7 @@ import { executionMethods } from "./methods/execution.ts";
 import { feeMethods } from "./methods/fees.ts";
 import { logMethods } from "./methods/logs.ts";
 import { nodeMethods } from "./methods/node.ts";
+import { sendRawSyncMethods } from "./methods/sendRawSync.ts";
 import { stateMethods } from "./methods/state.ts";
 import { MethodRegistry, type Session } from "./registry.ts";
 import { SubscriptionManager } from "./subscriptions.ts";
@@ -126,6 +127,7 @@ export class RpcServer {
     this.registry.registerAll(chainMethods(svc));
     this.registry.registerAll(stateMethods(svc));
     this.registry.registerAll(executionMethods(svc));
+    this.registry.registerAll(sendRawSyncMethods(svc));
     this.registry.registerAll(feeMethods(svc));
     this.registry.registerAll(logMethods(svc, this.filters, this.subscriptions));
     this.registry.registerAll(nodeMethods(svc));

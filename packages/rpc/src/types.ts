@@ -141,8 +141,26 @@ export type AccountOverride = {
 };
 export type StateOverrides = Record<Address, AccountOverride>;
 
+/** geth's block overrides: the call's block environment, changed for that call only. */
+export type BlockOverridesData = {
+  number?: bigint;
+  /** Seconds. */
+  time?: bigint;
+  gasLimit?: bigint;
+  feeRecipient?: Address;
+  prevRandao?: Hex;
+  baseFeePerGas?: bigint;
+};
+
 export type CallOptions = {
   overrides?: StateOverrides;
+  /**
+   * Run in the environment of the block after `block` (number + 1, its timestamp and base
+   * fee), on `block`'s state: what a transaction sent now will see (ADR 0131).
+   */
+  nextBlock?: boolean;
+  /** Applied on top of the environment (after `nextBlock`). */
+  blockOverrides?: BlockOverridesData;
   /** Record the addresses and slots touched (eth_createAccessList). */
   traceAccessList?: boolean;
   signal?: AbortSignal;

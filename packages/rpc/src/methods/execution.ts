@@ -1,7 +1,9 @@
 /** eth_call, eth_estimateGas (geth's estimator), eth_createAccessList, eth_sendRawTransaction. */
 import { hexToBytes } from "@dseq/common";
+import { blockOverrides as blockOverridesParam } from "../blockOverrides.ts";
 import { type Services, stateBlock } from "../context.ts";
 import { executionReverted, RpcError, RpcErrorCode } from "../errors.ts";
+import type { BlockRef } from "../params.ts";
 import {
   blockRef,
   callRequest,
@@ -12,7 +14,13 @@ import {
   stateOverrides,
 } from "../params.ts";
 import { type MethodDef, method } from "../registry.ts";
-import type { AccessListEntry, CallRequest, CallResult, StateOverrides } from "../types.ts";
+import type {
+  AccessListEntry,
+  BlockOverridesData,
+  CallRequest,
+  CallResult,
+  StateOverrides,
+} from "../types.ts";
 
 const TX_GAS = 21_000n;
 const CALL_STIPEND = 2_300n;
@@ -23,6 +31,16 @@ const GAS_PER_BLOB = 131_072n;
 function serverError(message: string): RpcError {
   return new RpcError(RpcErrorCode.Server, message);
 }
+
+/** The block environment a call runs in (ADR 0131): the next block's for `pending`. */
+type CallEnv = { nextBlock: boolean; blockOverrides?: BlockOverridesData };
+
+function callEnv(nextBlock: boolean, blockOverrides: BlockOverridesData | undefined): CallEnv {
+  return blockOverrides === undefined ? { nextBlock } : { nextBlock, blockOverrides };
+}
+
+const isTag = (ref: BlockRef | undefined, ...tags: string[]): boolean =>
+  ref !== undefined && ref.kind === "tag" && tags.includes(ref.tag);
 
 /** Maps a call result to geth's eth_call reply (errors thrown). */
 function callOutcome(res: CallResult): `0x${string}` {
@@ -68,10 +86,12 @@ export function executionMethods(svc: Services): Record<string, MethodDef> {
     block: bigint,
     overrides: StateOverrides | undefined,
     signal: AbortSignal,
+    env: CallEnv,
   ) {
     const header = await chain.getHeader(block);
     if (header === undefined) throw serverError("header not found");
-    let hi = req.gas !== undefined && req.gas >= TX_GAS ? req.gas : header.gasLimit;
+    const gasLimit = env.blockOverrides?.gasLimit ?? header.gasLimit;
+    let hi = req.gas !== undefined && req.gas >= TX_GAS ? req.gas : gasLimit;
     const feeCap = req.gasPrice ?? req.maxFeePerGas ?? 0n;
     if (feeCap > 0n) {
       const override = req.from === undefined ? undefined : overrides?.[req.from]?.balance;
@@ -94,7 +114,7 @@ export function executionMethods(svc: Services): Record<string, MethodDef> {
     }
     const cap = gasCapAt(block);
     if (hi > cap) hi = cap;
-    const callOpts = overrides === undefined ? { signal } : { overrides, signal };
+    const callOpts = overrides === undefined ? { signal, ...env } : { overrides, signal, ...env };
 
     const run = async (gas: bigint): Promise<{ failed: boolean; res: CallResult }> => {
       if (signal.aborted) throw signal.reason;
@@ -143,30 +163,44 @@ export function executionMethods(svc: Services): Record<string, MethodDef> {
 
   const defs: Record<string, MethodDef> = {
     eth_call: method(
-      [required(callRequest), optional(blockRef, LATEST), optional(stateOverrides)],
-      async ([req, ref, overrides], ctx) => {
+      [
+        required(callRequest),
+        optional(blockRef, LATEST),
+        optional(stateOverrides),
+        optional(blockOverridesParam),
+      ],
+      async ([req, ref, overrides, blockOv], ctx) => {
         const n = await stateBlock(chain, ref ?? LATEST);
-        const callOpts = overrides === undefined ? { signal: ctx.signal } : { overrides, signal: ctx.signal };
+        const env = callEnv(isTag(ref, "pending"), blockOv);
+        const callOpts =
+          overrides === undefined
+            ? { signal: ctx.signal, ...env }
+            : { overrides, signal: ctx.signal, ...env };
         return callOutcome(await chain.call(withGas(req, n), n, callOpts));
       },
     ),
+    // The estimate is for a transaction sent now, so by default (and for latest/pending) it runs
+    // in the next block's environment on the latest state (ADR 0131).
     eth_estimateGas: method(
-      [required(callRequest), optional(blockRef, LATEST), optional(stateOverrides)],
-      async ([req, ref, overrides], ctx) => {
+      [required(callRequest), optional(blockRef), optional(stateOverrides), optional(blockOverridesParam)],
+      async ([req, ref, overrides, blockOv], ctx) => {
         const n = await stateBlock(chain, ref ?? LATEST);
-        return `0x${(await estimate(req, n, overrides, ctx.signal)).toString(16)}`;
+        const env = callEnv(ref === undefined || isTag(ref, "latest", "pending"), blockOv);
+        return `0x${(await estimate(req, n, overrides, ctx.signal, env)).toString(16)}`;
       },
     ),
     eth_createAccessList: method(
       [required(callRequest), optional(blockRef, LATEST)],
       async ([req, ref], ctx) => {
         const n = await stateBlock(chain, ref ?? LATEST);
+        const nextBlock = isTag(ref, "pending");
         let list: AccessListEntry[] = req.accessList ?? [];
         // geth: rerun with the list found so far until it stops changing.
         for (let i = 0; i < 8; i++) {
           const res = await chain.call(withGas({ ...req, accessList: list }, n), n, {
             traceAccessList: true,
             signal: ctx.signal,
+            nextBlock,
           });
           if (res.status === "invalid") throw serverError(`failed to apply transaction: err: ${res.error}`);
           const found = res.accessList ?? [];

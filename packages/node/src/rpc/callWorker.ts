@@ -1,0 +1,53 @@
+/**
+ * Entry of an RPC EVM worker thread (ADR 0130): runs calls with `createCallEngine` and reads
+ * state from the main thread, which owns the LevelDB handle, through `callPool.ts`'s protocol.
+ */
+import { setPriority } from "node:os";
+import { parentPort, workerData } from "node:worker_threads";
+// The engine alone, not the package index: a smaller module graph starts a worker faster.
+import { createCallEngine } from "@dseq/l2-exec/callEngine";
+import type { FromWorker, ToWorker, WorkerInit } from "./callProtocol.ts";
+
+const port = parentPort;
+if (port === null) throw new Error("callWorker.ts runs only as a worker thread");
+const init = workerData as WorkerInit;
+
+// Linux applies a nice value to the calling thread only: consensus on the main thread keeps
+// the CPU whenever both want it (2 cores run 4 validators in the tests).
+try {
+  setPriority(init.nice);
+} catch {
+  // Not permitted or not supported: the pool's bounds still hold.
+}
+
+const send = (m: FromWorker): void => port.postMessage(m);
+const waiting = new Map<number, (v: Uint8Array | undefined) => void>();
+let nextId = 1;
+const ask = (
+  m: { kind: "node"; key: string } | { kind: "hash"; number: bigint },
+): Promise<Uint8Array | undefined> =>
+  new Promise((resolve) => {
+    const id = nextId++;
+    waiting.set(id, resolve);
+    send({ type: "read", id, ...m });
+  });
+
+const engine = createCallEngine(
+  { genesisJson: init.genesisJson, nodeCacheSize: init.nodeCacheSize },
+  { readNode: (key) => ask({ kind: "node", key }), canonicalHash: (number) => ask({ kind: "hash", number }) },
+);
+
+port.on("message", (m: ToWorker) => {
+  if (m.type === "read") {
+    const resolve = waiting.get(m.id);
+    waiting.delete(m.id);
+    resolve?.(m.value);
+    return;
+  }
+  engine.call(m.job).then(
+    (result) => send({ type: "result", id: m.id, result }),
+    (err: unknown) =>
+      send({ type: "error", id: m.id, message: err instanceof Error ? err.message : String(err) }),
+  );
+});
+send({ type: "ready" });

@@ -1,0 +1,111 @@
+/**
+ * eth_sendRawTransactionSync (EIP-7966, geth 1.16.6): submits like eth_sendRawTransaction, then
+ * answers with the receipt once a committed block includes the transaction. Past the timeout
+ * the error is code 4 with the transaction hash in `data` (geth's txSyncTimeoutError): the
+ * transaction stays in the pool.
+ */
+import { type Hex, hexToBytes } from "@dseq/common";
+import type { Services } from "../context.ts";
+import { RpcError, RpcErrorCode } from "../errors.ts";
+import { formatReceipt, type Json } from "../format.ts";
+import { data as dataParam, optional, type Parser, quantity, required } from "../params.ts";
+import { type MethodDef, method } from "../registry.ts";
+import type { ReceiptData, TransactionData } from "../types.ts";
+
+/** geth's code for "added to the pool but not processed within the timeout". */
+export const TX_SYNC_TIMEOUT_CODE = 4;
+
+export type TxSyncOptions = {
+  /** Wait when the caller names no timeout (geth: 2 s on 12 s blocks; ADR 0132). */
+  txSyncDefaultTimeoutMs: number;
+  /** Longest wait a caller may ask for (geth: 1 min). */
+  txSyncMaxTimeoutMs: number;
+};
+
+export const defaultTxSyncOptions: TxSyncOptions = {
+  txSyncDefaultTimeoutMs: 5_000,
+  txSyncMaxTimeoutMs: 60_000,
+};
+
+/** Milliseconds, as a hex quantity (viem, geth's hexutil.Uint64) or a JSON number. */
+const timeoutMs: Parser<number> = (v) => {
+  if (typeof v === "number") {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RpcError(RpcErrorCode.InvalidParams, "invalid timeout");
+    return v;
+  }
+  const q = quantity(v);
+  return q > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(q);
+};
+
+export function sendRawSyncMethods(
+  svc: Services,
+  opts: TxSyncOptions = defaultTxSyncOptions,
+): Record<string, MethodDef> {
+  const { chain } = svc;
+  const submit = svc.backend.submitRawTransaction;
+  const events = svc.backend.events;
+  if (submit === undefined || events === undefined) return {};
+
+  async function receiptOf(txHash: Hex): Promise<Json | undefined> {
+    const loc = await chain.getTransactionLocation(txHash);
+    if (loc === undefined) return undefined;
+    const block = await chain.getBlockByHash(loc.blockHash);
+    const receipts = block === undefined ? undefined : await chain.getReceipts(loc.blockHash);
+    const receipt = receipts?.[loc.index];
+    if (block === undefined || receipts === undefined || receipt === undefined) return undefined;
+    let firstLogIndex = 0;
+    for (let i = 0; i < loc.index; i++) firstLogIndex += (receipts[i] as ReceiptData).logs.length;
+    return formatReceipt(
+      receipt,
+      block.transactions[loc.index] as TransactionData,
+      block.header,
+      loc.index,
+      firstLogIndex,
+    );
+  }
+
+  return {
+    eth_sendRawTransactionSync: method(
+      [required(dataParam), optional(timeoutMs)],
+      async ([raw, asked], ctx) => {
+        const bytes = hexToBytes(raw);
+        if (bytes.length === 0) throw new RpcError(RpcErrorCode.Server, "typed transaction too short");
+        const wait =
+          asked === undefined || asked === 0
+            ? opts.txSyncDefaultTimeoutMs
+            : Math.min(asked, opts.txSyncMaxTimeoutMs);
+        // Listen before submitting: the block that includes it may commit before submit resolves.
+        let wake: (() => void) | undefined;
+        const off = events.on("chain.head", () => wake?.());
+        try {
+          const txHash = await submit(bytes);
+          const deadline = Date.now() + wait;
+          for (;;) {
+            const r = await receiptOf(txHash);
+            if (r !== undefined) return r;
+            const left = deadline - Date.now();
+            if (left <= 0 || ctx.signal.aborted) break;
+            await new Promise<void>((resolve) => {
+              const t = setTimeout(resolve, left);
+              const onAbort = (): void => resolve();
+              ctx.signal.addEventListener("abort", onAbort, { once: true });
+              wake = () => {
+                clearTimeout(t);
+                ctx.signal.removeEventListener("abort", onAbort);
+                resolve();
+              };
+            });
+            wake = undefined;
+          }
+          throw new RpcError(
+            TX_SYNC_TIMEOUT_CODE,
+            `The transaction was added to the transaction pool but wasn't processed in ${wait}ms`,
+            txHash,
+          );
+        } finally {
+          off();
+        }
+      },
+    ),
+  };
+}
