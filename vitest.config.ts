@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // bigger ones in `packages/*/test/`. Two projects: `unit` runs files in parallel; `e2e` holds
 // the tests that start several node processes or in-process networks and runs them one file at
 // a time (scripts/test.sh runs unit, then e2e).
-const e2e = ["packages/devnet/test/**/*.test.ts", "packages/node/test/*.test.ts"];
+const e2e = ["packages/devnet/test/**/*.test.ts", "packages/node/test/*.test.ts", "test/**/*.test.ts"];
 
 export default defineConfig({
   test: {

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { errorMessage, type Hex, isDseqError } from "@dseq/common";
 import { loadAccounts } from "./accounts.ts";
 import { type BlockLine, followBlocks } from "./blockFeed.ts";
-import { sendControl } from "./control.ts";
+import { sendControl, sendL1Control } from "./control.ts";
 import { clearStaleState, type Devnet, startDevnet } from "./devnet.ts";
 import { DevnetUsageError } from "./errors.ts";
 import { rpcCall } from "./jsonRpc.ts";
@@ -33,6 +33,7 @@ async function runStart(cmd: StartCommand): Promise<number> {
     ...(cmd.spanLength !== undefined && { spanLength: cmd.spanLength }),
     ...(cmd.reelectAfterMisses !== undefined && { reelectAfterMisses: cmd.reelectAfterMisses }),
     ...(cmd.byzantine !== undefined && { byzantine: cmd.byzantine }),
+    ...(cmd.l1 !== undefined && { l1: cmd.l1 }),
     onNodeExit: (name, exit, logPath) => {
       if (!stopping && devnet !== undefined)
         console.log(
@@ -46,6 +47,19 @@ async function runStart(cmd: StartCommand): Promise<number> {
     `\n${d.validators.length} validator${d.validators.length === 1 ? "" : "s"} + ${d.followers.length} follower${d.followers.length === 1 ? "" : "s"}, chain id ${d.chainId}, block time ${d.blockTimeMs / 1000} s, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   console.log(`chain spec: ${d.chainSpecPath}\n`);
+  if (d.l1) {
+    const dep = d.l1.deployment;
+    console.log(
+      `L1 (EDR, chain id ${d.l1.chainId}): ${d.l1.rpcUrl}  (nodes' endpoint; EDR itself ${d.l1.directUrl})`,
+    );
+    console.log(`  LockingPool   ${dep.lockingPool}`);
+    console.log(`  DepositBridge ${dep.depositBridge}`);
+    console.log(`  BatchInbox    ${dep.batchInbox}`);
+    console.log(`  token         ${dep.token}`);
+    console.log(`  genesis validators locked on L1; addresses in ${resolve(cmd.dataDir, "l1.json")}\n`);
+  } else {
+    console.log("no L1 (--no-l1): the genesis set is the chain spec's and never changes\n");
+  }
   for (const n of d.nodes) {
     console.log(
       `  ${n.name.padEnd(4)} ${n.role.padEnd(9)} ${n.address}  rpc ${n.rpcUrl}  ws ${n.wsUrl}  admin ${n.adminUrl}`,
@@ -182,6 +196,11 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "load":
         return await runLoadCommand(cmd);
+      case "l1": {
+        const r = await sendL1Control(cmd.dataDir, cmd.path);
+        console.log(`${cmd.what}: ${JSON.stringify(r)}`);
+        return 0;
+      }
     }
   } catch (err) {
     if (err instanceof DevnetUsageError) {

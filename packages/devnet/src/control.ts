@@ -40,6 +40,16 @@ export async function startControlServer(devnet: Devnet, log?: Logger): Promise<
       return send(res, 403, { error: "bad or missing x-devnet-token" });
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     if (req.method === "GET" && url.pathname === "/status") return send(res, 200, status(devnet));
+    if (
+      req.method === "POST" &&
+      (url.pathname.startsWith("/l1/") || url.pathname.startsWith("/validators/"))
+    ) {
+      try {
+        return send(res, 200, await l1Action(devnet, url, log));
+      } catch (err) {
+        return send(res, 409, { error: errorMessage(err) });
+      }
+    }
     const m = /^\/nodes\/([^/]+)\/([a-z]+)$/.exec(url.pathname);
     if (req.method !== "POST" || !m) return send(res, 404, { error: "not found" });
     const [, name, action] = m as unknown as [string, string, string];
@@ -78,6 +88,64 @@ export async function startControlServer(devnet: Devnet, log?: Logger): Promise<
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * L1 actions of an L1 devnet: `POST /l1/stop|start` (outage of the nodes' L1 endpoint),
+ * `POST /l1/deposit?to=&amount=` (wei), `POST /validators/add?lock=` (wei),
+ * `POST /validators/<name>/unlock`.
+ */
+async function l1Action(devnet: Devnet, url: URL, log?: Logger): Promise<Record<string, unknown>> {
+  const l1 = devnet.l1;
+  if (!l1) throw new DevnetError("DEVNET_NO_L1", "this devnet runs without L1 (--no-l1)");
+  const p = url.pathname;
+  log?.info("devnet L1 action", { action: p });
+  if (p === "/l1/stop") {
+    await l1.down();
+    return { l1: "down" };
+  }
+  if (p === "/l1/start") {
+    await l1.up();
+    return { l1: "up" };
+  }
+  if (p === "/l1/deposit") {
+    const to = url.searchParams.get("to") ?? "";
+    const amount = url.searchParams.get("amount") ?? "";
+    if (!/^0x[0-9a-fA-F]{40}$/.test(to) || !/^\d+$/.test(amount)) {
+      throw new DevnetError("DEVNET_BAD_OPTION", "deposit needs to=<0x address> and amount=<wei>");
+    }
+    const l1Block = await l1.deposit(to.toLowerCase() as `0x${string}`, BigInt(amount));
+    return { to, amount, l1Block: l1Block.toString() };
+  }
+  if (p === "/validators/add") {
+    const lock = url.searchParams.get("lock");
+    const { node, sequencerId } = await devnet.addValidator(lock ? { lock: BigInt(lock) } : {});
+    return { node: node.name, address: node.address, sequencerId, rpcUrl: node.rpcUrl };
+  }
+  const m = /^\/validators\/([^/]+)\/unlock$/.exec(p);
+  if (m) {
+    const sequencerId = await devnet.unlockValidator(m[1] as string);
+    return { node: m[1], sequencerId, unlock: "started" };
+  }
+  throw new DevnetError("DEVNET_BAD_OPTION", `unknown L1 action ${p}`);
+}
+
+/** Sends one L1 action to the running supervisor (`devnet deposit|add-validator|unlock|l1`). */
+export async function sendL1Control(dataDir: string, path: string): Promise<Record<string, unknown>> {
+  const s = requireRunning(dataDir);
+  const res = await fetch(`${s.control.url}${path}`, {
+    method: "POST",
+    headers: { "x-devnet-token": s.control.token },
+    signal: AbortSignal.timeout(120_000),
+  }).catch((err: unknown) => {
+    throw new DevnetError(
+      "DEVNET_CONTROL_UNREACHABLE",
+      `devnet supervisor at ${s.control.url} did not answer: ${errorMessage(err)}`,
+    );
+  });
+  const body = (await res.json()) as Record<string, unknown> & { error?: string };
+  if (!res.ok) throw new DevnetError("DEVNET_CONTROL_REFUSED", body.error ?? `HTTP ${res.status}`);
+  return body;
 }
 
 /** What `devnet kill|restart|pause|resume <node>` does from another terminal. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { errorMessage, type Hex, type Logger } from "@dseq/common";
 import { loadAccounts } from "./accounts.ts";
@@ -6,8 +6,10 @@ import { byzantineConfigPatch } from "./byzantine.ts";
 import { type ControlServer, startControlServer } from "./control.ts";
 import { DevnetError } from "./errors.ts";
 import { blockNumber } from "./jsonRpc.ts";
+import { type DevnetL1, startDevnetL1 } from "./l1.ts";
 import { ManagedProcess, type ProcessExit, type ProcessState } from "./managedProcess.ts";
 import {
+  addNetworkValidator,
   CHAIN_SPEC_FILE,
   defaultGenerateOptions,
   generateNetwork,
@@ -17,6 +19,8 @@ import {
   type NodeRole,
   readNetwork,
   removeDevnetDir,
+  VALIDATOR_LOCK,
+  writeNodeConfig,
   writeNodeConfigs,
 } from "./network.ts";
 import { allocatePorts } from "./ports.ts";
@@ -64,8 +68,29 @@ export type StartDevnetOptions = {
   onNodeExit?: (name: string, exit: ProcessExit, logPath: string) => void;
   /** The dseq CLI (default: $DSEQ_DEVNET_BIN, else packages/node/bin/dseq.mjs of this workspace). */
   dseqBin?: string;
+  /**
+   * Run the network on a dev L1 (ADR 0121): EDR, the contracts, the genesis validators locked
+   * through the LockingPool, every node's `l1` config section. Undefined: no L1 (`--no-l1`).
+   */
+  l1?: DevnetL1Settings;
   logger?: Logger;
 };
+
+export type DevnetL1Settings = {
+  /** Seconds between L1 blocks (default 1). */
+  blockTimeSeconds?: number;
+  /** The nodes' confirmation depth (default 2). */
+  confirmations?: number;
+  /** The nodes' L1 poll interval, ms (default 500). */
+  pollIntervalMs?: number;
+  /** LockingPool exit delay, seconds (default 60). */
+  exitDelaySeconds?: number;
+  /** The nodes' wait for entries they cannot verify yet, ms (node default 1,500). */
+  verifyWaitMs?: number;
+};
+
+/** What `<dataDir>/l1.json` holds while an L1 devnet runs. */
+export const L1_FILE = "l1.json";
 
 export type DevnetNode = {
   readonly name: string;
@@ -114,6 +139,15 @@ export type Devnet = {
   /** Load-generator accounts (1,000 tokens each). */
   readonly loadAccounts: { address: Hex; privateKey: Hex }[];
   readonly controlUrl: string | undefined;
+  /** The dev L1 (undefined with `--no-l1`). */
+  readonly l1: DevnetL1 | undefined;
+  /**
+   * A new validator (L1 devnets): a new key, its node process started, then `lock` tokens
+   * locked on L1 for it (default 50,000). It joins the set at the next span boundary.
+   */
+  addValidator(opts?: { lock?: bigint }): Promise<{ node: DevnetNode; sequencerId: number }>;
+  /** Starts the L1 exit of a validator's stake (LockingPool `unlock`): it leaves at the next span. */
+  unlockValidator(name: string): Promise<number>;
   node(name: string): DevnetNode;
   /** Stops every node (SIGTERM, then SIGKILL) and the control endpoint. Idempotent. */
   stop(): Promise<void>;
@@ -152,6 +186,12 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
   }
   if (opts.fresh) removeDevnetDir(dataDir);
   let network = readNetwork(dataDir);
+  if (network !== undefined && opts.l1) {
+    throw new DevnetError(
+      "DEVNET_L1_NEEDS_FRESH",
+      `${dataDir} holds a devnet whose dev L1 is gone (EDR keeps its chain in memory): add --fresh, or --no-l1`,
+    );
+  }
   if (network === undefined) {
     log?.info("generating devnet", { dataDir });
     network = await generateNetwork({
@@ -180,7 +220,32 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
       admin: portList[i * 4 + 3] as number,
     });
   });
-  const layouts = writeNodeConfigs(dataDir, network, ports, byzantineConfigPatch(network, opts));
+  let l1: DevnetL1 | undefined;
+  let l1Section: Record<string, unknown> | undefined;
+  if (opts.l1) {
+    l1 = await startDevnetL1({
+      l2ChainId: network.chainId,
+      blockTimeSeconds: opts.l1.blockTimeSeconds ?? 1,
+      exitDelaySeconds: opts.l1.exitDelaySeconds ?? 60,
+      ...(log ? { logger: log } : {}),
+    });
+    try {
+      l1Section = await lockGenesisValidators(dataDir, l1, opts.l1);
+      await l1.intervalMining();
+    } catch (err) {
+      await l1.stop();
+      throw err;
+    }
+    log?.info("dev L1 ready", { rpcUrl: l1.rpcUrl, ...l1Section });
+  }
+  const basePatch = byzantineConfigPatch(network, opts);
+  const patch = l1Section
+    ? (name: string, cfg: Record<string, unknown>) => {
+        const withL1 = { ...cfg, l1: l1Section };
+        return basePatch ? basePatch(name, withL1) : withL1;
+      }
+    : basePatch;
+  const layouts = writeNodeConfigs(dataDir, network, ports, patch);
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
   // The config names the password file; an inherited variable would win over it.
   if (opts.env?.DSEQ_KEY_PASSWORD === undefined) delete env.DSEQ_KEY_PASSWORD;
@@ -234,6 +299,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
     if (stopped) return;
     stopped = true;
     await Promise.all(nodes.map((n) => n.stop()));
+    await l1?.stop();
     await control?.close();
     if (control) removeState(dataDir);
   };
@@ -251,6 +317,40 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
     loadAccounts: loadAccounts(network.loadAccounts),
     get controlUrl() {
       return control?.url;
+    },
+    l1,
+    async addValidator(o = {}) {
+      if (!l1) throw new DevnetError("DEVNET_NO_L1", "add-validator needs the dev L1 (not --no-l1)");
+      const net = network as NetworkInfo;
+      const { node: added, publicKey } = await addNetworkValidator(dataDir, net);
+      const [p2p, http, ws, admin] = (await allocatePorts(4)) as [number, number, number, number];
+      const peers = nodes.map((n) => ({ peerId: n.peerId, p2p: n.ports.p2p }));
+      const layout = writeNodeConfig(dataDir, added, { p2p, http, ws, admin }, peers, patch);
+      const n = makeNode(
+        layout,
+        bin,
+        env,
+        stopTimeoutMs,
+        () => saveState(),
+        (exit) => opts.onNodeExit?.(layout.name, exit, layout.logPath),
+      );
+      nodes.push(n);
+      byName.set(n.name, n);
+      (devnet.validators as DevnetNode[]).push(n);
+      await n.start();
+      await n.waitReady(opts.readyTimeoutMs ?? 60_000);
+      const sequencerId = await l1.lock(added.address, publicKey, o.lock ?? VALIDATOR_LOCK);
+      log?.info("validator added", { node: n.name, address: n.address, sequencerId });
+      saveState();
+      return { node: n, sequencerId };
+    },
+    async unlockValidator(name) {
+      if (!l1) throw new DevnetError("DEVNET_NO_L1", "unlock needs the dev L1 (not --no-l1)");
+      const n = devnet.node(name);
+      const id = await l1.idOf(n.address);
+      if (id === 0) throw new DevnetError("DEVNET_L1_UNKNOWN_SEQUENCER", `${name} has no stake on L1`);
+      await l1.unlock(id);
+      return id;
     },
     node(name: string): DevnetNode {
       const n = byName.get(name);
@@ -279,6 +379,63 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
     throw err;
   }
   return devnet;
+}
+
+/**
+ * Locks every genesis validator's stake through the LockingPool (one owner account each), then
+ * rewrites the chain spec's validators from what L1 holds, so the genesis set is L1's. Returns
+ * the nodes' `l1` config section; its start block is after the genesis locks (the spec has them).
+ */
+async function lockGenesisValidators(
+  dataDir: string,
+  l1: DevnetL1,
+  settings: DevnetL1Settings,
+): Promise<Record<string, unknown>> {
+  const specPath = join(dataDir, CHAIN_SPEC_FILE);
+  const spec = JSON.parse(readFileSync(specPath, "utf8")) as {
+    validators: {
+      id: number;
+      owner: string;
+      signer: Hex;
+      signerPubkey: Hex;
+      locked: string;
+      status: string;
+      rewardRecipient: string;
+    }[];
+  };
+  const validators = [];
+  for (const v of spec.validators) {
+    const id = await l1.lock(v.signer, v.signerPubkey, BigInt(v.locked));
+    const s = await l1.sequencer(id);
+    validators.push({
+      id,
+      owner: s.owner,
+      signer: s.signer,
+      signerPubkey: v.signerPubkey,
+      locked: s.locked.toString(),
+      status: s.status,
+      rewardRecipient: s.rewardRecipient,
+    });
+  }
+  spec.validators = validators;
+  writeFileSync(specPath, `${JSON.stringify(spec, null, 2)}\n`);
+  const d = l1.deployment;
+  const section = {
+    endpoints: [l1.rpcUrl],
+    chainId: l1.chainId,
+    lockingPool: d.lockingPool,
+    depositBridge: d.depositBridge,
+    batchInbox: d.batchInbox,
+    startBlock: Number(await l1.blockNumber()) + 1,
+    confirmations: settings.confirmations ?? 2,
+    pollIntervalMs: settings.pollIntervalMs ?? 500,
+    ...(settings.verifyWaitMs === undefined ? {} : { verifyWaitMs: settings.verifyWaitMs }),
+  };
+  writeFileSync(
+    join(dataDir, L1_FILE),
+    `${JSON.stringify({ rpcUrl: l1.rpcUrl, edrUrl: l1.directUrl, token: d.token, ...section }, null, 2)}\n`,
+  );
+  return section;
 }
 
 function checkReuse(network: NetworkInfo, opts: StartDevnetOptions, dataDir: string): void {

@@ -1,9 +1,18 @@
 export { DEV_MNEMONIC, type DevAccount, loadAccounts, wellKnownAccounts } from "./accounts.ts";
 export { type BlockLine, blockToLine, followBlocks } from "./blockFeed.ts";
-export { CONTROL_ACTIONS, type ControlAction, sendControl } from "./control.ts";
-export { type Devnet, type DevnetNode, DSEQ_BIN, type StartDevnetOptions, startDevnet } from "./devnet.ts";
+export { CONTROL_ACTIONS, type ControlAction, sendControl, sendL1Control } from "./control.ts";
+export {
+  type Devnet,
+  type DevnetL1Settings,
+  type DevnetNode,
+  DSEQ_BIN,
+  L1_FILE,
+  type StartDevnetOptions,
+  startDevnet,
+} from "./devnet.ts";
 export { DevnetError, DevnetUsageError } from "./errors.ts";
 export { blockNumber, getBlock, type RpcBlock, rpcBatch, rpcCall } from "./jsonRpc.ts";
+export { type DevnetL1, type DevnetL1Options, type L1Sequencer, startDevnetL1 } from "./l1.ts";
 export {
   type LoadOptions,
   type LoadProgress,

@@ -280,31 +280,69 @@ export function writeNodeConfigs(
   ports: Map<string, NodePorts>,
   patch?: (name: string, config: Record<string, unknown>) => Record<string, unknown>,
 ): NodeLayout[] {
-  const root = resolve(dataDir);
   return network.nodes.map((node) => {
     const p = ports.get(node.name);
     if (!p) throw new DevnetError("DEVNET_INTERNAL", `no ports for ${node.name}`);
     const peers = network.nodes
       .filter((o) => o.name !== node.name)
       .map((o) => ({ peerId: o.peerId, p2p: (ports.get(o.name) as NodePorts).p2p }));
-    let cfg = buildNodeConfig(node, p, peers);
-    if (patch) cfg = patch(node.name, cfg);
-    const dir = nodeDir(root, node.name);
-    mkdirSync(dir, { recursive: true });
-    const configPath = join(dir, "config.json");
-    writeFileSync(configPath, `${JSON.stringify(cfg, null, 2)}\n`);
-    return {
-      ...node,
-      dir,
-      dataDir: nodeDataDir(root, node.name),
-      configPath,
-      logPath: join(dir, "node.log"),
-      ports: p,
-      rpcUrl: `http://127.0.0.1:${p.http}`,
-      wsUrl: `ws://127.0.0.1:${p.ws}`,
-      adminUrl: `http://127.0.0.1:${p.admin}`,
-    };
+    return writeNodeConfig(dataDir, node, p, peers, patch);
   });
+}
+
+/** Writes one node's config.json (bootstrapping from `peers`) and returns its layout. */
+export function writeNodeConfig(
+  dataDir: string,
+  node: NetworkNode,
+  p: NodePorts,
+  peers: { peerId: string; p2p: number }[],
+  patch?: (name: string, config: Record<string, unknown>) => Record<string, unknown>,
+): NodeLayout {
+  const root = resolve(dataDir);
+  let cfg = buildNodeConfig(node, p, peers);
+  if (patch) cfg = patch(node.name, cfg);
+  const dir = nodeDir(root, node.name);
+  mkdirSync(dir, { recursive: true });
+  const configPath = join(dir, "config.json");
+  writeFileSync(configPath, `${JSON.stringify(cfg, null, 2)}\n`);
+  return {
+    ...node,
+    dir,
+    dataDir: nodeDataDir(root, node.name),
+    configPath,
+    logPath: join(dir, "node.log"),
+    ports: p,
+    rpcUrl: `http://127.0.0.1:${p.http}`,
+    wsUrl: `ws://127.0.0.1:${p.ws}`,
+    adminUrl: `http://127.0.0.1:${p.admin}`,
+  };
+}
+
+/**
+ * A new validator of an existing devnet (`add-validator`): a key in `<dataDir>/<name>/data`, its
+ * entry in network.json. It joins the set only once its stake is locked on L1.
+ */
+export async function addNetworkValidator(
+  dataDir: string,
+  network: NetworkInfo,
+): Promise<{ node: NetworkNode; publicKey: Hex }> {
+  const root = resolve(dataDir);
+  const n = network.nodes.filter((x) => x.role === "validator").length + 1;
+  let name = `v${n}`;
+  for (let k = n; network.nodes.some((x) => x.name === name); k++) name = `v${k + 1}`;
+  const priv = hexToBytes(generatePrivateKey());
+  const info = keyInfo(priv);
+  await writeKeyFile(keystorePath(nodeDataDir(root, name)), priv, DEVNET_PASSWORD, { scrypt: SCRYPT_LIGHT });
+  const node: NetworkNode = {
+    name,
+    role: "validator",
+    address: info.address.toLowerCase() as Hex,
+    peerId: sequencerKeyToPeerId(priv).toString(),
+  };
+  priv.fill(0);
+  network.nodes.push(node);
+  writeFileSync(join(root, NETWORK_FILE), `${JSON.stringify(network, null, 2)}\n`);
+  return { node, publicKey: info.publicKey as Hex };
 }
 
 /** Ensures a hex address is lower-case 0x-prefixed (network.json and logs compare on it). */

@@ -19,6 +19,13 @@ Usage:
       Fault injection on the running devnet: kill = SIGKILL, pause/resume = SIGSTOP/SIGCONT,
       restart = start the node again with the same config, stop = SIGTERM.
   pnpm devnet status [--datadir .devnet]
+  With L1 (the default; --no-l1 for pure consensus research): the dev L1 (Hardhat 3 EDR on
+  127.0.0.1, --l1-block-time 1 s, --confirmations 2) with the contracts deployed and the genesis
+  validators locked through the LockingPool. On the running devnet:
+  pnpm devnet deposit <l2 address> <tokens>     DepositBridge deposit, credited on L2 once
+  pnpm devnet add-validator [--lock <tokens>]   new key and node, stake locked: joins next span
+  pnpm devnet unlock <node>                     LockingPool unlock: leaves at the next span
+  pnpm devnet l1 stop|start                     the nodes' L1 endpoint goes down / comes back
   pnpm devnet load [--tps 100] [--duration 30] [--rpc URL ...] [--datadir .devnet] [--accounts 256]
       Signed transfers from the devnet's load accounts, round-robin over the nodes' RPCs; prints
       sent, accepted, committed and confirmation latency p50/p99.
@@ -33,6 +40,8 @@ export type StartCommand = {
   followers?: number;
   blockTimeMs?: number;
   fresh: boolean;
+  /** Dev L1 settings; undefined with --no-l1. */
+  l1?: { blockTimeSeconds?: number; confirmations?: number };
   spanLength?: number;
   reelectAfterMisses?: number;
   /** Node name -> its config's `byzantine` section. */
@@ -49,7 +58,22 @@ export type LoadCommand = {
   accounts?: number;
 };
 export type HelpCommand = { kind: "help" };
-export type DevnetCommand = StartCommand | ControlCommand | StatusCommand | LoadCommand | HelpCommand;
+/** An L1 action on the running supervisor: the control path it posts to. */
+export type L1Command = { kind: "l1"; dataDir: string; path: string; what: string };
+export type DevnetCommand =
+  | StartCommand
+  | ControlCommand
+  | StatusCommand
+  | LoadCommand
+  | HelpCommand
+  | L1Command;
+
+/** Decimal tokens ("5", "0.25") in wei. */
+export function tokensToWei(v: string): bigint {
+  const m = /^(\d+)(?:\.(\d{1,18}))?$/.exec(v);
+  if (!m) throw new DevnetUsageError(`amount must be a decimal number of tokens, got "${v}"`);
+  return BigInt(m[1] as string) * 10n ** 18n + BigInt((m[2] ?? "").padEnd(18, "0"));
+}
 
 export const DEFAULT_DATADIR = ".devnet";
 
@@ -95,6 +119,9 @@ export function parseDevnetArgs(argv: string[]): DevnetCommand {
       "span-length": { type: "string" },
       "reelect-after-misses": { type: "string" },
       byzantine: { type: "string", multiple: true },
+      "no-l1": { type: "boolean" },
+      "l1-block-time": { type: "string" },
+      confirmations: { type: "string" },
     });
     if (values.help) return { kind: "help" };
     if (positionals.length > 0) throw new DevnetUsageError(`unexpected argument "${positionals[0]}"`);
@@ -120,6 +147,14 @@ export function parseDevnetArgs(argv: string[]): DevnetCommand {
     if (misses !== undefined) cmd.reelectAfterMisses = misses;
     const byzantine = values.byzantine as string[] | undefined;
     if (byzantine !== undefined) cmd.byzantine = parseByzantineArgs(byzantine);
+    if (values["no-l1"] !== true) {
+      const bt = int("l1-block-time", values["l1-block-time"] as string | undefined, 1, 60);
+      const conf = int("confirmations", values.confirmations as string | undefined, 0, 64);
+      cmd.l1 = {
+        ...(bt === undefined ? {} : { blockTimeSeconds: bt }),
+        ...(conf === undefined ? {} : { confirmations: conf }),
+      };
+    }
     return cmd;
   }
 
@@ -135,6 +170,40 @@ export function parseDevnetArgs(argv: string[]): DevnetCommand {
       node: positionals[0] as string,
       dataDir: (values.datadir as string | undefined) ?? DEFAULT_DATADIR,
     };
+  }
+
+  if (sub === "deposit" || sub === "add-validator" || sub === "unlock" || sub === "l1") {
+    const { values, positionals } = parse(rest, { datadir: { type: "string" }, lock: { type: "string" } });
+    if (values.help) return { kind: "help" };
+    const dataDir = (values.datadir as string | undefined) ?? DEFAULT_DATADIR;
+    if (sub === "deposit") {
+      const [to, amount] = positionals;
+      if (positionals.length !== 2 || !/^0x[0-9a-fA-F]{40}$/.test(to as string)) {
+        throw new DevnetUsageError("devnet deposit takes an L2 address (0x...) and an amount of tokens");
+      }
+      const wei = tokensToWei(amount as string);
+      return { kind: "l1", dataDir, path: `/l1/deposit?to=${to}&amount=${wei}`, what: "deposit" };
+    }
+    if (sub === "add-validator") {
+      if (positionals.length > 0) throw new DevnetUsageError(`unexpected argument "${positionals[0]}"`);
+      const lock = values.lock as string | undefined;
+      const q = lock === undefined ? "" : `?lock=${tokensToWei(lock)}`;
+      return { kind: "l1", dataDir, path: `/validators/add${q}`, what: "add-validator" };
+    }
+    if (sub === "unlock") {
+      if (positionals.length !== 1) throw new DevnetUsageError("devnet unlock takes one node name (v1, ...)");
+      return {
+        kind: "l1",
+        dataDir,
+        path: `/validators/${encodeURIComponent(positionals[0] as string)}/unlock`,
+        what: "unlock",
+      };
+    }
+    const action = positionals[0];
+    if (positionals.length !== 1 || (action !== "stop" && action !== "start")) {
+      throw new DevnetUsageError("devnet l1 takes stop or start");
+    }
+    return { kind: "l1", dataDir, path: `/l1/${action}`, what: `l1 ${action}` };
   }
 
   if (sub === "status") {

@@ -33,10 +33,10 @@ const increase: L2Entry = {
 /** The withdrawals a block built with these entries carries (address as the block reads it). */
 const carried = (es: L2Entry[]): WithdrawalView[] =>
   l1EntriesToWithdrawals(entriesToL1Entries(es)).map((w) => ({
-    index: BigInt(w.index),
-    validatorIndex: BigInt(w.validatorIndex),
+    index: w.index as bigint,
+    validatorIndex: w.validatorIndex as bigint,
     address: { toString: () => String(w.address) },
-    amount: BigInt(w.amount),
+    amount: w.amount as bigint,
   }));
 
 describe("L1 entries in withdrawals (ADR 0120)", () => {
