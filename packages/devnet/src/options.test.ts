@@ -4,7 +4,12 @@ import { parseDevnetArgs } from "./options.ts";
 
 describe("parseDevnetArgs", () => {
   it("defaults to start with the issue's defaults left to the network", () => {
-    expect(parseDevnetArgs([])).toEqual({ kind: "start", dataDir: ".devnet", fresh: false });
+    // The dev L1 is on by default (ADR 0121); --no-l1 turns it off.
+    expect(parseDevnetArgs([])).toEqual({ kind: "start", dataDir: ".devnet", fresh: false, l1: {} });
+    expect(parseDevnetArgs(["--no-l1"])).toEqual({ kind: "start", dataDir: ".devnet", fresh: false });
+    expect(parseDevnetArgs(["--l1-block-time", "2", "--confirmations", "3"])).toMatchObject({
+      l1: { blockTimeSeconds: 2, confirmations: 3 },
+    });
     expect(parseDevnetArgs(["start", "--fresh"])).toMatchObject({ kind: "start", fresh: true });
   });
 
@@ -33,7 +38,23 @@ describe("parseDevnetArgs", () => {
       blockTimeMs: 1000,
       spanLength: 10,
       reelectAfterMisses: 2,
+      l1: {},
     });
+  });
+
+  it("parses the L1 commands into control paths (amounts in tokens, sent as wei)", () => {
+    const to = "0x00000000000000000000000000000000000000aa";
+    expect(parseDevnetArgs(["deposit", to, "1.5"])).toMatchObject({
+      kind: "l1",
+      path: `/l1/deposit?to=${to}&amount=1500000000000000000`,
+    });
+    expect(parseDevnetArgs(["add-validator", "--lock", "60000"])).toMatchObject({
+      path: `/validators/add?lock=${60000n * 10n ** 18n}`,
+    });
+    expect(parseDevnetArgs(["unlock", "v5"])).toMatchObject({ path: "/validators/v5/unlock" });
+    expect(parseDevnetArgs(["l1", "stop"])).toMatchObject({ path: "/l1/stop" });
+    expect(() => parseDevnetArgs(["l1", "pause"])).toThrow(/stop or start/);
+    expect(() => parseDevnetArgs(["deposit", "nope", "1"])).toThrow(/L2 address/);
   });
 
   it.each([
