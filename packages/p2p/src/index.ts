@@ -43,6 +43,21 @@ export {
   type ResponseSource,
 } from "./reqresp.ts";
 export { defaultTopicLimits, messageId, TOPIC_KINDS, type TopicKind, topicName } from "./topics.ts";
+export {
+  createTssTransport,
+  decodeTssEnvelope,
+  defaultTssTransportOptions,
+  encodeTssEnvelope,
+  TssDropReason,
+  type TssEnvelope,
+  type TssHost,
+  type TssP2pTransport,
+  type TssTransportMessage,
+  type TssTransportModules,
+  type TssTransportOptions,
+  type TssTransportStats,
+  verifyTssEnvelope,
+} from "./tssTransport.ts";
 export type {
   BlockSource,
   ChainHead,
