@@ -1,5 +1,15 @@
 export { DEFAULT_MAX_BLOCK_BYTES } from "./blockBytes.ts";
+export {
+  type CallEngine,
+  type CallEngineOptions,
+  type CallEngineSource,
+  type CallJob,
+  createCallEngine,
+} from "./callEngine.ts";
+export { type BlockOverrides, nextBlockOverrides, withBlockOverrides } from "./callEnv.ts";
+export type { CallSource } from "./callSource.ts";
 export type {
+  AuthorizationArg,
   CallArgs,
   CallOptions,
   CallResult,
