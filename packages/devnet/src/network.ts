@@ -34,6 +34,12 @@ export const DEVNET_PASSWORD = "dseq-devnet";
 export const TOKEN = 10n ** 18n;
 /** 50,000 tokens locked per validator: between the 20,000 minimum and the 100,000 cap. */
 export const VALIDATOR_LOCK = 50_000n * TOKEN;
+/**
+ * Gas per devnet block: 300M per 2 s block, 14,285 transfers, ~7,100/s, above what the machine
+ * can execute, so the limit never binds a benchmark (ADR 0160). maxBlockBytes (2 MiB, ~18,000
+ * transfers) does not bind either.
+ */
+export const DEVNET_GAS_LIMIT = 300_000_000;
 
 export type NodeRole = "validator" | "follower";
 
@@ -71,6 +77,8 @@ export type GenerateNetworkOptions = {
   loadAccounts: number;
   /** Genesis timestamp in seconds; default now. */
   genesisTimestamp?: number;
+  /** Gas per block (default DEVNET_GAS_LIMIT). */
+  gasLimit?: number;
 };
 
 export const defaultGenerateOptions = {
@@ -101,7 +109,7 @@ export function nodeDataDir(dataDir: string, name: string): string {
 
 /** The chain spec of a devnet (pure: same inputs, same spec). */
 export function buildChainSpec(
-  opts: Pick<GenerateNetworkOptions, "chainId" | "blockTimeMs" | "spanLength" | "reelectAfterMisses">,
+  opts: Pick<GenerateNetworkOptions, "chainId" | "blockTimeMs" | "spanLength" | "reelectAfterMisses" | "gasLimit">,
   validators: { address: Hex; publicKey: Hex }[],
   funded: DevAccount[],
   load: DevAccount[],
@@ -116,7 +124,7 @@ export function buildChainSpec(
     blockTimeMs: opts.blockTimeMs,
     genesis: {
       timestamp: genesisTimestamp,
-      gasLimit: 30_000_000,
+      gasLimit: opts.gasLimit ?? DEVNET_GAS_LIMIT,
       baseFeePerGas: "1000000000",
       alloc,
     },

@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { bytesToHex, type Hex, hexToBytes } from "@dseq/common";
 import { publicKeyToAddress, secp256k1 } from "@dseq/crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { type ChainSpecInput, chainSpecToJson, loadChainSpec, parseChainSpec } from "./chainSpec.ts";
+import {
+  type ChainSpecInput,
+  chainSpecToJson,
+  loadChainSpec,
+  MAX_GENESIS_GAS_LIMIT,
+  parseChainSpec,
+} from "./chainSpec.ts";
 
 /** secp256k1's field prime. */
 const P = 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2fn;
@@ -117,5 +123,24 @@ describe("chain spec validators: signer keys", () => {
     expect(() => loadChainSpec(file)).toThrow(/validators\.1\.signerPubkey: not a point on secp256k1/);
     writeFileSync(file, chainSpecToJson(spec([good])));
     expect(loadChainSpec(file).validators).toHaveLength(1);
+  });
+});
+
+describe("chain spec genesis gas limit (ADR 0160)", () => {
+  const key = realKey(7);
+  const withGas = (gasLimit: number | undefined): unknown => {
+    const s = spec([key]);
+    return { ...s, genesis: { ...s.genesis, ...(gasLimit === undefined ? {} : { gasLimit }) } };
+  };
+
+  it("keeps a large limit such as the devnet's 300M and defaults to 30M", () => {
+    expect(parseChainSpec(withGas(300_000_000)).genesis.gasLimit).toBe(300_000_000);
+    expect(parseChainSpec(withGas(undefined)).genesis.gasLimit).toBe(30_000_000);
+    expect(parseChainSpec(withGas(MAX_GENESIS_GAS_LIMIT)).genesis.gasLimit).toBe(MAX_GENESIS_GAS_LIMIT);
+  });
+
+  it("refuses a limit above the bound or below 5M, naming the field", () => {
+    expect(refusal(withGas(MAX_GENESIS_GAS_LIMIT + 1)).message).toMatch(/genesis\.gasLimit/);
+    expect(refusal(withGas(4_999_999)).message).toMatch(/genesis\.gasLimit/);
   });
 });

@@ -21,6 +21,8 @@ const wei = z
   ])
   .transform((v) => BigInt(v));
 const hexData = z.string().regex(/^0x([0-9a-fA-F]{2})*$/, "0x-prefixed hex bytes");
+/** Highest genesis gas limit a spec may set: 2G gas, ~95,000 transfers per block (ADR 0160). */
+export const MAX_GENESIS_GAS_LIMIT = 2_000_000_000;
 
 export const chainSpecSchema = z
   .object({
@@ -47,7 +49,12 @@ export const chainSpecSchema = z
     genesis: z
       .object({
         timestamp: z.number().int().min(0),
-        gasLimit: z.number().int().min(5_000_000).default(30_000_000),
+        /**
+         * Gas per block, the same for every block (a proposal whose gas limit differs from its
+         * parent's is refused). Bounded above so a hostile spec cannot ask for unbounded blocks;
+         * maxBlockBytes bounds the bytes whatever the gas (ADR 0160).
+         */
+        gasLimit: z.number().int().min(5_000_000).max(MAX_GENESIS_GAS_LIMIT).default(30_000_000),
         baseFeePerGas: wei.default(1_000_000_000n),
         extraData: hexData.default("0x"),
         alloc: z.record(
