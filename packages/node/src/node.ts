@@ -1,5 +1,4 @@
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import {
   bytesToHex,
   type Clock,
@@ -12,54 +11,38 @@ import {
   withTimeout,
 } from "@dseq/common";
 import { logCryptoBackend, privateKeyToAddress } from "@dseq/crypto";
-import { type Chain, createChain } from "@dseq/l2-exec";
-import { createP2pHost, decodeBatch, defaultGossipBatcherOptions, type P2pHost } from "@dseq/p2p";
-import {
-  ConsensusDriver,
-  type ConsensusMessage,
-  createKeySigner,
-  DoubleSignGuard,
-  type Evidence,
-  FileWal,
-  fileGuardStore,
-  Step,
-} from "@dseq/pos-consensus";
-import { createRpcServer, type Json, method, type RpcEventMap, type RpcServer } from "@dseq/rpc";
+import type { Chain } from "@dseq/l2-exec";
+import type { P2pHost } from "@dseq/p2p";
+import type { Evidence } from "@dseq/pos-consensus";
+import type { RpcEventMap, RpcServer } from "@dseq/rpc";
 import type { RotationSchedule } from "@dseq/sequencer-rotation";
-import { createTxPool, type PooledTx, type TxPool } from "@dseq/txpool";
-import { AdminServer, type Health } from "./admin.ts";
-import {
-  type BlockFragment,
-  decodeFragment,
-  encodeFragment,
-  isFragment,
-  type SignedFragment,
-} from "./blockStream.ts";
+import type { TxPool } from "@dseq/txpool";
+import type { AdminServer, Health } from "./admin.ts";
+import type { SignedFragment } from "./blockStream.ts";
 import {
   type ByzantineContext,
   byzantineBlockSource,
-  byzantineBroadcast,
   byzantineFlags,
   oversizedBlockBytes,
-  replayProposals,
-  startGarbageGossip,
 } from "./byzantine.ts";
 import type { ChainSpec } from "./chainSpec.ts";
-import { chainBlockSource, p2pBlockFetcher } from "./chainSync.ts";
+import { chainBlockSource } from "./chainSync.ts";
 import type { NodeConfig } from "./config.ts";
-import { type CommittedInfo, createConsensusApp } from "./consensusApp.ts";
-import { decodeConsensusEnvelope, encodeConsensusEnvelope } from "./consensusWire.ts";
+import type { CommittedInfo } from "./consensusApp.ts";
 import { L1Feed, type L1Status } from "./l1Feed.ts";
-import { rebuildChainState, rotationValidatorSource } from "./rotation.ts";
-import { CallPool } from "./rpc/callPool.ts";
-import { chainReader, txPoolView } from "./rpcBackend.ts";
-import { TxGossip } from "./txGossip.ts";
+import { rebuildChainState } from "./rotation.ts";
+import { initAdmin } from "./start/initAdmin.ts";
+import { initChain } from "./start/initChain.ts";
+import { type Consensus, initConsensus } from "./start/initConsensus.ts";
+import { initP2p } from "./start/initP2p.ts";
+import { initPool } from "./start/initPool.ts";
+import { initRpc } from "./start/initRpc.ts";
+import { initTxGossip } from "./start/initTxGossip.ts";
+import { createNodeMetrics } from "./start/nodeMetrics.ts";
+import type { Started } from "./start/started.ts";
+import type { TxGossip } from "./txGossip.ts";
 
-/** Propose timeout when the round's proposer is not connected to this node at all. */
-const UNREACHABLE_PROPOSER_TIMEOUT_MS = 300;
-
-/** keccak256 of empty code: an account without code has this code hash. */
-const KECCAK256_EMPTY = "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470";
+export { NodeStartError } from "./start/started.ts";
 
 export type NodeModules = {
   logger: Logger;
@@ -73,23 +56,10 @@ export type NodeEvents = {
   "node.committed": Omit<CommittedInfo, "block" | "entries" | "outcome">;
 };
 
-export class NodeStartError extends DseqError {
-  constructor(message: string, cause?: unknown) {
-    super("NODE_START", message, { cause });
-    this.name = "NodeStartError";
-  }
-}
-
-function listenError(what: string, host: string, port: number, err: unknown): NodeStartError {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === "EADDRINUSE") return new NodeStartError(`${what} port ${host}:${port} is already in use`, err);
-  return new NodeStartError(`cannot listen for ${what} on ${host}:${port}: ${(err as Error).message}`, err);
-}
-
 /**
  * One dseq node: l2-exec (chain store and EVM), txpool, sequencer-rotation, pos-consensus,
  * p2p and rpc in one process, wired through their small interfaces. Modules start in order
- * and stop in reverse (Lodestar's habit); the node owns the AbortController.
+ * (`start/initX.ts`) and stop in reverse.
  */
 export class DseqNode {
   readonly events = new EventBus<NodeEvents>({ name: "node" });
@@ -101,7 +71,7 @@ export class DseqNode {
   private pool!: TxPool;
   private schedule!: RotationSchedule;
   private p2p!: P2pHost;
-  private driver!: ConsensusDriver;
+  private consensus!: Consensus;
   private rpc: RpcServer | undefined;
   private admin: AdminServer | undefined;
   private txGossip: TxGossip | undefined;
@@ -132,6 +102,11 @@ export class DseqNode {
   /** URLs the node serves on, once started. */
   readonly endpoints: { rpcHttp?: string; rpcWs?: string; admin?: string; p2p: string[] } = { p2p: [] };
 
+  /**
+   * Opens the modules in order, each `initX` in `start/` returning the module and its stop;
+   * stop() runs those in reverse (Lodestar's habit). Every port is bound before consensus
+   * enters its first height, so a start that fails (port in use) has signed and written nothing.
+   */
   async start(): Promise<void> {
     const { config, spec, m, log } = this;
     logCryptoBackend(log);
@@ -143,42 +118,10 @@ export class DseqNode {
       });
     const blockCap = byz?.oversizedBlock ? oversizedBlockBytes(spec.maxBlockBytes) : spec.maxBlockBytes;
     mkdirSync(config.dataDir, { recursive: true });
+    const mod = (name: string) => ({ logger: log.child({ module: name }), metrics: m.metrics });
 
     // 1. Chain store and EVM.
-    try {
-      this.chain = await createChain({
-        dataDir: join(config.dataDir, "chain"),
-        chainConfig: {
-          chainId: BigInt(spec.chainId),
-          gasLimit: BigInt(spec.genesis.gasLimit),
-          baseFeePerGas: spec.genesis.baseFeePerGas,
-          timestamp: BigInt(spec.genesis.timestamp),
-          extraData: spec.genesis.extraData as Hex,
-          alloc: Object.fromEntries(
-            Object.entries(spec.genesis.alloc).map(([a, acc]) => [
-              a,
-              {
-                balance: acc.balance,
-                ...(acc.nonce === undefined ? {} : { nonce: BigInt(acc.nonce) }),
-                ...(acc.code === undefined ? {} : { code: acc.code as Hex }),
-                ...(acc.storage === undefined ? {} : { storage: acc.storage as Record<Hex, Hex> }),
-              },
-            ]),
-          ),
-        },
-        // A consensus rule (chain spec); commits are fsynced (l2-exec's default): the WAL
-        // forgets a height once its commit returned.
-        maxBlockBytes: blockCap,
-        logger: log.child({ module: "chain" }),
-        metrics: m.metrics,
-      });
-    } catch (err) {
-      throw new NodeStartError(
-        `cannot open the chain store in ${join(config.dataDir, "chain")} (corrupt, or used by another process?): ${(err as Error).message}`,
-        err,
-      );
-    }
-    this.stops.push(() => this.chain.close());
+    this.chain = this.keep(await initChain(config.dataDir, spec, blockCap, mod("chain")));
     const head = this.chain.head();
     log.info("chain store open", {
       genesisHash: bytesToHex(this.chain.genesisHash),
@@ -191,13 +134,9 @@ export class DseqNode {
     const rebuilt = await rebuildChainState(spec, this.chain);
     this.schedule = rebuilt.schedule;
     if (config.l1) {
-      const l1 = new L1Feed(
-        { ...config.l1, dataDir: config.dataDir },
-        { logger: log.child({ module: "l1" }), metrics: m.metrics },
-      );
+      const l1 = new L1Feed({ ...config.l1, dataDir: config.dataDir }, mod("l1"));
       await l1.start();
-      this.l1 = l1;
-      this.stops.push(() => l1.stop());
+      this.l1 = this.keep({ module: l1, stop: () => l1.stop() });
     }
     const inSet = this.schedule
       .validatorSetAt(Number(head.header.number) + 1)
@@ -209,372 +148,139 @@ export class DseqNode {
     }
 
     // 3. Txpool on the head's state.
-    this.pool = createTxPool(
-      {
-        chainId: BigInt(spec.chainId),
-        accountSlots: config.txpool.accountSlots,
-        globalSlots: config.txpool.globalSlots,
-        lifetimeMs: config.txpool.queuedLifetimeSec * 1000,
-        minTip: BigInt(config.txpool.minTipWei),
-        maxBlockBytes: blockCap,
-        ...(config.txpool.journal ? { journalPath: join(config.dataDir, "txpool", "journal.rlp") } : {}),
-      },
-      {
-        state: {
-          getAccount: async (a) => {
-            const acc = await this.chain.getAccount(a, "latest");
-            return {
-              nonce: acc?.nonce ?? 0n,
-              balance: acc?.balance ?? 0n,
-              // EIP-7702: a delegated (or contract) sender gets one transaction in flight.
-              hasCode: acc !== undefined && acc.codeHash !== KECCAK256_EMPTY,
-            };
-          },
-        },
-        logger: log.child({ module: "txpool" }),
-        metrics: m.metrics,
-        clock: this.clock,
-      },
+    this.pool = this.keep(
+      await initPool(config, spec, this.chain, blockCap, { ...mod("txpool"), clock: this.clock }),
     );
-    if (config.txpool.journal) mkdirSync(join(config.dataDir, "txpool"), { recursive: true });
-    await this.pool.start({
-      number: head.header.number,
-      gasLimit: head.header.gasLimit,
-      nextBaseFee: head.header.calcNextBaseFee(),
-    });
-    this.stops.push(() => this.pool.stop());
 
     // 4. p2p.
-    try {
-      this.p2p = await createP2pHost(
+    this.p2p = this.keep(
+      await initP2p(
+        config,
         {
-          privateKey: m.privateKey,
           chainId: BigInt(spec.chainId),
           genesisHash: this.chain.genesisHash,
-          listen: config.p2p.listen,
-          bootstrap: config.p2p.bootstrap,
-          staticPeers: config.p2p.bootstrap,
-          maxConnections: config.p2p.maxConnections,
           maxBlockBytes: spec.maxBlockBytes,
         },
         {
-          logger: log.child({ module: "p2p" }),
-          metrics: m.metrics,
+          ...mod("p2p"),
+          privateKey: m.privateKey,
           validators: {
             has: (a) =>
               this.schedule.validatorSetAt(this.nextHeight()).validators.some((v) => v.address === a),
           },
           blocks: byzantineBlockSource(byz, chainBlockSource(this.chain)),
         },
-      );
-    } catch (err) {
-      throw new NodeStartError(
-        `cannot start p2p on ${config.p2p.listen.join(", ")}: ${(err as Error).message}`,
-        err,
-      );
-    }
-    this.stops.push(() => this.p2p.stop());
+      ),
+    );
     this.endpoints.p2p = this.p2p.multiaddrs();
 
-    // 5. Transactions: RPC-submitted ones are gossiped in batches (and announced again while
-    // they stay pooled); gossiped ones enter the pool through the same admission.
-    this.txGossip = new TxGossip(
-      {},
-      {
-        publish: (batch) => this.p2p.publish("tx", batch),
-        pooled: () => this.pooledTxs(),
-        clock: this.clock,
-        logger: log.child({ module: "txgossip" }),
-      },
+    // 5. Transaction gossip.
+    this.txGossip = this.keep(
+      initTxGossip(this.p2p, this.pool, this.rpcEvents, { ...mod("txgossip"), clock: this.clock }),
     );
-    this.txGossip.start();
-    this.stops.push(() => this.txGossip?.stop());
-    this.p2p.subscribe<Uint8Array[]>("tx", {
-      decode: (data) => decodeBatch(data, defaultGossipBatcherOptions.maxBatchItems),
-      onMessage: (raws) => {
-        this.pool
-          .addRemotes(raws, { origin: "peer" })
-          .catch((err: unknown) => log.warn("gossiped transactions failed admission", { err }));
-      },
-    });
-    this.pool.events.on("txpool.added", (e) => {
-      if (e.pending) this.rpcEvents.emit("txpool.pending", { hashes: [e.hash] });
-    });
 
-    // 6. Consensus.
-    const consensusDir = join(config.dataDir, "consensus");
-    mkdirSync(consensusDir, { recursive: true });
-    const wal = await FileWal.open(join(consensusDir, "wal"), log.child({ module: "wal" }));
-    // With L1 the set changes while the node runs: a validator outside it keeps its signer and
-    // starts signing at the first height whose set holds it (consensus signs only then).
-    const signer = this.isValidator && (inSet || this.l1) ? createKeySigner(m.privateKey) : null;
-    const guard = signer
-      ? await DoubleSignGuard.open(fileGuardStore(join(consensusDir, "last-signed.json")))
-      : null;
-    const buildSeconds = m.metrics.histogram({
-      name: "dseq_node_block_build_seconds",
-      help: "time to build a proposed block",
+    // 6. Consensus, opened (WAL, guard, gossip judged by the driver) but not yet running. With
+    // L1 the set changes while the node runs: a validator outside it keeps its signer and starts
+    // signing at the first height whose set holds it (consensus signs only then).
+    const nodeMetrics = createNodeMetrics(m.metrics);
+    nodeMetrics.head.set(Number(head.header.number));
+    const consensus = await initConsensus(config, spec, {
+      chain: this.chain,
+      pool: this.pool,
+      schedule: this.schedule,
+      p2p: this.p2p,
+      ...(this.l1 ? { l1: { feed: this.l1, nextEntry: rebuilt.nextEntry } } : {}),
+      address: this.address,
+      sign: this.isValidator && (inSet || this.l1 !== undefined),
+      privateKey: m.privateKey,
+      ...(byz ? { byzantine: { options: byz, context: () => this.byzantineContext() } } : {}),
+      judgeFragment: (f) => this.judgeFragment(f),
+      onCommitted: (info) => this.onCommitted(info, nodeMetrics),
+      nodeMetrics,
+      clock: this.clock,
+      logger: log,
+      metrics: m.metrics,
     });
-    const executeSeconds = m.metrics.histogram({
-      name: "dseq_node_block_execute_seconds",
-      help: "time to re-execute a proposed block",
-    });
-    const commitSeconds = m.metrics.histogram({
-      name: "dseq_node_block_commit_seconds",
-      help: "time to commit a decided block",
-    });
-    const headGauge = m.metrics.gauge({
-      name: "dseq_node_head_height",
-      help: "latest committed block number",
-    });
-    const roundGauge = m.metrics.gauge({
-      name: "dseq_node_last_commit_round",
-      help: "round in which the last block was committed",
-    });
-    const missCounter = m.metrics.counter({
-      name: "dseq_node_proposer_misses_total",
-      help: "heights not committed in round 0",
-    });
-    const poolGauge = m.metrics.gauge({ name: "dseq_node_txpool_size", help: "transactions in the pool" });
-    const peerGauge = m.metrics.gauge({ name: "dseq_node_peers", help: "connected peers" });
-    headGauge.set(Number(head.header.number));
-    const chainId = BigInt(spec.chainId);
-    const streamedCounter = m.metrics.counter({
-      name: "dseq_node_streamed_proposals_total",
-      help: "proposals checked against this validator's build of the streamed block (hit: no re-execution)",
-      labelNames: ["result"],
-    });
-    const app = createConsensusApp(
-      {
-        blockTimeMs: spec.blockTimeMs,
-        emptyBlocks: config.consensus.emptyBlocks,
-        maxFutureSeconds: 2,
-        maxTxsPerBlock: 5_000,
-        continuousBuild: config.consensus.continuousBuild,
-        maxCatchUpSeconds: 3600,
-        maxRound: 1_000,
-        // The same cap goes to l2-exec's builder (integration: one constant for both).
-        maxBlockBytes: spec.maxBlockBytes,
-      },
-      {
+    this.consensus = consensus;
+
+    // 7. RPC and admin: bound before consensus runs.
+    if (config.rpc.http.enabled || config.rpc.ws.enabled) {
+      const rpc = await initRpc(config, spec, {
         chain: this.chain,
         pool: this.pool,
-        schedule: this.schedule,
-        self: signer ? this.address : undefined,
-        clock: this.clock,
-        logger: log.child({ module: "app" }),
-        metrics: {
-          build: (s) => buildSeconds.observe(s),
-          execute: (s) => executeSeconds.observe(s),
-          commit: (s) => commitSeconds.observe(s),
-          streamed: (result) => streamedCounter.inc({ result }),
+        events: this.rpcEvents,
+        submitRawTransaction: (raw) => this.submitTransaction(raw),
+        syncing: () => {
+          const s = this.syncStatus();
+          return s.synced
+            ? false
+            : { startingBlock: 0n, currentBlock: BigInt(s.head), highestBlock: BigInt(s.highestPeerHead) };
         },
-        ...(this.l1
-          ? {
-              l1: {
-                queue: this.l1.queue,
-                nextEntry: rebuilt.nextEntry,
-                verifyWaitMs: config.l1?.verifyWaitMs ?? 1500,
-              },
-            }
-          : {}),
-        ...(signer
-          ? {
-              stream: {
-                publish: (f: BlockFragment) => {
-                  const data = encodeFragment(f, chainId, m.privateKey);
-                  this.p2p.publish("proposal", data).catch((err: unknown) => {
-                    log.debug("block fragment gossip failed", { err });
-                  });
-                },
-              },
-            }
-          : {}),
-        onCommitted: (info) => {
-          this.lastCommitAt = this.clock.now();
-          headGauge.set(info.height);
-          roundGauge.set(info.round);
-          if (info.round > 0) missCounter.inc();
-          poolGauge.set(this.pool.size);
-          peerGauge.set(this.p2p.peers().length);
-          log.info("block committed", {
-            height: info.height,
-            hash: info.hash,
-            txs: info.txs,
-            round: info.round,
-            proposer: info.proposer,
-            gasUsed: Number(info.gasUsed),
-          });
-          this.rpcEvents.emit("chain.head", { number: BigInt(info.height), hash: info.hash });
-          const { block: _block, entries: _entries, outcome: _outcome, ...plain } = info;
-          this.events.emit("node.committed", plain);
+        peerCount: () => this.p2p.peers().length,
+        dseq: {
+          schedule: () => this.schedule,
+          nextHeight: () => this.nextHeight(),
+          currentSequencer: () => this.currentSequencer(),
+          syncStatus: () => ({
+            ...this.syncStatus(),
+            peers: this.p2p.peers().length,
+            lastCommitAt: this.lastCommitAt,
+            ...(this.l1 ? { l1: this.l1Status() } : {}),
+          }),
         },
-      },
-    );
-    const validators = rotationValidatorSource(this.schedule);
-    this.driver = new ConsensusDriver(
-      {
-        chainId: BigInt(spec.chainId),
-        timeouts: {
-          propose: config.consensus.timeoutProposeMs,
-          proposeDelta: config.consensus.timeoutDeltaMs,
-          prevote: config.consensus.timeoutPrevoteMs,
-          prevoteDelta: config.consensus.timeoutDeltaMs,
-          precommit: config.consensus.timeoutPrecommitMs,
-          precommitDelta: config.consensus.timeoutDeltaMs,
-        },
-      },
-      {
-        app,
-        validators,
-        // A proposer we hold no connection to (killed, partitioned) will not be heard from:
-        // move to the next round after a short wait instead of the full propose timeout.
-        adjustTimeout: (step, height, round, ms) => {
-          if (step !== Step.Propose) return ms;
-          const proposer = validators.forHeight(height);
-          const who = "then" in proposer ? undefined : proposer.proposer(round);
-          if (who === undefined || who === this.address || this.p2p.peerOfValidator(who) !== undefined)
-            return ms;
-          return Math.min(ms, UNREACHABLE_PROPOSER_TIMEOUT_MS);
-        },
-        network: {
-          broadcast: byz
-            ? byzantineBroadcast(byz, this.byzantineContext(), (msg) => this.broadcast(msg))
-            : (msg) => this.broadcast(msg),
-        },
-        fetcher: p2pBlockFetcher(this.p2p, log.child({ module: "sync" })),
-        wal,
-        signer,
-        guard,
-        clock: this.clock,
-        logger: log.child({ module: "consensus" }),
-        metrics: m.metrics,
-      },
-    );
-    // Gossip is judged before it is forwarded: the driver takes a message it accepts (signed by
-    // a validator of its height, not seen before), and a reject lowers the sender's score.
-    // Delivery happens in the judgement, so onMessage has nothing left to do.
-    const onConsensus = {
-      decode: (data: Uint8Array) => decodeConsensusEnvelope(data),
-      validate: (msg: ConsensusMessage) => this.driver.judge(msg),
-      onMessage: () => {},
-    };
-    // The proposal topic also carries block fragments (ADR 0092), told apart by their version.
-    type ProposalTopicMessage = { consensus: ConsensusMessage } | { fragment: SignedFragment };
-    const replay = byz?.replayGossip ? replayProposals(byz, this.byzantineContext()) : undefined;
-    const judgeProposal = replay
-      ? (msg: ConsensusMessage) => {
-          replay(msg);
-          return this.driver.judge(msg);
-        }
-      : (msg: ConsensusMessage) => this.driver.judge(msg);
-    this.p2p.subscribe<ProposalTopicMessage>("proposal", {
-      decode: (data) =>
-        isFragment(data)
-          ? { fragment: decodeFragment(data, chainId) }
-          : { consensus: decodeConsensusEnvelope(data) },
-      validate: (msg) =>
-        "fragment" in msg ? this.judgeFragment(msg.fragment) : judgeProposal(msg.consensus),
-      onMessage: (msg) => {
-        if ("fragment" in msg) app.onFragment(msg.fragment);
-      },
-    });
-    this.p2p.subscribe<ConsensusMessage>("vote", onConsensus);
-    this.driver.events.on("consensus.evidence", ({ evidence }) =>
-      log.error("equivocation evidence", { type: evidence.type }),
-    );
-    this.driver.events.on("consensus.halted", ({ reason }) => log.error("consensus halted", { reason }));
-    await this.driver.start(Number(head.header.number) + 1);
-    this.stops.push(() => this.driver.stop());
-    if (byz?.garbageGossip) this.stops.push(startGarbageGossip(byz, this.byzantineContext()));
-
-    // 7. RPC and admin.
-    if (config.rpc.http.enabled || config.rpc.ws.enabled) {
-      // eth_call and friends run in worker threads, never on this (consensus) thread: ADR 0130.
-      const callPool = new CallPool(
-        {},
-        {
-          source: await this.chain.callSource(),
-          logger: log.child({ module: "rpc-evm" }),
-          metrics: m.metrics,
-        },
-      );
-      await callPool.start();
-      this.stops.push(() => callPool.stop());
-      const rpc = createRpcServer(
-        {
-          http: config.rpc.http.enabled ? { host: config.rpc.http.host, port: config.rpc.http.port } : false,
-          ws: config.rpc.ws.enabled ? { host: config.rpc.ws.host, port: config.rpc.ws.port } : false,
-          corsOrigins: config.rpc.cors,
-          maxBodyBytes: config.rpc.maxBodyBytes,
-          maxBatchSize: config.rpc.maxBatch,
-          requestTimeoutMs: config.rpc.timeoutMs,
-          maxLogsBlockRange: config.rpc.getLogsMaxRange,
-          clientVersion: "dseq/v0.1.0",
-        },
-        {
-          backend: {
-            chain: chainReader(this.chain, { callPool, blockTimeMs: spec.blockTimeMs }),
-            txpool: txPoolView(this.pool),
-            events: this.rpcEvents,
-            submitRawTransaction: (raw) => this.submitTransaction(raw),
-            syncing: () => {
-              const s = this.syncStatus();
-              return s.synced
-                ? false
-                : {
-                    startingBlock: 0n,
-                    currentBlock: BigInt(s.head),
-                    highestBlock: BigInt(s.highestPeerHead),
-                  };
-            },
-            peerCount: () => this.p2p.peers().length,
-          },
-          logger: log.child({ module: "rpc" }),
-          metrics: m.metrics,
-        },
-      );
-      this.registerDseqMethods(rpc);
-      try {
-        await rpc.start();
-      } catch (err) {
-        const host = config.rpc.http.enabled ? config.rpc.http.host : config.rpc.ws.host;
-        const port = config.rpc.http.enabled ? config.rpc.http.port : config.rpc.ws.port;
-        throw listenError("RPC", host, port, err);
-      }
-      this.rpc = rpc;
-      this.stops.push(() => rpc.stop());
-      if (config.rpc.http.enabled)
-        this.endpoints.rpcHttp = `http://${config.rpc.http.host}:${config.rpc.http.port}`;
-      if (config.rpc.ws.enabled) this.endpoints.rpcWs = `ws://${config.rpc.ws.host}:${config.rpc.ws.port}`;
+        ...mod("rpc"),
+      });
+      this.rpc = this.keep(rpc);
+      Object.assign(this.endpoints, rpc.endpoints);
     }
     if (config.admin.enabled) {
-      const admin = new AdminServer(
-        { dataDir: config.dataDir, sync: { blockTimeMs: spec.blockTimeMs } },
-        {
-          metrics: m.metrics,
-          health: () => this.health(),
-          events: this.events,
-          certificate: (h) => this.chain.getCommitCertificate(h),
-          round0Proposer: (h) => this.schedule.proposerFor(h, 0),
-          logger: log.child({ module: "admin" }),
-        },
-      );
-      try {
-        const addr = await admin.listen(config.admin.host, config.admin.port);
-        this.endpoints.admin = `http://${config.admin.host}:${addr.port}`;
-      } catch (err) {
-        throw listenError("admin", config.admin.host, config.admin.port, err);
-      }
-      this.admin = admin;
-      this.stops.push(() => admin.close());
+      const admin = await initAdmin(config, spec.blockTimeMs, {
+        metrics: m.metrics,
+        health: () => this.health(),
+        events: this.events,
+        certificate: (h) => this.chain.getCommitCertificate(h),
+        round0Proposer: (h) => this.schedule.proposerFor(h, 0),
+        logger: log.child({ module: "admin" }),
+      });
+      this.admin = this.keep(admin);
+      this.endpoints.admin = admin.endpoint;
     }
+
+    // 8. Consensus enters the height after the head: the last step.
+    await consensus.start();
+    this.stops.push(() => consensus.stop());
     log.info("node started", {
       address: this.address,
       mode: config.mode,
-      signer: signer !== null,
+      signer: consensus.signs,
       ...this.endpoints,
     });
+  }
+
+  /** Records a started module's stop (run in reverse by stop()) and hands back the module. */
+  private keep<T>(s: Started<T>): T {
+    this.stops.push(s.stop);
+    return s.module;
+  }
+
+  private onCommitted(info: CommittedInfo, nm: ReturnType<typeof createNodeMetrics>): void {
+    this.lastCommitAt = this.clock.now();
+    nm.head.set(info.height);
+    nm.lastCommitRound.set(info.round);
+    if (info.round > 0) nm.proposerMisses.inc();
+    nm.poolSize.set(this.pool.size);
+    nm.peers.set(this.p2p.peers().length);
+    this.log.info("block committed", {
+      height: info.height,
+      hash: info.hash,
+      txs: info.txs,
+      round: info.round,
+      proposer: info.proposer,
+      gasUsed: Number(info.gasUsed),
+    });
+    this.rpcEvents.emit("chain.head", { number: BigInt(info.height), hash: info.hash });
+    const { block: _block, entries: _entries, outcome: _outcome, ...plain } = info;
+    this.events.emit("node.committed", plain);
   }
 
   /** Graceful: stop accepting (RPC first), let consensus finish its step, flush, close. Idempotent. */
@@ -590,16 +296,6 @@ export class DseqNode {
       this.log.info("node stopped");
     })();
     return this.stopping;
-  }
-
-  /**
-   * What to announce again: the executable transactions, in block order. A gap in another
-   * node's pool is filled by a transaction that is pending on the node that has it, so queued
-   * ones need not travel; walking the pending heap also avoids snapshotting the whole pool.
-   */
-  private *pooledTxs(): Iterable<PooledTx> {
-    const it = this.pool.pending();
-    for (let tx = it.next(); tx !== undefined; tx = it.next()) yield tx;
   }
 
   /**
@@ -637,18 +333,11 @@ export class DseqNode {
 
   /** Equivocation evidence this node's consensus driver recorded. */
   evidence(): readonly Evidence[] {
-    return this.driver.evidence.list();
+    return this.consensus.driver.evidence.list();
   }
 
   private nextHeight(): number {
     return Number(this.chain.head().header.number) + 1;
-  }
-
-  private broadcast(msg: ConsensusMessage): void {
-    const kind = msg.type === "proposal" ? "proposal" : "vote";
-    this.p2p.publish(kind, encodeConsensusEnvelope(msg)).catch((err: unknown) => {
-      this.log.debug("consensus gossip failed", { type: msg.type, err });
-    });
   }
 
   private async submitTransaction(raw: Uint8Array): Promise<Hex> {
@@ -718,9 +407,9 @@ export class DseqNode {
       isSequencer: seq === this.address,
       peers: this.p2p.peers().length,
       consensus: {
-        height: this.driver.height,
-        round: this.driver.round,
-        halted: this.driver.halted !== undefined,
+        height: this.consensus.driver.height,
+        round: this.consensus.driver.round,
+        halted: this.consensus.driver.halted !== undefined,
       },
       address: this.address,
       chainId: this.spec.chainId,
@@ -748,62 +437,5 @@ export class DseqNode {
       rewardPerBlock: this.schedule.rewardPerBlock().toString(),
       pool: { size: this.pool.size },
     };
-  }
-
-  private registerDseqMethods(rpc: RpcServer): void {
-    const json = (v: unknown): Json =>
-      JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? `0x${x.toString(16)}` : x))) as Json;
-    rpc.registry.register(
-      "dseq_syncStatus",
-      method([], () =>
-        json({
-          ...this.syncStatus(),
-          peers: this.p2p.peers().length,
-          lastCommitAt: this.lastCommitAt,
-          ...(this.l1 ? { l1: this.l1Status() } : {}),
-        }),
-      ),
-    );
-    rpc.registry.register(
-      "dseq_validators",
-      method([], () => {
-        const set = this.schedule.validatorSetAt(this.nextHeight());
-        return json({
-          height: this.nextHeight(),
-          totalPower: set.totalPower,
-          validators: set.validators.map((v) => ({
-            id: v.id,
-            address: v.address,
-            power: v.power,
-            cappedStake: v.cappedStake,
-            rewardRecipient: v.rewardRecipient,
-            rewards: this.schedule.rewardsOf(v.id),
-          })),
-        });
-      }),
-    );
-    rpc.registry.register(
-      "dseq_currentSequencer",
-      method([], () => {
-        const r = this.schedule.reelectionState();
-        return json({ ...r, height: this.nextHeight(), sequencer: this.currentSequencer() });
-      }),
-    );
-    rpc.registry.register(
-      "dseq_span",
-      method([], () => {
-        const s = this.schedule.currentSpan();
-        return json({
-          index: s.index,
-          startHeight: s.startHeight,
-          endHeight: s.endHeight,
-          seedHeight: s.seedHeight,
-          seed: s.seed,
-          elections: s.elections,
-          validators: s.validatorSet.validators.map((v) => v.address),
-          rewardPerBlock: this.schedule.rewardPerBlock(),
-        });
-      }),
-    );
   }
 }

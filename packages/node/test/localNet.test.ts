@@ -149,6 +149,9 @@ describe("4 validators in one process (real LevelDB, libp2p on 127.0.0.1)", { ti
       }),
     );
     const stoppedAt = Date.now();
+    // A graceful stop lets consensus finish its step: a block the sequencer had already
+    // proposed for the next height may still commit on the others. Nothing after it may.
+    const inFlight = (others[0]?.health().head.number ?? 0) + 1;
     await net.nodes[idx]?.stop();
     // Until the others elect a new sequencer, each height is the dead one's in round 0: it is
     // made in round 1 by another validator (one round lost, not a stall), and after
@@ -157,7 +160,7 @@ describe("4 validators in one process (real LevelDB, libp2p on 127.0.0.1)", { ti
     const reelectedAt = commits.at(-1)?.height ?? 0;
     await waitFor(() => commits.some((c) => c.height > reelectedAt + 1), 20_000, "two blocks after it");
     for (const off of offs) off();
-    expect(commits.every((c) => c.proposer !== seq)).toBe(true);
+    expect(commits.filter((c) => c.height > inFlight).every((c) => c.proposer !== seq)).toBe(true);
     const missed = commits.filter((c) => c.height <= reelectedAt && c.round > 0);
     expect(missed.length).toBeGreaterThanOrEqual(1);
     expect(missed.length).toBeLessThanOrEqual(3);
