@@ -1,22 +1,21 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { errorMessage, type Hex, type Logger } from "@dseq/common";
+import type { Hex, Logger } from "@dseq/common";
 import { loadAccounts } from "./accounts.ts";
 import { byzantineConfigPatch } from "./byzantine.ts";
 import { type ControlServer, startControlServer } from "./control.ts";
+import { type DevnetNode, makeNode } from "./devnetNode.ts";
 import { DevnetError } from "./errors.ts";
-import { blockNumber } from "./jsonRpc.ts";
+import { type DevnetL1Settings, lockGenesisValidators } from "./genesisStake.ts";
 import { type DevnetL1, startDevnetL1 } from "./l1.ts";
-import { ManagedProcess, type ProcessExit, type ProcessState } from "./managedProcess.ts";
+import type { ProcessExit } from "./managedProcess.ts";
 import {
   addNetworkValidator,
   CHAIN_SPEC_FILE,
   defaultGenerateOptions,
   generateNetwork,
   type NetworkInfo,
-  type NodeLayout,
   type NodePorts,
-  type NodeRole,
   readNetwork,
   removeDevnetDir,
   VALIDATOR_LOCK,
@@ -25,6 +24,9 @@ import {
 } from "./network.ts";
 import { allocatePorts } from "./ports.ts";
 import { isSupervisorAlive, readState, removeState, STATE_FILE, writeState } from "./state.ts";
+
+export type { DevnetNode } from "./devnetNode.ts";
+export { type DevnetL1Settings, L1_FILE } from "./genesisStake.ts";
 
 /** Where `dseq` lives in this workspace. */
 export const DSEQ_BIN = resolve(import.meta.dirname, "..", "..", "node", "bin", "dseq.mjs");
@@ -76,55 +78,6 @@ export type StartDevnetOptions = {
   logger?: Logger;
 };
 
-export type DevnetL1Settings = {
-  /** Seconds between L1 blocks (default 1). */
-  blockTimeSeconds?: number;
-  /** The nodes' confirmation depth (default 2). */
-  confirmations?: number;
-  /** The nodes' L1 poll interval, ms (default 500). */
-  pollIntervalMs?: number;
-  /** LockingPool exit delay, seconds (default 60). */
-  exitDelaySeconds?: number;
-  /** The nodes' wait for entries they cannot verify yet, ms (node default 1,500). */
-  verifyWaitMs?: number;
-};
-
-/** What `<dataDir>/l1.json` holds while an L1 devnet runs. */
-export const L1_FILE = "l1.json";
-
-export type DevnetNode = {
-  readonly name: string;
-  readonly role: NodeRole;
-  readonly address: Hex;
-  readonly peerId: string;
-  readonly rpcUrl: string;
-  readonly wsUrl: string;
-  readonly adminUrl: string;
-  readonly ports: NodePorts;
-  readonly configPath: string;
-  readonly logPath: string;
-  readonly dataDir: string;
-  readonly state: ProcessState;
-  readonly pid: number | undefined;
-  readonly lastExit: ProcessExit | undefined;
-  /** Starts a stopped node (same config). */
-  start(): Promise<void>;
-  /** SIGKILL. */
-  kill(): Promise<void>;
-  /** Starts the process again with the same config (graceful stop first if it runs). */
-  restart(): Promise<void>;
-  /** SIGSTOP. */
-  pause(): void;
-  /** SIGCONT. */
-  resume(): void;
-  /** SIGTERM, SIGKILL after the grace period. */
-  stop(): Promise<void>;
-  /** Resolves when the node answers eth_blockNumber; rejects if it exits first. */
-  waitReady(timeoutMs?: number): Promise<void>;
-  /** The last `lines` lines of node.log (for error messages). */
-  logTail(lines?: number): string;
-};
-
 export type Devnet = {
   readonly dataDir: string;
   readonly chainId: number;
@@ -152,26 +105,6 @@ export type Devnet = {
   /** Stops every node (SIGTERM, then SIGKILL) and the control endpoint. Idempotent. */
   stop(): Promise<void>;
 };
-
-function tail(path: string, lines: number): string {
-  if (!existsSync(path)) return "";
-  const text = readFileSync(path, "utf8");
-  return text.split("\n").filter(Boolean).slice(-lines).join("\n");
-}
-
-// Children must not outlive a supervisor that exits without calling stop() (uncaught error,
-// process.exit in a test runner): one exit hook kills whatever is still registered.
-const live = new Set<ManagedProcess>();
-let exitHookInstalled = false;
-function track(p: ManagedProcess): void {
-  live.add(p);
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on("exit", () => {
-      for (const proc of live) proc.killSync();
-    });
-  }
-}
 
 /** Reads or creates the network, writes configs with fresh ports, starts the nodes. */
 export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
@@ -381,63 +314,6 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
   return devnet;
 }
 
-/**
- * Locks every genesis validator's stake through the LockingPool (one owner account each), then
- * rewrites the chain spec's validators from what L1 holds, so the genesis set is L1's. Returns
- * the nodes' `l1` config section; its start block is after the genesis locks (the spec has them).
- */
-async function lockGenesisValidators(
-  dataDir: string,
-  l1: DevnetL1,
-  settings: DevnetL1Settings,
-): Promise<Record<string, unknown>> {
-  const specPath = join(dataDir, CHAIN_SPEC_FILE);
-  const spec = JSON.parse(readFileSync(specPath, "utf8")) as {
-    validators: {
-      id: number;
-      owner: string;
-      signer: Hex;
-      signerPubkey: Hex;
-      locked: string;
-      status: string;
-      rewardRecipient: string;
-    }[];
-  };
-  const validators = [];
-  for (const v of spec.validators) {
-    const id = await l1.lock(v.signer, v.signerPubkey, BigInt(v.locked));
-    const s = await l1.sequencer(id);
-    validators.push({
-      id,
-      owner: s.owner,
-      signer: s.signer,
-      signerPubkey: v.signerPubkey,
-      locked: s.locked.toString(),
-      status: s.status,
-      rewardRecipient: s.rewardRecipient,
-    });
-  }
-  spec.validators = validators;
-  writeFileSync(specPath, `${JSON.stringify(spec, null, 2)}\n`);
-  const d = l1.deployment;
-  const section = {
-    endpoints: [l1.rpcUrl],
-    chainId: l1.chainId,
-    lockingPool: d.lockingPool,
-    depositBridge: d.depositBridge,
-    batchInbox: d.batchInbox,
-    startBlock: Number(await l1.blockNumber()) + 1,
-    confirmations: settings.confirmations ?? 2,
-    pollIntervalMs: settings.pollIntervalMs ?? 500,
-    ...(settings.verifyWaitMs === undefined ? {} : { verifyWaitMs: settings.verifyWaitMs }),
-  };
-  writeFileSync(
-    join(dataDir, L1_FILE),
-    `${JSON.stringify({ rpcUrl: l1.rpcUrl, edrUrl: l1.directUrl, token: d.token, ...section }, null, 2)}\n`,
-  );
-  return section;
-}
-
 function checkReuse(network: NetworkInfo, opts: StartDevnetOptions, dataDir: string): void {
   const have = {
     validators: network.nodes.filter((n) => n.role === "validator").length,
@@ -455,104 +331,6 @@ function checkReuse(network: NetworkInfo, opts: StartDevnetOptions, dataDir: str
       );
     }
   }
-}
-
-function makeNode(
-  l: NodeLayout,
-  bin: string,
-  env: NodeJS.ProcessEnv,
-  stopTimeoutMs: number,
-  changed: () => void,
-  exited: (exit: ProcessExit) => void,
-): DevnetNode {
-  const proc = new ManagedProcess({
-    name: l.name,
-    command: process.execPath,
-    args: [bin, "start", "--config", l.configPath],
-    env,
-    logPath: l.logPath,
-  });
-  proc.onExit = (exit) => {
-    changed();
-    exited(exit);
-  };
-  track(proc);
-  const node: DevnetNode = {
-    name: l.name,
-    role: l.role,
-    address: l.address,
-    peerId: l.peerId,
-    rpcUrl: l.rpcUrl,
-    wsUrl: l.wsUrl,
-    adminUrl: l.adminUrl,
-    ports: l.ports,
-    configPath: l.configPath,
-    logPath: l.logPath,
-    dataDir: l.dataDir,
-    get state() {
-      return proc.state;
-    },
-    get pid() {
-      return proc.pid;
-    },
-    get lastExit() {
-      return proc.lastExit;
-    },
-    async start() {
-      proc.start();
-      changed();
-    },
-    async kill() {
-      await proc.kill();
-      changed();
-    },
-    async restart() {
-      await proc.restart(stopTimeoutMs);
-      changed();
-    },
-    pause() {
-      proc.pause();
-      changed();
-    },
-    resume() {
-      proc.resume();
-      changed();
-    },
-    async stop() {
-      await proc.stop(stopTimeoutMs);
-      changed();
-    },
-    async waitReady(timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        if (proc.state === "stopped") {
-          const e = proc.lastExit;
-          throw new DevnetError(
-            "DEVNET_NODE_EXITED",
-            `${l.name} exited (code ${e?.code ?? "?"}, signal ${e?.signal ?? "none"}) before its RPC answered; last log lines of ${l.logPath}:\n${tail(l.logPath, 15)}`,
-            { node: l.name, exit: e },
-          );
-        }
-        try {
-          await blockNumber(l.rpcUrl, 1000);
-          return;
-        } catch (err) {
-          if (Date.now() > deadline) {
-            throw new DevnetError(
-              "DEVNET_NODE_NOT_READY",
-              `${l.name} did not answer on ${l.rpcUrl} within ${timeoutMs} ms (${errorMessage(err)}); last log lines of ${l.logPath}:\n${tail(l.logPath, 15)}`,
-              { node: l.name },
-            );
-          }
-        }
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    },
-    logTail(lines = 20) {
-      return tail(l.logPath, lines);
-    },
-  };
-  return node;
 }
 
 /** Removes a stale devnet.json left by a supervisor that died without cleaning up. */
