@@ -37,6 +37,12 @@ export type SignRequest = {
   deadlineMs?: number;
   /** Default: random. */
   sessionId?: Hex;
+  /**
+   * Extra condition on a signing set besides the threshold count (e.g. the node's check that
+   * the set holds more than 2/3 of the voting power). An attempt starts with the shortest
+   * prefix of the responsive members that has at least `threshold` members and satisfies it.
+   */
+  quorum?: (parties: readonly PartyId[]) => boolean;
 };
 
 export const SignExclusionReason = {
@@ -100,6 +106,7 @@ type Session = {
   pub: TArg<FrostPublic>;
   message: Uint8Array;
   context: Record<string, unknown>;
+  quorum: (parties: readonly PartyId[]) => boolean;
   /** Signers with a fresh commitment and no open attempt (ROAST's "responsive" set). */
   ready: Map<PartyId, NonceCommitmentWire>;
   busy: Map<PartyId, number>;
@@ -172,6 +179,7 @@ export class SigningCoordinator {
         pub: toFrostPublic(req.group),
         message: req.message.slice(),
         context: req.context ?? {},
+        quorum: req.quorum ?? (() => true),
         ready: new Map(),
         busy: new Map(),
         excluded: new Map(),
@@ -243,7 +251,8 @@ export class SigningCoordinator {
     for (const a of s.attempts.values()) {
       if (!a.dead && now - a.lastProgress < this.opts.attemptPatienceMs) return;
     }
-    const chosen = [...s.ready].slice(0, s.group.threshold);
+    const chosen = pickSigners([...s.ready], s.group.threshold, s.quorum);
+    if (!chosen) return;
     const attempt = s.nextAttempt++;
     const signers = chosen.map(([party, commitment]) => ({ party, commitment }));
     const req: SignRequestMsg = {
@@ -360,8 +369,8 @@ export class SigningCoordinator {
     s.ready.delete(p);
     s.busy.delete(p);
     this.log.warn("signer excluded", { sid: s.sessionId, party: p, reason });
-    const left = s.group.participants.length - s.excluded.size;
-    if (left < s.group.threshold) {
+    const left = s.group.participants.filter((x) => !s.excluded.has(x));
+    if (left.length < s.group.threshold || !s.quorum(left)) {
       this.finish(
         s,
         undefined,
@@ -421,4 +430,17 @@ export class SigningCoordinator {
       s.reject(err);
     }
   }
+}
+
+/** The shortest prefix of `ready` with at least `threshold` members that satisfies `quorum`. */
+function pickSigners<T>(
+  ready: [PartyId, T][],
+  threshold: number,
+  quorum: (parties: readonly PartyId[]) => boolean,
+): [PartyId, T][] | undefined {
+  for (let n = threshold; n <= ready.length; n++) {
+    const chosen = ready.slice(0, n);
+    if (quorum(chosen.map(([p]) => p))) return chosen;
+  }
+  return undefined;
 }

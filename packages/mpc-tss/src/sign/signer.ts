@@ -32,6 +32,8 @@ export type SignContext = {
   coordinator: PartyId;
   groupKey: Hex;
   epoch: number;
+  /** The signing set of this attempt (every one of them must sign for the signature to form). */
+  signers: PartyId[];
   /** Whatever the coordinator attached (e.g. `{kind: "batch", index: 12}`); not trusted. */
   context: Record<string, unknown>;
 };
@@ -250,6 +252,7 @@ export class Signer {
         coordinator: s.coordinator,
         groupKey: group.groupKey,
         epoch: group.epoch,
+        signers: req.signers.map((x) => x.party),
         context: req.context,
       }),
     ).catch((err) => {
