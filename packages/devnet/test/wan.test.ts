@@ -12,7 +12,7 @@ import { dseqStartAvailable, hashesOf, headOf, waitFor } from "./helpers.ts";
 
 const netns = await canUseNetns();
 const run = netns.ok && dseqStartAvailable();
-if (!netns.ok) console.warn(`SKIPPED packages/devnet/test/wan.test.ts: ${netns.reason}`);
+if (!netns.ok) process.stderr.write(`SKIPPED packages/devnet/test/wan.test.ts: ${netns.reason}\n`);
 
 const WAN = { delayMs: 50, jitterMs: 0, lossPct: 1, rateMbit: 0 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -89,7 +89,8 @@ describe.skipIf(!run)("WAN: 4 validators at 100 ms RTT, 1 % loss", () => {
     tb.testbed.heal();
     await waitFor(
       "v4 back at v1's head",
-      async () => (await headOf(node("v4"))) >= (await headOf(node("v1"))) - 1 && (await headOf(node("v4"))) > h1,
+      async () =>
+        (await headOf(node("v4"))) >= (await headOf(node("v1"))) - 1 && (await headOf(node("v4"))) > h1,
       45_000,
       500,
     );

@@ -95,7 +95,8 @@ function track(plan: TestbedPlan): void {
  * makes and removes a probe namespace. `reason` says why not.
  */
 export async function canUseNetns(): Promise<{ ok: true } | { ok: false; reason: string }> {
-  if (process.platform !== "linux") return { ok: false, reason: `netns needs Linux, not ${process.platform}` };
+  if (process.platform !== "linux")
+    return { ok: false, reason: `netns needs Linux, not ${process.platform}` };
   if (typeof process.getuid === "function" && process.getuid() !== 0) {
     return { ok: false, reason: "netns needs root (uid 0)" };
   }

@@ -14,7 +14,7 @@ import { basename, dirname, join } from "node:path";
 const argv = process.argv.slice(2);
 const at = argv.indexOf("--config");
 if (at < 0 || !argv[at + 1]) {
-  console.error("nsLauncher: expected start --config <path>");
+  process.stderr.write("nsLauncher: expected start --config <path>\n");
   process.exit(2);
 }
 const configPath = argv[at + 1];
@@ -23,7 +23,7 @@ const name = basename(nodeDir);
 const testbed = JSON.parse(readFileSync(join(dirname(nodeDir), "testbed.json"), "utf8"));
 const node = testbed.nodes?.[name];
 if (!node) {
-  console.error(`nsLauncher: ${name} is not in testbed.json`);
+  process.stderr.write(`nsLauncher: ${name} is not in testbed.json\n`);
   process.exit(2);
 }
 const config = JSON.parse(readFileSync(configPath, "utf8"));
@@ -44,7 +44,9 @@ for (const port of [config.rpc?.http?.port, config.rpc?.ws?.port, config.admin?.
     down.pipe(up);
     up.pipe(down);
   });
-  server.on("error", (err) => console.error(`nsLauncher: forward 127.0.0.1:${port}: ${err.message}`));
+  server.on("error", (err) =>
+    process.stderr.write(`nsLauncher: forward 127.0.0.1:${port}: ${err.message}\n`),
+  );
   server.listen(port, "127.0.0.1");
   servers.push(server);
 }
@@ -60,14 +62,25 @@ if (skew) {
 }
 const child = spawn(
   "ip",
-  ["netns", "exec", node.netns, "setpriv", "--pdeathsig", "KILL", "--", process.execPath, testbed.dseqBin, ...argv],
+  [
+    "netns",
+    "exec",
+    node.netns,
+    "setpriv",
+    "--pdeathsig",
+    "KILL",
+    "--",
+    process.execPath,
+    testbed.dseqBin,
+    ...argv,
+  ],
   { stdio: "inherit", env },
 );
 for (const sig of ["SIGTERM", "SIGINT", "SIGHUP", "SIGCONT"]) {
   process.on(sig, () => child.kill(sig));
 }
 child.on("error", (err) => {
-  console.error(`nsLauncher: ${err.message}`);
+  process.stderr.write(`nsLauncher: ${err.message}\n`);
   process.exit(1);
 });
 child.on("exit", (code, signal) => {

@@ -55,18 +55,27 @@ const IN_NS_IF = "eth0";
 
 export function planTestbed(names: string[], opts: { prefix: string; octet: number }): TestbedPlan {
   if (!PREFIX_RE.test(opts.prefix)) {
-    throw new DevnetError("DEVNET_TESTBED_PLAN", `testbed prefix ${JSON.stringify(opts.prefix)}: 2-10 of [a-z0-9], a letter first`);
+    throw new DevnetError(
+      "DEVNET_TESTBED_PLAN",
+      `testbed prefix ${JSON.stringify(opts.prefix)}: 2-10 of [a-z0-9], a letter first`,
+    );
   }
   if (!Number.isInteger(opts.octet) || opts.octet < 1 || opts.octet > 254) {
     throw new DevnetError("DEVNET_TESTBED_PLAN", `testbed subnet octet ${opts.octet}: 1-254`);
   }
   if (names.length === 0 || names.length > MAX_TESTBED_NODES) {
-    throw new DevnetError("DEVNET_TESTBED_PLAN", `a testbed holds 1-${MAX_TESTBED_NODES} nodes, not ${names.length}`);
+    throw new DevnetError(
+      "DEVNET_TESTBED_PLAN",
+      `a testbed holds 1-${MAX_TESTBED_NODES} nodes, not ${names.length}`,
+    );
   }
   const seen = new Set<string>();
   const nodes = names.map((name, i) => {
     if (!NAME_RE.test(name) || seen.has(name)) {
-      throw new DevnetError("DEVNET_TESTBED_PLAN", `node name ${JSON.stringify(name)}: unique, [a-z0-9], a letter first`);
+      throw new DevnetError(
+        "DEVNET_TESTBED_PLAN",
+        `node name ${JSON.stringify(name)}: unique, [a-z0-9], a letter first`,
+      );
     }
     seen.add(name);
     return {
@@ -89,10 +98,18 @@ export function planNode(plan: TestbedPlan, name: string): TestbedNodePlan {
 
 export function checkShape(s: LinkShape): LinkShape {
   const ok =
-    Number.isFinite(s.delayMs) && s.delayMs >= 0 && s.delayMs <= 60_000 &&
-    Number.isFinite(s.jitterMs) && s.jitterMs >= 0 && s.jitterMs <= 60_000 &&
-    Number.isFinite(s.lossPct) && s.lossPct >= 0 && s.lossPct <= 100 &&
-    Number.isFinite(s.rateMbit) && s.rateMbit >= 0 && s.rateMbit <= 100_000;
+    Number.isFinite(s.delayMs) &&
+    s.delayMs >= 0 &&
+    s.delayMs <= 60_000 &&
+    Number.isFinite(s.jitterMs) &&
+    s.jitterMs >= 0 &&
+    s.jitterMs <= 60_000 &&
+    Number.isFinite(s.lossPct) &&
+    s.lossPct >= 0 &&
+    s.lossPct <= 100 &&
+    Number.isFinite(s.rateMbit) &&
+    s.rateMbit >= 0 &&
+    s.rateMbit <= 100_000;
   if (!ok) throw new DevnetError("DEVNET_TESTBED_SHAPE", `bad link shape ${JSON.stringify(s)}`);
   return s;
 }
@@ -134,12 +151,14 @@ export function partitionLinks(
 ): [string, string][] {
   for (const x of [...a, ...b]) planNode(plan, x);
   const overlap = a.filter((x) => b.includes(x));
-  if (overlap.length > 0) throw new DevnetError("DEVNET_TESTBED_SHAPE", `${overlap.join(",")} on both sides of a partition`);
+  if (overlap.length > 0)
+    throw new DevnetError("DEVNET_TESTBED_SHAPE", `${overlap.join(",")} on both sides of a partition`);
   const out: [string, string][] = [];
-  for (const x of a) for (const y of b) {
-    out.push([x, y]);
-    if (!oneWay) out.push([y, x]);
-  }
+  for (const x of a)
+    for (const y of b) {
+      out.push([x, y]);
+      if (!oneWay) out.push([y, x]);
+    }
   return out;
 }
 

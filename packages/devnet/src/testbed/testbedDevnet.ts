@@ -46,13 +46,15 @@ export function netnsConfigPatch(
   const bootstrap = p2p.bootstrap.map((ma) => {
     const m = /^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/(\w+)$/.exec(ma);
     const peer = m ? nameOfPeer(m[1] as string) : undefined;
-    if (!m || !peer) throw new DevnetError("DEVNET_TESTBED_CONFIG", `bootstrap address ${ma} names no testbed node`);
+    if (!m || !peer)
+      throw new DevnetError("DEVNET_TESTBED_CONFIG", `bootstrap address ${ma} names no testbed node`);
     const via = tb.dialAddress(name, peer);
     return `/ip4/${via.host}/tcp/${via.port}/p2p/${m[1]}`;
   });
   const listen = p2p.listen.map((ma) => {
     const m = /^\/ip4\/127\.0\.0\.1\/tcp\/(\d+)$/.exec(ma);
-    if (!m) throw new DevnetError("DEVNET_TESTBED_CONFIG", `listen address ${ma} is not /ip4/127.0.0.1/tcp/<port>`);
+    if (!m)
+      throw new DevnetError("DEVNET_TESTBED_CONFIG", `listen address ${ma} is not /ip4/127.0.0.1/tcp/<port>`);
     tb.setP2pPort(name, Number(m[1]));
     return `/ip4/${ip}/tcp/${m[1]}`;
   });
@@ -86,7 +88,10 @@ export async function startTestbedDevnet(opts: TestbedDevnetOptions): Promise<Te
   const realBin = opts.dseqBin ?? process.env.DSEQ_DEVNET_BIN ?? DSEQ_BIN;
   if (Object.keys(skew).length > 0 && !existsSync(LIBFAKETIME)) {
     await testbed.destroy();
-    throw new DevnetError("DEVNET_TESTBED_FAKETIME", `clock skew needs ${LIBFAKETIME} (apt-get install faketime)`);
+    throw new DevnetError(
+      "DEVNET_TESTBED_FAKETIME",
+      `clock skew needs ${LIBFAKETIME} (apt-get install faketime)`,
+    );
   }
   const writeTestbedFile = (): void => {
     const nodes: Record<string, { netns: string; ip: string }> = {};
