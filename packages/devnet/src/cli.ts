@@ -11,6 +11,9 @@ import { runLoad } from "./load.ts";
 import { defaultGenerateOptions, readNetwork } from "./network.ts";
 import { type LoadCommand, parseDevnetArgs, type StartCommand, USAGE } from "./options.ts";
 import { requireRunning } from "./state.ts";
+import { sendTestbedAction, serveTestbedControl } from "./testbed/control.ts";
+import { canUseNetns } from "./testbed/driver.ts";
+import { startTestbedDevnet, type TestbedDevnet } from "./testbed/testbedDevnet.ts";
 
 function short(h: string): string {
   return `${h.slice(0, 10)}…`;
@@ -24,7 +27,7 @@ async function runStart(cmd: StartCommand): Promise<number> {
   console.log(`dseq devnet: data dir ${resolve(cmd.dataDir)}${cmd.fresh ? " (fresh)" : ""}; starting nodes…`);
   for (const [name, section] of Object.entries(cmd.byzantine ?? {}))
     console.log(`!! ${name} is Byzantine on purpose (tests and research only): ${JSON.stringify(section)}`);
-  devnet = await startDevnet({
+  const startOpts: Parameters<typeof startDevnet>[0] = {
     dataDir: cmd.dataDir,
     fresh: cmd.fresh,
     ...(cmd.validators !== undefined && { validators: cmd.validators }),
@@ -40,7 +43,24 @@ async function runStart(cmd: StartCommand): Promise<number> {
           `!! ${name} exited (code ${exit.code ?? "-"}, signal ${exit.signal ?? "-"}); log: ${logPath}`,
         );
     },
-  });
+  };
+  let testbed: TestbedDevnet | undefined;
+  let testbedControl: { close(): Promise<void> } | undefined;
+  if (cmd.netns) {
+    const ok = await canUseNetns();
+    if (!ok.ok) throw new DevnetUsageError(`--netns: ${ok.reason}`);
+    testbed = await startTestbedDevnet({ ...startOpts, shape: cmd.netns });
+    devnet = testbed.devnet;
+    testbedControl = await serveTestbedControl(resolve(cmd.dataDir), testbed.testbed);
+    const s = cmd.netns;
+    console.log(
+      `WAN testbed: a network namespace per node, links ${s.delayMs * 2} ms RTT, +-${s.jitterMs} ms, ${s.lossPct} % loss, ${s.rateMbit || "unlimited"} Mbit/s (pnpm devnet testbed shape|partition|heal|show)`,
+    );
+  } else devnet = await startDevnet(startOpts);
+  const stopAll = (): Promise<void> =>
+    testbed
+      ? (testbedControl as { close(): Promise<void> }).close().then(() => testbed.stop())
+      : (devnet as Devnet).stop();
   const d = devnet;
   const names = new Map<string, string>(d.nodes.map((n) => [n.address.toLowerCase(), n.name]));
   console.log(
@@ -95,7 +115,7 @@ async function runStart(cmd: StartCommand): Promise<number> {
       stopping = true;
       stopFeed();
       console.log(`\n${sig}: stopping ${d.nodes.length} nodes (SIGTERM, SIGKILL after 10 s)…`);
-      d.stop().then(
+      stopAll().then(
         () => {
           console.log("devnet stopped");
           resolveExit(0);
@@ -199,6 +219,15 @@ export async function main(argv: string[]): Promise<number> {
       case "l1": {
         const r = await sendL1Control(cmd.dataDir, cmd.path);
         console.log(`${cmd.what}: ${JSON.stringify(r)}`);
+        return 0;
+      }
+      case "testbed": {
+        const links = await sendTestbedAction(cmd.dataDir, cmd.action);
+        for (const [link, s] of Object.entries(links)) {
+          console.log(
+            `${link.padEnd(9)} ${s.lossPct >= 100 ? "CUT" : `${s.delayMs} ms +-${s.jitterMs}, ${s.lossPct} % loss, ${s.rateMbit || "-"} Mbit/s`}`,
+          );
+        }
         return 0;
       }
     }

@@ -109,3 +109,58 @@ describe("parseDevnetArgs", () => {
     expect(parseDevnetArgs(["--help"])).toEqual({ kind: "help" });
   });
 });
+
+describe("parseDevnetArgs: the WAN testbed", () => {
+  it("--netns shapes every link from --rtt/--jitter/--loss/--rate and runs without L1", () => {
+    expect(parseDevnetArgs(["--netns"])).toEqual({
+      kind: "start",
+      dataDir: ".devnet",
+      fresh: false,
+      netns: { delayMs: 50, jitterMs: 0, lossPct: 0, rateMbit: 0 },
+    });
+    expect(
+      parseDevnetArgs([
+        "--netns",
+        "--rtt",
+        "300",
+        "--jitter",
+        "10",
+        "--loss",
+        "1.5",
+        "--rate",
+        "20",
+        "--validators",
+        "7",
+      ]),
+    ).toMatchObject({ validators: 7, netns: { delayMs: 150, jitterMs: 10, lossPct: 1.5, rateMbit: 20 } });
+    expect(() => parseDevnetArgs(["--rtt", "100"])).toThrow(/--rtt needs --netns/);
+    expect(() => parseDevnetArgs(["--netns", "--loss", "101"])).toThrow(/percentage/);
+    expect(() => parseDevnetArgs(["--netns", "--confirmations", "2"])).toThrow(/without a dev L1/);
+  });
+
+  it("testbed shape|partition|heal|show", () => {
+    expect(parseDevnetArgs(["testbed", "shape", "--rtt", "200", "--from", "v1", "--to", "v2"])).toEqual({
+      kind: "testbed",
+      dataDir: ".devnet",
+      action: {
+        op: "shape",
+        shape: { delayMs: 100, jitterMs: 0, lossPct: 0, rateMbit: 0 },
+        from: "v1",
+        to: "v2",
+      },
+    });
+    expect(parseDevnetArgs(["testbed", "partition", "v1,v2", "v3,v4", "--one-way"])).toEqual({
+      kind: "testbed",
+      dataDir: ".devnet",
+      action: { op: "partition", a: ["v1", "v2"], b: ["v3", "v4"], oneWay: true },
+    });
+    expect(parseDevnetArgs(["testbed", "heal", "--datadir", "/tmp/x"])).toEqual({
+      kind: "testbed",
+      dataDir: "/tmp/x",
+      action: { op: "heal" },
+    });
+    expect(() => parseDevnetArgs(["testbed", "shape", "--from", "v1"])).toThrow(/go together/);
+    expect(() => parseDevnetArgs(["testbed", "partition", "v1;rm", "v2"])).toThrow(/bad node list/);
+    expect(() => parseDevnetArgs(["testbed", "cut"])).toThrow(DevnetUsageError);
+  });
+});

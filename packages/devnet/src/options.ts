@@ -2,6 +2,8 @@ import { parseArgs } from "node:util";
 import { type ByzantineSection, parseByzantineArgs } from "./byzantine.ts";
 import { CONTROL_ACTIONS, type ControlAction } from "./control.ts";
 import { DevnetUsageError } from "./errors.ts";
+import type { TestbedAction } from "./testbed/control.ts";
+import type { LinkShape } from "./testbed/plan.ts";
 
 export const USAGE = `devnet: a local dseq network on 127.0.0.1
 
@@ -30,6 +32,14 @@ Usage:
       Signed transfers from the devnet's load accounts, round-robin over the nodes' RPCs; prints
       sent, accepted, committed and confirmation latency p50/p99.
 
+  pnpm devnet --netns [--rtt 100] [--jitter 0] [--loss 0] [--rate 0] [other start options]
+      The WAN testbed (root, iproute2; no dev L1): every node in its own network namespace, the
+      links through a relay with --rtt ms round trip, +- --jitter ms each way, --loss % per
+      direction, --rate Mbit/s (0 = unlimited). While it runs, from another terminal:
+  pnpm devnet testbed shape --rtt 300 [--jitter 20] [--loss 2] [--rate 10] [--from v1 --to v2]
+  pnpm devnet testbed partition v1,v2 v3,v4 [--one-way]     cut (one way: only v1,v2 -> v3,v4)
+  pnpm devnet testbed heal | show
+
 Nodes are named v1..vN (validators) and f1..fF (followers). Logs: <datadir>/<node>/node.log.
 `;
 
@@ -46,7 +56,10 @@ export type StartCommand = {
   reelectAfterMisses?: number;
   /** Node name -> its config's `byzantine` section. */
   byzantine?: Record<string, ByzantineSection>;
+  /** --netns: run on the WAN testbed with every link shaped so (no L1). */
+  netns?: LinkShape;
 };
+export type TestbedCommand = { kind: "testbed"; dataDir: string; action: TestbedAction };
 export type ControlCommand = { kind: "control"; action: ControlAction; node: string; dataDir: string };
 export type StatusCommand = { kind: "status"; dataDir: string };
 export type LoadCommand = {
@@ -66,7 +79,8 @@ export type DevnetCommand =
   | StatusCommand
   | LoadCommand
   | HelpCommand
-  | L1Command;
+  | L1Command
+  | TestbedCommand;
 
 /** Decimal tokens ("5", "0.25") in wei. */
 export function tokensToWei(v: string): bigint {
@@ -102,6 +116,27 @@ function parse(args: string[], options: OptionSpec): Parsed {
   }
 }
 
+const SHAPE_OPTIONS = {
+  rtt: { type: "string" },
+  jitter: { type: "string" },
+  loss: { type: "string" },
+  rate: { type: "string" },
+} as const;
+
+function shapeOf(values: Parsed["values"]): LinkShape {
+  const rtt = int("rtt", values.rtt as string | undefined, 0, 60_000) ?? 100;
+  const loss = values.loss as string | undefined;
+  if (loss !== undefined && (!/^\d+(\.\d+)?$/.test(loss) || Number(loss) > 100)) {
+    throw new DevnetUsageError(`--loss must be a percentage 0-100, got "${loss}"`);
+  }
+  return {
+    delayMs: rtt / 2,
+    jitterMs: int("jitter", values.jitter as string | undefined, 0, 60_000) ?? 0,
+    lossPct: loss === undefined ? 0 : Number(loss),
+    rateMbit: int("rate", values.rate as string | undefined, 0, 100_000) ?? 0,
+  };
+}
+
 /** Parses the devnet command line; throws DevnetUsageError (exit 2) on anything wrong. */
 export function parseDevnetArgs(argv: string[]): DevnetCommand {
   const first = argv[0];
@@ -122,6 +157,8 @@ export function parseDevnetArgs(argv: string[]): DevnetCommand {
       "no-l1": { type: "boolean" },
       "l1-block-time": { type: "string" },
       confirmations: { type: "string" },
+      ...SHAPE_OPTIONS,
+      netns: { type: "boolean" },
     });
     if (values.help) return { kind: "help" };
     if (positionals.length > 0) throw new DevnetUsageError(`unexpected argument "${positionals[0]}"`);
@@ -147,6 +184,18 @@ export function parseDevnetArgs(argv: string[]): DevnetCommand {
     if (misses !== undefined) cmd.reelectAfterMisses = misses;
     const byzantine = values.byzantine as string[] | undefined;
     if (byzantine !== undefined) cmd.byzantine = parseByzantineArgs(byzantine);
+    if (values.netns === true) {
+      if (values["l1-block-time"] !== undefined || values.confirmations !== undefined) {
+        throw new DevnetUsageError(
+          "--netns runs without a dev L1: --l1-block-time/--confirmations do not apply",
+        );
+      }
+      cmd.netns = shapeOf(values);
+      return cmd;
+    }
+    for (const k of Object.keys(SHAPE_OPTIONS)) {
+      if (values[k] !== undefined) throw new DevnetUsageError(`--${k} needs --netns`);
+    }
     if (values["no-l1"] !== true) {
       const bt = int("l1-block-time", values["l1-block-time"] as string | undefined, 1, 60);
       const conf = int("confirmations", values.confirmations as string | undefined, 0, 64);
@@ -204,6 +253,57 @@ export function parseDevnetArgs(argv: string[]): DevnetCommand {
       throw new DevnetUsageError("devnet l1 takes stop or start");
     }
     return { kind: "l1", dataDir, path: `/l1/${action}`, what: `l1 ${action}` };
+  }
+
+  if (sub === "testbed") {
+    const { values, positionals } = parse(rest, {
+      datadir: { type: "string" },
+      ...SHAPE_OPTIONS,
+      from: { type: "string" },
+      to: { type: "string" },
+      "one-way": { type: "boolean" },
+    });
+    if (values.help) return { kind: "help" };
+    const dataDir = (values.datadir as string | undefined) ?? DEFAULT_DATADIR;
+    const [op, ...args] = positionals;
+    if (op === "shape" && args.length === 0) {
+      const from = values.from as string | undefined;
+      const to = values.to as string | undefined;
+      if ((from === undefined) !== (to === undefined))
+        throw new DevnetUsageError("testbed shape: --from and --to go together");
+      return {
+        kind: "testbed",
+        dataDir,
+        action: {
+          op: "shape",
+          shape: shapeOf(values),
+          ...(from !== undefined && to !== undefined ? { from, to } : {}),
+        },
+      };
+    }
+    if (op === "partition" && args.length === 2) {
+      const side = (x: string): string[] => {
+        const names = x.split(",");
+        if (names.some((n) => !/^[a-z][a-z0-9]{0,15}$/.test(n)))
+          throw new DevnetUsageError(`testbed partition: bad node list "${x}"`);
+        return names;
+      };
+      return {
+        kind: "testbed",
+        dataDir,
+        action: {
+          op: "partition",
+          a: side(args[0] as string),
+          b: side(args[1] as string),
+          ...(values["one-way"] === true ? { oneWay: true } : {}),
+        },
+      };
+    }
+    if ((op === "heal" || op === "show") && args.length === 0)
+      return { kind: "testbed", dataDir, action: { op } };
+    throw new DevnetUsageError(
+      "devnet testbed takes shape [--rtt ...] | partition <a,b> <c,d> [--one-way] | heal | show",
+    );
   }
 
   if (sub === "status") {
