@@ -151,6 +151,36 @@ describe("signing sessions", () => {
     expect(await value("dseq_tss_shares_produced_total")).toBe(produced);
   });
 
+  it("`quorum` holds back a set that has the count but not the quorum; approve sees the signing set", async () => {
+    const sets: string[][] = [];
+    cluster = await makeCluster(4, {
+      seed: 43,
+      approve: () => (_m, ctx) => {
+        sets.push([...ctx.signers]);
+        return true;
+      },
+    });
+    const msg = utf8ToBytes("batch 8");
+    const res = await cluster.nodes[0]!.coordinator.sign({
+      group: cluster.group,
+      message: msg,
+      // t = 3, but this quorum wants all four (as a voting-power check may)
+      quorum: (parties) => parties.length === 4,
+    });
+    expect(res.signers).toHaveLength(4);
+    expect(verify(cluster, res.signature, msg)).toBe(true);
+    expect(sets.length).toBeGreaterThan(0);
+    for (const set of sets) expect(set).toHaveLength(4);
+    // a quorum the members can never satisfy: no attempt starts, the session ends at its deadline
+    const err = await cluster.nodes[0]!.coordinator.sign({
+      group: cluster.group,
+      message: msg,
+      quorum: () => false,
+      deadlineMs: 1_500,
+    }).catch((e) => e);
+    expect(err.code).toBe(TssErrorCode.SignTimeout);
+  });
+
   it("many sessions from different coordinators run at once", async () => {
     cluster = await makeCluster(4, { seed: 51, net: { seed: 9, dropRate: 0.05, maxDelayMs: 5 } });
     const c = cluster;
