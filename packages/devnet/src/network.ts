@@ -109,7 +109,10 @@ export function nodeDataDir(dataDir: string, name: string): string {
 
 /** The chain spec of a devnet (pure: same inputs, same spec). */
 export function buildChainSpec(
-  opts: Pick<GenerateNetworkOptions, "chainId" | "blockTimeMs" | "spanLength" | "reelectAfterMisses" | "gasLimit">,
+  opts: Pick<
+    GenerateNetworkOptions,
+    "chainId" | "blockTimeMs" | "spanLength" | "reelectAfterMisses" | "gasLimit"
+  >,
   validators: { address: Hex; publicKey: Hex }[],
   funded: DevAccount[],
   load: DevAccount[],
