@@ -10,7 +10,13 @@ import {
 } from "./keyRotation.ts";
 import { decodeRotationState, encodeRotationState } from "./rotationStateFile.ts";
 
-const [a, b, c, d, e] = Array.from({ length: 5 }, () => createPartyKey().id) as PartyId[];
+const [a, b, c, d, e] = Array.from({ length: 5 }, () => createPartyKey().id) as [
+  PartyId,
+  PartyId,
+  PartyId,
+  PartyId,
+  PartyId,
+];
 const vs = (...ps: PartyId[]) => ps.map((party) => ({ party, power: 10n }));
 const K1 = `0x02${"11".repeat(32)}` as Hex;
 const K2 = `0x03${"22".repeat(32)}` as Hex;

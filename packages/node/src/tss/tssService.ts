@@ -85,6 +85,8 @@ export type TssStatus = {
   epoch?: number;
   pendingGroupKey?: Hex;
   dkgRunning: boolean;
+  /** Duration of this node's last successful DKG session (ms). */
+  lastDkgMs?: number;
 };
 
 const RECENT_SIGNATURES = 256;
@@ -112,6 +114,7 @@ export class TssService {
   private queue: Promise<void> = Promise.resolve();
   private cleanups: (() => void)[] = [];
   private stopped = false;
+  private lastDkgMs: number | undefined;
 
   private readonly modules: TssServiceModules;
 
@@ -257,6 +260,7 @@ export class TssService {
       ...(k ? { groupKey: k.groupKey, epoch: k.epoch } : {}),
       ...(this.state.pending ? { pendingGroupKey: this.state.pending.groupKey } : {}),
       dkgRunning: this.state.dkg !== undefined,
+      ...(this.lastDkgMs !== undefined ? { lastDkgMs: this.lastDkgMs } : {}),
     };
   }
 
@@ -332,7 +336,8 @@ export class TssService {
     result.then(
       (group) => {
         this.metrics?.dkg.inc({ result: "ok" });
-        this.metrics?.dkgSeconds.observe((this.clock.now() - started) / 1000);
+        this.lastDkgMs = this.clock.now() - started;
+        this.metrics?.dkgSeconds.observe(this.lastDkgMs / 1000);
         if (this.dkg?.session === session) this.dkg = undefined;
         this.lingering.add(session);
         this.clock.setTimeout(() => {
