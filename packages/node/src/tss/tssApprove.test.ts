@@ -54,4 +54,23 @@ describe("tssApprove", () => {
     expect(await approve(new Uint8Array(32), ctx(ps))).toBe(false);
     expect(refusals).toEqual(["policy"]);
   });
+
+  it("a rotation must name this node's pending key and match the inbox's rotation digest", async () => {
+    const refusals: TssRefusal[] = [];
+    const NEW = `0x03${"cc".repeat(32)}` as Hex;
+    const want = new Uint8Array(32).fill(9);
+    const approve = tssApprove({
+      keyOf: () => key,
+      approve: () => true,
+      pendingKey: () => NEW,
+      rotationDigest: (k) => (k === NEW ? want : new Uint8Array(32)),
+      onRefusal: (r) => refusals.push(r),
+    });
+    const rot = (newKey: unknown): SignContext => ({ ...ctx(ps), context: { kind: "rotation", newKey } });
+    expect(await approve(want, rot(NEW))).toBe(true);
+    expect(await approve(want, rot(`0x02${"dd".repeat(32)}`))).toBe(false);
+    expect(await approve(new Uint8Array(32).fill(8), rot(NEW))).toBe(false);
+    expect(await approve(want, rot(42))).toBe(false);
+    expect(refusals).toEqual(["rotation", "rotation", "rotation"]);
+  });
 });

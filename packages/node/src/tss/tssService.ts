@@ -59,6 +59,8 @@ export type TssServiceOptions = {
   /** How long each coordinator in the fallback order gets before the next one starts. */
   coordinatorSlotMs?: number;
   maxSessionsPerCoordinator?: number;
+  /** The inbox's rotationDigest(newKey) at its current key epoch; signers then check rotation digests. */
+  rotationDigest?: (newKey: Hex) => Uint8Array;
 };
 
 export const defaultTssServiceOptions = {
@@ -98,7 +100,8 @@ const RECENT_SIGNATURES = 256;
  * Decisions are `stepRotation`'s; this class only carries out its effects.
  */
 export class TssService {
-  private readonly opts: Required<Omit<TssServiceOptions, "scrypt">> & { scrypt?: ScryptParams };
+  private readonly opts: Required<Omit<TssServiceOptions, "scrypt" | "rotationDigest">> &
+    Pick<TssServiceOptions, "scrypt" | "rotationDigest">;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly metrics: NodeTssMetrics | undefined;
@@ -149,6 +152,8 @@ export class TssService {
     const approve = tssApprove({
       keyOf: (gk) => this.keyOf(gk),
       approve: this.opts.approve,
+      pendingKey: () => this.state.pending?.groupKey,
+      ...rotationOption(this.opts),
       onRefusal: (reason) => this.metrics?.refusals.inc({ reason }),
       logger: this.log,
     });
@@ -372,6 +377,12 @@ export class TssService {
     const share = this.store.byGroupKey(a.groupKey);
     if (share) this.pending.get(k)?.resolve(result(share.group, a.digest, a.signature));
   }
+}
+
+function rotationOption(o: { rotationDigest?: (k: Hex) => Uint8Array }): {
+  rotationDigest?: (k: Hex) => Uint8Array;
+} {
+  return o.rotationDigest ? { rotationDigest: o.rotationDigest } : {};
 }
 
 function membersOf(s: RotationState): PartyId[] {
