@@ -51,7 +51,8 @@ export type RotationEffect =
 const isMember = (validators: readonly TssValidator[], self: PartyId): boolean =>
   validators.some((v) => v.party === self.toLowerCase());
 
-function members(s: RotationState): PartyId[] {
+/** Every party whose TSS messages matter now: the current, pending, running and queued sets. */
+export function rotationMembers(s: RotationState): PartyId[] {
   const all = new Set<PartyId>();
   for (const vs of [s.current?.validators, s.pending?.validators, s.dkg?.validators, s.queued?.validators])
     for (const v of vs ?? []) all.add(v.party);
@@ -174,7 +175,7 @@ export function stepRotation(
       break;
     }
   }
-  effects.push({ type: "members", parties: members(next) });
+  effects.push({ type: "members", parties: rotationMembers(next) });
   return { state: next, effects };
 }
 

@@ -18,6 +18,7 @@ import {
   type RotationEffect,
   type RotationInput,
   type RotationState,
+  rotationMembers,
   signingKey,
   stepRotation,
   type TssEpochKey,
@@ -170,7 +171,7 @@ export class TssService {
     ).start();
     this.coordinator = new SigningCoordinator({}, common).start();
     this.cleanups.push(transport.subscribe((m) => this.onAnnouncement(m.data)));
-    this.runEffects([{ type: "members", parties: membersOf(this.state) }]);
+    this.runEffects([{ type: "members", parties: rotationMembers(this.state) }]);
     const d = this.state.dkg;
     if (d) {
       const stored = this.store.get(Number(d.span));
@@ -345,7 +346,7 @@ export class TssService {
         this.metrics?.dkgSeconds.observe(this.lastDkgMs / 1000);
         if (this.dkg?.session === session) this.dkg = undefined;
         this.lingering.add(session);
-        this.clock.setTimeout(() => {
+        this.timer(() => {
           session.stop();
           this.lingering.delete(session);
         }, 15_000);
@@ -360,11 +361,20 @@ export class TssService {
         this.metrics?.dkg.inc({ result: "failed" });
         if (this.stopped || this.dkg?.session !== session) return;
         this.log.warn("tss dkg failed", { span: e.span.toString(), attempt: e.attempt, err: String(err) });
-        this.clock.setTimeout(() => {
+        this.timer(() => {
           void this.apply({ type: "dkgFailed", span: e.span, attempt: e.attempt }).catch(() => undefined);
         }, this.opts.dkgRetryDelayMs);
       },
     );
+  }
+
+  /** A timer that `stop()` cancels. */
+  private timer(fn: () => void, ms: number): void {
+    const cancel = this.clock.setTimeout(() => {
+      this.cleanups = this.cleanups.filter((c) => c !== cancel);
+      fn();
+    }, ms);
+    this.cleanups.push(cancel);
   }
 
   private onAnnouncement(data: Uint8Array): void {
@@ -383,11 +393,4 @@ function rotationOption(o: { rotationDigest?: (k: Hex) => Uint8Array }): {
   rotationDigest?: (k: Hex) => Uint8Array;
 } {
   return o.rotationDigest ? { rotationDigest: o.rotationDigest } : {};
-}
-
-function membersOf(s: RotationState): PartyId[] {
-  const all = new Set<PartyId>();
-  for (const vs of [s.current?.validators, s.pending?.validators, s.dkg?.validators, s.queued?.validators])
-    for (const v of vs ?? []) all.add(v.party);
-  return [...all].sort();
 }

@@ -192,4 +192,41 @@ describe("TssService on 4 real p2p hosts", () => {
     expect(after[0]?.groupKey).toBe(rot?.to);
     expect(frost.verify(after[0]!.signature, digest, hexToBytes(rot?.to as Hex))).toBe(true);
   }, 60_000);
+
+  it("a member that leaves signs the rotation with the old key, then stops signing once it lands", async () => {
+    const old = live()[0]?.groupKey() as Hex;
+    const leaving = net.keys[3]!.id;
+    const set2 = { span: 2n, validators: net.keys.slice(0, 3).map((k) => ({ party: k.id, power: 100n })) };
+    for (const s of sources) s.startSpan(set2);
+    await waitUntil(
+      () => [0, 1, 2].every((i) => services[i]?.rotation() !== undefined),
+      30_000,
+      "dkg of the new set",
+    );
+    const rot = services[0]?.rotation();
+    expect(services[3]?.rotation()).toBeUndefined(); // not in the new set: no DKG, no pending key
+    expect(services[3]?.status().inGroup).toBe(true);
+    // member 2 silent: the old key's rotation signature needs the leaving member's share
+    await services[2]?.stop();
+    services[2] = undefined;
+    const digest = new Uint8Array(32).fill(0x66);
+    const leader = net.keys[0]!.id;
+    const sigs = await Promise.all(
+      [0, 1, 3].map((i) => services[i]!.sign(digest, { kind: "rotation", newKey: rot?.to }, { leader })),
+    );
+    expect(sigs[0]?.groupKey).toBe(old);
+    expect(sigs[0]?.signers).toContain(leaving);
+    expect(frost.verify(sigs[0]!.signature, digest, hexToBytes(old))).toBe(true);
+
+    await startService(2);
+    await Promise.all(live().map((s) => s.confirmRotation(rot?.to as Hex)));
+    expect(services[3]?.status()).toMatchObject({ inGroup: false, groupKey: rot?.to });
+    await expect(services[3]!.sign(new Uint8Array(32))).rejects.toMatchObject({
+      code: "NODE_TSS_NO_GROUP_KEY",
+    });
+    const d2 = new Uint8Array(32).fill(0x77);
+    const after = await Promise.all([0, 1, 2].map((i) => services[i]!.sign(d2, { kind: "batch", index: 7 })));
+    expect(after[0]?.groupKey).toBe(rot?.to);
+    expect(frost.verify(after[0]!.signature, d2, hexToBytes(rot?.to as Hex))).toBe(true);
+  }, 60_000);
 });
