@@ -32,7 +32,7 @@ export default async function run(): Promise<Record<string, number>> {
     const data = encodeFunctionData({
       abi: DepositBridgeArtifact.abi,
       functionName: "deposit",
-      args: ["0x000000000000000000000000000000000000bEEF", 1n],
+      args: ["0x000000000000000000000000000000000000bEEF", 10n ** 9n], // whole gwei only
     });
     const fill = Date.now();
     for (let i = 0; i < DEPOSITS; i++) {

@@ -35,6 +35,8 @@ import { privateKeyToAccount } from "viem/accounts";
 import { type KvStore, openLevelKvStore } from "../src/index.ts";
 
 export const E18 = 10n ** 18n;
+/** The DepositBridge takes whole gwei only. */
+export const GWEI = 10n ** 9n;
 
 type Frost = { groupKey: Hex; sign(msg: Hex): Hex };
 

@@ -3,7 +3,7 @@ import { increaseTime, LockingPoolArtifact } from "@dseq/l1-contracts";
 import { type Hex, zeroHash } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { L1BridgeListener, type L1Event, toRotationStakeChange } from "../src/index.ts";
-import { E18, startTestL1, type TestL1, tempStore } from "./helpers.ts";
+import { E18, GWEI, startTestL1, type TestL1, tempStore } from "./helpers.ts";
 
 let t: TestL1;
 beforeAll(async () => {
@@ -190,9 +190,9 @@ describe("L1BridgeListener against a real dev L1", () => {
     try {
       const got = new Promise<L1Event>((resolve) => listener.events.once("event", resolve));
       listener.start();
-      const mined = await t.deposit(t.l1.accounts[4]!.address, 1n);
+      const mined = await t.deposit(t.l1.accounts[4]!.address, GWEI);
       const e = await got;
-      expect(e).toMatchObject({ type: "deposit", amount: 1n, l1: { blockNumber: mined } });
+      expect(e).toMatchObject({ type: "deposit", amount: GWEI, l1: { blockNumber: mined } });
     } finally {
       await listener.stop();
       await db.close();

@@ -4,13 +4,13 @@ import { createMetrics, type Metrics } from "@dseq/common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { L1BridgeListener, type L1Event, L1ListenerErrorCode } from "../src/index.ts";
 import { type FakeLyingL1, type LieMode, startFakeLyingL1 } from "./fakeLyingL1.ts";
-import { startTestL1, type TestL1, tempStore } from "./helpers.ts";
+import { GWEI, startTestL1, type TestL1, tempStore } from "./helpers.ts";
 
 let t: TestL1;
 const fakes: FakeLyingL1[] = [];
 beforeAll(async () => {
   t = await startTestL1();
-  await t.deposit("0x000000000000000000000000000000000000dEaD", 42n);
+  await t.deposit("0x000000000000000000000000000000000000dEaD", 42n * GWEI);
   await t.mine(2);
 }, 120_000);
 afterAll(async () => {
@@ -66,7 +66,7 @@ async function catchUp(listener: L1BridgeListener): Promise<void> {
 }
 
 const deposits = (events: L1Event[]) =>
-  events.filter((e) => e.type === "deposit").map((e) => e.type === "deposit" && e.amount);
+  events.filter((e) => e.type === "deposit").map((e) => e.type === "deposit" && e.amount / GWEI);
 
 describe("a lying or broken L1 endpoint", () => {
   it("an endpoint that hangs times out and the next one answers", async () => {

@@ -1,7 +1,7 @@
 // Reorgs made on a real dev L1 with evm_snapshot / evm_revert.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { L1BridgeListener, type L1Event, L1ListenerErrorCode, type L1Reorg } from "../src/index.ts";
-import { startTestL1, type TestL1, tempStore } from "./helpers.ts";
+import { GWEI, startTestL1, type TestL1, tempStore } from "./helpers.ts";
 
 let t: TestL1;
 beforeAll(async () => {
@@ -63,15 +63,15 @@ describe("reorgs on a real dev L1", () => {
     try {
       await l.poll();
       const snap = await t.snapshot();
-      await t.deposit(recipient, 111n); // fork A: 1 block
+      await t.deposit(recipient, 111n * GWEI); // fork A: 1 block
       await t.mine(1); // depth 2 < 3
       await l.poll(2);
       expect(l.events).toEqual([]);
       await t.revert(snap);
-      await t.deposit(recipient, 222n); // fork B
+      await t.deposit(recipient, 222n * GWEI); // fork B
       await t.mine(3);
       await l.poll(2);
-      expect(l.events.map((e) => e.type === "deposit" && e.amount)).toEqual([222n]);
+      expect(l.events.map((e) => e.type === "deposit" && e.amount / GWEI)).toEqual([222n]);
       expect(l.reorgs).toEqual([]);
       const canonical = await t.client.getBlock({ blockNumber: l.events[0]!.l1.blockNumber });
       expect(l.events[0]!.l1.blockHash).toBe(canonical.hash);
@@ -83,20 +83,20 @@ describe("reorgs on a real dev L1", () => {
   it("a reorg below the cursor walks back to the common ancestor, reports and forgets what it removed", async () => {
     const l = await listenerAt(1);
     try {
-      await t.deposit(recipient, 1n); // stays canonical
+      await t.deposit(recipient, 1n * GWEI); // stays canonical
       await t.mine(1);
       await l.poll(2);
-      expect(l.events.map((e) => e.type === "deposit" && e.amount)).toEqual([1n]);
+      expect(l.events.map((e) => e.type === "deposit" && e.amount / GWEI)).toEqual([1n]);
       const ancestorBlock = l.listener.status().cursor!;
       const snap = await t.snapshot();
-      await t.deposit(recipient, 2n); // fork A
+      await t.deposit(recipient, 2n * GWEI); // fork A
       await t.mine(1);
       await l.poll(2);
-      expect(l.events.map((e) => e.type === "deposit" && e.amount)).toEqual([1n, 2n]);
+      expect(l.events.map((e) => e.type === "deposit" && e.amount / GWEI)).toEqual([1n, 2n]);
       const removedEvent = l.events[1]!;
       await t.revert(snap);
       await t.mine(1);
-      await t.deposit(recipient, 3n); // fork B, longer
+      await t.deposit(recipient, 3n * GWEI); // fork B, longer
       await t.mine(2);
       await l.poll(3);
       expect(l.reorgs).toHaveLength(1);
@@ -105,13 +105,13 @@ describe("reorgs on a real dev L1", () => {
       expect(r.removed.map((b) => b.hash)).toContain(removedEvent.l1.blockHash);
       expect(r.forgotten).toEqual({ fromSeq: removedEvent.seq, toSeq: removedEvent.seq + 1 });
       // fork B's deposit arrives after the reorg with a new seq and fork B's block hash
-      expect(l.events.map((e) => e.type === "deposit" && e.amount)).toEqual([1n, 2n, 3n]);
+      expect(l.events.map((e) => e.type === "deposit" && e.amount / GWEI)).toEqual([1n, 2n, 3n]);
       const b = l.events[2]!;
       expect(b.seq).toBe(removedEvent.seq + 1);
       expect(b.l1.blockHash).toBe((await t.client.getBlock({ blockNumber: b.l1.blockNumber })).hash);
       // the stored log no longer holds the removed event
       const stored = await l.listener.readConfirmed(0);
-      expect(stored.map((e) => e.type === "deposit" && e.amount)).toEqual([1n, 3n]);
+      expect(stored.map((e) => e.type === "deposit" && e.amount / GWEI)).toEqual([1n, 3n]);
       expect(l.fatal).toEqual([]);
     } finally {
       await l.close();
@@ -123,18 +123,20 @@ describe("reorgs on a real dev L1", () => {
     try {
       await l.poll();
       const snap = await t.snapshot();
-      const a = await t.deposit(recipient, 5n);
+      const a = await t.deposit(recipient, 5n * GWEI);
       await l.poll();
       expect(l.listener.status().cursor?.number).toBe(a);
       await t.revert(snap);
-      const b = await t.deposit(recipient, 6n); // same height, other hash: head == cursor
+      const b = await t.deposit(recipient, 6n * GWEI); // same height, other hash: head == cursor
       expect(b).toBe(a);
       await l.poll(); // cursor check: mismatch, rewind
       expect(l.reorgs).toHaveLength(1);
       expect(l.reorgs[0]!.removed.map((x) => x.number)).toEqual([a]);
       await l.poll(); // reads fork B's block
-      expect(l.events.map((e) => e.type === "deposit" && e.amount)).toEqual([5n, 6n]);
-      expect((await l.listener.readConfirmed(0)).map((e) => e.type === "deposit" && e.amount)).toEqual([6n]);
+      expect(l.events.map((e) => e.type === "deposit" && e.amount / GWEI)).toEqual([5n, 6n]);
+      expect((await l.listener.readConfirmed(0)).map((e) => e.type === "deposit" && e.amount / GWEI)).toEqual(
+        [6n],
+      );
     } finally {
       await l.close();
     }
@@ -144,12 +146,12 @@ describe("reorgs on a real dev L1", () => {
     const snap = await t.snapshot();
     const l = await listenerAt(0, { maxReorgDepth: 2n });
     try {
-      await t.deposit(recipient, 10n);
+      await t.deposit(recipient, 10n * GWEI);
       await t.mine(8);
       await l.poll(2);
       expect(l.listener.status().cursor?.number).toBe(await t.client.getBlockNumber());
       await t.revert(snap);
-      await t.deposit(recipient, 20n);
+      await t.deposit(recipient, 20n * GWEI);
       await t.mine(12);
       await expect(l.listener.pollOnce()).rejects.toMatchObject({ code: L1ListenerErrorCode.ReorgTooDeep });
       // the loop turns the same failure into `fatal` and stops
@@ -157,7 +159,7 @@ describe("reorgs on a real dev L1", () => {
       for (let i = 0; i < 100 && l.fatal.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
       expect(l.fatal[0]?.code).toBe(L1ListenerErrorCode.ReorgTooDeep);
       expect(l.listener.status()).toMatchObject({ halted: true, running: false });
-      expect(l.events.map((e) => e.type === "deposit" && e.amount)).toEqual([10n]);
+      expect(l.events.map((e) => e.type === "deposit" && e.amount / GWEI)).toEqual([10n]);
     } finally {
       await l.close();
     }

@@ -9,6 +9,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 /// @title dseq deposit bridge (L1 -> L2 gas token)
 /// @notice Locks tokens here; the L2 credits `to` once per nonce. Nonces start at 1 and increase by one.
+/// Amounts are whole gwei: the L2 credits deposits as withdrawals, which count gwei (EIP-4895).
 contract DepositBridge is Ownable, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -16,10 +17,14 @@ contract DepositBridge is Ownable, Pausable, ReentrancyGuardTransient {
     /// Nonce of the last deposit; 0 before the first.
     uint256 public depositNonce;
 
+    /// Deposits are whole multiples of this (1 gwei, in the token's 18-decimal units).
+    uint256 public constant AMOUNT_UNIT = 1 gwei;
+
     event DepositInitiated(uint256 indexed nonce, address indexed from, address indexed to, uint256 amount);
 
     error InvalidAddress();
     error ZeroAmount();
+    error NotWholeGwei(uint256 amount);
 
     constructor(address owner_, IERC20 token_) Ownable(owner_) {
         token = token_;
@@ -28,6 +33,7 @@ contract DepositBridge is Ownable, Pausable, ReentrancyGuardTransient {
     function deposit(address to, uint256 amount) external whenNotPaused nonReentrant returns (uint256 nonce) {
         if (to == address(0)) revert InvalidAddress();
         if (amount == 0) revert ZeroAmount();
+        if (amount % AMOUNT_UNIT != 0) revert NotWholeGwei(amount);
         nonce = ++depositNonce;
         token.safeTransferFrom(msg.sender, address(this), amount);
         emit DepositInitiated(nonce, msg.sender, to, amount);

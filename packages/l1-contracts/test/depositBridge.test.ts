@@ -1,4 +1,4 @@
-import { type Abi, maxUint256, parseEther, parseEventLogs, zeroAddress } from "viem";
+import { type Abi, maxUint256, parseEther, parseEventLogs, parseGwei, zeroAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployL1Contracts, type L1Deployment } from "../src/deploy.ts";
 import { type DevL1, startDevL1 } from "../src/devL1.ts";
@@ -7,6 +7,7 @@ import { clients, createFrostGroup, revertOf, type TestClients } from "./helpers
 
 const bridge = DepositBridgeArtifact.abi;
 const token = DseqTokenArtifact.abi;
+const GWEI = parseGwei("1");
 const errorsAbi = [...bridge, ...token.filter((x) => x.type === "error")] as Abi;
 
 let l1: DevL1;
@@ -64,7 +65,7 @@ const simulateDeposit = (to: `0x${string}`, amount: bigint) =>
 
 describe("DepositBridge", () => {
   it("locks tokens and emits DepositInitiated with a strictly increasing nonce", async () => {
-    expect((await simulateDeposit(gov.account.address, 1n)).name).toBe("ERC20InsufficientAllowance");
+    expect((await simulateDeposit(gov.account.address, GWEI)).name).toBe("ERC20InsufficientAllowance");
     await wait(
       await user.wallet.writeContract({
         address: d.token,
@@ -75,7 +76,7 @@ describe("DepositBridge", () => {
     );
     const to = gov.account.address;
     const nonces: bigint[] = [];
-    for (const amount of [parseEther("1"), parseEther("2"), 3n]) {
+    for (const amount of [parseEther("1"), parseEther("2"), 3n * GWEI]) {
       const receipt = await wait(await deposit(to, amount));
       const [ev] = parseEventLogs({ abi: bridge, logs: receipt.logs, eventName: "DepositInitiated" });
       expect(ev?.args).toMatchObject({ from: user.account.address, to, amount });
@@ -89,7 +90,7 @@ describe("DepositBridge", () => {
       functionName: "balanceOf",
       args: [d.depositBridge],
     });
-    expect(held).toBe(parseEther("3") + 3n);
+    expect(held).toBe(parseEther("3") + 3n * GWEI);
     expect(
       await gov.publicClient.readContract({
         address: d.depositBridge,
@@ -99,8 +100,39 @@ describe("DepositBridge", () => {
     ).toBe(3n);
   });
 
+  it("refuses amounts that are not whole gwei: the L2 credits gwei", async () => {
+    for (const amount of [1n, GWEI - 1n, GWEI + 1n, parseEther("1") + 1n]) {
+      const r = await simulateDeposit(gov.account.address, amount);
+      expect(r.name, String(amount)).toBe("NotWholeGwei");
+      expect(r.args).toEqual([amount]);
+    }
+    const nonce = () =>
+      gov.publicClient.readContract({ address: d.depositBridge, abi: bridge, functionName: "depositNonce" });
+    const before = await nonce();
+    // Sent anyway (a fixed gas limit skips the estimate): the dev L1 refuses it with the same error.
+    const sent = await revertOf(
+      user.wallet.writeContract({
+        address: d.depositBridge,
+        abi: bridge,
+        functionName: "deposit",
+        args: [gov.account.address, 7n],
+        gas: 200_000n,
+      }),
+      errorsAbi,
+    );
+    expect(sent.name).toBe("NotWholeGwei");
+    expect(await nonce()).toBe(before);
+    expect(
+      await gov.publicClient.readContract({
+        address: d.depositBridge,
+        abi: bridge,
+        functionName: "AMOUNT_UNIT",
+      }),
+    ).toBe(GWEI);
+  });
+
   it("rejects the zero address, a zero amount, more than the balance, and deposits while paused", async () => {
-    expect((await simulateDeposit(zeroAddress, 1n)).name).toBe("InvalidAddress");
+    expect((await simulateDeposit(zeroAddress, GWEI)).name).toBe("InvalidAddress");
     expect((await simulateDeposit(gov.account.address, 0n)).name).toBe("ZeroAmount");
     expect((await simulateDeposit(gov.account.address, parseEther("1000000"))).name).toBe(
       "ERC20InsufficientBalance",
@@ -117,9 +149,9 @@ describe("DepositBridge", () => {
     );
     expect(notOwner.name).toBe("OwnableUnauthorizedAccount");
     await wait(await pause("pause", gov));
-    expect((await simulateDeposit(gov.account.address, 1n)).name).toBe("EnforcedPause");
+    expect((await simulateDeposit(gov.account.address, GWEI)).name).toBe("EnforcedPause");
     await wait(await pause("unpause", gov));
-    const receipt = await wait(await deposit(gov.account.address, 1n));
+    const receipt = await wait(await deposit(gov.account.address, GWEI));
     const [ev] = parseEventLogs({ abi: bridge, logs: receipt.logs, eventName: "DepositInitiated" });
     expect(ev?.args.nonce).toBe(4n);
   });
