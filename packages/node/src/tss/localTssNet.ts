@@ -21,7 +21,12 @@ export type LocalTssNet = {
   stop(): Promise<void>;
 };
 
-export async function startLocalTssNet(n: number, chainId = 901n): Promise<LocalTssNet> {
+/** `withTransports: false` leaves the hosts bare (for callers that make their own transport). */
+export async function startLocalTssNet(
+  n: number,
+  chainId = 901n,
+  withTransports = true,
+): Promise<LocalTssNet> {
   const keys = Array.from({ length: n }, () => createPartyKey());
   const addresses = new Set<Hex>(keys.map((k) => publicKeyToAddress(k.publicKey)));
   const hosts: P2pHost[] = [];
@@ -52,15 +57,19 @@ export async function startLocalTssNet(n: number, chainId = 901n): Promise<Local
         { validators: { has: (a) => addresses.has(a) } },
       );
       hosts.push(host);
-      transports.push(
-        await createTssTransport(
-          { chainId, members: keys.map((k) => k.id) },
-          { host, privateKey: key.secretKey },
-        ),
-      );
+      if (withTransports)
+        transports.push(
+          await createTssTransport(
+            { chainId, members: keys.map((k) => k.id) },
+            { host, privateKey: key.secretKey },
+          ),
+        );
     }
     await waitUntil(
-      () => hosts.every((h) => h.readyPeers().length === n - 1 && h.topicPeers("tss").length === n - 1),
+      () =>
+        hosts.every(
+          (h) => h.readyPeers().length === n - 1 && (!withTransports || h.topicPeers("tss").length === n - 1),
+        ),
       20_000,
       "full tss mesh",
     );
