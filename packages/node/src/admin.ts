@@ -8,7 +8,17 @@ import {
   type CommittedEvent,
   type OwnActivity,
 } from "./dashboard/blockHistory.ts";
-import { type Probes, probesOf, SyncTracker, type SyncTrackerOptions, type SyncView } from "./health.ts";
+import {
+  type L1Health,
+  type L1StatusInput,
+  L1Tracker,
+  type L1TrackerOptions,
+  type Probes,
+  probesOf,
+  SyncTracker,
+  type SyncTrackerOptions,
+  type SyncView,
+} from "./health.ts";
 
 /** What the node reports about itself (`DseqNode.health()`): plain, JSON-serialisable facts. */
 export type Health = {
@@ -54,7 +64,8 @@ export type NodeStatus = Health & {
   own: OwnActivity & { earned: string; accrued: string };
   blocks: BlockPoint[];
   disk: { dataDir: string; freeBytes: number | undefined };
-  l1: NotConfigured;
+  /** The L1 side (ADR 0122): reported, never a reason for a 503. */
+  l1: L1Health | NotConfigured;
   batches: NotConfigured;
   tss: NotConfigured;
   rewardsClaimable: NotConfigured;
@@ -68,17 +79,21 @@ export type AdminServerOptions = {
   /** Blocks kept for the charts. */
   keepBlocks: number;
   sync: Partial<SyncTrackerOptions>;
+  l1: Partial<L1TrackerOptions>;
 };
 
 export const defaultAdminServerOptions: Omit<AdminServerOptions, "dataDir"> = {
   sampleIntervalMs: 1_000,
   keepBlocks: 120,
   sync: {},
+  l1: {},
 };
 
 export type AdminServerModules = {
   metrics: Metrics;
   health: () => Health;
+  /** The node's L1 side (`DseqNode.l1Status()`); absent or undefined: no `l1` config section. */
+  l1?: () => L1StatusInput | undefined;
   /** The node's bus: each committed block is recorded for the charts and own activity. */
   events?: EventBus<{ "node.committed": CommittedEvent }>;
   certificate?: (height: number) => Promise<Uint8Array | undefined>;
@@ -101,6 +116,7 @@ export class AdminServer {
   private readonly m: AdminServerModules;
   private readonly log: Logger;
   private readonly tracker: SyncTracker;
+  private readonly l1Tracker: L1Tracker;
   private readonly history: BlockHistory;
   private readonly clients = new Set<ServerResponse>();
   private readonly now: () => number;
@@ -117,6 +133,7 @@ export class AdminServer {
     this.log = modules.logger;
     this.now = modules.now ?? Date.now;
     this.tracker = new SyncTracker(this.opts.sync);
+    this.l1Tracker = new L1Tracker(this.opts.l1);
     this.history = new BlockHistory(
       { keep: this.opts.keepBlocks },
       {
@@ -165,6 +182,7 @@ export class AdminServer {
     for (const s of SYNC_STATES) this.syncGauge.set(s === sync.state ? 1 : 0, { state: s });
     this.behindGauge.set(sync.behind);
     this.haltedGauge.set(h.consensus.halted ? 1 : 0);
+    const l1 = this.m.l1?.();
     const mine = h.validators.find((v) => v.address.toLowerCase() === h.address.toLowerCase());
     this.last = {
       ...h,
@@ -173,7 +191,7 @@ export class AdminServer {
       own: { ...this.history.own, earned: mine?.earned ?? "0", accrued: mine?.accrued ?? "0" },
       blocks: [...this.history.blocks],
       disk: { dataDir: this.opts.dataDir, freeBytes: this.history.sampleDisk(this.opts.dataDir) },
-      l1: { configured: false },
+      l1: l1 ? this.l1Tracker.observe(at, l1) : { configured: false },
       batches: { configured: false },
       tss: { configured: false },
       rewardsClaimable: { configured: false },

@@ -113,3 +113,110 @@ export class SyncTracker {
     );
   }
 }
+
+/**
+ * What the node's L1 side reports each sample (`DseqNode.l1Status()`, from `L1Feed.status()`):
+ * the input of the L1 part of `/health` and `/api/status` (ADR 0122).
+ */
+export type L1StatusInput = {
+  /** The last poll answered, the listener runs. */
+  reachable: boolean;
+  /** Highest L1 block an endpoint reported. */
+  head: number | undefined;
+  /** The listener's confirmed cursor: the last L1 block whose events count. */
+  confirmed: number | undefined;
+  /** head - confirmed (the confirmation depth included). */
+  lagBlocks: number | undefined;
+  consecutiveFailures: number;
+  /** The listener stopped on a broken invariant (a reorg deeper than it remembers, a bad store). */
+  halted: boolean;
+  /** Index after the last confirmed entry (decimal string). */
+  entriesConfirmed: string;
+  /** L1 reorgs deeper than the confirmations that dropped entries committed L2 blocks hold. */
+  deepReorgs?: number;
+};
+
+/**
+ * halted: the listener stopped; deep-reorg: L1 dropped entries committed L2 blocks hold (an
+ * operator must look); down: no endpoint answers; lagging / stale: behind or a head that does
+ * not move; ok.
+ */
+export type L1State = "ok" | "lagging" | "stale" | "down" | "deep-reorg" | "halted";
+
+/** The L1 part of `/health` and `/api/status`. */
+export type L1Health = {
+  configured: true;
+  state: L1State;
+  endpoint: "up" | "down";
+  lastBlockSeen: number | undefined;
+  confirmedHead: number | undefined;
+  lagBlocks: number | undefined;
+  /** Since the L1 head this node sees last moved, ms; undefined before the first head. */
+  headAgeMs: number | undefined;
+  consecutiveFailures: number;
+  halted: boolean;
+  entriesConfirmed: string;
+  deepReorgs: number;
+  reason: string;
+};
+
+export type L1TrackerOptions = {
+  /** More blocks than this between the L1 head and the confirmed cursor: lagging. */
+  maxLagBlocks: number;
+  /** An L1 head that has not moved for this long: stale (the endpoint is stuck or lying). */
+  staleHeadMs: number;
+};
+
+export const defaultL1TrackerOptions: L1TrackerOptions = { maxLagBlocks: 64, staleHeadMs: 120_000 };
+
+/**
+ * Turns the L1 side's raw status into a verdict, remembering when the L1 head last moved. The
+ * verdict is reported, never a reason for a 503: L2 makes blocks without L1 (ADR 0122).
+ */
+export class L1Tracker {
+  private readonly opts: L1TrackerOptions;
+  private lastHead: number | undefined;
+  private lastMoveAt = 0;
+
+  constructor(opts: Partial<L1TrackerOptions> = {}) {
+    this.opts = { ...defaultL1TrackerOptions, ...opts };
+  }
+
+  observe(at: number, s: L1StatusInput): L1Health {
+    if (s.head !== undefined && (this.lastHead === undefined || s.head > this.lastHead)) {
+      this.lastHead = s.head;
+      this.lastMoveAt = at;
+    }
+    const headAgeMs = this.lastHead === undefined ? undefined : at - this.lastMoveAt;
+    const deepReorgs = s.deepReorgs ?? 0;
+    const view = (state: L1State, reason: string): L1Health => ({
+      configured: true,
+      state,
+      endpoint: s.reachable ? "up" : "down",
+      lastBlockSeen: s.head,
+      confirmedHead: s.confirmed,
+      lagBlocks: s.lagBlocks,
+      headAgeMs,
+      consecutiveFailures: s.consecutiveFailures,
+      halted: s.halted,
+      entriesConfirmed: s.entriesConfirmed,
+      deepReorgs,
+      reason,
+    });
+    if (s.halted) return view("halted", "the L1 listener halted: restart the node after fixing its cause");
+    if (deepReorgs > 0)
+      return view(
+        "deep-reorg",
+        `${deepReorgs} L1 reorg(s) deeper than the confirmations dropped entries committed L2 blocks hold`,
+      );
+    if (!s.reachable) {
+      const n = s.consecutiveFailures;
+      return view("down", `no L1 endpoint answers (${n} failed poll${n === 1 ? "" : "s"} in a row)`);
+    }
+    if (s.lagBlocks !== undefined && s.lagBlocks > this.opts.maxLagBlocks)
+      return view("lagging", `the confirmed cursor is ${s.lagBlocks} blocks behind the L1 head`);
+    if (headAgeMs !== undefined && headAgeMs > this.opts.staleHeadMs)
+      return view("stale", `the L1 head has not moved for ${Math.round(headAgeMs / 1000)} s`);
+    return view("ok", "L1 reachable and followed");
+  }
+}

@@ -14,6 +14,8 @@ export class L1EntryQueue {
   /** Index after the last committed entry (what the chain holds). */
   private committedNext = 0n;
   private waiters: { index: bigint; resolve: () => void }[] = [];
+  /** Reorgs deeper than the confirmations that dropped entries committed L2 blocks hold (ADR 0123). */
+  deepReorgs = 0;
 
   private readonly log: Logger;
 
@@ -40,6 +42,7 @@ export class L1EntryQueue {
     if (cut === this.items.length) return;
     const firstDropped = this.base + BigInt(cut);
     if (firstDropped < this.committedNext) {
+      this.deepReorgs++;
       this.log.error("an L1 reorg deeper than the confirmations dropped entries a committed L2 block holds", {
         firstDropped: firstDropped.toString(),
         committedNext: this.committedNext.toString(),

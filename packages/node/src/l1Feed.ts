@@ -17,6 +17,8 @@ export type L1Status = {
   halted: boolean;
   /** Index after the last confirmed entry this node knows. */
   entriesConfirmed: string;
+  /** L1 reorgs deeper than the confirmations that dropped entries committed L2 blocks hold (ADR 0123). */
+  deepReorgs: number;
 };
 
 /**
@@ -83,6 +85,7 @@ export class L1Feed {
       consecutiveFailures: s?.consecutiveFailures ?? 0,
       halted: s?.halted ?? false,
       entriesConfirmed: this.queue.confirmedNext.toString(),
+      deepReorgs: this.queue.deepReorgs,
     };
   }
 
