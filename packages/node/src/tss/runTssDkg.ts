@@ -16,6 +16,8 @@ export type RunTssDkgArgs = {
   threshold: number;
   attempt: number;
   deadlineMs: number;
+  /** Retransmission period of unacknowledged DKG messages (mpc-tss default 250 ms). */
+  resendIntervalMs?: number;
 };
 
 export type RunTssDkgCtx = {
@@ -43,6 +45,7 @@ export function runTssDkg(
       threshold: args.threshold,
       sessionId: tssDkgSessionId(args.chainId, args.span, args.validators, args.attempt),
       deadlineMs: args.deadlineMs,
+      ...(args.resendIntervalMs !== undefined ? { resendIntervalMs: args.resendIntervalMs } : {}),
     },
     {
       key: ctx.key,
