@@ -1,8 +1,14 @@
 import { bytesToHex } from "@dseq/common";
 import { secp256k1 } from "@dseq/crypto";
 import { createPartyKey } from "@dseq/mpc-tss";
-import { describe, expect, it } from "vitest";
-import { partyOfAddress, type SpanLike, scheduleValidatorSource } from "./scheduleValidatorSource.ts";
+import type { RotationSchedule } from "@dseq/sequencer-rotation";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import {
+  partyOfAddress,
+  type ScheduleLike,
+  type SpanLike,
+  scheduleValidatorSource,
+} from "./scheduleValidatorSource.ts";
 
 describe("scheduleValidatorSource", () => {
   it("maps the schedule's spans to TSS sets (compressed keys, powers) and forwards span starts", () => {
@@ -35,5 +41,9 @@ describe("scheduleValidatorSource", () => {
     expect(seen).toEqual([4n]);
     expect(partyOfAddress(cur, `0x${"1".repeat(40)}`)).toBe(keys[1]!.id);
     expect(partyOfAddress(cur, `0x${"9".repeat(40)}`)).toBeUndefined();
+  });
+
+  it("the node's RotationSchedule is a ScheduleLike (the wiring type-checks)", () => {
+    expectTypeOf<RotationSchedule>().toExtend<ScheduleLike>();
   });
 });
