@@ -14,6 +14,10 @@ import {
 } from "./listenerStore.ts";
 import { readNextRange } from "./readNextRange.ts";
 import { type L1Reorg, rewindTo } from "./rewind.ts";
+
+/** Most LockingPool sequencers a fresh listener reads at startBlock - 1 (one eth_call each). */
+const MAX_START_SEQUENCERS = 10_000;
+
 import type { L1Event, L1ListenerContracts } from "./types.ts";
 
 export type L1BridgeListenerOptions = Partial<Omit<L1ClientOptions, "endpoints">> & {
@@ -246,9 +250,12 @@ export class L1BridgeListener {
       return stored;
     }
     const before = this.opts.startBlock - 1n;
-    const hash =
+    // The hash of the block before startBlock and the LockingPool's amounts as of that block
+    // (sequencers locked before startBlock: their LockUpdates need the previous amount), from
+    // one endpoint's view.
+    const start =
       before < 0n
-        ? GENESIS_PARENT_HASH
+        ? { hash: GENESIS_PARENT_HASH, amounts: new Map<bigint, bigint>() }
         : await this.client.withEndpoint(
             "start block parent",
             async (ep) => {
@@ -262,11 +269,17 @@ export class L1BridgeListener {
                   },
                 );
               }
-              return h.hash;
+              const amounts = await ep.lockedAmountsAt(
+                this.opts.contracts.lockingPool,
+                before,
+                MAX_START_SEQUENCERS,
+                signal,
+              );
+              return { hash: h.hash, amounts };
             },
             signal,
           );
-    const state = initialListenerState({ number: before, hash });
+    const state = initialListenerState({ number: before, hash: start.hash }, start.amounts);
     await saveListenerState(this.store, this.scope, state, []);
     this.state = state;
     return state;

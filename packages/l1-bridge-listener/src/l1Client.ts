@@ -1,4 +1,5 @@
 import { type Logger, TimeoutError, withTimeout } from "@dseq/common";
+import { LockingPoolArtifact } from "@dseq/l1-contracts";
 import {
   type Address,
   createPublicClient,
@@ -52,6 +53,17 @@ export type L1Endpoint = {
     to: bigint,
     signal?: AbortSignal,
   ): Promise<DecodedL1Log[]>;
+  /**
+   * The locked amount of every LockingPool sequencer (ids 1..sequencerCount) as of `block`:
+   * what a listener starting after the genesis stake needs to turn `LockUpdate`'s absolute
+   * amounts into deltas. More than `maxSequencers` is refused (hostile or wrong contract).
+   */
+  lockedAmountsAt(
+    lockingPool: Address,
+    block: bigint,
+    maxSequencers: number,
+    signal?: AbortSignal,
+  ): Promise<Map<bigint, bigint>>;
 };
 
 export type L1Client = {
@@ -119,6 +131,45 @@ export function createL1Client(opts: L1ClientOptions, modules: L1ClientModules =
           signal,
         );
         return logs as unknown as DecodedL1Log[];
+      },
+      async lockedAmountsAt(lockingPool, block, maxSequencers, signal) {
+        const read = (functionName: "sequencerCount" | "getSequencer", args: readonly unknown[]) =>
+          timed(
+            `LockingPool.${functionName}`,
+            client.readContract({
+              address: lockingPool,
+              abi: LockingPoolArtifact.abi,
+              functionName,
+              args,
+              blockNumber: block,
+            } as never) as Promise<unknown>,
+            signal,
+          );
+        const count = (await read("sequencerCount", [])) as bigint;
+        if (typeof count !== "bigint" || count < 0n || count > BigInt(maxSequencers)) {
+          throw new L1ListenerError(
+            L1ListenerErrorCode.InconsistentData,
+            "implausible LockingPool.sequencerCount",
+            {
+              details: { count: String(count), maxSequencers, block, url },
+            },
+          );
+        }
+        const out = new Map<bigint, bigint>();
+        for (let id = 1n; id <= count; id++) {
+          const seq = (await read("getSequencer", [id])) as { amount?: unknown };
+          if (typeof seq?.amount !== "bigint") {
+            throw new L1ListenerError(
+              L1ListenerErrorCode.InconsistentData,
+              "LockingPool.getSequencer without an amount",
+              {
+                details: { id, block, url },
+              },
+            );
+          }
+          out.set(id, seq.amount);
+        }
+        return out;
       },
     };
   });

@@ -29,11 +29,17 @@ export type ListenerState = {
 /** Parent hash of block 0: a listener that starts at genesis links to it. */
 export const GENESIS_PARENT_HASH: Hex = `0x${"00".repeat(32)}`;
 
-/** The state before reading `first`: the cursor is `first - 1` with the hash the L1 gave it. */
-export function initialListenerState(before: { number: bigint; hash: Hex }): ListenerState {
+/**
+ * The state before reading `first`: the cursor is `first - 1` with the hash the L1 gave it, and
+ * the amounts the LockingPool held then (sequencers locked before `first`, e.g. the genesis set).
+ */
+export function initialListenerState(
+  before: { number: bigint; hash: Hex },
+  amounts: ReadonlyMap<bigint, bigint> = new Map(),
+): ListenerState {
   return {
     recent: [{ number: before.number, hash: before.hash, undo: [], seqFrom: 0, seqTo: 0 }],
-    amounts: new Map(),
+    amounts: new Map(amounts),
     nextSeq: 0,
   };
 }

@@ -199,6 +199,48 @@ describe("L1BridgeListener against a real dev L1", () => {
     }
     expect(listener.status().running).toBe(false);
   }, 60_000);
+
+  it("a listener starting after a sequencer locked (the genesis set) turns its LockUpdate into the right delta", async () => {
+    // Sequencer 2 (owner 1) locked 21,000 in the first test, before this listener's startBlock.
+    const pool = LockingPoolArtifact.abi;
+    const from = (await t.client.getBlockNumber()) + 1n;
+    await t.send(1, t.d.lockingPool, pool, "relock", [2n, 1_000n * E18, false]);
+    await t.mine(listenerConfirmations);
+    const db = await tempStore();
+    const listener = new L1BridgeListener(
+      {
+        endpoints: [t.l1.rpcUrl],
+        l1ChainId: t.l1.chainId,
+        contracts: t.contracts,
+        startBlock: from,
+        confirmations: listenerConfirmations,
+      },
+      { store: db.store },
+    );
+    const seen: L1Event[] = [];
+    listener.events.on("event", (e) => {
+      seen.push(e);
+    });
+    try {
+      await drain(listener);
+      await new Promise((r) => setImmediate(r));
+      expect(listener.status().halted).toBe(false);
+      expect(seen.map((e) => e.type === "stake" && [e.sequencerId, e.change])).toEqual([
+        [
+          2n,
+          {
+            kind: "increase",
+            amount: 1_000n * E18,
+            newAmount: 22_000n * E18,
+            totalLocked: expect.any(BigInt),
+          },
+        ],
+      ]);
+    } finally {
+      await listener.stop();
+      await db.close();
+    }
+  }, 60_000);
 });
 
 export type { Hex };
