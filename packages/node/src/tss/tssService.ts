@@ -191,7 +191,9 @@ export class TssService {
       else this.runEffects([{ type: "runDkg", ...d, attempt: d.attempt + 1 }]);
       if (!stored) this.state = { ...this.state, dkg: { ...d, attempt: d.attempt + 1 } };
     }
-    this.cleanups.push(this.modules.validators.onSpanStart((set) => void this.onSpan(set)));
+    this.cleanups.push(
+      this.modules.validators.onSpanStart((set) => void this.onSpan(set).catch(() => undefined)),
+    );
     await this.onSpan(this.modules.validators.current());
     return this;
   }
