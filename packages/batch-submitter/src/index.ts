@@ -1,0 +1,37 @@
+export {
+  BLOB_CAPACITY,
+  type BlobSidecar,
+  blobCount,
+  blobsToData,
+  buildBlobSidecar,
+  commitmentToVersionedHash,
+  dataToBlobs,
+  loadKzg,
+  MAX_BLOBS_PER_TX,
+  verifyBlobSidecar,
+} from "./codec/blobs.ts";
+export { Compression } from "./codec/compress.ts";
+export { type DecodeBatchOptions, decodeBatch, decodePayload } from "./codec/decodeBatch.ts";
+export { type EncodeBatchOptions, encodeBatch, encodePayload } from "./codec/encodeBatch.ts";
+export {
+  type BatchData,
+  BatchDataKind,
+  type BatchHeader,
+  type BatchTip,
+  batchDigest,
+  batchHash,
+  blobHashesDigest,
+  buildBatchHeader,
+  dataHashOf,
+  type L1Domain,
+  tipAfter,
+} from "./codec/header.ts";
+export { TxKind } from "./codec/txColumns.ts";
+export {
+  type BatchBlock,
+  type BatchLimits,
+  type CommittedBlock,
+  type CommittedBlockSource,
+  defaultBatchLimits,
+} from "./codec/types.ts";
+export { BatchError, BatchErrorCode } from "./errors.ts";
