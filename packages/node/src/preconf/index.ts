@@ -1,0 +1,14 @@
+export { preconfViolation } from "./check.ts";
+export { verifyFragmentEvidence } from "./evidence.ts";
+export { preconfFromSigned, preconfFromWire } from "./fromWire.ts";
+export {
+  type AddResult,
+  createPreconfStore,
+  defaultPreconfStoreOptions,
+  type FragmentEvidence,
+  type PreconfFragment,
+  type PreconfPrefix,
+  type PreconfStore,
+  type PreconfStoreOptions,
+  type TxPosition,
+} from "./store.ts";
