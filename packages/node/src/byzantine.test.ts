@@ -17,15 +17,18 @@ import {
 } from "@dseq/pos-consensus";
 import { afterEach, describe, expect, it } from "vitest";
 import { decodeBlockExtra, encodeBlockExtra } from "./blockExtra.ts";
+import { type BlockFragment, encodeFragment } from "./blockStream.ts";
 import {
   byzantineBlockSource,
   byzantineBroadcast,
   byzantineFlags,
+  byzantineStream,
   garbage,
   oversizedBlockBytes,
 } from "./byzantine.ts";
 import { parseNodeConfig } from "./config.ts";
 import { decodeConsensusEnvelope } from "./consensusWire.ts";
+import { createPreconfStore, preconfFromWire, verifyFragmentEvidence } from "./preconf/index.ts";
 
 const base = { dataDir: "/tmp/x", chain: { genesis: "/tmp/chain.json" } };
 
@@ -215,5 +218,58 @@ describe("byzantineBroadcast", () => {
     const other = (published[0] as ConsensusMessage & { type: "vote" }).vote;
     expect(other).toMatchObject({ type: 1, height: 3, round: 0, blockHash: null });
     expect(verifyVote(other, 1337n, signer.publicKey, verifySignature)).toBe(true);
+  });
+});
+
+describe("byzantineStream (equivocateFragments)", () => {
+  const privateKey = keccak256(new TextEncoder().encode("byzantine stream key"));
+  const fragment: BlockFragment = {
+    height: 5,
+    parentHash: bytesToHex(keccak256(new Uint8Array([5]))),
+    timestamp: 1_800_000_000n,
+    seq: 0,
+    last: false,
+    txs: [new Uint8Array([2, 1]), new Uint8Array([2, 2])],
+  };
+  const run = (o: Parameters<typeof byzantineStream>[0], f: BlockFragment) => {
+    const honest: BlockFragment[] = [];
+    const published: Uint8Array[] = [];
+    const stream = byzantineStream(
+      o,
+      {
+        chainId: 1337n,
+        privateKey,
+        publish: async (_kind, data) => {
+          published.push(data);
+          return 1;
+        },
+        logger: createNoopLogger(),
+      },
+      { publish: (x) => honest.push(x) },
+    );
+    stream.publish(f);
+    return { honest, published };
+  };
+  const off = parseNodeConfig({ ...base, byzantine: {} }).byzantine;
+
+  it("is the honest stream without the flag", () => {
+    const { honest, published } = run(off as never, fragment);
+    expect(honest).toEqual([fragment]);
+    expect(published).toEqual([]);
+  });
+
+  it("sends a signed conflicting twin that a preconf store turns into verifiable evidence", () => {
+    const on = parseNodeConfig({ ...base, byzantine: { equivocateFragments: true } }).byzantine;
+    expect(byzantineFlags(on)).toEqual(["equivocateFragments"]);
+    for (const f of [fragment, { ...fragment, seq: 1, txs: [] }]) {
+      const { honest, published } = run(on as never, f);
+      expect(honest).toEqual([f]);
+      expect(published).toHaveLength(1);
+      const store = createPreconfStore();
+      expect(store.add(preconfFromWire(encodeFragment(f, 1337n, privateKey), 1337n)).kind).toBe("new");
+      const r = store.add(preconfFromWire(published[0] as Uint8Array, 1337n));
+      expect(r.kind).toBe("equivocation");
+      if (r.kind === "equivocation") expect(() => verifyFragmentEvidence(r.evidence, 1337n)).not.toThrow();
+    }
   });
 });

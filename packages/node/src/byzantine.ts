@@ -12,6 +12,7 @@ import {
 } from "@dseq/pos-consensus";
 import { type Block, createBlockFromBytesArray } from "@ethereumjs/block";
 import { encodeBlockExtra } from "./blockExtra.ts";
+import { type BlockFragment, encodeFragment } from "./blockStream.ts";
 import type { ByzantineOptions } from "./config.ts";
 import { encodeConsensusEnvelope } from "./consensusWire.ts";
 
@@ -30,6 +31,7 @@ export function byzantineFlags(o: ByzantineOptions | undefined): string[] {
   const on: string[] = [];
   if (o.equivocateProposals) on.push("equivocateProposals");
   if (o.equivocateVotes) on.push("equivocateVotes");
+  if (o.equivocateFragments) on.push("equivocateFragments");
   if (o.wrongRound !== "off") on.push(`wrongRound:${o.wrongRound}`);
   if (o.oversizedBlock) on.push("oversizedBlock");
   if (o.garbageGossip) on.push("garbageGossip");
@@ -113,6 +115,35 @@ export function byzantineBroadcast(
         send({ type: "vote", vote });
       })().catch((err: unknown) => ctx.logger.warn("byzantine: equivocateVotes failed", { err }));
     }
+  };
+}
+
+/**
+ * A fragment that contradicts `f` at the same (height, seq): its transactions reversed, or, when
+ * that changes nothing (none or one), a timestamp one second later.
+ */
+export function conflictingFragment(f: BlockFragment): BlockFragment {
+  if (f.txs.length > 1) return { ...f, txs: [...f.txs].reverse() };
+  return { ...f, timestamp: f.timestamp + 1n };
+}
+
+/**
+ * The stream seam (`equivocateFragments`, ADR 0171): every fragment goes out honestly, then a
+ * conflicting twin signed with the same key goes out on the proposal topic.
+ */
+export function byzantineStream(
+  o: ByzantineOptions,
+  ctx: Pick<ByzantineContext, "chainId" | "privateKey" | "publish" | "logger">,
+  honest: { publish(fragment: BlockFragment): void },
+): { publish(fragment: BlockFragment): void } {
+  if (!o.equivocateFragments) return honest;
+  return {
+    publish(fragment) {
+      honest.publish(fragment);
+      const twin = encodeFragment(conflictingFragment(fragment), ctx.chainId, ctx.privateKey);
+      ctx.logger.warn("byzantine: equivocating fragment", { height: fragment.height, seq: fragment.seq });
+      ctx.publish("proposal", twin).catch(() => {});
+    },
   };
 }
 

@@ -134,6 +134,8 @@ export const nodeConfigSchema = z
         equivocateProposals: z.boolean().default(false),
         /** For each own prevote/precommit, also gossip a conflicting signed vote. */
         equivocateVotes: z.boolean().default(false),
+        /** As round-0 proposer, also sign and gossip a conflicting twin of every stream fragment (ADR 0171). */
+        equivocateFragments: z.boolean().default(false),
         /** Own proposals name a wrong round in extraData: the next one, 0xffffffff, or 0 (rounds >= 1). */
         wrongRound: z.enum(["off", "later", "max", "zero"]).default("off"),
         /** Build proposals past the chain spec's maxBlockBytes (the pool admits them too). */
