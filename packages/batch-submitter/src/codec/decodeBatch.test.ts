@@ -15,7 +15,7 @@ let payload: Uint8Array;
 
 beforeAll(async () => {
   blocks = await makeBlocks({ kind: "erc20", chainId: CHAIN, blocks: 6, txsPerBlock: 10, legacyShare: 0.3 });
-  data = encodeBatch(blocks, { chainId: CHAIN });
+  data = encodeBatch(blocks, { chainId: CHAIN, compression: Compression.zstd });
   payload = encodePayload(blocks, CHAIN);
 });
 
@@ -74,6 +74,34 @@ describe("decodeBatch on hostile input", () => {
       d[at] = d[at]! ^ (1 << Math.floor(rand() * 8));
       expect(failure(() => decodeBatch(d, { chainId: CHAIN })).code).toBe(BatchErrorCode.BadBatchData);
     }
+  });
+
+  it("a bit flip in brotli data (no checksum; the signed data hash guards it on L1) fails with a BatchError or decodes, never anything else", () => {
+    const b = encodeBatch(blocks, { chainId: CHAIN });
+    expect(b[0]).toBe(Compression.brotli);
+    const rand = seededRandom(5);
+    let refused = 0;
+    const original = decodeBatch(b, { chainId: CHAIN }).flatMap((x) =>
+      x.transactions.map((t) => Buffer.from(t).toString("hex")),
+    );
+    for (let i = 0; i < 100; i++) {
+      const d = b.slice();
+      const at = 1 + Math.floor(rand() * (d.length - 1));
+      d[at] = d[at]! ^ (1 << Math.floor(rand() * 8));
+      let back: string[] | undefined;
+      try {
+        back = decodeBatch(d, { chainId: CHAIN }).flatMap((x) =>
+          x.transactions.map((t) => Buffer.from(t).toString("hex")),
+        );
+      } catch (err) {
+        expect(isDseqError(err, BatchErrorCode.BadBatchData)).toBe(true);
+        refused++;
+      }
+      // Brotli has don't-care bits (padding): a flip there decodes to the same blocks, harmless.
+      if (back) expect(back.length).toBeGreaterThan(0);
+    }
+    expect(refused).toBeGreaterThan(5);
+    expect(original.length).toBe(60);
   });
 
   it("a bit flip in the payload either fails with a BatchError or decodes to different blocks, never anything else", () => {

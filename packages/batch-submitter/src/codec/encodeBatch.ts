@@ -12,7 +12,7 @@ export const BLOCK_COLUMNS = ["timestamps", "coinbases", "extras", "txCounts"] a
 export type EncodeBatchOptions = {
   /** L2 chain id: stripped from every transaction, restored by the decoder. */
   chainId: bigint;
-  /** Default zstd (ADR 0140). */
+  /** Default brotli (ADR 0140: about 1% smaller than zstd on our blocks; both decode). */
   compression?: Compression;
 };
 
@@ -71,7 +71,7 @@ export function encodePayload(blocks: readonly BatchBlock[], chainId: bigint): U
 
 /** Batch data as it goes to L1: one compression byte, then the compressed payload. */
 export function encodeBatch(blocks: readonly BatchBlock[], opts: EncodeBatchOptions): Uint8Array {
-  const kind = opts.compression ?? Compression.zstd;
+  const kind = opts.compression ?? Compression.brotli;
   const body = compress(kind, encodePayload(blocks, opts.chainId));
   const out = new Uint8Array(body.length + 1);
   out[0] = kind;

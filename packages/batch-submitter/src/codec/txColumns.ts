@@ -33,6 +33,7 @@ export const TX_COLUMNS = [
   "datas",
   "access",
   "raws",
+  "amounts",
 ] as const;
 export type TxColumn = (typeof TX_COLUMNS)[number];
 
@@ -98,8 +99,8 @@ export function writeTx(w: TxColumnWriters, raw: Uint8Array, chainId: bigint): v
   } else {
     w.tos.byte(0);
   }
-  w.values.varint(tx.value ?? 0n);
-  w.datas.lbytes(tx.data ? hexToBytes(tx.data) : new Uint8Array(0));
+  writeDecimal(w.values, tx.value ?? 0n);
+  writeData(w, tx.data ? hexToBytes(tx.data) : new Uint8Array(0));
   if (kind !== TxKind.legacy) w.access.lbytes(accessListToRlp(tx.accessList));
 }
 
@@ -195,8 +196,8 @@ export function readTx(r: TxColumnReaders, chainId: bigint, maxTxBytes: number):
   const hasTo = r.tos.byte("to flag");
   if (hasTo > 1) throw badData(`batch: to flag ${hasTo} is not 0 or 1`);
   const to = hasTo ? bytesToHex(r.tos.bytes(20, "to")) : undefined;
-  const value = r.values.varint("value", 256);
-  const data = bytesToHex(r.datas.lbytes("tx data", maxTxBytes));
+  const value = readDecimal(r.values, "value");
+  const data = bytesToHex(readData(r, maxTxBytes));
   const accessList =
     kind === TxKind.legacy ? undefined : accessListFromRlp(r.access.lbytes("access list", maxTxBytes));
   const tx = {
@@ -222,5 +223,62 @@ export function readTx(r: TxColumnReaders, chainId: bigint, maxTxBytes: number):
   }
   if (out.length > maxTxBytes)
     throw badData(`batch: transaction of ${out.length} bytes exceeds ${maxTxBytes}`);
+  return out;
+}
+
+// Amounts people send are round decimals (0.25 ETH, 1,000 tokens): stored as a power of ten and
+// the rest, the random-looking binary of 250000000000000000 shrinks to two small numbers (ADR 0140).
+const MAX_EXP = 77; // 10^77 < 2^256 < 10^78
+const TEN_POW = Array.from({ length: MAX_EXP + 1 }, (_, i) => 10n ** BigInt(i));
+
+function writeDecimal(w: ByteWriter, v: bigint): void {
+  let e = 0;
+  let m = v;
+  while (m !== 0n && m % 10n === 0n && e < MAX_EXP) {
+    m /= 10n;
+    e++;
+  }
+  w.byte(e);
+  w.varint(m);
+}
+
+function readDecimal(r: ByteReader, field: string): bigint {
+  const e = r.byte(`${field} exponent`);
+  if (e > MAX_EXP) throw badData(`batch: ${field} exponent ${e} exceeds ${MAX_EXP}`);
+  const m = r.varint(field, 256);
+  if ((m === 0n && e !== 0) || (m !== 0n && m % 10n === 0n && e < MAX_EXP)) {
+    throw badData(`batch: non-canonical decimal ${field}`);
+  }
+  const v = m * TEN_POW[e]!;
+  if (v >> 256n !== 0n) throw badData(`batch: ${field} exceeds 256 bits`);
+  return v;
+}
+
+/** Data column form: 0 = bytes as they are, 1 = ERC-20 `transfer(address,uint256)`. */
+const DataForm = { bytes: 0, erc20Transfer: 1 } as const;
+const TRANSFER_SELECTOR = "a9059cbb";
+
+function writeData(w: TxColumnWriters, data: Uint8Array): void {
+  if (data.length === 68) {
+    const hex = bytesToHex(data).slice(2);
+    if (hex.startsWith(TRANSFER_SELECTOR) && hex.slice(8, 32) === "0".repeat(24)) {
+      w.datas.byte(DataForm.erc20Transfer);
+      w.datas.bytes(data.subarray(16, 36));
+      writeDecimal(w.amounts, BigInt(`0x${hex.slice(72)}`));
+      return;
+    }
+  }
+  w.datas.byte(DataForm.bytes);
+  w.datas.lbytes(data);
+}
+
+function readData(r: TxColumnReaders, maxTxBytes: number): Uint8Array {
+  const form = r.datas.byte("data form");
+  if (form === DataForm.bytes) return r.datas.lbytes("tx data", maxTxBytes);
+  if (form !== DataForm.erc20Transfer) throw badData(`batch: unknown data form ${form}`);
+  const out = new Uint8Array(68);
+  out.set(hexToBytes(`0x${TRANSFER_SELECTOR}`), 0);
+  out.set(r.datas.bytes(20, "transfer recipient"), 16);
+  out.set(word(readDecimal(r.amounts, "transfer amount")), 36);
   return out;
 }
