@@ -1,4 +1,11 @@
 export {
+  type Approval,
+  approveBatch,
+  type OwnChain,
+  RefusalReason,
+  type SignRequest,
+} from "./approve/approveBatch.ts";
+export {
   BLOB_CAPACITY,
   type BlobSidecar,
   blobCount,
@@ -34,4 +41,11 @@ export {
   type CommittedBlockSource,
   defaultBatchLimits,
 } from "./codec/types.ts";
+export {
+  type CutDecision,
+  type CutterOptions,
+  cutBatch,
+  defaultCutterOptions,
+  type PendingBlock,
+} from "./cutter/cutBatch.ts";
 export { BatchError, BatchErrorCode } from "./errors.ts";
