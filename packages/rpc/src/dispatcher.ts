@@ -17,7 +17,7 @@ export type DispatcherOptions = {
 };
 
 export const defaultDispatcherOptions: DispatcherOptions = {
-  maxBatchSize: 1000,
+  maxBatchSize: 100,
   requestTimeoutMs: 30_000,
   maxResponseBytes: 25 * 1024 * 1024,
 };

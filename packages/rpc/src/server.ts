@@ -14,6 +14,7 @@ import { Dispatcher, type DispatcherOptions, defaultDispatcherOptions } from "./
 import { RpcError, RpcErrorCode } from "./errors.ts";
 import { FilterManager } from "./filters.ts";
 import type { Json } from "./format.ts";
+import { capabilitiesMethods } from "./methods/capabilities.ts";
 import { chainMethods } from "./methods/chain.ts";
 import { executionMethods } from "./methods/execution.ts";
 import { feeMethods } from "./methods/fees.ts";
@@ -21,6 +22,7 @@ import { logMethods } from "./methods/logs.ts";
 import { nodeMethods } from "./methods/node.ts";
 import { sendRawSyncMethods } from "./methods/sendRawSync.ts";
 import { stateMethods } from "./methods/state.ts";
+import { storageValuesMethods } from "./methods/storageValues.ts";
 import { MethodRegistry, type Session } from "./registry.ts";
 import { SubscriptionManager } from "./subscriptions.ts";
 import type { RpcBackend } from "./types.ts";
@@ -126,6 +128,8 @@ export class RpcServer {
     this.subscriptions = new SubscriptionManager(svc, events);
     this.registry.registerAll(chainMethods(svc));
     this.registry.registerAll(stateMethods(svc));
+    this.registry.registerAll(storageValuesMethods(svc));
+    this.registry.registerAll(capabilitiesMethods(svc));
     this.registry.registerAll(executionMethods(svc));
     this.registry.registerAll(sendRawSyncMethods(svc));
     this.registry.registerAll(feeMethods(svc));

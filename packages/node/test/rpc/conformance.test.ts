@@ -31,9 +31,7 @@ const OUT_OF_SCOPE = [
   /^testing_/,
   /^engine_/,
   /^eth_baseFee$/,
-  /^eth_capabilities$/,
   /^eth_config$/,
-  /^eth_getStorageValues$/,
 ];
 
 /** Fixtures of implemented methods that are allowed to fail, each with its reason. */
