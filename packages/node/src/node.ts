@@ -240,6 +240,7 @@ export class DseqNode {
         events: this.events,
         certificate: (h) => this.chain.getCommitCertificate(h),
         round0Proposer: (h) => this.schedule.proposerFor(h, 0),
+        l1: () => this.l1Status(),
         logger: log.child({ module: "admin" }),
       });
       this.admin = this.keep(admin);

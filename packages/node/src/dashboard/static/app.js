@@ -96,6 +96,14 @@ function render(s) {
   );
   setText("own-earned", `${s.own.earned} wei (${s.own.accrued} since the last checkpoint)`);
   if (!s.rewardsClaimable.configured) notConfigured($("own-claimable"));
+  if (s.l1.configured) {
+    const lag = s.l1.lagBlocks === undefined ? "-" : `${s.l1.lagBlocks} behind`;
+    setText(
+      "l1",
+      `${s.l1.lastBlockSeen ?? "-"} / ${lag} (${s.l1.state}, endpoint ${s.l1.endpoint})`,
+      s.l1.state === "ok" ? "state-synced" : "state-stalled",
+    );
+  }
   for (const k of ["l1", "batches", "tss"]) if (!s[k].configured) notConfigured($(k));
   setText("total-power", `total power ${s.totalPower}`);
   const tbody = $("validators");
