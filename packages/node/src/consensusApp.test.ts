@@ -21,6 +21,7 @@ import {
   nextHeightStartMs,
 } from "./consensusApp.ts";
 import { keyInfo } from "./keystore.ts";
+import { createPreconfStore, type PreconfStore } from "./preconf/index.ts";
 import { rebuildSchedule } from "./rotation.ts";
 
 const key = (label: string): Uint8Array => keccak256(new TextEncoder().encode(`dseq app test ${label}`));
@@ -56,6 +57,7 @@ async function harness(opts: {
   clockMs?: (genesisTs: number) => number;
   genesisTs?: number;
   stream?: (f: BlockFragment) => void;
+  preconf?: PreconfStore;
 }): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "dseq-app-"));
   dirs.push(dir);
@@ -134,6 +136,7 @@ async function harness(opts: {
       onCommitted: () => {},
       metrics: { build: () => {}, execute: () => {}, commit: () => {}, streamed: (r) => streamed.push(r) },
       ...(opts.stream ? { stream: { publish: opts.stream } } : {}),
+      ...(opts.preconf ? { preconf: opts.preconf } : {}),
     },
   );
   return {
@@ -404,5 +407,79 @@ describe("nextHeightStartMs", () => {
     expect(nextHeightStartMs(1_000n, 2_000, 999_900)).toBe(1_001_900); // exactly a block time away
     // A clock more than a block time behind the chain does not stall it.
     expect(nextHeightStartMs(1_000n, 2_000, 999_899)).toBeUndefined();
+  });
+});
+
+describe("createConsensusApp: preconfirmations (ADR 0172, 0173)", () => {
+  const hashOf = (raw: Uint8Array): Hex => bytesToHex(keccak256(raw));
+  const promise = (h: Harness, store: PreconfStore, signer: Hex, txs: Uint8Array[], follow: boolean) => {
+    const f = {
+      height: 1,
+      parentHash: bytesToHex(h.chain.head().hash()),
+      timestamp: h.slotTs,
+      seq: 0,
+      last: false,
+    };
+    if (follow) h.app.onFragment({ ...f, txs, signer });
+    store.add({
+      ...f,
+      round: 0,
+      signer,
+      txs,
+      txHashes: txs.map(hashOf),
+      raw: Uint8Array.from(txs.flatMap((t) => [...t])),
+    });
+  };
+
+  it("a validator that followed the stream refuses a proposal of the same proposer that drops or reorders a preconfirmed tx", async () => {
+    const store = createPreconfStore();
+    const h = await harness({ validators: 2, self: "other", preconf: store });
+    const proposer = h.schedule.proposerFor(1, 0);
+    const txs = [transfer(h.chain, 0n), transfer(h.chain, 1n)];
+    promise(h, store, proposer, txs, true);
+    const dropped = await h.app.validate(
+      1,
+      asProposal(await buildAs(h, proposer, 0, [txs[0] as Uint8Array])),
+    );
+    expect(dropped.valid === false && dropped.reason).toMatch(/breaks its preconfirmations: drops/);
+    const reordered = await h.app.validate(
+      1,
+      asProposal(await buildAs(h, proposer, 0, [txs[1] as Uint8Array, txs[0] as Uint8Array])),
+    );
+    expect(reordered.valid === false && reordered.reason).toMatch(/breaks its preconfirmations/);
+    const kept = await h.app.validate(
+      1,
+      asProposal(await buildAs(h, proposer, 0, [...txs, transfer(h.chain, 2n)])),
+    );
+    expect(kept).toEqual({ valid: true, round: 0 });
+  });
+
+  it("the promise binds its proposer only: another proposer's block without the prefix is still valid", async () => {
+    const store = createPreconfStore();
+    const h = await harness({ validators: 2, self: "other", preconf: store });
+    const proposer = h.schedule.proposerFor(1, 0);
+    promise(h, store, proposer, [transfer(h.chain, 0n)], false);
+    const next = h.schedule.proposerFor(1, 1);
+    expect(next).not.toBe(proposer);
+    expect(await h.app.validate(1, asProposal(await buildAs(h, next, 1, [])))).toEqual({
+      valid: true,
+      round: 1,
+    });
+  });
+
+  it("failover: the next proposer of the height builds on the longest preconfirmed prefix, even with an empty pool", async () => {
+    const store = createPreconfStore();
+    const h = await harness({ validators: 2, self: "other", preconf: store });
+    const proposer = h.schedule.proposerFor(1, 0);
+    const self = h.schedule.proposerFor(1, 1);
+    expect(self).not.toBe(proposer);
+    const txs = [transfer(h.chain, 0n), transfer(h.chain, 1n)];
+    promise(h, store, proposer, txs, false);
+    expect(h.pool.status().pending).toBe(0);
+    const b = h.chain.decodeBlock((await h.app.propose(1, 1)).payload);
+    expect(b.transactions.map((tx) => bytesToHex(tx.hash()))).toEqual(txs.map(hashOf));
+    // Round 0 never builds on someone else's stream.
+    const b0 = h.chain.decodeBlock((await h.app.propose(1, 0)).payload);
+    expect(b0.transactions).toHaveLength(0);
   });
 });

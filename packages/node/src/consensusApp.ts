@@ -18,6 +18,7 @@ import { type CommittedInfo, commitBlock } from "./commitBlock.ts";
 import { entriesToL1Entries } from "./l1Entries.ts";
 import type { L1EntryQueue } from "./l1EntryQueue.ts";
 import { createOpenBlock } from "./openBlock.ts";
+import { type PreconfStore, preconfViolation, txsOnPrefix } from "./preconf/index.ts";
 import { createStreamFollower } from "./streamFollower.ts";
 
 export type { CommittedInfo } from "./commitBlock.ts";
@@ -119,6 +120,12 @@ export type ConsensusAppModules = {
    * how long a validator waits for its L1 to confirm a proposal's entries. Undefined: no L1.
    */
   l1?: { queue: L1EntryQueue; nextEntry: bigint; verifyWaitMs: number };
+  /**
+   * Preconfirmations (ADR 0170): the fragments this node saw (the node adds them). Read to refuse
+   * a proposal that breaks its proposer's promise (ADR 0172) and to build a later round on the
+   * longest preconfirmed prefix (ADR 0173). Undefined: neither.
+   */
+  preconf?: PreconfStore;
 };
 
 export class AppError extends DseqError {
@@ -295,7 +302,13 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
       // a height's time does not depend on when its proposer happened to run.
       const now = BigInt(Math.floor(m.clock.now() / 1000));
       const timestamp = now - slot > BigInt(opts.maxCatchUpSeconds) ? now : slot;
-      const txs = pullTxs(parent);
+      const prefix = round > 0 ? m.preconf?.longestPrefix(height) : undefined;
+      const onPrefix = prefix !== undefined && prefix.parentHash === bytesToHex(parent.hash());
+      const txs = onPrefix
+        ? txsOnPrefix(prefix.txs, pullTxs(parent), (raw) => m.chain.decodeTx(raw), opts.maxTxsPerBlock)
+        : pullTxs(parent);
+      if (onPrefix)
+        m.logger.info("building on the preconfirmed prefix", { height, round, txs: prefix.txs.length });
       const t0 = performance.now();
       const built = await m.chain.buildBlock({
         parent,
@@ -349,6 +362,16 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
         checked("proposal matched its stream", height, block, t0);
         return { valid: true, round: check.round };
       }
+      const promised = m.preconf?.prefix(height, 0);
+      if (
+        promised &&
+        promised.signer === check.proposer.toLowerCase() &&
+        promised.parentHash === bytesToHex(head.hash())
+      ) {
+        const hashes = block.transactions.map((tx) => bytesToHex(tx.hash()));
+        const broken = preconfViolation(promised.txHashes, hashes, follower.skippedOf(height) ?? "unknown");
+        if (broken !== undefined) return { valid: false, reason: `breaks its preconfirmations: ${broken}` };
+      }
       const ex = await m.chain.executeBlock(block);
       checked("block re-executed", height, block, t0);
       if (!ex.valid) {
@@ -381,6 +404,7 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
       );
       openBlock.closeStale(height);
       follower.committed(height);
+      m.preconf?.prune(height);
       openBlock.open(block, height + 1);
     },
   };

@@ -61,6 +61,11 @@ export type StreamFollower = {
   match(height: number, cb: ConsensusBlock, block: Block, proposer: Hex): Promise<boolean>;
   /** `height` is committed: drop its build, replay fragments held for the next one. */
   committed(height: number): void;
+  /**
+   * Hashes the streamed build of `height` executed and skipped (the preconf drop rule, ADR
+   * 0172): known once that build ended in `match`; undefined when this node built no stream.
+   */
+  skippedOf(height: number): ReadonlySet<Hex> | undefined;
 };
 
 /** Fragments held for the height after next (their proposer committed before we did). */
@@ -73,6 +78,10 @@ export function createStreamFollower(opts: StreamFollowerOptions, m: StreamFollo
   const slotSeconds = BigInt(opts.blockTimeMs / 1000);
   let spec: Speculation | undefined;
   let held: SignedFragment[] = [];
+  let lastSkipped: { height: number; hashes: Set<Hex> } | undefined;
+  const noteSkipped = (height: number, built: BuildResult | undefined): void => {
+    if (built) lastSkipped = { height, hashes: new Set(built.skipped.map((x) => x.hash)) };
+  };
 
   const end = (): void => {
     if (!spec) return;
@@ -224,12 +233,14 @@ export function createStreamFollower(opts: StreamFollowerOptions, m: StreamFollo
       const rest = block.transactions.filter((tx) => !s.offered.has(bytesToHex(tx.hash())));
       if (s.ended && rest.length > 0) {
         m.streamed?.("miss"); // sealed on the last fragment, yet the proposal has more
+        noteSkipped(height, await s.result);
         return false;
       }
       s.queue.push(...rest);
       s.ended = true;
       s.wake?.();
       const built = await s.result;
+      noteSkipped(height, built);
       const sameHash = built !== undefined && bytesToHex(built.block.hash()) === cb.hash;
       const hit = sameHash && samePayload(s, built, cb.payload);
       // Another body raced in under our block's hash: keep the block for the real proposal.
@@ -243,6 +254,11 @@ export function createStreamFollower(opts: StreamFollowerOptions, m: StreamFollo
       const replay = held;
       held = [];
       for (const f of replay) if (f.height === height + 1) onFragment(f);
+      if (lastSkipped && lastSkipped.height <= height) lastSkipped = undefined;
+    },
+
+    skippedOf(height) {
+      return lastSkipped?.height === height ? lastSkipped.hashes : undefined;
     },
   };
 }

@@ -24,6 +24,7 @@ export function preconfFromSigned(f: SignedFragment, raw: Uint8Array, round = 0)
     timestamp: f.timestamp,
     signer: f.signer,
     txHashes: f.txs.map((t) => bytesToHex(keccak256(t))),
+    txs: f.txs,
     raw,
   };
 }

@@ -1,5 +1,6 @@
 export { preconfViolation } from "./check.ts";
 export { verifyFragmentEvidence } from "./evidence.ts";
+export { txsOnPrefix } from "./failover.ts";
 export { preconfFromSigned, preconfFromWire } from "./fromWire.ts";
 export {
   type AddResult,

@@ -90,6 +90,8 @@ describe("preconfViolation", () => {
     expect(preconfViolation(pre, [h(1), h(2), h(3), h(4)])).toBeUndefined();
     expect(preconfViolation([], [h(4)])).toBeUndefined();
     expect(preconfViolation(pre, [h(1), h(3)], new Set([h(2)]))).toBeUndefined();
+    expect(preconfViolation(pre, [h(1), h(3)], "unknown")).toBeUndefined();
+    expect(preconfViolation(pre, [h(3), h(1)], "unknown")).toMatch(/promised at 0/);
   });
   it("refuses drops, reorders and insertions before a preconfirmed transaction", () => {
     expect(preconfViolation(pre, [h(1), h(2)])).toMatch(/drops/);

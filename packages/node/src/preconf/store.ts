@@ -22,6 +22,8 @@ export type PreconfFragment = {
   signer: Hex;
   /** Hashes of the fragment's transactions, in order. */
   txHashes: Hex[];
+  /** The raw transactions (same order), for a failover proposer to rebuild them (ADR 0173). */
+  txs: Uint8Array[];
   /** The fragment's signed wire bytes (the evidence if it is contradicted). */
   raw: Uint8Array;
 };
@@ -67,6 +69,8 @@ export type PreconfPrefix = {
   /** The fragment marked last is among them. */
   sealed: boolean;
   txHashes: Hex[];
+  /** The raw transactions of the prefix, in order. */
+  txs: Uint8Array[];
 };
 
 export type PreconfStoreOptions = {
@@ -141,12 +145,14 @@ export function createPreconfStore(opts: PreconfStoreOptions = defaultPreconfSto
     const first = s?.bySeq.get(0);
     if (!s || !first) return undefined;
     const txHashes: Hex[] = [];
+    const txs: Uint8Array[] = [];
     let n = 0;
     let sealed = false;
     for (;;) {
       const f = s.bySeq.get(n);
       if (!f) break;
       txHashes.push(...f.txHashes);
+      txs.push(...f.txs);
       n++;
       if (f.last) {
         sealed = true;
@@ -162,6 +168,7 @@ export function createPreconfStore(opts: PreconfStoreOptions = defaultPreconfSto
       fragments: n,
       sealed,
       txHashes,
+      txs,
     };
   };
 
@@ -215,7 +222,7 @@ export function createPreconfStore(opts: PreconfStoreOptions = defaultPreconfSto
         }
         return { kind: "equivocation", evidence };
       }
-      const size = f.raw.length + 32 * f.txHashes.length + 128;
+      const size = 2 * f.raw.length + 32 * f.txHashes.length + 128;
       if (size > opts.maxBytes) return { kind: "refused", reason: "fragment larger than the store" };
       if (!makeRoom(size, k)) return { kind: "refused", reason: "store full" };
       if (!s) {
