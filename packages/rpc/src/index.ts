@@ -33,5 +33,11 @@ export {
   type RpcServerModules,
   type RpcServerOptions,
 } from "./server.ts";
-export { SubscriptionManager } from "./subscriptions.ts";
+export {
+  formatFlashblock,
+  formatPreconfirmation,
+  type Preconfirmation,
+  type PreconfSource,
+  SubscriptionManager,
+} from "./subscriptions.ts";
 export type * from "./types.ts";
