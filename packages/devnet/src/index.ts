@@ -41,3 +41,6 @@ export {
 export { type DevnetCommand, parseDevnetArgs, USAGE } from "./options.ts";
 export { allocatePorts, isPortFree, PORT_RANGE } from "./ports.ts";
 export { type DevnetState, readState, STATE_FILE } from "./state.ts";
+export { canUseNetns, createTestbed, type Testbed } from "./testbed/driver.ts";
+export { type LinkShape, UNSHAPED } from "./testbed/plan.ts";
+export { startTestbedDevnet, type TestbedDevnet } from "./testbed/testbedDevnet.ts";
