@@ -1,6 +1,7 @@
 export { preconfViolation } from "./check.ts";
 export { verifyFragmentEvidence } from "./evidence.ts";
 export { txsOnPrefix } from "./failover.ts";
+export { createPreconfFeed, preconfirmationOf } from "./feed.ts";
 export { preconfFromSigned, preconfFromWire } from "./fromWire.ts";
 export {
   type AddResult,
