@@ -49,3 +49,19 @@ export {
   type PendingBlock,
 } from "./cutter/cutBatch.ts";
 export { BatchError, BatchErrorCode } from "./errors.ts";
+export {
+  BatchSubmitter,
+  type BatchSubmitterModules,
+  type BatchSubmitterOptions,
+  defaultBatchSubmitterOptions,
+  type GroupSigner,
+  type TickResult,
+} from "./submitter/batchSubmitter.ts";
+export { defaultFeeOptions, type FeeOptions } from "./submitter/sendBatchTx.ts";
+export { createSubmitterMetrics, type SubmitterMetrics } from "./submitter/submitterMetrics.ts";
+export {
+  type InFlight,
+  loadSubmitterState,
+  type SentTx,
+  type SubmitterState,
+} from "./submitter/submitterState.ts";
