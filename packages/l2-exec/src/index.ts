@@ -53,6 +53,13 @@ export { FourByteTracer, NoopTracer } from "./trace/fourByteTracer.ts";
 export type { FrameType, LogEntry, OpcodeStep, Tracer, TxEnv } from "./trace/hooks.ts";
 export { PrestateTracer, type PrestateTracerConfig } from "./trace/prestateTracer.ts";
 export { StructLogger, type StructLoggerConfig } from "./trace/structLogger.ts";
+export {
+  createTraceEngine,
+  type TraceEngine,
+  type TraceEngineOptions,
+  type TraceJob,
+  type TraceJobResult,
+} from "./trace/traceEngine.ts";
 export { TraceError, TraceErrorCode } from "./trace/traceErrors.ts";
 export { activePrecompiles, type TraceTxOptions, type TraceTxResult, traceTx } from "./trace/traceTx.ts";
 export { EMPTY_TRIE_ROOT, orderedTrieRoot, type TrieEntry, trieRoot } from "./trieRoot.ts";

@@ -30,6 +30,7 @@ import type { Block } from "@ethereumjs/block";
 import type { TypedTransaction } from "@ethereumjs/tx";
 import type { CallPool } from "./rpc/callPool.ts";
 import { CallPoolError, CallPoolErrorCode } from "./rpc/callPoolErrors.ts";
+import { traceBlockOf } from "./rpc/traceBackend.ts";
 
 export type ChainReaderOptions = {
   /** Runs calls off the consensus thread (ADR 0130); in this thread when absent (tests, tools). */
@@ -179,6 +180,7 @@ export function chainReader(chain: Chain, opts: ChainReaderOptions = {}): ChainR
       finalized: chain.finalized().header.number,
     }),
     earliest: () => 0n,
+    traceBlock: traceBlockOf(chain, opts.callPool),
     getBlockByNumber: async (n) => toData(await chain.getBlockByNumber(n)),
     getBlockByHash: async (h) => toData(await chain.getBlockByHash(h)),
     getHeader: async (n) => {

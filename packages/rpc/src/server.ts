@@ -23,6 +23,7 @@ import { nodeMethods } from "./methods/node.ts";
 import { sendRawSyncMethods } from "./methods/sendRawSync.ts";
 import { stateMethods } from "./methods/state.ts";
 import { storageValuesMethods } from "./methods/storageValues.ts";
+import { traceMethods } from "./methods/trace.ts";
 import { MethodRegistry, type Session } from "./registry.ts";
 import { SubscriptionManager } from "./subscriptions.ts";
 import type { RpcBackend } from "./types.ts";
@@ -130,6 +131,7 @@ export class RpcServer {
     this.registry.registerAll(stateMethods(svc));
     this.registry.registerAll(storageValuesMethods(svc));
     this.registry.registerAll(capabilitiesMethods(svc));
+    this.registry.registerAll(traceMethods(svc));
     this.registry.registerAll(executionMethods(svc));
     this.registry.registerAll(sendRawSyncMethods(svc));
     this.registry.registerAll(feeMethods(svc));

@@ -191,8 +191,31 @@ export type ChainHeads = { latest: bigint; safe: bigint; finalized: bigint };
  * Chain and state reads. Block-scoped state reads take a block number that the caller has
  * already resolved against `heads()`; they return undefined when that state is gone (pruned).
  */
+/** How to trace (geth's TraceConfig, decoded; ADR 0132). */
+export type TraceRequest = {
+  /** Built-in tracer name; absent: the struct logger. */
+  tracer?: string;
+  tracerConfig?: Record<string, unknown>;
+  disableStack?: boolean;
+  disableStorage?: boolean;
+  enableMemory?: boolean;
+  disableMemory?: boolean;
+  enableReturnData?: boolean;
+  limit?: number;
+  /** Wall-clock limit (geth's `timeout`, 5 s by default; the node may cap it). */
+  timeoutMs: number;
+};
+
+/** One traced transaction of a block, as debug_traceBlock* lists them. */
+export type TxTrace = { txHash: Hex; result: unknown };
+
 export interface ChainReader {
   readonly chainId: bigint;
+  /**
+   * Re-runs committed block `hash` and traces its transactions (only `txIndex`'s when given;
+   * the earlier ones run untraced). Undefined: this node serves no traces.
+   */
+  traceBlock?(hash: Hex, req: TraceRequest, txIndex?: number, signal?: AbortSignal): Promise<TxTrace[]>;
   heads(): ChainHeads;
   /** Oldest block whose body is served (0 for an archive of the whole chain). */
   earliest(): bigint;

@@ -9,7 +9,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Logger, Metrics } from "@dseq/common";
-import type { CallJob, CallResult, CallSource } from "@dseq/l2-exec";
+import type { CallJob, CallResult, CallSource, TraceJob, TraceJobResult } from "@dseq/l2-exec";
 import { CallPoolError, CallPoolErrorCode } from "./callPoolErrors.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./callProtocol.ts";
 
@@ -37,9 +37,13 @@ export const defaultCallPoolOptions: CallPoolOptions = {
 
 export type CallPoolModules = { source: CallSource; logger: Logger; metrics?: Metrics };
 
+type Work = { type: "call"; job: CallJob } | { type: "trace"; job: TraceJob };
+
 type Job = {
-  job: CallJob;
-  resolve: (r: CallResult) => void;
+  work: Work;
+  /** Wall-clock limit of this job (a trace's own `timeout`, at most `evmTimeoutMs`). */
+  timeoutMs: number;
+  resolve: (r: unknown) => void;
   reject: (e: Error) => void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
@@ -116,6 +120,24 @@ export class CallPool {
 
   /** Runs `job` on a worker. Rejects with a `CallPoolError` when it is refused, aborted or too slow. */
   run(job: CallJob, signal?: AbortSignal): Promise<CallResult> {
+    return this.submit({ type: "call", job }, this.opts.evmTimeoutMs, signal) as Promise<CallResult>;
+  }
+
+  /**
+   * Re-runs a committed block on a worker and traces one or all of its transactions (ADR 0132).
+   * The job's deadline is its `timeoutMs`, capped at `evmTimeoutMs`; past it the worker is
+   * terminated like a slow call's.
+   */
+  trace(job: TraceJob, signal?: AbortSignal): Promise<TraceJobResult> {
+    const timeoutMs = Math.min(job.timeoutMs, this.opts.evmTimeoutMs);
+    return this.submit(
+      { type: "trace", job: { ...job, timeoutMs } },
+      timeoutMs,
+      signal,
+    ) as Promise<TraceJobResult>;
+  }
+
+  private submit(work: Work, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
     if (this.stopped)
       return Promise.reject(new CallPoolError(CallPoolErrorCode.Unavailable, "node is stopping"));
     if (signal?.aborted) return Promise.reject(this.aborted());
@@ -128,8 +150,8 @@ export class CallPool {
         }),
       );
     }
-    return new Promise<CallResult>((resolve, reject) => {
-      const j: Job = { job, resolve, reject, signal, onAbort: undefined };
+    return new Promise<unknown>((resolve, reject) => {
+      const j: Job = { work, timeoutMs, resolve, reject, signal, onAbort: undefined };
       if (signal !== undefined) {
         j.onAbort = () => this.abort(j);
         signal.addEventListener("abort", j.onAbort, { once: true });
@@ -213,11 +235,12 @@ export class CallPool {
       slot.running = undefined;
       this.kill(slot);
       this.outcomes?.inc({ outcome: "timeout" });
-      const secs = this.opts.evmTimeoutMs / 1000;
+      const secs = j.timeoutMs / 1000;
       this.fail(j, new CallPoolError(CallPoolErrorCode.Timeout, `execution aborted (timeout = ${secs}s)`));
-    }, this.opts.evmTimeoutMs);
+    }, j.timeoutMs);
     slot.running = { id, job: j, timer };
-    const m: ToWorker = { type: "call", id, job: j.job };
+    const m: ToWorker =
+      j.work.type === "call" ? { type: "call", id, job: j.work.job } : { type: "trace", id, job: j.work.job };
     slot.worker.postMessage(m);
   }
 

@@ -4,6 +4,7 @@
  */
 import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
+import type { TraceEngine } from "@dseq/l2-exec";
 // The engine alone, not the package index: a smaller module graph starts a worker faster.
 import { createCallEngine } from "@dseq/l2-exec/callEngine";
 import type { FromWorker, ToWorker, WorkerInit } from "./callProtocol.ts";
@@ -37,6 +38,19 @@ const engine = createCallEngine(
   { readNode: (key) => ask({ kind: "node", key }), canonicalHash: (number) => ask({ kind: "hash", number }) },
 );
 
+const source = {
+  readNode: (key: string) => ask({ kind: "node", key }),
+  canonicalHash: (number: bigint) => ask({ kind: "hash", number }),
+};
+// Traces (ADR 0132) load the tracers on first use: a worker that only serves calls starts fast.
+let tracing: Promise<TraceEngine> | undefined;
+const traceEngine = (): Promise<TraceEngine> => {
+  tracing ??= import("@dseq/l2-exec").then((m) =>
+    m.createTraceEngine({ genesisJson: init.genesisJson, nodeCacheSize: init.nodeCacheSize }, source),
+  );
+  return tracing;
+};
+
 port.on("message", (m: ToWorker) => {
   if (m.type === "read") {
     const resolve = waiting.get(m.id);
@@ -44,7 +58,8 @@ port.on("message", (m: ToWorker) => {
     resolve?.(m.value);
     return;
   }
-  engine.call(m.job).then(
+  const work = m.type === "trace" ? traceEngine().then((t) => t.trace(m.job)) : engine.call(m.job);
+  work.then(
     (result) => send({ type: "result", id: m.id, result }),
     (err: unknown) =>
       send({ type: "error", id: m.id, message: err instanceof Error ? err.message : String(err) }),
