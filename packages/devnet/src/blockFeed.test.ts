@@ -1,10 +1,12 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { bytesToHex } from "@dseq/common";
+import { keccak256 } from "@dseq/crypto";
 import { encodeBlockExtra } from "@dseq/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BlockLine, blockToLine, followBlocks } from "./blockFeed.ts";
+import { type BlockLine, blockToLine, createPreconfTracker, followBlocks, preconfPart } from "./blockFeed.ts";
 import type { RpcBlock } from "./jsonRpc.ts";
+import { preconfLine, preconfTxHashes } from "./load.ts";
 
 const PROPOSER = "0x1111111111111111111111111111111111111111";
 
@@ -97,5 +99,40 @@ describe("followBlocks", () => {
     expect(seen.map((l) => l.height)).toEqual([4, 5, 6, 7, 8, 9]);
     expect(seen.every((l) => l.spacingS === 2)).toBe(true);
     expect(seen.map((l) => l.round)).toEqual([0, 1, 0, 1, 0, 1]);
+  });
+});
+
+describe("preconfirmation latency on the block line and in the load report", () => {
+  it("a block line shows how many of its txs were preconfirmed and how far ahead (median)", () => {
+    const tracker = createPreconfTracker(10);
+    const b = block(5, 0); // two transactions
+    const [t0, t1] = b.transactions as `0x${string}`[];
+    expect(blockToLine(b, 1008, { tracker, seenMs: 5_000 }).preconf).toBeUndefined();
+    tracker.seen([t0 as `0x${string}`], 3_000);
+    tracker.seen([t1 as `0x${string}`, t0 as `0x${string}`], 4_000); // t0 keeps its first time
+    const line = blockToLine(b, 1008, { tracker, seenMs: 5_000 });
+    expect(line.preconf).toEqual({ txs: 2, aheadMs: 1_000 });
+    expect(preconfPart(line)).toBe("  preconf 2 (1.00 s ahead)");
+    expect(preconfPart(blockToLine(b, 1008))).toBe("");
+    // Each transaction counts once: the tracker forgets it with its block.
+    expect(blockToLine(b, 1008, { tracker, seenMs: 6_000 }).preconf).toBeUndefined();
+  });
+
+  it("the load generator names a preconfirmation's txs by hash and ignores malformed entries", () => {
+    const raw = "0x02f86b0102";
+    const hash = bytesToHex(keccak256(Uint8Array.from([0x02, 0xf8, 0x6b, 0x01, 0x02])));
+    expect(preconfTxHashes({ transactions: [raw, "zz", 7, "0x1"] })).toEqual([hash]);
+    expect(preconfTxHashes(null)).toEqual([]);
+    expect(
+      preconfLine({
+        preconfirmed: 0,
+        preconfirmedCommitted: 0,
+        preconfP50Ms: Number.NaN,
+        preconfP99Ms: Number.NaN,
+      }),
+    ).toBe("preconf    -");
+    expect(
+      preconfLine({ preconfirmed: 10, preconfirmedCommitted: 10, preconfP50Ms: 80.4, preconfP99Ms: 190 }),
+    ).toBe("preconf    p50 80 ms  p99 190 ms  10 preconfirmed, 10 of them committed");
   });
 });

@@ -24,6 +24,11 @@ export type LoadOptions = {
    * subscribed to the node sees), not at the next poll. Polling stays as the fallback.
    */
   headsWsUrl?: string;
+  /**
+   * A node's WebSocket URL for `eth_subscribe("preconfirmations")` (ADR 0170): a transaction's
+   * preconfirmation latency is send time to the arrival of the first message carrying it.
+   */
+  preconfWsUrl?: string;
   maxFeePerGas?: bigint;
   maxPriorityFeePerGas?: bigint;
   /** Stops sending early (the drain still runs, so the report stays exact). */
@@ -52,6 +57,12 @@ export type LoadReport = {
   confirmP50Ms: number;
   confirmP99Ms: number;
   confirmMaxMs: number;
+  /** Transactions seen in a preconfirmation (only with `preconfWsUrl`). */
+  preconfirmed: number;
+  /** Preconfirmed and then committed (with `preconfWsUrl`). */
+  preconfirmedCommitted: number;
+  preconfP50Ms: number;
+  preconfP99Ms: number;
   /** Rejections by message (the node's error strings). */
   errors: Record<string, number>;
   fromBlock: number;
@@ -182,6 +193,18 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const heads = opts.headsWsUrl
     ? subscribeHeads(opts.headsWsUrl, (n, at) => announced.set(n, at))
     : undefined;
+  const preconfAt = new Map<Hex, number>();
+  const preconfLatencies: number[] = [];
+  const preconfs = opts.preconfWsUrl
+    ? subscribePreconfirmations(opts.preconfWsUrl, (hashes, at) => {
+        for (const h of hashes) {
+          const t = sentAt.get(h);
+          if (t === undefined || preconfAt.has(h)) continue;
+          preconfAt.set(h, at);
+          preconfLatencies.push(at - t);
+        }
+      })
+    : undefined;
   const watcher = (async () => {
     while (watching) {
       const url = watchUrls[watchIdx] as string;
@@ -285,9 +308,13 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   watching = false;
   await watcher;
   heads?.close();
+  preconfs?.close();
   const end = performance.now();
 
   latencies.sort((a, b) => a - b);
+  preconfLatencies.sort((a, b) => a - b);
+  let preconfirmedCommitted = 0;
+  for (const h of preconfAt.keys()) if (committedSet.has(h)) preconfirmedCommitted++;
   const notCommitted = [...accepted].filter((h) => !committedSet.has(h));
   return {
     tps: opts.tps,
@@ -302,6 +329,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     confirmP50Ms: quantile(latencies, 0.5),
     confirmP99Ms: quantile(latencies, 0.99),
     confirmMaxMs: latencies.length > 0 ? (latencies[latencies.length - 1] as number) : Number.NaN,
+    preconfirmed: preconfAt.size,
+    preconfirmedCommitted,
+    preconfP50Ms: quantile(preconfLatencies, 0.5),
+    preconfP99Ms: quantile(preconfLatencies, 0.99),
     errors,
     fromBlock,
     toBlock: seenHeight,
@@ -334,4 +365,52 @@ function subscribeHeads(url: string, onHead: (n: number, at: number) => void): {
   });
   ws.addEventListener("error", () => {}); // the poller is the fallback
   return { close: () => ws.close() };
+}
+
+/** The hashes of the raw transactions a preconfirmation message carries (keccak256 of each). */
+export function preconfTxHashes(result: unknown): Hex[] {
+  const txs = (result as { transactions?: unknown } | null)?.transactions;
+  if (!Array.isArray(txs)) return [];
+  const out: Hex[] = [];
+  for (const t of txs) {
+    if (typeof t !== "string" || !/^0x([0-9a-fA-F]{2})+$/.test(t)) continue;
+    out.push(bytesToHex(keccak256(hexToBytes(t as Hex))));
+  }
+  return out;
+}
+
+/** `eth_subscribe("preconfirmations")`; calls `onTxs` with the hashes each message carries. */
+export function subscribePreconfirmations(
+  url: string,
+  onTxs: (hashes: Hex[], at: number) => void,
+): { close(): void } {
+  let ws: WebSocket;
+  try {
+    ws = new WebSocket(url);
+  } catch {
+    return { close() {} };
+  }
+  ws.addEventListener("open", () => {
+    ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["preconfirmations"] }));
+  });
+  ws.addEventListener("message", (ev) => {
+    const at = performance.now();
+    try {
+      const msg = JSON.parse(String(ev.data)) as { method?: string; params?: { result?: unknown } };
+      if (msg.method === "eth_subscription") onTxs(preconfTxHashes(msg.params?.result), at);
+    } catch {
+      // not a notification we understand
+    }
+  });
+  ws.addEventListener("error", () => {});
+  return { close: () => ws.close() };
+}
+
+/** The load report's preconfirmation line ("-" when the run had no preconfirmation stream). */
+export function preconfLine(
+  r: Pick<LoadReport, "preconfirmed" | "preconfirmedCommitted" | "preconfP50Ms" | "preconfP99Ms">,
+): string {
+  if (r.preconfirmed === 0) return "preconf    -";
+  const ms = (v: number): string => (Number.isFinite(v) ? `${Math.round(v)} ms` : "-");
+  return `preconf    p50 ${ms(r.preconfP50Ms)}  p99 ${ms(r.preconfP99Ms)}  ${r.preconfirmed} preconfirmed, ${r.preconfirmedCommitted} of them committed`;
 }
