@@ -198,7 +198,7 @@ export class BatchSubmitter {
   private async followInFlight(f: InFlight, tip: BatchTip, l1Head: bigint): Promise<TickResult> {
     const receipt = await this.receiptOf(f);
     if (tip.batchIndex >= f.header.batchIndex) {
-      if (!receipt || receipt.status !== "success") {
+      if (receipt?.status !== "success") {
         // Landed through another submitter's transaction: ours, if mined later, reverts harmlessly.
         return this.finish(f, undefined, true);
       }
