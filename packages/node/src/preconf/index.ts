@@ -3,6 +3,7 @@ export { verifyFragmentEvidence } from "./evidence.ts";
 export { txsOnPrefix } from "./failover.ts";
 export { createPreconfFeed, preconfirmationOf } from "./feed.ts";
 export { preconfFromSigned, preconfFromWire } from "./fromWire.ts";
+export { createPreconfService, type PreconfService } from "./service.ts";
 export {
   type AddResult,
   createPreconfStore,
