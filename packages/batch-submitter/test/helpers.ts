@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createNoopLogger } from "@dseq/common";
+import { createNoopLogger, type Metrics } from "@dseq/common";
 import { type DevL1, deployL1Contracts, type L1Deployment, rpc, startDevL1 } from "@dseq/l1-contracts";
 import { secp256k1_FROST } from "@noble/curves/secp256k1.js";
 import { bytesToHex, createPublicClient, type Hex, hexToBytes, http, type PublicClient } from "viem";
@@ -75,7 +75,11 @@ export type TestInbox = {
   dir: string;
   client: PublicClient;
   mine(n?: number): Promise<void>;
-  submitter(source: CommittedBlockSource, over?: Partial<BatchSubmitterOptions>): BatchSubmitter;
+  submitter(
+    source: CommittedBlockSource,
+    over?: Partial<BatchSubmitterOptions>,
+    metrics?: Metrics,
+  ): BatchSubmitter;
   stop(): Promise<void>;
 };
 
@@ -98,7 +102,7 @@ export async function startTestInbox(genesisStateRoot: Hex): Promise<TestInbox> 
     async mine(n = 1) {
       for (let i = 0; i < n; i++) await rpc(l1.rpcUrl, "evm_mine", []);
     },
-    submitter(source, over = {}) {
+    submitter(source, over = {}, metrics) {
       return new BatchSubmitter(
         {
           ...defaultBatchSubmitterOptions,
@@ -115,7 +119,7 @@ export async function startTestInbox(genesisStateRoot: Hex): Promise<TestInbox> 
           cutter: { maxBlocks: 10, maxAgeSeconds: 0, maxRawBytes: 100_000 },
           ...over,
         },
-        { source, signer: group.signer, logger: createNoopLogger() },
+        { source, signer: group.signer, logger: createNoopLogger(), ...(metrics ? { metrics } : {}) },
       );
     },
     async stop() {

@@ -1,8 +1,11 @@
+import { createMetrics } from "@dseq/common";
 import { rpc } from "@dseq/l1-contracts";
 import { bytesToHex, decodeFunctionData, type Hex, hexToBytes, keccak256, parseEventLogs, toHex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BatchDataKind,
+  type BatchHeader,
+  batchHash,
   blobHashesDigest,
   type CommittedBlock,
   decodeBatch,
@@ -70,8 +73,14 @@ async function batchEvents() {
 describe("BatchSubmitter on a dev L1 (EDR)", () => {
   it("posts calldata batches covering every committed block once, in order, that decode to the blocks", async () => {
     const source = memorySource(chain.slice(0, 25));
-    const s = t.submitter(source);
+    const metrics = createMetrics();
+    const s = t.submitter(source, {}, metrics);
     const results = await runUntil(s, 25n);
+    const value = async (name: string) => (await metrics.values(name)).reduce((n, v) => n + v.value, 0);
+    expect(await value("dseq_batch_posted_total")).toBe(3);
+    expect(await value("dseq_batch_lag_blocks")).toBe(5); // measured before the last batch was cut
+    expect(await value("dseq_batch_l1_gas_total")).toBeGreaterThan(3 * 21_000);
+    expect(await value("dseq_batch_posted_bytes")).toBeGreaterThan(1000);
     expect(results.filter((r) => r.action === "confirmed")).toHaveLength(3); // 10 + 10 + 5
     const evs = await batchEvents();
     expect(evs.map((e) => [e.args.batchIndex, e.args.firstBlock, e.args.lastBlock])).toEqual([
@@ -89,6 +98,17 @@ describe("BatchSubmitter on a dev L1 (EDR)", () => {
         want.map((b) => b.transactions.map((x) => bytesToHex(x))),
       );
       expect(e.args.lastBlockHash).toBe(want[want.length - 1]!.hash);
+      // Our header hash is the contract's own.
+      const header = call.args![0] as BatchHeader;
+      expect(
+        await t.client.readContract({
+          address: t.d.batchInbox,
+          abi: inboxAbi,
+          functionName: "batchHash",
+          args: [header],
+        }),
+      ).toBe(batchHash(header));
+      expect(e.args.batchHash).toBe(batchHash(header));
     }
     expect(await read("lastStateRoot")).toBe(chain[24]!.stateRoot);
     // Nothing new: the submitter idles rather than posting twice.
