@@ -22,6 +22,7 @@ export {
 } from "./format.ts";
 export { blobBaseFee, fakeExponential, nextBaseFee } from "./methods/fees.ts";
 export { toChecksumAddress } from "./methods/node.ts";
+export { preconfirmedReceipt, sendRawSyncMethods } from "./methods/sendRawSync.ts";
 export { type BlockRef, type BlockTag, type LogFilter, ParamError } from "./params.ts";
 export { type CallContext, type MethodDef, MethodRegistry, method, type Session } from "./registry.ts";
 export {
