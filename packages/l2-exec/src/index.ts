@@ -53,6 +53,7 @@ export { FourByteTracer, NoopTracer } from "./trace/fourByteTracer.ts";
 export type { FrameType, LogEntry, OpcodeStep, Tracer, TxEnv } from "./trace/hooks.ts";
 export { PrestateTracer, type PrestateTracerConfig } from "./trace/prestateTracer.ts";
 export { StructLogger, type StructLoggerConfig } from "./trace/structLogger.ts";
+export type { TraceCallJob } from "./trace/traceCall.ts";
 export {
   createTraceEngine,
   type TraceEngine,

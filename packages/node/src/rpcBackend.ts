@@ -30,7 +30,7 @@ import type { Block } from "@ethereumjs/block";
 import type { TypedTransaction } from "@ethereumjs/tx";
 import type { CallPool } from "./rpc/callPool.ts";
 import { CallPoolError, CallPoolErrorCode } from "./rpc/callPoolErrors.ts";
-import { traceBlockOf } from "./rpc/traceBackend.ts";
+import { callArgsOf, traceBlockOf, traceCallOf } from "./rpc/traceBackend.ts";
 
 export type ChainReaderOptions = {
   /** Runs calls off the consensus thread (ADR 0130); in this thread when absent (tests, tools). */
@@ -181,6 +181,7 @@ export function chainReader(chain: Chain, opts: ChainReaderOptions = {}): ChainR
     }),
     earliest: () => 0n,
     traceBlock: traceBlockOf(chain, opts.callPool),
+    traceCall: traceCallOf(chain, opts.callPool),
     getBlockByNumber: async (n) => toData(await chain.getBlockByNumber(n)),
     getBlockByHash: async (h) => toData(await chain.getBlockByHash(h)),
     getHeader: async (n) => {
@@ -232,19 +233,7 @@ export function chainReader(chain: Chain, opts: ChainReaderOptions = {}): ChainR
       };
     },
     call: async (req: CallRequest, n, callOpts): Promise<CallResult> => {
-      const args = {
-        ...(req.from === undefined ? {} : { from: req.from }),
-        ...(req.to === undefined ? {} : { to: req.to }),
-        ...(req.input === undefined ? {} : { data: req.input }),
-        ...(req.value === undefined ? {} : { value: req.value }),
-        ...(req.gas === undefined ? {} : { gas: req.gas }),
-        ...(req.gasPrice === undefined ? {} : { gasPrice: req.gasPrice }),
-        ...(req.maxFeePerGas === undefined ? {} : { maxFeePerGas: req.maxFeePerGas }),
-        ...(req.maxPriorityFeePerGas === undefined ? {} : { maxPriorityFeePerGas: req.maxPriorityFeePerGas }),
-        ...(req.accessList === undefined ? {} : { accessList: req.accessList }),
-        ...(req.nonce === undefined ? {} : { nonce: req.nonce }),
-        ...(req.authorizationList === undefined ? {} : { authorizationList: req.authorizationList }),
-      };
+      const args = callArgsOf(req);
       const trace = callOpts?.traceAccessList === true;
       const block = await chain.getBlockByNumber(n);
       if (block === undefined) return { status: "invalid", error: "header not found" };

@@ -216,6 +216,13 @@ export interface ChainReader {
    * the earlier ones run untraced). Undefined: this node serves no traces.
    */
   traceBlock?(hash: Hex, req: TraceRequest, txIndex?: number, signal?: AbortSignal): Promise<TxTrace[]>;
+  /** debug_traceCall: `req` on `block`'s post-state, traced (ADR 0132). */
+  traceCall?(
+    req: CallRequest,
+    block: bigint,
+    trace: TraceRequest & { overrides?: StateOverrides; blockOverrides?: BlockOverridesData },
+    signal?: AbortSignal,
+  ): Promise<unknown>;
   heads(): ChainHeads;
   /** Oldest block whose body is served (0 for an archive of the whole chain). */
   earliest(): bigint;

@@ -6,7 +6,7 @@
  * wanted transaction runs with a fresh tracer. A wall-clock deadline is checked between
  * opcodes; the pool's worker timeout stops the thread even if a check is never reached.
  */
-import { type Block, createBlockFromRLP, createBlockHeaderFromRLP } from "@ethereumjs/block";
+import { type Block, createBlock, createBlockFromRLP, createBlockHeaderFromRLP } from "@ethereumjs/block";
 import type { Common } from "@ethereumjs/common";
 import type { EVMMockBlockchainInterface } from "@ethereumjs/evm";
 import { RLP } from "@ethereumjs/rlp";
@@ -21,6 +21,7 @@ import { storeParentBeaconRoot, storeParentBlockHash } from "../systemCalls.ts";
 import type { StoredGenesis } from "../writeGenesis.ts";
 import { createTracer, type TracerOptions } from "./createTracer.ts";
 import type { Hex } from "./hooks.ts";
+import { type TraceCallJob, traceCallOn } from "./traceCall.ts";
 import { TraceError, TraceErrorCode } from "./traceErrors.ts";
 import { traceTx } from "./traceTx.ts";
 
@@ -40,7 +41,10 @@ export type TraceJob = {
 
 export type TraceJobResult = { txHash: Hex; result: unknown }[];
 
-export type TraceEngine = { trace(job: TraceJob): Promise<TraceJobResult> };
+export type TraceEngine = {
+  trace(job: TraceJob): Promise<TraceJobResult>;
+  traceCall(job: TraceCallJob): Promise<unknown>;
+};
 
 export type TraceEngineOptions = { genesisJson: string; nodeCacheSize?: number };
 
@@ -83,16 +87,38 @@ export function createTraceEngine(opts: TraceEngineOptions, source: CallEngineSo
     return bc;
   };
 
+  const deadlineSignal = (timeoutMs: number): AbortSignal => {
+    const deadline = performance.now() + timeoutMs;
+    return {
+      get aborted() {
+        return performance.now() > deadline;
+      },
+      reason: `execution timeout (${timeoutMs / 1000}s)`,
+    } as unknown as AbortSignal;
+  };
+
   return {
+    async traceCall(job: TraceCallJob): Promise<unknown> {
+      const signal = deadlineSignal(job.timeoutMs);
+      const probe = createBlockHeaderFromRLP(job.header, {
+        common,
+        setHardfork: true,
+        skipConsensusFormatValidation: true,
+      });
+      const c = blockCommon({ common, commons }, probe.number, probe.timestamp);
+      const header = createBlockHeaderFromRLP(job.header, { common: c, skipConsensusFormatValidation: true });
+      const base = createBlock(
+        { header: header.toJSON() },
+        { common: c, skipConsensusFormatValidation: true },
+      );
+      const view = openStateView(c, store, header.stateRoot);
+      return traceCallOn(base, view.stateManager, blockchainFor(header.number, header.hash()), job, signal);
+    },
+
     async trace(job: TraceJob): Promise<TraceJobResult> {
       const deadline = performance.now() + job.timeoutMs;
       const secs = job.timeoutMs / 1000;
-      const signal = {
-        get aborted() {
-          return performance.now() > deadline;
-        },
-        reason: `execution timeout (${secs}s)`,
-      } as unknown as AbortSignal;
+      const signal = deadlineSignal(job.timeoutMs);
       const block = decode(job.block);
       // The parent may be of an earlier fork: only its state root and hash are used.
       const parent = createBlockHeaderFromRLP(job.parentHeader, {

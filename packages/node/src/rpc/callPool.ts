@@ -9,7 +9,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Logger, Metrics } from "@dseq/common";
-import type { CallJob, CallResult, CallSource, TraceJob, TraceJobResult } from "@dseq/l2-exec";
+import type { CallJob, CallResult, CallSource, TraceCallJob, TraceJob, TraceJobResult } from "@dseq/l2-exec";
 import { CallPoolError, CallPoolErrorCode } from "./callPoolErrors.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./callProtocol.ts";
 
@@ -37,7 +37,10 @@ export const defaultCallPoolOptions: CallPoolOptions = {
 
 export type CallPoolModules = { source: CallSource; logger: Logger; metrics?: Metrics };
 
-type Work = { type: "call"; job: CallJob } | { type: "trace"; job: TraceJob };
+type Work =
+  | { type: "call"; job: CallJob }
+  | { type: "trace"; job: TraceJob }
+  | { type: "traceCall"; job: TraceCallJob };
 
 type Job = {
   work: Work;
@@ -135,6 +138,12 @@ export class CallPool {
       timeoutMs,
       signal,
     ) as Promise<TraceJobResult>;
+  }
+
+  /** debug_traceCall on a worker, under the same bounds as `trace`. */
+  traceCall(job: TraceCallJob, signal?: AbortSignal): Promise<unknown> {
+    const timeoutMs = Math.min(job.timeoutMs, this.opts.evmTimeoutMs);
+    return this.submit({ type: "traceCall", job: { ...job, timeoutMs } }, timeoutMs, signal);
   }
 
   private submit(work: Work, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
@@ -239,8 +248,7 @@ export class CallPool {
       this.fail(j, new CallPoolError(CallPoolErrorCode.Timeout, `execution aborted (timeout = ${secs}s)`));
     }, j.timeoutMs);
     slot.running = { id, job: j, timer };
-    const m: ToWorker =
-      j.work.type === "call" ? { type: "call", id, job: j.work.job } : { type: "trace", id, job: j.work.job };
+    const m = { type: j.work.type, id, job: j.work.job } as ToWorker;
     slot.worker.postMessage(m);
   }
 

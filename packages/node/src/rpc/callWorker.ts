@@ -58,7 +58,12 @@ port.on("message", (m: ToWorker) => {
     resolve?.(m.value);
     return;
   }
-  const work = m.type === "trace" ? traceEngine().then((t) => t.trace(m.job)) : engine.call(m.job);
+  const work: Promise<unknown> =
+    m.type === "trace"
+      ? traceEngine().then((t) => t.trace(m.job))
+      : m.type === "traceCall"
+        ? traceEngine().then((t) => t.traceCall(m.job))
+        : engine.call(m.job);
   work.then(
     (result) => send({ type: "result", id: m.id, result }),
     (err: unknown) =>

@@ -176,6 +176,53 @@ describe("tracing in the RPC EVM workers", () => {
     expect(new Set(all.map((t) => t.transactionPosition))).toEqual(new Set([0, 1]));
   });
 
+  it("debug_traceCall traces a call on a block's state, with state and block overrides", async () => {
+    const env = encodeFunctionData({ abi, functionName: "env", args: [] });
+    const frame = (await raw("debug_traceCall", [
+      { from: account.address, to: target, data: env },
+      "latest",
+      { tracer: "callTracer" },
+    ])) as CallFrame & { output: string };
+    expect(frame.type).toBe("CALL");
+    expect(frame.to).toBe(target.toLowerCase());
+    const head = await pub.getBlock({ blockTag: "latest" });
+    // env() returns (number, time, coinbase, baseFee): the first word is the block number.
+    expect(BigInt(frame.output.slice(0, 66))).toBe(head.number);
+    const moved = (await raw("debug_traceCall", [
+      { from: account.address, to: target, data: env },
+      "latest",
+      { tracer: "callTracer", blockOverrides: { number: "0x1234" } },
+    ])) as { output: string };
+    expect(BigInt(moved.output.slice(0, 66))).toBe(0x1234n);
+    // A state override replaces the contract's code for this call only: STOP returns nothing.
+    const stopped = (await raw("debug_traceCall", [
+      { from: account.address, to: target, data: env },
+      "latest",
+      { tracer: "callTracer", stateOverrides: { [target]: { code: "0x00" } } },
+    ])) as { output?: string };
+    expect(stopped.output ?? "0x").toBe("0x");
+    const logged = (await raw("debug_traceCall", [
+      { from: account.address, to: target, data: env },
+      "latest",
+    ])) as {
+      structLogs: unknown[];
+    };
+    expect(logged.structLogs.length).toBeGreaterThan(5);
+  });
+
+  it("debug_traceCall of a loop at the gas cap is stopped at its timeout", async () => {
+    const spin = encodeFunctionData({ abi, functionName: "spin", args: [] });
+    const started = performance.now();
+    await expect(
+      raw("debug_traceCall", [
+        { to: target, data: spin },
+        "latest",
+        { tracer: "callTracer", timeout: "300ms" },
+      ]),
+    ).rejects.toThrow(/timeout/);
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+
   it("a trace past its timeout is refused and the workers go on serving", async () => {
     await expect(raw("debug_traceTransaction", [swapTx, { timeout: "0s" }])).rejects.toThrow(/timeout/);
     const frame = (await raw("debug_traceTransaction", [swapTx, { tracer: "callTracer" }])) as CallFrame;

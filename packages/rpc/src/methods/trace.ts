@@ -4,12 +4,31 @@
  * reads). The backend re-runs the committed block off the consensus thread (ADR 0132).
  */
 import type { Hex } from "@dseq/common";
-import { blockOf, type Services } from "../context.ts";
+import { blockOverrides } from "../blockOverrides.ts";
+import { blockOf, type Services, stateBlock } from "../context.ts";
 import { RpcError, RpcErrorCode } from "../errors.ts";
 import type { Json } from "../format.ts";
-import { blockNumberOrTag, hash, optional, ParamError, type Parser, required } from "../params.ts";
+import {
+  blockNumberOrTag,
+  blockRef,
+  callRequest,
+  hash,
+  LATEST,
+  optional,
+  ParamError,
+  type Parser,
+  required,
+  stateOverrides,
+} from "../params.ts";
 import { type MethodDef, method } from "../registry.ts";
-import type { BlockData, ChainReader, TraceRequest, TxTrace } from "../types.ts";
+import type {
+  BlockData,
+  BlockOverridesData,
+  ChainReader,
+  StateOverrides,
+  TraceRequest,
+  TxTrace,
+} from "../types.ts";
 
 /** geth's default tracer timeout. */
 export const DEFAULT_TRACE_TIMEOUT_MS = 5_000;
@@ -79,6 +98,20 @@ export const traceConfig: Parser<TraceRequest> = (v) => {
   return out;
 };
 
+type TraceCallRequest = TraceRequest & { overrides?: StateOverrides; blockOverrides?: BlockOverridesData };
+
+/** geth's TraceCallConfig: a TraceConfig plus stateOverrides and blockOverrides. */
+const traceCallConfig: Parser<TraceCallRequest> = (v) => {
+  const out: TraceCallRequest = traceConfig(v);
+  if (v === null || v === undefined) return out;
+  const o = v as Record<string, unknown>;
+  if (o.stateOverrides !== undefined && o.stateOverrides !== null)
+    out.overrides = stateOverrides(o.stateOverrides);
+  if (o.blockOverrides !== undefined && o.blockOverrides !== null)
+    out.blockOverrides = blockOverrides(o.blockOverrides);
+  return out;
+};
+
 function tracing(chain: ChainReader): NonNullable<ChainReader["traceBlock"]> {
   if (chain.traceBlock === undefined)
     throw new RpcError(RpcErrorCode.MethodNotFound, "tracing is not served by this node");
@@ -115,7 +148,20 @@ async function traceOne(
 
 const FLAT: TraceRequest = { tracer: "flatCallTracer", timeoutMs: DEFAULT_TRACE_TIMEOUT_MS };
 
+/** The trace methods the backend serves: none of them when it has no tracing (not "exists, fails"). */
 export function traceMethods(svc: Services): Record<string, MethodDef> {
+  const { chain } = svc;
+  const all = allTraceMethods(svc);
+  const out: Record<string, MethodDef> = {};
+  for (const [name, def] of Object.entries(all)) {
+    const served =
+      name === "debug_traceCall" ? chain.traceCall !== undefined : chain.traceBlock !== undefined;
+    if (served) out[name] = def;
+  }
+  return out;
+}
+
+function allTraceMethods(svc: Services): Record<string, MethodDef> {
   const { chain } = svc;
   return {
     debug_traceTransaction: method([required(hash), optional(traceConfig)], async ([h, req], ctx) =>
@@ -140,6 +186,23 @@ export function traceMethods(svc: Services): Record<string, MethodDef> {
       if (block === undefined) throw new RpcError(RpcErrorCode.Server, `block ${h} not found`);
       return traceWhole(chain, block, req ?? { timeoutMs: DEFAULT_TRACE_TIMEOUT_MS }, ctx.signal);
     }),
+    debug_traceCall: method(
+      [required(callRequest), optional(blockRef, LATEST), optional(traceCallConfig)],
+      async ([req, ref, cfg], ctx) => {
+        if (chain.traceCall === undefined)
+          throw new RpcError(RpcErrorCode.MethodNotFound, "tracing is not served by this node");
+        const n = await stateBlock(chain, ref ?? LATEST);
+        const withGas =
+          req.gas === undefined || req.gas > svc.opts.gasCap ? { ...req, gas: svc.opts.gasCap } : req;
+        const out = await chain.traceCall(
+          withGas,
+          n,
+          cfg ?? { timeoutMs: DEFAULT_TRACE_TIMEOUT_MS },
+          ctx.signal,
+        );
+        return out as Json;
+      },
+    ),
     trace_transaction: method([required(hash)], async ([h], ctx) => traceOne(chain, h, FLAT, ctx.signal)),
     trace_block: method([required(blockNumberOrTag)], async ([ref], ctx) => {
       const block = await blockOf(chain, ref);
