@@ -43,20 +43,41 @@ const max = (a: bigint, b: bigint) => (a > b ? a : b);
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
 
 /**
+ * Fees of the next offer: the current estimate, or the last offer bumped by `bumpPercent` (both the
+ * fee cap and the tip, as replacement rules require), whichever is higher; capped.
+ */
+export function nextFees(
+  est: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
+  prev: SentTx | undefined,
+  fees: FeeOptions,
+): { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } {
+  let maxPriorityFeePerGas = est.maxPriorityFeePerGas;
+  let maxFeePerGas = est.maxFeePerGas;
+  if (prev) {
+    maxPriorityFeePerGas = max(maxPriorityFeePerGas, bump(prev.maxPriorityFeePerGas, fees.bumpPercent));
+    maxFeePerGas = max(maxFeePerGas, bump(prev.maxFeePerGas, fees.bumpPercent));
+  }
+  maxFeePerGas = min(max(maxFeePerGas, maxPriorityFeePerGas), fees.maxFeePerGasCap);
+  maxPriorityFeePerGas = min(maxPriorityFeePerGas, maxFeePerGas);
+  return { maxFeePerGas, maxPriorityFeePerGas };
+}
+
+/** Blob fee of the next offer: twice the blob base fee, or the last offer bumped by `blobBumpPercent`. */
+export function nextBlobFee(blobBaseFee: bigint, prev: SentTx | undefined, fees: FeeOptions): bigint {
+  const fresh = blobBaseFee * 2n + 1n;
+  return prev?.maxFeePerBlobGas === undefined
+    ? fresh
+    : max(fresh, bump(prev.maxFeePerBlobGas, fees.blobBumpPercent));
+}
+
+/**
  * Sends (or replaces, same nonce) the transaction of the batch in flight. Fees are the current
  * estimate, or the last offer bumped by the replacement rules, whichever is higher, capped.
  */
 export async function sendBatchTx(ctx: SendCtx, f: InFlight): Promise<SentTx> {
   const est = await ctx.publicClient.estimateFeesPerGas();
   const prev = f.txs[f.txs.length - 1];
-  let maxPriorityFeePerGas = est.maxPriorityFeePerGas;
-  let maxFeePerGas = est.maxFeePerGas;
-  if (prev) {
-    maxPriorityFeePerGas = max(maxPriorityFeePerGas, bump(prev.maxPriorityFeePerGas, ctx.fees.bumpPercent));
-    maxFeePerGas = max(maxFeePerGas, bump(prev.maxFeePerGas, ctx.fees.bumpPercent));
-  }
-  maxFeePerGas = min(max(maxFeePerGas, maxPriorityFeePerGas), ctx.fees.maxFeePerGasCap);
-  maxPriorityFeePerGas = min(maxPriorityFeePerGas, maxFeePerGas);
+  const { maxFeePerGas, maxPriorityFeePerGas } = nextFees(est, prev, ctx.fees);
   const sentAtMs = Date.now();
   if (f.header.dataKind === BatchDataKind.calldata) {
     const data = encodeFunctionData({
@@ -86,10 +107,7 @@ export async function sendBatchTx(ctx: SendCtx, f: InFlight): Promise<SentTx> {
     });
     return { hash, gas, maxFeePerGas, maxPriorityFeePerGas, sentAtMs };
   }
-  const blobBase = await ctx.publicClient.getBlobBaseFee();
-  let maxFeePerBlobGas = blobBase * 2n + 1n;
-  if (prev?.maxFeePerBlobGas !== undefined)
-    maxFeePerBlobGas = max(maxFeePerBlobGas, bump(prev.maxFeePerBlobGas, ctx.fees.blobBumpPercent));
+  const maxFeePerBlobGas = nextBlobFee(await ctx.publicClient.getBlobBaseFee(), prev, ctx.fees);
   const data = encodeFunctionData({
     abi: inboxAbi,
     functionName: "appendBatchBlobs",
