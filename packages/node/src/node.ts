@@ -30,6 +30,7 @@ import { chainBlockSource } from "./chainSync.ts";
 import type { NodeConfig } from "./config.ts";
 import type { CommittedInfo } from "./consensusApp.ts";
 import { L1Feed, type L1Status } from "./l1Feed.ts";
+import type { FragmentEvidence } from "./preconf/index.ts";
 import { rebuildChainState } from "./rotation.ts";
 import { initAdmin } from "./start/initAdmin.ts";
 import { initChain } from "./start/initChain.ts";
@@ -231,6 +232,7 @@ export class DseqNode {
         ...mod("rpc"),
       });
       this.rpc = this.keep(rpc);
+      rpc.module.subscriptions.setPreconfSource(consensus.preconf.source);
       Object.assign(this.endpoints, rpc.endpoints);
     }
     if (config.admin.enabled) {
@@ -330,6 +332,11 @@ export class DseqNode {
       score: this.p2p.score(peerId),
       banned: this.p2p.isBanned(peerId),
     };
+  }
+
+  /** Conflicting signed stream fragments this node saw (ADR 0171). */
+  fragmentEvidence(): readonly FragmentEvidence[] {
+    return this.consensus.preconf.evidence();
   }
 
   /** Equivocation evidence this node's consensus driver recorded. */

@@ -133,7 +133,7 @@ export class RpcServer {
     this.registry.registerAll(capabilitiesMethods(svc));
     this.registry.registerAll(traceMethods(svc));
     this.registry.registerAll(executionMethods(svc));
-    this.registry.registerAll(sendRawSyncMethods(svc));
+    this.registry.registerAll(sendRawSyncMethods(svc, undefined, () => this.subscriptions.preconfSource));
     this.registry.registerAll(feeMethods(svc));
     this.registry.registerAll(logMethods(svc, this.filters, this.subscriptions));
     this.registry.registerAll(nodeMethods(svc));

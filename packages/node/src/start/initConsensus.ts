@@ -25,6 +25,7 @@ import {
   type ByzantineContext,
   type ByzantineOptions,
   byzantineBroadcast,
+  byzantineStream,
   replayProposals,
   startGarbageGossip,
 } from "../byzantine.ts";
@@ -39,6 +40,7 @@ import {
 } from "../consensusApp.ts";
 import { decodeConsensusEnvelope, encodeConsensusEnvelope } from "../consensusWire.ts";
 import type { L1Feed } from "../l1Feed.ts";
+import { createPreconfService, type PreconfService } from "../preconf/index.ts";
 import { rotationValidatorSource } from "../rotation.ts";
 import type { NodeMetrics } from "./nodeMetrics.ts";
 
@@ -70,6 +72,8 @@ export type Consensus = {
   app: NodeConsensusApp;
   /** Whether this node holds a signer (it votes once a height's set holds it). */
   signs: boolean;
+  /** Preconfirmations: every stream fragment sent or accepted (ADR 0170), for RPC and evidence. */
+  preconf: PreconfService;
   /** Enters the height after the head: the last step of a start, once every port is bound. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -93,6 +97,18 @@ export async function initConsensus(
   const guard = signer ? await DoubleSignGuard.open(fileGuardStore(join(dir, "last-signed.json"))) : null;
   const chainId = BigInt(spec.chainId);
   const nm = d.nodeMetrics;
+  const byz = d.byzantine;
+  // What this node streams is a preconfirmation too: recorded before it leaves (ADR 0170).
+  const preconf = createPreconfService({ chainId, logger: log.child({ module: "preconf" }) });
+  const honestStream = {
+    publish: (f: BlockFragment) => {
+      const raw = encodeFragment(f, chainId, d.privateKey);
+      preconf.own(raw);
+      d.p2p.publish("proposal", raw).catch((err: unknown) => {
+        log.debug("block fragment gossip failed", { err });
+      });
+    },
+  };
   const app = createConsensusApp(
     {
       ...defaultConsensusAppOptions,
@@ -124,16 +140,9 @@ export async function initConsensus(
             },
           }
         : {}),
+      preconf: preconf.store,
       ...(signer
-        ? {
-            stream: {
-              publish: (f: BlockFragment) => {
-                d.p2p.publish("proposal", encodeFragment(f, chainId, d.privateKey)).catch((err: unknown) => {
-                  log.debug("block fragment gossip failed", { err });
-                });
-              },
-            },
-          }
+        ? { stream: byz ? byzantineStream(byz.options, byz.context(), honestStream) : honestStream }
         : {}),
       onCommitted: d.onCommitted,
     },
@@ -145,7 +154,6 @@ export async function initConsensus(
       log.debug("consensus gossip failed", { type: msg.type, err });
     });
   };
-  const byz = d.byzantine;
   const validators = rotationValidatorSource(d.schedule);
   const driver = new ConsensusDriver(
     {
@@ -194,15 +202,17 @@ export async function initConsensus(
     return driver.judge(msg);
   };
   // The proposal topic also carries block fragments (ADR 0092), told apart by their version.
-  type ProposalTopicMessage = { consensus: ConsensusMessage } | { fragment: SignedFragment };
+  type ProposalTopicMessage = { consensus: ConsensusMessage } | { fragment: SignedFragment; raw: Uint8Array };
   d.p2p.subscribe<ProposalTopicMessage>("proposal", {
     decode: (data) =>
       isFragment(data)
-        ? { fragment: decodeFragment(data, chainId) }
+        ? { fragment: decodeFragment(data, chainId), raw: data }
         : { consensus: decodeConsensusEnvelope(data) },
     validate: (msg) => ("fragment" in msg ? d.judgeFragment(msg.fragment) : judgeProposal(msg.consensus)),
     onMessage: (msg) => {
-      if ("fragment" in msg) app.onFragment(msg.fragment);
+      if (!("fragment" in msg)) return;
+      preconf.gossiped(msg.fragment, msg.raw);
+      app.onFragment(msg.fragment);
     },
   });
   d.p2p.subscribe<ConsensusMessage>("vote", {
@@ -220,6 +230,7 @@ export async function initConsensus(
     driver,
     app,
     signs: signer !== null,
+    preconf,
     start: async () => {
       await driver.start(Number(d.chain.head().header.number) + 1);
       if (byz?.options.garbageGossip) stopGarbage = startGarbageGossip(byz.options, byz.context());
