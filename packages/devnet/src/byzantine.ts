@@ -17,6 +17,7 @@ const FLAGS = [
   "replayGossip",
   "poisonCatchUp",
   "hugeHead",
+  "equivocateFragments",
 ] as const;
 
 const WRONG_ROUND_MODES = ["later", "max", "zero"];

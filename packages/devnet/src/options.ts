@@ -15,7 +15,7 @@ Usage:
       process, print RPC URLs and funded accounts, one line per committed block. Ctrl-C stops all.
       --byzantine (tests and research only, ADR 0105) makes a node misbehave on purpose:
       equivocateProposals, equivocateVotes, wrongRound[:later|max|zero], oversizedBlock,
-      garbageGossip[:ms], replayGossip[:times], poisonCatchUp, hugeHead.
+      garbageGossip[:ms], replayGossip[:times], poisonCatchUp, hugeHead, equivocateFragments.
       Example: pnpm devnet --fresh --byzantine v1=equivocateVotes,garbageGossip
   pnpm devnet kill|restart|pause|resume|stop|start <node> [--datadir .devnet]
       Fault injection on the running devnet: kill = SIGKILL, pause/resume = SIGSTOP/SIGCONT,
