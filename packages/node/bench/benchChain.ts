@@ -19,3 +19,20 @@ export function benchKey(i: number): Hex {
 export function benchAccount(i: number): ReturnType<typeof privateKeyToAccount> {
   return privateKeyToAccount(benchKey(i));
 }
+
+/** A minimal ERC-20 (balances, transfer, Transfer event) for eth_call_per_s and trace_tx_per_s. */
+export const ERC20_SOURCE = `
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+contract Token {
+    mapping(address => uint256) public balanceOf;
+    event Transfer(address indexed from, address indexed to, uint256 value);
+    constructor() { balanceOf[msg.sender] = 1e24; }
+    function transfer(address to, uint256 value) external returns (bool) {
+        require(balanceOf[msg.sender] >= value, "balance");
+        balanceOf[msg.sender] -= value;
+        balanceOf[to] += value;
+        emit Transfer(msg.sender, to, value);
+        return true;
+    }
+}`;

@@ -1,15 +1,18 @@
 /**
- * `pnpm bench rpc`: eth_call, eth_getBlockByNumber and eth_sendRawTransaction throughput over
- * HTTP with 32 concurrent keep-alive connections (autocannon), against the server running in
- * its own process on the real l2-exec chain and txpool. Each figure is the median of 3 runs.
+ * `pnpm bench rpc`: eth_call (ERC-20 balanceOf), debug_traceTransaction (callTracer on an ERC-20
+ * transfer), eth_getBlockByNumber and eth_sendRawTransaction throughput over HTTP with 32
+ * concurrent keep-alive connections (autocannon), against the server running in its own
+ * process on the real l2-exec chain and txpool, calls and traces in the node's CallPool worker
+ * threads. Each figure is the median of 3 runs; `cores` and `rpc_evm_workers` say the machine.
  */
 import { spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { createInterface } from "node:readline";
 import autocannon from "autocannon";
-import { BENCH_CHAIN_ID, benchAccount, SENDERS, VIEW_ADDRESS } from "./benchChain.ts";
+import { BENCH_CHAIN_ID, benchAccount, SENDERS } from "./benchChain.ts";
 
 export const description =
-  "JSON-RPC over HTTP, 32 connections (autocannon), server in its own process on l2-exec + txpool; median of 3 runs";
+  "JSON-RPC over HTTP, 32 connections (autocannon), server in its own process on l2-exec + txpool, EVM in CallPool workers; median of 3 runs";
 
 const CONNECTIONS = 32;
 const RUNS = 3;
@@ -68,7 +71,14 @@ export default async function run(): Promise<Record<string, number>> {
       createInterface({ input: child.stdout }).once("line", resolve);
       child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
     });
-    const { url, block } = JSON.parse(line) as { url: string; block: number };
+    const { url, block, token, holder, transfer, workers } = JSON.parse(line) as {
+      url: string;
+      block: number;
+      token: string;
+      holder: string;
+      transfer: string;
+      workers: number;
+    };
 
     // Pre-sign the raw transactions: SENDERS x TXS_PER_SENDER, split into RUNS batches.
     const signed: { nonce: number; body: string }[][] = Array.from({ length: RUNS }, () => []);
@@ -101,7 +111,14 @@ export default async function run(): Promise<Record<string, number>> {
       jsonrpc: "2.0",
       id: 1,
       method: "eth_call",
-      params: [{ to: VIEW_ADDRESS, data: "0x" }, "latest"],
+      // balanceOf(holder) on the ERC-20, through the node's backend (CallPool workers).
+      params: [{ to: token, data: `0x70a08231${holder.slice(2).padStart(64, "0")}` }, "latest"],
+    });
+    const trace = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "debug_traceTransaction",
+      params: [transfer, { tracer: "callTracer" }],
     });
     const getBlock = JSON.stringify({
       jsonrpc: "2.0",
@@ -110,14 +127,20 @@ export default async function run(): Promise<Record<string, number>> {
       params: [`0x${block.toString(16)}`, false],
     });
     await load(url, { body: call, seconds: 1 }); // warm-up
+    await load(url, { body: trace, seconds: 1 });
     const calls: number[] = [];
     const blocks: number[] = [];
     const sends: number[] = [];
+    const traces: number[] = [];
     for (let i = 0; i < RUNS; i++) calls.push(await load(url, { body: call }));
+    for (let i = 0; i < RUNS; i++) traces.push(await load(url, { body: trace }));
     for (let i = 0; i < RUNS; i++) blocks.push(await load(url, { body: getBlock }));
     for (let i = 0; i < RUNS; i++) sends.push(await load(url, { bodies: batches[i] as string[] }));
     return {
       eth_call_per_s: Math.round(median(calls)),
+      trace_tx_per_s: Math.round(median(traces)),
+      cores: availableParallelism(),
+      rpc_evm_workers: workers,
       get_block_per_s: Math.round(median(blocks)),
       send_raw_tx_per_s: Math.round(median(sends)),
     };
