@@ -6,9 +6,24 @@
  * threads. Each figure is the median of 3 runs; `cores` and `rpc_evm_workers` say the machine.
  */
 import { spawn } from "node:child_process";
-import { availableParallelism } from "node:os";
+import { mkdtemp, rm } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { createRpcServer } from "@dseq/rpc";
 import autocannon from "autocannon";
+import {
+  type Abi,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  encodeFunctionData,
+  http,
+} from "viem";
+import { chainReader } from "../src/rpcBackend.ts";
+import { openL2Backend } from "../test/rpc/helpers/l2Backend.ts";
+import { compileSolidity } from "../test/rpc/helpers/solidity.ts";
+import { TIME_SENSITIVE_SOURCE } from "../test/rpc/helpers/timeSensitive.ts";
 import { BENCH_CHAIN_ID, benchAccount, SENDERS } from "./benchChain.ts";
 
 export const description =
@@ -62,7 +77,64 @@ async function load(url: string, l: Load): Promise<number> {
   return ok / ((performance.now() - started) / 1000);
 }
 
+/**
+ * estimate_exact_ratio: a corpus of time-sensitive calls (a price-accumulator swap, a
+ * block.number and a block.timestamp branch; 5 rounds), each estimated with eth_estimateGas
+ * and then sent with exactly that gas in the next block: the share that succeeds.
+ */
+async function estimateExactRatio(): Promise<number> {
+  const dataDir = await mkdtemp(join(tmpdir(), "rpc-bench-estimate-"));
+  const account = benchAccount(0);
+  const l2 = await openL2Backend({
+    dataDir,
+    chainConfig: {
+      chainId: BENCH_CHAIN_ID,
+      timestamp: BigInt(Math.floor(Date.now() / 1000)),
+      alloc: { [account.address.toLowerCase()]: { balance: 10n ** 21n } },
+    },
+  });
+  const server = createRpcServer(
+    { http: { host: "127.0.0.1", port: 0 }, ws: false },
+    { backend: { ...l2.backend, chain: chainReader(l2.chain, { blockTimeMs: 2000 }) } },
+  );
+  try {
+    await server.start();
+    const url = server.httpUrl as string;
+    const chain = defineChain({
+      id: BENCH_CHAIN_ID,
+      name: "dseq-bench",
+      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+      rpcUrls: { default: { http: [url] } },
+    });
+    const pub = createPublicClient({ chain, transport: http(url) });
+    const wallet = createWalletClient({ account, chain, transport: http(url) });
+    const c = compileSolidity(TIME_SENSITIVE_SOURCE, "TimeSensitive");
+    const abi = c.abi as Abi;
+    const deploy = await wallet.deployContract({ abi, bytecode: c.bytecode, account, chain });
+    await l2.mine();
+    const to = (await pub.getTransactionReceipt({ hash: deploy })).contractAddress as `0x${string}`;
+    let ok = 0;
+    let total = 0;
+    for (let round = 0; round < 5; round++) {
+      for (const functionName of ["swap", "byNumber", "byTime"]) {
+        const data = encodeFunctionData({ abi, functionName, args: [] });
+        const gas = await pub.estimateGas({ account: account.address, to, data });
+        const hash = await wallet.sendTransaction({ account, chain, to, data, gas });
+        await l2.mine();
+        total++;
+        if ((await pub.getTransactionReceipt({ hash })).status === "success") ok++;
+      }
+    }
+    return ok / total;
+  } finally {
+    await server.stop();
+    await l2.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 export default async function run(): Promise<Record<string, number>> {
+  const estimateExact = await estimateExactRatio();
   const child = spawn(process.execPath, [new URL("./rpcServer.ts", import.meta.url).pathname], {
     stdio: ["pipe", "pipe", "inherit"],
   });
@@ -141,6 +213,7 @@ export default async function run(): Promise<Record<string, number>> {
       trace_tx_per_s: Math.round(median(traces)),
       cores: availableParallelism(),
       rpc_evm_workers: workers,
+      estimate_exact_ratio: estimateExact,
       get_block_per_s: Math.round(median(blocks)),
       send_raw_tx_per_s: Math.round(median(sends)),
     };
