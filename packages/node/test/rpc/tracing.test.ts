@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { bytesToHex, createNoopLogger, type Hex } from "@dseq/common";
 import { keccak256 } from "@dseq/crypto";
 import { createRpcServer, type RpcServer } from "@dseq/rpc";
+import { JsonRpcProvider, Network } from "ethers";
 import {
   type Abi,
   createPublicClient,
@@ -221,6 +222,23 @@ describe("tracing in the RPC EVM workers", () => {
       ]),
     ).rejects.toThrow(/timeout/);
     expect(performance.now() - started).toBeLessThan(3_000);
+  });
+
+  it("ethers v6 reads the same traces (provider.send)", async () => {
+    const provider = new JsonRpcProvider(server.httpUrl as string, Network.from(CHAIN_ID), {
+      staticNetwork: true,
+    });
+    try {
+      const frame = (await provider.send("debug_traceTransaction", [
+        swapTx,
+        { tracer: "callTracer" },
+      ])) as CallFrame;
+      expect(frame).toEqual(await raw("debug_traceTransaction", [swapTx, { tracer: "callTracer" }]));
+      const flat = (await provider.send("trace_transaction", [swapTx])) as FlatTrace[];
+      expect(flat[0]?.transactionHash).toBe(swapTx);
+    } finally {
+      provider.destroy();
+    }
   });
 
   it("a trace past its timeout is refused and the workers go on serving", async () => {
