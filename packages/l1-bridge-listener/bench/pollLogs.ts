@@ -1,12 +1,12 @@
-// `pnpm bench l1listener`: how fast a fresh listener reads a dev L1 holding many events.
-// l1_event_to_l2_ms needs the node (L1 event to L2 block) and is left to the node's bench.
+// l1_poll_logs_per_s, run by `pnpm bench l1listener` (packages/devnet/bench/l1listener.bench.ts, ADR 0124).
 import { DepositBridgeArtifact, rpc } from "@dseq/l1-contracts";
 import { createWalletClient, defineChain, encodeFunctionData, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { L1BridgeListener, type L1Event } from "../src/index.ts";
 import { startTestL1, tempStore } from "../test/helpers.ts";
 
-export const description =
+/** What it measures. */
+export const pollLogsDescription =
   "l1_poll_logs_per_s: logs read, checked, decoded, stored and emitted per second by a fresh listener (EDR, 10,000 deposits in 20 blocks)";
 
 const DEPOSITS = 10_000;
@@ -89,3 +89,6 @@ export default async function run(): Promise<Record<string, number>> {
     await t.stop();
   }
 }
+
+// Run directly (by the devnet's `l1listener` suite, in its own process): the metrics as JSON.
+if (import.meta.main) console.log(JSON.stringify(await run()));

@@ -1,4 +1,4 @@
-// `pnpm bench l1bridge`: how long an L1 event takes to reach L2 on the devnet (issue #17,
+// l1_event_to_l2_ms, run by `pnpm bench l1listener` (l1listener.bench.ts): how long an L1 event takes to reach L2 on the devnet (issue #17,
 // ADR 0124). 4 validator processes on a dev L1 with the devnet's settings (EDR, 1 s L1 blocks,
 // confirmations 2, L1 polls every 500 ms, 2 s L2 blocks). 12 deposits, one at a time, each to a
 // fresh L2 address: the clock starts when the L1 block that confirms the deposit (its block +
@@ -13,7 +13,8 @@ import { type Devnet, startDevnet } from "../src/devnet.ts";
 import { blockNumber, rpcCall } from "../src/jsonRpc.ts";
 import { quantile } from "../src/load.ts";
 
-export const description =
+/** What it measures (printed by l1listener.bench.ts). */
+export const eventToL2Description =
   "l1_event_to_l2_ms: L1 block confirming a deposit -> L2 block crediting it (p50 of 12, 4 validators, confirmations 2, 1 s L1 blocks)";
 
 const DEPOSITS = 12;
@@ -50,7 +51,7 @@ async function oneDeposit(d: Devnet): Promise<number | undefined> {
   return undefined;
 }
 
-export default async function run(): Promise<Record<string, number>> {
+export async function measureEventToL2(): Promise<Record<string, number>> {
   const root = mkdtempSync(join(tmpdir(), "dseq-bench-l1bridge-"));
   let d: Devnet | undefined;
   try {
