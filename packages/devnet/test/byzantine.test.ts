@@ -37,7 +37,10 @@ describe.skipIf(!dseqStartAvailable())("devnet --byzantine: real processes", () 
       followers: 0,
       blockTimeMs: 1000,
       readyTimeoutMs: 90_000,
-      byzantine: { v4: { equivocateVotes: true, garbageGossip: true, garbageGossipEveryMs: 300 } },
+      // Garbage once a second: v4 is banned after a few seconds, not before its conflicting
+      // votes of the first heights had time to reach the others (a 300 ms interval could ban
+      // it before any equivocation was on record: a race, seen once in CI).
+      byzantine: { v4: { equivocateVotes: true, garbageGossip: true, garbageGossipEveryMs: 1000 } },
     });
     const honest = d.nodes.filter((n) => n.name !== "v4");
     const v1 = d.node("v1");
@@ -48,6 +51,24 @@ describe.skipIf(!dseqStartAvailable())("devnet --byzantine: real processes", () 
     const secs = (Date.now() - t0) / 1000;
     const to = Math.min(...(await Promise.all(honest.map(headOf))));
     expect(await forkHeights(honest, to)).toEqual([]);
+    // Bans and evidence come from gossip judged as it arrives: wait (bounded) until every honest
+    // node banned v4 and one holds equivocation evidence, then read the figures.
+    const read = async () => {
+      const texts = await Promise.all(honest.map(metricsText));
+      return {
+        bans: texts.map((t) => counter(t, "dseq_p2p_peer_bans_total")),
+        evidence: texts.map((t) => counter(t, "dseq_consensus_evidence_total")),
+      };
+    };
+    await waitFor(
+      "v4 banned everywhere and its equivocation on record",
+      async () => {
+        const r = await read();
+        return r.bans.every((b) => b > 0) && r.evidence.some((e) => e > 0);
+      },
+      30_000,
+      500,
+    );
     const metrics = await Promise.all(honest.map(metricsText));
     const bans = metrics.map((t) => counter(t, "dseq_p2p_peer_bans_total"));
     const penalties = metrics.map((t) => counter(t, "dseq_p2p_peer_penalties_total"));
