@@ -17,32 +17,13 @@ import {
   rpcCall,
   startDevnet,
 } from "../packages/devnet/src/index.ts";
+import { balance, freshAddress, head, sleep, waitFor } from "./l1Helpers.ts";
 
 const log = createLogger({ base: { test: "l1-devnet-e2e" } });
 const BLOCK_MS = 2000;
 const SPAN = 8;
 const TOKEN = 10n ** 18n;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end)
-      throw new Error(`timed out after ${ms} ms waiting for ${what} (${String(last ?? "")})`);
-    await sleep(250);
-  }
-}
-const head = async (n: DevnetNode): Promise<number> =>
-  Number(await rpcCall<string>(n.rpcUrl, "eth_blockNumber", [], 2000));
-const balance = async (n: DevnetNode, a: Hex): Promise<bigint> =>
-  BigInt(await rpcCall<string>(n.rpcUrl, "eth_getBalance", [a, "latest"], 2000));
 type Validators = { height: number; validators: { id: string; address: string; power: string }[] };
 const validatorsOf = (n: DevnetNode) => rpcCall<Validators>(n.rpcUrl, "dseq_validators", [], 2000);
 type Withdrawal = { index: string; validatorIndex: string; address: string; amount: string };
@@ -59,8 +40,6 @@ async function withdrawalsTo(
   }
   return out;
 }
-const freshAddress = (): Hex =>
-  `0x${[...crypto.getRandomValues(new Uint8Array(20))].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 
 describe("L1 and L2 end to end: stake on L1 drives the set, deposits reach L2", () => {
   let root: string;

@@ -10,9 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The top-level test folder has no workspace links of its own: packages by their entry points.
-import { createLogger, type Hex } from "../packages/common/src/index.ts";
+import { createLogger } from "../packages/common/src/index.ts";
 import { type Devnet, type DevnetNode, rpcCall, startDevnet } from "../packages/devnet/src/index.ts";
 import { rpc } from "../packages/l1-contracts/src/index.ts";
+import { balance, freshAddress, head, sleep, waitFor } from "./l1Helpers.ts";
 
 const log = createLogger({ base: { test: "l1-reorg-e2e" } });
 const BLOCK_MS = 2000;
@@ -20,26 +21,6 @@ const SPAN = 8;
 const CONFIRMATIONS = 2;
 const TOKEN = 10n ** 18n;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end)
-      throw new Error(`timed out after ${ms} ms waiting for ${what} (${String(last ?? "")})`);
-    await sleep(250);
-  }
-}
-const head = async (n: DevnetNode): Promise<number> =>
-  Number(await rpcCall<string>(n.rpcUrl, "eth_blockNumber", [], 2000));
-const balance = async (n: DevnetNode, a: Hex): Promise<bigint> =>
-  BigInt(await rpcCall<string>(n.rpcUrl, "eth_getBalance", [a, "latest"], 2000));
 type L1Sync = {
   l1?: {
     reachable: boolean;
@@ -51,8 +32,6 @@ type L1Sync = {
 };
 const l1Of = async (n: DevnetNode) =>
   (await rpcCall<L1Sync>(n.rpcUrl, "dseq_syncStatus", [], 2000)).l1 as NonNullable<L1Sync["l1"]>;
-const freshAddress = (): Hex =>
-  `0x${[...crypto.getRandomValues(new Uint8Array(20))].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 
 describe("L1 reorgs end to end", () => {
   let root: string;

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The top-level test folder has no workspace links of its own: packages by their entry points.
 import { createLogger } from "../packages/common/src/index.ts";
 import { type Devnet, type DevnetNode, rpcCall, startDevnet } from "../packages/devnet/src/index.ts";
+import { head, waitFor } from "./l1Helpers.ts";
 
 const log = createLogger({ base: { test: "l1-stake-e2e" } });
 const BLOCK_MS = 2000;
@@ -17,24 +18,6 @@ const TOKEN = 10n ** 18n;
 const GENESIS_LOCK = 50_000n;
 const MORE = 30_000n;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end)
-      throw new Error(`timed out after ${ms} ms waiting for ${what} (${String(last ?? "")})`);
-    await sleep(200);
-  }
-}
-const head = async (n: DevnetNode): Promise<number> =>
-  Number(await rpcCall<string>(n.rpcUrl, "eth_blockNumber", [], 2000));
 type Validators = {
   height: number;
   totalPower: string;
