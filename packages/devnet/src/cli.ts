@@ -24,6 +24,16 @@ async function runStart(cmd: StartCommand): Promise<number> {
   let devnet: Devnet | undefined;
   let stopping = false;
   const started = Date.now();
+  // Signal handlers go in first: a Ctrl-C during start-up (or one that lands right after the
+  // banner) must stop the nodes, not kill the supervisor with its children still running.
+  let pendingSignal: string | undefined;
+  let onSignal = (sig: string): void => {
+    if (pendingSignal !== undefined) process.exit(130); // second Ctrl-C: the exit hook kills every child
+    pendingSignal = sig;
+    console.log(`\n${sig}: stopping as soon as start-up is done (again to abort now)…`);
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
   console.log(`dseq devnet: data dir ${resolve(cmd.dataDir)}${cmd.fresh ? " (fresh)" : ""}; starting nodes…`);
   for (const [name, section] of Object.entries(cmd.byzantine ?? {}))
     console.log(`!! ${name} is Byzantine on purpose (tests and research only): ${JSON.stringify(section)}`);
@@ -126,8 +136,8 @@ async function runStart(cmd: StartCommand): Promise<number> {
         },
       );
     };
-    process.on("SIGINT", () => shutdown("SIGINT"));
-    process.on("SIGTERM", () => shutdown("SIGTERM"));
+    onSignal = shutdown;
+    if (pendingSignal !== undefined) shutdown(pendingSignal);
   });
 }
 

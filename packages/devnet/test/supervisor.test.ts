@@ -187,4 +187,31 @@ describe("devnet CLI (fake node processes)", () => {
       child.kill("SIGKILL");
     }
   }, 90_000);
+
+  it("Ctrl-C during start-up waits for the nodes, then stops every one of them", async () => {
+    const dir = join(root, "e");
+    const child = spawn(process.execPath, [CLI, "--datadir", dir, "--validators", "2", "--followers", "0"], {
+      env: { ...process.env, DSEQ_DEVNET_BIN: FAKE },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (c) => (out += c));
+    child.stderr.on("data", (c) => (out += c));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    try {
+      const end = Date.now() + 60_000;
+      while (!out.includes("starting nodes")) {
+        if (Date.now() > end) throw new Error(`no start line:\n${out}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+      expect(out).toContain("stopping as soon as start-up is done");
+      expect(out).toContain("devnet stopped");
+      const pids = (readState(dir)?.nodes ?? []).map((n) => n.pid);
+      for (const pid of pids) expect(alive(pid)).toBe(false);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 90_000);
 });
