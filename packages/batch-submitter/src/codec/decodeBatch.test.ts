@@ -127,15 +127,15 @@ describe("decodeBatch on hostile input", () => {
 
   it("refuses trailing bytes, a wrong version, non-minimal varints and counts over the bounds", () => {
     expect(failure(() => decodePayload(Uint8Array.from([...payload, 0]), CHAIN)).message).toMatch(/trailing/);
-    expect(failure(() => decodePayload(Uint8Array.from([2, ...payload.subarray(1)]), CHAIN)).message).toMatch(
-      /version 2/,
+    expect(failure(() => decodePayload(Uint8Array.from([3, ...payload.subarray(1)]), CHAIN)).message).toMatch(
+      /version 3/,
     );
-    // version, first block 1 written as 0x81 0x00 (non-minimal)
-    expect(failure(() => decodePayload(Uint8Array.from([1, 0x81, 0x00, 1, 0]), CHAIN)).message).toMatch(
+    // version 2, first block 1 written as 0x81 0x00 (non-minimal)
+    expect(failure(() => decodePayload(Uint8Array.from([2, 0x81, 0x00, 1, 0]), CHAIN)).message).toMatch(
       /non-minimal/,
     );
-    expect(failure(() => decodePayload(Uint8Array.from([1, 1, 0]), CHAIN)).message).toMatch(/no blocks/);
-    const many = Uint8Array.from([1, 1, 0xff, 0xff, 0x03, 0]);
+    expect(failure(() => decodePayload(Uint8Array.from([2, 1, 0]), CHAIN)).message).toMatch(/no blocks/);
+    const many = Uint8Array.from([2, 1, 0xff, 0xff, 0x03, 0]);
     expect(failure(() => decodePayload(many, CHAIN, { ...limits(), maxBlocks: 1000 })).message).toMatch(
       /exceeds the bound 1000/,
     );

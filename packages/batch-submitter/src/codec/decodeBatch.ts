@@ -4,7 +4,7 @@ import { ByteReader } from "./byteStream.ts";
 import { decompress } from "./compress.ts";
 import { BLOCK_COLUMNS, PAYLOAD_VERSION } from "./encodeBatch.ts";
 import { readTx, TX_COLUMNS, type TxColumnReaders } from "./txColumns.ts";
-import { type BatchBlock, type BatchLimits, defaultBatchLimits } from "./types.ts";
+import { type BatchBlock, type BatchLimits, defaultBatchLimits, MAX_L1_ENTRIES_PER_BLOCK } from "./types.ts";
 
 export type DecodeBatchOptions = {
   chainId: bigint;
@@ -57,6 +57,7 @@ export function decodePayload(
     const extraData = bc.extras.lbytes(`extra data of block ${i}`, 1024).slice();
     const n = bc.txCounts.count(`tx count of block ${i}`, limits.maxTxs - txs);
     txs += n;
+    const l1EntryCount = bc.entryCounts.count(`L1 entry count of block ${i}`, MAX_L1_ENTRIES_PER_BLOCK);
     const transactions: Uint8Array[] = [];
     for (let j = 0; j < n; j++) transactions.push(readTx(tc, chainId, limits.maxTxBytes));
     blocks.push({
@@ -65,6 +66,7 @@ export function decodePayload(
       coinbase: coinbases[ci]!,
       extraData,
       transactions,
+      l1EntryCount,
     });
   }
   for (const c of BLOCK_COLUMNS) bc[c].end();

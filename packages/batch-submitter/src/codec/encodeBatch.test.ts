@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { makeBlocks } from "../../test/fixtures.ts";
 import { Compression } from "./compress.ts";
 import { decodeBatch, decodePayload } from "./decodeBatch.ts";
-import { encodeBatch, encodePayload } from "./encodeBatch.ts";
+import { BLOCK_COLUMNS, encodeBatch, encodePayload } from "./encodeBatch.ts";
 import { TxKind } from "./txColumns.ts";
 import type { BatchBlock, CommittedBlock } from "./types.ts";
 
@@ -128,7 +128,7 @@ function decodePayloadKinds(payload: Uint8Array): number[] {
   const blocks = decodePayload(payload, CHAIN);
   const n = blocks.reduce((s, b) => s + b.transactions.length, 0);
   // The kinds column is the first tx column: find it by its content length = tx count.
-  // Re-encode a minimal walker: version, first, count, ts, coinbase table, then 4 block columns.
+  // Re-encode a minimal walker: version, first, count, ts, coinbase table, then the block columns.
   let p = 0;
   const varint = () => {
     let x = 0;
@@ -146,7 +146,7 @@ function decodePayloadKinds(payload: Uint8Array): number[] {
   varint();
   const coinbases = varint();
   p += coinbases * 20;
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < BLOCK_COLUMNS.length; i++) {
     const skip = varint();
     p += skip;
   }

@@ -5,9 +5,9 @@ import { Compression, compress } from "./compress.ts";
 import { createTxColumnWriters, TX_COLUMNS, writeTx } from "./txColumns.ts";
 import type { BatchBlock } from "./types.ts";
 
-/** Version of the decompressed payload layout. */
-export const PAYLOAD_VERSION = 1;
-export const BLOCK_COLUMNS = ["timestamps", "coinbases", "extras", "txCounts"] as const;
+/** Version of the decompressed payload layout (2: per-block L1 entry counts, ADR 0180). */
+export const PAYLOAD_VERSION = 2;
+export const BLOCK_COLUMNS = ["timestamps", "coinbases", "extras", "txCounts", "entryCounts"] as const;
 
 export type EncodeBatchOptions = {
   /** L2 chain id: stripped from every transaction, restored by the decoder. */
@@ -19,7 +19,7 @@ export type EncodeBatchOptions = {
 /**
  * The uncompressed, stripped payload of consecutive blocks: a small head (version, first block,
  * block count, first timestamp, the coinbase table), then block columns (timestamp deltas, coinbase
- * index, extra data, tx count) and the transaction columns, each length-prefixed.
+ * index, extra data, tx count, L1 entry count) and the transaction columns, each length-prefixed.
  */
 export function encodePayload(blocks: readonly BatchBlock[], chainId: bigint): Uint8Array {
   const first = blocks[0];
@@ -61,6 +61,7 @@ export function encodePayload(blocks: readonly BatchBlock[], chainId: bigint): U
     bc.coinbases.varint(coinbaseIndex.get(b.coinbase.toLowerCase())!);
     bc.extras.lbytes(b.extraData);
     bc.txCounts.varint(b.transactions.length);
+    bc.entryCounts.varint(b.l1EntryCount ?? 0);
     for (const tx of b.transactions) writeTx(tc, tx, chainId);
     prev = b;
   });

@@ -17,6 +17,11 @@ export type CommittedBlock = {
   stateRoot: Hex;
   extraData: Uint8Array;
   transactions: readonly Uint8Array[];
+  /**
+   * How many L1 entries (deposits, stake changes; the node's `decodeBlockEntries(withdrawals)`)
+   * the block carries, 0 when absent. A verifier takes that many from its own L1 view (ADR 0180).
+   */
+  l1EntryCount?: number;
 };
 
 /** What a batch's data carries for one block: everything else is re-derived by execution. */
@@ -26,7 +31,12 @@ export type BatchBlock = {
   coinbase: Hex;
   extraData: Uint8Array;
   transactions: readonly Uint8Array[];
+  /** L1 entries the block carries (0 when absent): their contents come from L1 itself. */
+  l1EntryCount?: number;
 };
+
+/** Most L1 entries one block may carry (the node's MAX_ENTRIES_PER_BLOCK). */
+export const MAX_L1_ENTRIES_PER_BLOCK = 64;
 
 /** The consumer's view of the committed chain (the node wires its chain store here). */
 export type CommittedBlockSource = {
