@@ -5,6 +5,7 @@ export {
   RefusalReason,
   type SignRequest,
 } from "./approve/approveBatch.ts";
+export { type BatchHeaderJson, headerFromJson, headerToJson } from "./approve/headerJson.ts";
 export {
   BLOB_CAPACITY,
   type BlobSidecar,
@@ -57,6 +58,7 @@ export {
   type GroupSigner,
   type TickResult,
 } from "./submitter/batchSubmitter.ts";
+export { inboxTipReader, readInboxTip } from "./submitter/readInboxTip.ts";
 export { defaultFeeOptions, type FeeOptions } from "./submitter/sendBatchTx.ts";
 export { createSubmitterMetrics, type SubmitterMetrics } from "./submitter/submitterMetrics.ts";
 export {
@@ -65,3 +67,4 @@ export {
   type SentTx,
   type SubmitterState,
 } from "./submitter/submitterState.ts";
+export { type SubmitterTurnOptions, submitterTurn } from "./submitter/submitterTurn.ts";

@@ -52,13 +52,15 @@ export type Health = {
   totalPower: number;
   rewardPerBlock: string;
   pool: { size: number };
+  /** TSS group membership and batch lag (ADR 0154); absent without a `batches` section. */
+  batches?: import("./start/initBatches.ts").BatchesStatus;
 };
 
 /** What a module the node does not run yet shows: the dashboard says "not configured". */
 export type NotConfigured = { configured: false };
 
 /** `/api/status`: the node's facts plus what the admin server derived over time. */
-export type NodeStatus = Health & {
+export type NodeStatus = Omit<Health, "batches"> & {
   sync: SyncView;
   probes: Probes;
   own: OwnActivity & { earned: string; accrued: string };
@@ -66,7 +68,7 @@ export type NodeStatus = Health & {
   disk: { dataDir: string; freeBytes: number | undefined };
   /** The L1 side (ADR 0122): reported, never a reason for a 503. */
   l1: L1Health | NotConfigured;
-  batches: NotConfigured;
+  batches: NonNullable<Health["batches"]> | NotConfigured;
   tss: NotConfigured;
   rewardsClaimable: NotConfigured;
   at: number;
@@ -192,7 +194,7 @@ export class AdminServer {
       blocks: [...this.history.blocks],
       disk: { dataDir: this.opts.dataDir, freeBytes: this.history.sampleDisk(this.opts.dataDir) },
       l1: l1 ? this.l1Tracker.observe(at, l1) : { configured: false },
-      batches: { configured: false },
+      batches: h.batches ?? { configured: false },
       tss: { configured: false },
       rewardsClaimable: { configured: false },
       at,

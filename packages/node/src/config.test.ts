@@ -66,6 +66,48 @@ describe("node config", () => {
   });
 });
 
+describe("batches section", () => {
+  const l1 = {
+    endpoints: ["http://127.0.0.1:8545"],
+    chainId: 31337,
+    lockingPool: `0x${"11".repeat(20)}`,
+    depositBridge: `0x${"22".repeat(20)}`,
+    batchInbox: `0x${"33".repeat(20)}`,
+    startBlock: 1,
+  };
+  const base = { dataDir: "/d", chain: { genesis: "/g.json" } };
+  it("fills the submit defaults and resolves the L1 keystore path", () => {
+    const cfg = parseNodeConfig({ ...base, l1, batches: { submit: { l1Keystore: "l1.json" } } }, "/etc/dseq");
+    expect(cfg.batches?.submit).toMatchObject({
+      l1Keystore: "/etc/dseq/l1.json",
+      kind: "blobs",
+      confirmations: 6,
+      maxBlocks: 150,
+      takeoverMs: 30_000,
+    });
+    expect(cfg.batches?.signDeadlineMs).toBe(30_000);
+    expect(parseNodeConfig({ ...base, l1, batches: {} }).batches?.submit).toBeUndefined();
+  });
+  it("names the field that is wrong", () => {
+    expect(() => parseNodeConfig({ ...base, batches: {} })).toThrow(/batches: needs the l1 section/);
+    expect(() =>
+      parseNodeConfig({ ...base, l1: { ...l1, endpoints: ["ws://127.0.0.1:8546"] }, batches: {} }),
+    ).toThrow(/batches: needs an http\(s\):\/\/ endpoint/);
+    expect(() => parseNodeConfig({ ...base, mode: "follower", l1, batches: {} })).toThrow(
+      /a follower neither signs nor posts/,
+    );
+    expect(() =>
+      parseNodeConfig({ ...base, l1, batches: { submit: { l1Keystore: "k", kind: "both" } } }),
+    ).toThrow(/batches\.submit\.kind:/);
+    expect(() => parseNodeConfig({ ...base, l1, batches: { submit: {} } })).toThrow(
+      /batches\.submit\.l1Keystore:/,
+    );
+    expect(() => parseNodeConfig({ ...base, l1, batches: { l1PrivateKey: "0x01" } })).toThrow(
+      /batches: unknown field l1PrivateKey/,
+    );
+  });
+});
+
 describe("configs/node.example.toml", () => {
   it("is a valid config that documents every default", () => {
     const cfg = loadNodeConfig(join(import.meta.dirname, "..", "..", "..", "configs", "node.example.toml"));

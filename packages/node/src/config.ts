@@ -125,6 +125,38 @@ export const nodeConfigSchema = z
       .strict()
       .optional(),
     /**
+     * Batches to L1 (ADR 0154): a validator with this section runs the TSS (genesis share in
+     * `<dataDir>/tss`, sealed with the keystore password) and signs every batch it can rebuild
+     * from its own chain; with `submit` it also cuts, signs and posts batches from its own funded
+     * L1 account. Needs the `l1` section (its first http(s) endpoint and `batchInbox`).
+     */
+    batches: z
+      .object({
+        submit: z
+          .object({
+            /** Keystore v3 of the funded L1 account (same password as the node key). Never logged. */
+            l1Keystore: z.string().min(1),
+            /** `blobs` (EIP-4844) or `calldata`. */
+            kind: z.enum(["blobs", "calldata"]).default("blobs"),
+            /** L1 blocks on top of a batch before it counts as posted. */
+            confirmations: z.number().int().min(1).max(1000).default(6),
+            pollMs: z.number().int().min(50).default(2000),
+            /** Cut a batch at this many blocks, or when its oldest block is this old. */
+            maxBlocks: z.number().int().min(1).max(10_000).default(150),
+            maxAgeSeconds: z.number().int().min(1).default(300),
+            /** Replace a batch transaction not mined after this long (fee bump). */
+            resubmitAfterMs: z.number().int().min(1000).default(60_000),
+            /** How long the submitter whose turn a batch is gets before the next one cuts it. */
+            takeoverMs: z.number().int().min(100).default(30_000),
+          })
+          .strict()
+          .optional(),
+        /** A signing request waits this long for a quorum of shares. */
+        signDeadlineMs: z.number().int().min(1000).default(30_000),
+      })
+      .strict()
+      .optional(),
+    /**
      * For tests and research only; never on a real network. Makes this node misbehave at its
      * seams (ADR 0105); the node logs a loud warning at start when any flag is on.
      */
@@ -195,6 +227,17 @@ export function parseNodeConfig(raw: unknown, baseDir: string = process.cwd()): 
   cfg.chain.genesis = abs(cfg.chain.genesis);
   if (cfg.key.keystore) cfg.key.keystore = abs(cfg.key.keystore);
   if (cfg.key.passwordFile) cfg.key.passwordFile = abs(cfg.key.passwordFile);
+  if (cfg.batches) {
+    if (!cfg.l1)
+      throw new ConfigError(
+        "invalid config:\n  batches: needs the l1 section (the inbox and an L1 endpoint)",
+      );
+    if (!cfg.l1.endpoints.some((e) => /^https?:\/\//.test(e)))
+      throw new ConfigError("invalid config:\n  batches: needs an http(s):// endpoint in l1.endpoints");
+    if (cfg.mode === "follower")
+      throw new ConfigError("invalid config:\n  batches: a follower neither signs nor posts batches");
+    if (cfg.batches.submit) cfg.batches.submit.l1Keystore = abs(cfg.batches.submit.l1Keystore);
+  }
   return cfg;
 }
 

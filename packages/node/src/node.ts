@@ -33,6 +33,7 @@ import { L1Feed, type L1Status } from "./l1Feed.ts";
 import type { FragmentEvidence } from "./preconf/index.ts";
 import { rebuildChainState } from "./rotation.ts";
 import { initAdmin } from "./start/initAdmin.ts";
+import { type BatchesStatus, initBatches, type NodeBatches } from "./start/initBatches.ts";
 import { initChain } from "./start/initChain.ts";
 import { type Consensus, initConsensus } from "./start/initConsensus.ts";
 import { initP2p } from "./start/initP2p.ts";
@@ -50,6 +51,8 @@ export type NodeModules = {
   metrics: Metrics;
   /** The sequencer key (validator) or the p2p identity key (follower). Never logged. */
   privateKey: Uint8Array;
+  /** The keystore password: seals the TSS shares, opens the L1 batch keystore. Never logged. */
+  password?: string;
   clock?: Clock;
 };
 
@@ -77,6 +80,7 @@ export class DseqNode {
   private admin: AdminServer | undefined;
   private txGossip: TxGossip | undefined;
   private l1: L1Feed | undefined;
+  private batches: NodeBatches | undefined;
   private readonly stops: (() => Promise<void> | void)[] = [];
   private lastCommitAt = 0;
   private stopping: Promise<void> | undefined;
@@ -180,6 +184,24 @@ export class DseqNode {
       initTxGossip(this.p2p, this.pool, this.rpcEvents, { ...mod("txgossip"), clock: this.clock }),
     );
 
+    // 5b. TSS and batches (ADR 0154): every validator with a `batches` section signs, a
+    // `batches.submit` one posts; both on their own timers, never in the block path.
+    if (config.batches && this.isValidator) {
+      if (m.password === undefined)
+        throw new DseqError("NODE_NO_PASSWORD", "batches need the keystore password (NodeModules.password)");
+      const b = await initBatches(config, BigInt(spec.chainId), {
+        chain: this.chain,
+        schedule: () => this.schedule,
+        host: this.p2p,
+        privateKey: m.privateKey,
+        password: m.password,
+        address: this.address,
+        nextHeight: () => this.nextHeight(),
+        ...mod("batches"),
+      });
+      if (b) this.batches = this.keep(b);
+    }
+
     // 6. Consensus, opened (WAL, guard, gossip judged by the driver) but not yet running. With
     // L1 the set changes while the node runs: a validator outside it keeps its signer and starts
     // signing at the first height whose set holds it (consensus signs only then).
@@ -281,6 +303,7 @@ export class DseqNode {
       proposer: info.proposer,
       gasUsed: Number(info.gasUsed),
     });
+    if (info.outcome.spanStarted) this.batches?.spanStarted(info.outcome.spanStarted);
     this.rpcEvents.emit("chain.head", { number: BigInt(info.height), hash: info.hash });
     const { block: _block, entries: _entries, outcome: _outcome, ...plain } = info;
     this.events.emit("node.committed", plain);
@@ -378,6 +401,11 @@ export class DseqNode {
     return { synced, head: headNum, highestPeerHead: highest };
   }
 
+  /** TSS membership and batch lag (ADR 0154); undefined without a `batches` section. */
+  batchesStatus(): BatchesStatus | undefined {
+    return this.batches?.status();
+  }
+
   /** L1 head, lag and reachability (ADR 0120); undefined without an `l1` config section. */
   l1Status(): L1Status | undefined {
     return this.l1?.status();
@@ -444,6 +472,7 @@ export class DseqNode {
       totalPower: Number(set.totalPower),
       rewardPerBlock: this.schedule.rewardPerBlock().toString(),
       pool: { size: this.pool.size },
+      ...(this.batches ? { batches: this.batches.status() } : {}),
     };
   }
 }

@@ -27,7 +27,7 @@ import {
 import type { CommittedBlock, CommittedBlockSource } from "../codec/types.ts";
 import { type CutterOptions, cutBatch, defaultCutterOptions } from "../cutter/cutBatch.ts";
 import { BatchError, BatchErrorCode } from "../errors.ts";
-import { inboxAbi } from "./inboxAbi.ts";
+import { readInboxTip } from "./readInboxTip.ts";
 import { defaultFeeOptions, type FeeOptions, sendBatchTx } from "./sendBatchTx.ts";
 import { createSubmitterMetrics, type SubmitterMetrics } from "./submitterMetrics.ts";
 import {
@@ -83,6 +83,8 @@ export type BatchSubmitterModules = {
   signer: GroupSigner;
   logger: Logger;
   metrics?: Metrics;
+  /** Whether this submitter may cut the batch after `tip` now (default always; `submitterTurn`). */
+  turn?: (tip: BatchTip) => boolean;
 };
 
 export type TickResult =
@@ -162,24 +164,9 @@ export class BatchSubmitter {
     saveSubmitterState(this.opts.stateDir, this.state);
   }
 
-  private async readTip(): Promise<BatchTip> {
-    const read = (functionName: "lastBatchIndex" | "lastBatchHash" | "lastL2Block") =>
-      this.publicClient.readContract({
-        address: this.opts.inbox,
-        abi: inboxAbi,
-        functionName,
-      } as never) as Promise<unknown>;
-    const [batchIndex, batchHash, lastBlock] = await Promise.all([
-      read("lastBatchIndex"),
-      read("lastBatchHash"),
-      read("lastL2Block"),
-    ]);
-    return { batchIndex: batchIndex as bigint, batchHash: batchHash as Hex, lastBlock: lastBlock as bigint };
-  }
-
   private async step(): Promise<TickResult> {
     const [tip, l1Head] = await Promise.all([
-      this.readTip(),
+      readInboxTip(this.publicClient, this.opts.inbox),
       this.publicClient.getBlockNumber({ cacheTime: 0 }),
     ]);
     const f = this.state.inFlight;
@@ -291,6 +278,7 @@ export class BatchSubmitter {
   }
 
   private async cutAndSend(tip: BatchTip): Promise<TickResult> {
+    const mine = this.m.turn ? this.m.turn(tip) : true; // asked every tick: it times the takeover
     const head = await this.m.source.head();
     const behind = head > tip.lastBlock ? head - tip.lastBlock : 0n;
     this.metrics.lagBlocks.set(Number(behind));
@@ -310,7 +298,7 @@ export class BatchSubmitter {
       rawBytes: b.transactions.reduce((s, t) => s + t.length, 0),
     }));
     const d = cutBatch(pending, now, cutter);
-    if (!d.cut) return { action: "idle" };
+    if (!d.cut || !mine) return { action: "idle" };
     const batch = blocks.slice(0, d.count);
     const data = encodeBatch(batch, { chainId: this.opts.l2ChainId, compression: this.opts.compression });
     const header =

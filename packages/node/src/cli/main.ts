@@ -241,13 +241,17 @@ async function cmdStart(args: string[]): Promise<number> {
   const config = loadNodeConfig(values.config);
   const spec = loadChainSpec(config.chain.genesis);
   const keyPath = config.key.keystore ?? keystorePath(config.dataDir);
-  const privateKey = await readKeyFile(
-    keyPath,
-    await readPassword({ passwordFile: config.key.passwordFile }),
-  );
+  const password = await readPassword({ passwordFile: config.key.passwordFile });
+  const privateKey = await readKeyFile(keyPath, password);
   const logger = createLogger({ level: config.log.level, format: config.log.format });
   const metrics = createMetrics({ defaultMetrics: true });
-  const node = new DseqNode(config, spec, { logger, metrics, privateKey });
+  // The password goes to the node only when it needs it again (TSS shares, the L1 batch keystore).
+  const node = new DseqNode(config, spec, {
+    logger,
+    metrics,
+    privateKey,
+    ...(config.batches ? { password } : {}),
+  });
   privateKey.fill(0);
   let signals = 0;
   const done = new Promise<number>((resolve) => {

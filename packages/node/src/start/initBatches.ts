@@ -1,0 +1,215 @@
+import { join } from "node:path";
+import {
+  BatchDataKind,
+  BatchSubmitter,
+  type BatchTip,
+  createSubmitterMetrics,
+  defaultBatchSubmitterOptions,
+  headerToJson,
+  inboxTipReader,
+  submitterTurn,
+} from "@dseq/batch-submitter";
+import { bytesToHex, errorMessage, type Hex, hexToBytes, type Logger, type Metrics } from "@dseq/common";
+import type { Chain } from "@dseq/l2-exec";
+import type { TssHost } from "@dseq/p2p";
+import type { RotationSchedule } from "@dseq/sequencer-rotation";
+import type { NodeConfig } from "../config.ts";
+import { readKeyFile } from "../keyfile.ts";
+import { batchApprove } from "../tss/batchApprove.ts";
+import { chainCommittedBlocks } from "../tss/chainBlocks.ts";
+import { initTss, type NodeTss } from "../tss/initTss.ts";
+import type { SpanLike } from "../tss/scheduleValidatorSource.ts";
+import type { TssStatus } from "../tss/tssService.ts";
+import type { Started } from "./started.ts";
+
+export type BatchesStatus = TssStatus & {
+  configured: true;
+  /** This node cuts and posts batches (a `batches.submit` section). */
+  submitter: boolean;
+  /** The inbox's last batch and last L2 block as last read from L1 (undefined before the first read). */
+  inbox?: { batchIndex: string; lastBlock: string };
+  /** Committed blocks not yet in a batch on L1. */
+  blocksBehind?: number;
+  /** More than twice the cut size is waiting: batches are not landing. */
+  behind: boolean;
+  /** The batch this node is posting now. */
+  inFlight?: { batchIndex: string; firstBlock: string; lastBlock: string };
+};
+
+export type NodeBatches = {
+  tss: NodeTss;
+  submitter: BatchSubmitter | undefined;
+  /** From the commit path: `outcome.spanStarted`. */
+  spanStarted(span: SpanLike): void;
+  status(): BatchesStatus;
+};
+
+export type InitBatchesModules = {
+  chain: Chain;
+  schedule: () => RotationSchedule;
+  /** The node's p2p host (TssTransport runs on it). */
+  host: TssHost;
+  /** The sequencer key. Never logged. */
+  privateKey: Uint8Array;
+  /** The keystore password: seals the TSS shares and opens the L1 keystore. Never logged. */
+  password: string;
+  address: Hex;
+  nextHeight: () => number;
+  logger: Logger;
+  metrics: Metrics;
+};
+
+const TIP_POLL_MS = 5_000;
+
+/**
+ * Batches in the running node (ADR 0154): the TSS service over p2p (every validator signs the
+ * batches it can rebuild from its own chain) and, with `batches.submit`, the batch submitter
+ * (cuts, signs with the group, posts from its own L1 account on its own timer: block production
+ * never waits on L1 or on signing). Undefined without a `batches` section.
+ */
+export async function initBatches(
+  config: NodeConfig,
+  l2ChainId: bigint,
+  m: InitBatchesModules,
+): Promise<Started<NodeBatches> | undefined> {
+  const cfg = config.batches;
+  const l1 = config.l1;
+  if (!cfg || !l1 || config.mode !== "validator") return undefined;
+  const log = m.logger.child({ module: "batches" });
+  const rpcUrl = l1.endpoints.find((e) => /^https?:\/\//.test(e)) as string;
+  const inbox = l1.batchInbox as Hex;
+  const domain = { l1ChainId: l1.chainId, address: inbox };
+  const readTip = inboxTipReader(rpcUrl, inbox);
+  const source = chainCommittedBlocks(m.chain);
+  const metrics = createSubmitterMetrics(m.metrics);
+  let lastTip: BatchTip | undefined;
+  const tip = async (): Promise<BatchTip> => {
+    lastTip = await readTip();
+    return lastTip;
+  };
+
+  const tss = await initTss(
+    {
+      chainId: l2ChainId,
+      dataDir: config.dataDir,
+      password: m.password,
+      approve: batchApprove({
+        chainId: l2ChainId,
+        domain,
+        source,
+        tip,
+        onRefusal: (reason) => metrics.refusals.inc({ reason }),
+        logger: log,
+      }),
+      signDeadlineMs: cfg.signDeadlineMs,
+    },
+    { host: m.host, privateKey: m.privateKey, schedule: m.schedule, logger: log, metrics: m.metrics },
+  );
+  const service = tss.module.service;
+
+  let submitter: BatchSubmitter | undefined;
+  const sub = cfg.submit;
+  if (sub) {
+    let l1Key: Uint8Array;
+    try {
+      l1Key = await readKeyFile(sub.l1Keystore, m.password);
+    } catch (err) {
+      await tss.stop();
+      throw err;
+    }
+    const kind = sub.kind === "blobs" ? BatchDataKind.blobs : BatchDataKind.calldata;
+    submitter = new BatchSubmitter(
+      {
+        ...defaultBatchSubmitterOptions,
+        rpcUrl,
+        l1ChainId: l1.chainId,
+        inbox,
+        l2ChainId,
+        privateKey: bytesToHex(l1Key),
+        stateDir: join(config.dataDir, "batch"),
+        dataKind: kind,
+        confirmations: sub.confirmations,
+        pollMs: sub.pollMs,
+        resubmitAfterMs: sub.resubmitAfterMs,
+        cutter: {
+          ...defaultBatchSubmitterOptions.cutter,
+          maxBlocks: sub.maxBlocks,
+          maxAgeSeconds: sub.maxAgeSeconds,
+        },
+      },
+      {
+        source,
+        signer: {
+          async sign(digest, { header }) {
+            log.info("batch signing", {
+              batchIndex: header.batchIndex,
+              firstBlock: header.firstBlock,
+              lastBlock: header.lastBlock,
+            });
+            // This node leads its own request (only the submitter asks); its own signer answers too.
+            const s = await service.sign(
+              hexToBytes(digest),
+              { kind: "batch", header: headerToJson(header) },
+              { leader: service.self },
+            );
+            return bytesToHex(s.signature);
+          },
+        },
+        turn: submitterTurn({
+          submitters: () =>
+            m
+              .schedule()
+              .validatorSetAt(m.nextHeight())
+              .validators.map((v) => v.address),
+          self: m.address,
+          takeoverMs: sub.takeoverMs,
+        }),
+        logger: log,
+        metrics: m.metrics,
+      },
+    );
+    l1Key.fill(0);
+    submitter.start();
+    log.info("batch submitter started", { inbox, kind: sub.kind, confirmations: sub.confirmations });
+  }
+
+  // Every signer follows the inbox tip for /health (batches behind?).
+  const poll = setInterval(() => {
+    void tip().catch((err) => log.debug("inbox tip read failed", { err: errorMessage(err) }));
+  }, TIP_POLL_MS);
+  const behindLimit = 2 * (sub?.maxBlocks ?? 150);
+
+  const status = (): BatchesStatus => {
+    const head = m.chain.head().header.number;
+    const f = submitter?.inFlight;
+    const blocksBehind = lastTip && head > lastTip.lastBlock ? Number(head - lastTip.lastBlock) : 0;
+    return {
+      configured: true,
+      ...service.status(),
+      submitter: submitter !== undefined,
+      ...(lastTip
+        ? { inbox: { batchIndex: lastTip.batchIndex.toString(), lastBlock: lastTip.lastBlock.toString() } }
+        : {}),
+      ...(lastTip ? { blocksBehind } : {}),
+      behind: blocksBehind > behindLimit,
+      ...(f
+        ? {
+            inFlight: {
+              batchIndex: f.header.batchIndex.toString(),
+              firstBlock: f.header.firstBlock.toString(),
+              lastBlock: f.header.lastBlock.toString(),
+            },
+          }
+        : {}),
+    };
+  };
+
+  return {
+    module: { tss: tss.module, submitter, spanStarted: (s) => tss.module.spanStarted(s), status },
+    stop: async () => {
+      clearInterval(poll);
+      await submitter?.stop();
+      await tss.stop();
+    },
+  };
+}
