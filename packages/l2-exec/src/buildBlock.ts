@@ -7,7 +7,13 @@ import { blockOverheadBytes } from "./blockBytes.ts";
 import { blockCommon, type ChainState, checkOpen, execEnv, rememberResult } from "./chainState.ts";
 import type { PendingState } from "./chainTypes.ts";
 import { L2ExecError, L2ExecErrorCode } from "./errors.ts";
-import { type BlockTimings, processBlock, type SkippedTx, type TxSource } from "./execute.ts";
+import {
+  type BlockTimings,
+  type IncludedTx,
+  processBlock,
+  type SkippedTx,
+  type TxSource,
+} from "./execute.ts";
 import { type L1Entry, l1EntriesToWithdrawals } from "./l1Entries.ts";
 import type { Hex } from "./receipts.ts";
 
@@ -42,6 +48,10 @@ export type BuildBlockOptions = {
  */
 export type BuildTxSource = {
   next(gasLeft: bigint, bytesLeft: number): Promise<TypedTransaction | Uint8Array | undefined>;
+  /** Told right after each transaction is included, with its receipt (ADR 0175). */
+  included?(tx: IncludedTx): void;
+  /** Told when a candidate is skipped (it will not be in the block). */
+  skipped?(s: SkippedTx): void;
 };
 
 export type BuildResult = {
@@ -85,6 +95,8 @@ export async function buildBlock(ctx: BuildBlockContext, opts: BuildBlockOptions
           const t = await given.next(gasLeft, bytesLeft);
           return t === undefined ? undefined : (normalizeTxs([t], common)[0] as TypedTransaction);
         },
+        ...(given.included ? { included: (x: IncludedTx) => given.included?.(x) } : {}),
+        ...(given.skipped ? { skipped: (x: SkippedTx) => given.skipped?.(x) } : {}),
       };
   const withdrawals: WithdrawalData[] | undefined = common.isActivatedEIP(4895)
     ? l1EntriesToWithdrawals(opts.l1Entries ?? [])

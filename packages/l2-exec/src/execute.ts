@@ -79,7 +79,26 @@ export type ProcessMode =
  * its encoding in the block's transaction list). The build ends when the block is full or the
  * source says so, so a source must run dry: offer each candidate once.
  */
-export type TxSource = { next(gasLeft: bigint, bytesLeft: number): Promise<TypedTransaction | undefined> };
+export type TxSource = {
+  next(gasLeft: bigint, bytesLeft: number): Promise<TypedTransaction | undefined>;
+  /** Told right after a transaction is included, with its receipt (preconfirmations, ADR 0175). */
+  included?(tx: IncludedTx): void;
+  /** Told when a candidate is skipped. */
+  skipped?(s: SkippedTx): void;
+};
+
+/** A transaction the build just included: its receipt as the sealed block will have it. */
+export type IncludedTx = {
+  tx: TypedTransaction;
+  /** Index in the block. */
+  index: number;
+  receipt: TxReceipt;
+  /** Gas this transaction used (the receipt's cumulative gas minus the previous one's). */
+  gasUsed: bigint;
+  /** Index of the transaction's first log in the block. */
+  firstLogIndex: number;
+  baseFee: bigint | undefined;
+};
 
 export type ProcessResult = {
   block: Block;
@@ -233,11 +252,16 @@ export async function processBlock(
   const receipts: TxReceipt[] = [];
   const results: RunTxResult[] = [];
   const skipped: SkippedTx[] = [];
+  const skip = (x: SkippedTx): void => {
+    skipped.push(x);
+    source?.skipped?.(x);
+  };
   const bloom = new Bloom(undefined, common);
   // Each tx is serialized once: for the byte budget, the trie below and the stored block.
   const encodedTxs: Uint8Array[] = [];
   let gasUsed = 0n;
   let receiptGas = 0n;
+  let logCount = 0;
   // Bytes the block's transactions may still take (build only): the header, withdrawals and
   // list prefixes are counted up front at their largest, so the sealed block is <= the cap.
   let bytesLeft = mode.kind === "build" ? mode.maxBlockBytes - blockOverheadBytes(draft) : 0;
@@ -260,7 +284,7 @@ export async function processBlock(
       if (header.gasLimit - gasUsed < 21_000n) {
         for (let j = i; j < txs.length; j++) {
           const t = txs[j] as TypedTransaction;
-          skipped.push({
+          skip({
             index: j,
             hash: bytesToHex(t.hash()),
             reason: SkipReason.GasLimit,
@@ -270,7 +294,7 @@ export async function processBlock(
         break;
       }
       if (sender === undefined) {
-        skipped.push({
+        skip({
           index: i,
           hash: bytesToHex(tx.hash()),
           reason: SkipReason.InvalidSignature,
@@ -282,13 +306,13 @@ export async function processBlock(
       // intrinsic gas and fee cap itself, and a refusal is classified afterwards.
       const bad = txBlockCheck(tx, env, header, gasUsed);
       if (bad !== undefined) {
-        skipped.push({ index: i, hash: bytesToHex(tx.hash()), ...bad });
+        skip({ index: i, hash: bytesToHex(tx.hash()), ...bad });
         continue;
       }
       encoded = tx.serialize();
       const size = txBytesInBlock(tx.type, encoded);
       if (size > bytesLeft) {
-        skipped.push({
+        skip({
           index: i,
           hash: bytesToHex(tx.hash()),
           reason: SkipReason.BlockBytes,
@@ -313,7 +337,7 @@ export async function processBlock(
           reason: SkipReason.ExecutionError,
           message,
         };
-        skipped.push({ index: i, hash: bytesToHex(tx.hash()), ...why });
+        skip({ index: i, hash: bytesToHex(tx.hash()), ...why });
         continue;
       }
       invalidTx = { index: i, hash: bytesToHex(tx.hash()), message };
@@ -325,6 +349,15 @@ export async function processBlock(
     if (mode.kind === "build") bytesLeft -= txBytesInBlock(tx.type, encoded);
     results.push(res);
     receipts.push(res.receipt);
+    source?.included?.({
+      tx,
+      index: included.length - 1,
+      receipt: res.receipt,
+      gasUsed: res.totalGasSpent,
+      firstLogIndex: logCount,
+      baseFee: header.baseFeePerGas,
+    });
+    logCount += res.receipt.logs.length;
     gasUsed += res.blockGasSpent;
     receiptGas += res.totalGasSpent;
     bloom.or(res.bloom);

@@ -42,9 +42,33 @@ export {
 } from "./chainConfig.ts";
 export { createChain, openChain } from "./createChain.ts";
 export { L2ExecError, L2ExecErrorCode } from "./errors.ts";
-export { type BlockTimings, type HeaderDifference, type SkippedTx, SkipReason } from "./execute.ts";
+export {
+  type BlockTimings,
+  type HeaderDifference,
+  type IncludedTx,
+  type SkippedTx,
+  SkipReason,
+} from "./execute.ts";
 export { type L1Entry, L1EntryKind, l1EntriesToWithdrawals, withdrawalsToL1Entries } from "./l1Entries.ts";
-export { decodeReceipt, type LogInfo, type ReceiptInfo } from "./receipts.ts";
+export {
+  decodeReceipt,
+  effectiveGasPrice,
+  type LogInfo,
+  type PendingReceipt,
+  pendingReceipt,
+  type ReceiptInfo,
+} from "./receipts.ts";
+export {
+  MAX_SIMULATE_BLOCKS,
+  type SimBlockInput,
+  type SimCallResult,
+  type SimLog,
+  type SimStateOverride,
+  type SimulatedBlock,
+  type SimulateOptions,
+} from "./simulate/simulate.ts";
+export { createSimulateEngine, type SimulateEngine, type SimulateJob } from "./simulate/simulateEngine.ts";
+export { SimulateError, SimulateErrorCode } from "./simulate/simulateErrors.ts";
 export { CallTracer, type CallTracerConfig } from "./trace/callTracer.ts";
 export { createTracer, TRACER_NAMES, type TracerName, type TracerOptions } from "./trace/createTracer.ts";
 export { attachEvmHooks, gethError } from "./trace/evmHooks.ts";

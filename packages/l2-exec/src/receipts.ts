@@ -2,6 +2,7 @@ import type { Block } from "@ethereumjs/block";
 import { RLP } from "@ethereumjs/rlp";
 import type { TypedTransaction } from "@ethereumjs/tx";
 import { bytesToBigInt, bytesToHex, createContractAddress } from "@ethereumjs/util";
+import type { IncludedTx } from "./execute.ts";
 
 export type Hex = `0x${string}`;
 
@@ -128,5 +129,47 @@ export function enrichReceipts(block: Block, encoded: Uint8Array[], firstLogInde
     prevCumulative = raw.cumulativeGasUsed;
     out.push(r);
   }
+  return out;
+}
+
+/** A receipt of a transaction a build just included (ADR 0175): no block hash or log positions yet. */
+export type PendingReceipt = Pick<
+  ReceiptInfo,
+  | "type"
+  | "transactionHash"
+  | "transactionIndex"
+  | "from"
+  | "to"
+  | "contractAddress"
+  | "status"
+  | "cumulativeGasUsed"
+  | "gasUsed"
+  | "effectiveGasPrice"
+  | "logsBloom"
+> & { logs: { address: Hex; topics: Hex[]; data: Hex }[]; firstLogIndex: number };
+
+/** The receipt `IncludedTx` carries, with the fields `enrichReceipts` derives for a committed one. */
+export function pendingReceipt(x: IncludedTx): PendingReceipt {
+  const { tx, receipt } = x;
+  const from = tx.getSenderAddress();
+  const out: PendingReceipt = {
+    type: tx.type,
+    transactionHash: bytesToHex(tx.hash()),
+    transactionIndex: x.index,
+    from: from.toString() as Hex,
+    to: tx.to !== undefined ? (tx.to.toString() as Hex) : null,
+    contractAddress: tx.to === undefined ? (createContractAddress(from, tx.nonce).toString() as Hex) : null,
+    cumulativeGasUsed: receipt.cumulativeBlockGasUsed,
+    gasUsed: x.gasUsed,
+    effectiveGasPrice: effectiveGasPrice(tx, x.baseFee),
+    logsBloom: bytesToHex(receipt.bitvector),
+    logs: receipt.logs.map(([address, topics, data]) => ({
+      address: bytesToHex(address),
+      topics: topics.map((t) => bytesToHex(t)),
+      data: bytesToHex(data),
+    })),
+    firstLogIndex: x.firstLogIndex,
+  };
+  if ("status" in receipt) out.status = receipt.status;
   return out;
 }

@@ -18,7 +18,7 @@ import { type CommittedInfo, commitBlock } from "./commitBlock.ts";
 import { entriesToL1Entries } from "./l1Entries.ts";
 import type { L1EntryQueue } from "./l1EntryQueue.ts";
 import { createOpenBlock } from "./openBlock.ts";
-import { type PreconfStore, preconfViolation, txsOnPrefix } from "./preconf/index.ts";
+import { type PreconfStore, preconfViolation, type TxOutcomeSink, txsOnPrefix } from "./preconf/index.ts";
 import { createStreamFollower } from "./streamFollower.ts";
 
 export type { CommittedInfo } from "./commitBlock.ts";
@@ -126,6 +126,8 @@ export type ConsensusAppModules = {
    * longest preconfirmed prefix (ADR 0173). Undefined: neither.
    */
   preconf?: PreconfStore;
+  /** Receipts of the streamed builds, as they run (preconfirmations, ADR 0175). */
+  outcomes?: TxOutcomeSink;
 };
 
 export class AppError extends DseqError {
@@ -193,6 +195,7 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
     clock: m.clock,
     logger: m.logger,
     ...(m.stream ? { stream: m.stream } : {}),
+    ...(m.outcomes ? { outcomes: m.outcomes } : {}),
   });
   const follower = createStreamFollower(opts, {
     chain: m.chain,
@@ -202,6 +205,7 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
     self: m.self,
     logger: m.logger,
     ...(m.metrics.streamed ? { streamed: m.metrics.streamed } : {}),
+    ...(m.outcomes ? { outcomes: m.outcomes } : {}),
   });
 
   // Blocks decoded while proposing or validating, by hash, so that commit does not decode the

@@ -6,6 +6,7 @@ import type { TypedTransaction } from "@ethereumjs/tx";
 import { encodeBlockExtra } from "./blockExtra.ts";
 import type { BlockFragment } from "./blockStream.ts";
 import { buildYield } from "./buildYield.ts";
+import { outcomeHooks, type TxOutcomeSink } from "./preconf/outcomes.ts";
 
 /** How often an open block looks in the pool for transactions that arrived meanwhile. */
 const BUILD_POLL_MS = 10;
@@ -36,6 +37,8 @@ export type OpenBlockModules = {
   clock: Clock;
   logger: Logger;
   stream?: { publish(fragment: BlockFragment): void };
+  /** Told each transaction's receipt as the open block includes it (preconfirmations, ADR 0175). */
+  outcomes?: TxOutcomeSink;
 };
 
 export type OpenBlock = {
@@ -114,6 +117,7 @@ export function createOpenBlock(opts: OpenBlockOptions, m: OpenBlockModules): Op
     };
     const pause = buildYield();
     const source: BuildTxSource = {
+      ...outcomeHooks(m.outcomes, height),
       async next(gasLeft) {
         await pause();
         for (;;) {

@@ -7,6 +7,7 @@ import type { TypedTransaction } from "@ethereumjs/tx";
 import { encodeBlockExtra } from "./blockExtra.ts";
 import type { SignedFragment } from "./blockStream.ts";
 import { buildYield } from "./buildYield.ts";
+import { outcomeHooks, type TxOutcomeSink } from "./preconf/outcomes.ts";
 
 /**
  * A validator's build of the next proposer's streamed block: fragments are applied in `seq`
@@ -43,6 +44,8 @@ export type StreamFollowerModules = {
   self: Hex | undefined;
   logger: Logger;
   streamed?(result: "hit" | "miss"): void;
+  /** Told each transaction's receipt as this node's build of the stream includes it (ADR 0175). */
+  outcomes?: TxOutcomeSink;
 };
 
 export type StreamFollower = {
@@ -115,6 +118,7 @@ export function createStreamFollower(opts: StreamFollowerOptions, m: StreamFollo
     };
     const pause = buildYield();
     const source: BuildTxSource = {
+      ...outcomeHooks(m.outcomes, f.height),
       async next() {
         await pause();
         for (;;) {

@@ -3,7 +3,14 @@ export { verifyFragmentEvidence } from "./evidence.ts";
 export { txsOnPrefix } from "./failover.ts";
 export { createPreconfFeed, preconfirmationOf } from "./feed.ts";
 export { preconfFromSigned, preconfFromWire } from "./fromWire.ts";
-export { createPreconfService, type PreconfService } from "./service.ts";
+export { createOutcomeBook, type OutcomeBook, outcomeHooks, type TxOutcomeSink } from "./outcomes.ts";
+export { preconfReceiptJson } from "./receipt.ts";
+export {
+  createPreconfService,
+  defaultPreconfServiceOptions,
+  type PreconfService,
+  type PreconfServiceOptions,
+} from "./service.ts";
 export {
   type AddResult,
   createPreconfStore,

@@ -99,7 +99,25 @@ export async function initConsensus(
   const nm = d.nodeMetrics;
   const byz = d.byzantine;
   // What this node streams is a preconfirmation too: recorded before it leaves (ADR 0170).
-  const preconf = createPreconfService({ chainId, logger: log.child({ module: "preconf" }) });
+  // A node that builds the stream (its own block, or its build of the proposer's) publishes
+  // each fragment with the receipts its build gave (ADR 0175).
+  const fragmentEvidence = d.metrics.counter({
+    name: "dseq_preconf_fragment_evidence_total",
+    help: "conflicting signed fragments seen for one (height, round, seq): equivocation evidence (ADR 0171)",
+  });
+  const published = d.metrics.counter({
+    name: "dseq_preconf_published_total",
+    help: "preconfirmations (signed fragments) this node published to its subscribers",
+  });
+  const preconf = createPreconfService(
+    {
+      chainId,
+      logger: log.child({ module: "preconf" }),
+      onEvidence: () => fragmentEvidence.inc(),
+      onPublished: () => published.inc(),
+    },
+    { awaitReceipts: signer !== null && config.consensus.continuousBuild },
+  );
   const honestStream = {
     publish: (f: BlockFragment) => {
       const raw = encodeFragment(f, chainId, d.privateKey);
@@ -141,6 +159,7 @@ export async function initConsensus(
           }
         : {}),
       preconf: preconf.store,
+      outcomes: preconf.outcomes,
       ...(signer
         ? { stream: byz ? byzantineStream(byz.options, byz.context(), honestStream) : honestStream }
         : {}),
@@ -237,6 +256,7 @@ export async function initConsensus(
     },
     stop: async () => {
       stopGarbage?.();
+      preconf.close();
       await driver.stop();
     },
   };
