@@ -22,6 +22,7 @@ import {
   type PublicClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { type BeaconBlobs, startBeaconBlobs } from "./beaconBlobs.ts";
 import { DevnetError } from "./errors.ts";
 
 /** Dev L1 accounts: 0 deploys and holds the tokens, 1.. own one sequencer each (LockingPool: one per owner). */
@@ -62,6 +63,8 @@ export type DevnetL1 = {
   readonly rpcUrl: string;
   /** EDR itself (the devnet's own transactions go here, also during an outage). */
   readonly directUrl: string;
+  /** Beacon API blob sidecars of blob transactions sent through `rpcUrl` (ADR 0182). */
+  readonly beaconUrl: string;
   readonly chainId: number;
   readonly deployment: L1Deployment;
   readonly isDown: boolean;
@@ -84,16 +87,33 @@ export type DevnetL1 = {
 
 type Forwarder = { port: number; down(): Promise<void>; up(): Promise<void>; close(): Promise<void> };
 
-async function startForwarder(target: string): Promise<Forwarder> {
+/** Sees each request body and the L1's answer (the blob capture, ADR 0182); each bounded by TAP_MAX. */
+type ForwarderTap = (request: Uint8Array, response: Uint8Array) => void;
+const TAP_MAX = 8 * 1024 * 1024;
+
+function tapped(stream: NodeJS.ReadableStream, done: (b: Uint8Array | undefined) => void): void {
+  const parts: Buffer[] = [];
+  let n = 0;
+  stream.on("data", (c: Buffer) => {
+    n += c.length;
+    if (n <= TAP_MAX) parts.push(c);
+  });
+  stream.on("end", () => done(n <= TAP_MAX ? Buffer.concat(parts) : undefined));
+}
+
+async function startForwarder(target: string, tap?: ForwarderTap): Promise<Forwarder> {
   const t = new URL(target);
   let server: Server | undefined;
   const sockets = new Set<Socket>();
   const make = (): Server => {
     const s = createServer((req, res) => {
+      let body: Uint8Array | undefined;
+      if (tap) tapped(req, (b) => (body = b));
       const fwd = request(
         { host: t.hostname, port: t.port, path: req.url, method: req.method, headers: req.headers },
         (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers);
+          if (tap) tapped(up, (answer) => body && answer && tap(body, answer));
           up.pipe(res);
         },
       );
@@ -143,6 +163,7 @@ export async function startDevnetL1(opts: DevnetL1Options): Promise<DevnetL1> {
   // waiting for the interval), then blocks every `blockTimeSeconds` (setupDone below).
   const l1: DevL1 = await startDevL1({ accounts: L1_ACCOUNTS, ...(log ? { logger: log } : {}) });
   let forwarder: Forwarder | undefined;
+  let beacon: BeaconBlobs | undefined;
   try {
     const [deployer, ...owners] = l1.accounts as [DevL1Account, ...DevL1Account[]];
     const deployment = await deployL1Contracts({
@@ -158,7 +179,8 @@ export async function startDevnetL1(opts: DevnetL1Options): Promise<DevnetL1> {
       },
       ...(log ? { logger: log } : {}),
     });
-    forwarder = await startForwarder(l1.rpcUrl);
+    beacon = await startBeaconBlobs({ l1Url: l1.rpcUrl });
+    forwarder = await startForwarder(l1.rpcUrl, beacon.capture);
     const chain = defineChain({
       id: l1.chainId,
       name: "devnet-l1",
@@ -194,6 +216,7 @@ export async function startDevnetL1(opts: DevnetL1Options): Promise<DevnetL1> {
     const l1Api: DevnetL1 = {
       rpcUrl: `http://127.0.0.1:${forwarder.port}`,
       directUrl: l1.rpcUrl,
+      beaconUrl: beacon.url,
       chainId: l1.chainId,
       deployment,
       isDown: false,
@@ -262,6 +285,7 @@ export async function startDevnetL1(opts: DevnetL1Options): Promise<DevnetL1> {
       },
       async stop() {
         await forwarder?.close();
+        await beacon?.stop();
         await l1.stop();
       },
     };
@@ -274,6 +298,7 @@ export async function startDevnetL1(opts: DevnetL1Options): Promise<DevnetL1> {
     return l1Api;
   } catch (err) {
     await forwarder?.close();
+    await beacon?.stop();
     await l1.stop();
     throw err;
   }
