@@ -1,11 +1,13 @@
-import { createNoopLogger, FakeClock } from "@dseq/common";
+import { createNoopLogger, FakeClock, type Hex } from "@dseq/common";
 import { decodeBatch } from "@dseq/p2p";
 import type { PooledTx } from "@dseq/txpool";
 import { describe, expect, it } from "vitest";
 import { TxGossip } from "./txGossip.ts";
 
 const raw = (n: number): Uint8Array => new Uint8Array([0xc0 + (n % 16), n, n, n]);
-const pooled = (n: number, addedAt: number): PooledTx => ({ raw: raw(n), addedAt }) as PooledTx;
+const hash = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
+const pooled = (n: number, addedAt: number): PooledTx =>
+  ({ raw: raw(n), hash: hash(n), addedAt }) as PooledTx;
 const flush = async (clock: FakeClock, ms: number): Promise<void> => {
   for (let i = 0; i < ms / 5; i++) await clock.advanceAsync(5);
 };
@@ -41,28 +43,69 @@ describe("TxGossip", () => {
     g.stop();
   });
 
-  it("announces again only what stayed pooled past the cutoff", async () => {
+  it("announces again only its own transactions that stayed pooled past the cutoff", async () => {
     const clock = new FakeClock(1_000_000);
-    const published: Uint8Array[][] = [];
-    const g = new TxGossip(
-      { reannounceAfterMs: 4_000, reannounceEveryMs: 4_000 },
-      {
-        publish: async (batch) => {
-          published.push(decodeBatch(batch, 1024));
-          return 3;
-        },
-        // 7 and 8 arrived long ago; 9 just now.
-        pooled: () => [pooled(7, 990_000), pooled(8, 995_000), pooled(9, clock.now())],
-        clock,
-        logger: createNoopLogger(),
-      },
-    );
-    g.start();
-    await flush(clock, 4_010);
-    expect(published).toHaveLength(1);
-    expect(published[0]?.map((r) => r[1])).toEqual([7, 8]);
+    const { g, rounds } = reannouncer(clock, () => [pooled(6, 0), pooled(7, 0), pooled(8, 0), pooled(9, 0)]);
+    g.markOwn(hash(7));
+    g.markOwn(hash(8));
+    await flush(clock, 2_000);
+    g.markOwn(hash(9)); // came in later: not due in the first round
+    // 6 came from a peer: the node it came in through announces it, not this one
+    await flush(clock, 2_010);
+    expect(rounds).toEqual([[7, 8]]);
     g.stop();
     await flush(clock, 8_000);
-    expect(published).toHaveLength(1); // stopped: no more rounds
+    expect(rounds).toHaveLength(1); // stopped: no more rounds
+  });
+
+  it("waits twice as long before each further announcement of a transaction, up to the cap", async () => {
+    const clock = new FakeClock(1_000_000);
+    const { g, rounds, at } = reannouncer(clock, () => [pooled(7, 0)], { reannounceMaxIntervalMs: 16_000 });
+    g.markOwn(hash(7));
+    await flush(clock, 60_010);
+    // first due after 4 s, then waits of 8, 16, 16 (capped) s; rounds run every 4 s
+    expect(at.map((t) => t - 1_000_000)).toEqual([4_000, 12_000, 28_000, 44_000, 60_000]);
+    expect(rounds.every((r) => r.length === 1 && r[0] === 7)).toBe(true);
+    for (let i = 1; i < at.length; i++)
+      expect((at[i] as number) - (at[i - 1] as number)).toBeGreaterThanOrEqual(8_000);
+    g.stop();
+  });
+
+  it("stops announcing a transaction that left the pool, and bounds what it tracks", async () => {
+    const clock = new FakeClock(1_000_000);
+    const { g, rounds } = reannouncer(clock, () => [pooled(1, 0), pooled(2, 0), pooled(3, 0)], { maxOwn: 2 });
+    g.markOwn(hash(1));
+    g.markOwn(hash(2));
+    g.markOwn(hash(3)); // over maxOwn: the oldest (1) is forgotten
+    expect(g.ownCount).toBe(2);
+    g.forget(hash(2)); // included in a block
+    await flush(clock, 4_010);
+    expect(rounds).toEqual([[3]]);
+    g.stop();
   });
 });
+
+/** A TxGossip whose re-announce rounds are recorded (tx numbers per round, and when). */
+function reannouncer(
+  clock: FakeClock,
+  pool: () => PooledTx[],
+  opts: Partial<ConstructorParameters<typeof TxGossip>[0]> = {},
+): { g: TxGossip; rounds: number[][]; at: number[] } {
+  const rounds: number[][] = [];
+  const at: number[] = [];
+  const g = new TxGossip(
+    { reannounceAfterMs: 4_000, reannounceEveryMs: 4_000, ...opts },
+    {
+      publish: async (batch) => {
+        rounds.push(decodeBatch(batch, 1024).map((r) => r[1] as number));
+        at.push(clock.now());
+        return 3;
+      },
+      pooled: pool,
+      clock,
+      logger: createNoopLogger(),
+    },
+  );
+  g.start();
+  return { g, rounds, at };
+}

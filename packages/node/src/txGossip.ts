@@ -1,4 +1,4 @@
-import type { Clock, Logger } from "@dseq/common";
+import type { Clock, Hex, Logger } from "@dseq/common";
 import { defaultGossipBatcherOptions, encodeBatch, GossipBatcher } from "@dseq/p2p";
 import type { PooledTx } from "@dseq/txpool";
 
@@ -6,11 +6,18 @@ export type TxGossipOptions = {
   /** Retries of a batch that reached no peer (no mesh yet, all peers down). */
   retries: number;
   retryDelayMs: number;
-  /** Transactions still pooled this long after arrival are announced again (lost gossip, restarted peers). */
+  /**
+   * This node's own transactions (`markOwn`) still pooled this long after arrival are
+   * announced again (lost gossip, restarted peers); each later announcement waits twice as
+   * long as the one before, up to `reannounceMaxIntervalMs` (ADR 0164).
+   */
   reannounceAfterMs: number;
   reannounceEveryMs: number;
+  reannounceMaxIntervalMs: number;
   /** Most transactions announced again per round. */
   reannounceMax: number;
+  /** Most own transactions tracked for announcing again (the oldest are forgotten first). */
+  maxOwn: number;
 };
 
 export const defaultTxGossipOptions: TxGossipOptions = {
@@ -18,8 +25,13 @@ export const defaultTxGossipOptions: TxGossipOptions = {
   retryDelayMs: 250,
   reannounceAfterMs: 4_000,
   reannounceEveryMs: 4_000,
+  reannounceMaxIntervalMs: 64_000,
   reannounceMax: 2_048,
+  maxOwn: 65_536,
 };
+
+/** When an own transaction is next due for announcing again, and the wait after that. */
+type Due = { at: number; intervalMs: number };
 
 export type TxGossipModules = {
   publish(batch: Uint8Array): Promise<number>;
@@ -33,15 +45,20 @@ export type TxGossipModules = {
  * Transactions go to the other nodes in RLP batches (never one gossip message per
  * transaction). `add` resolves once the batch holding the transaction reached at least one
  * peer (or retries ran out), so an RPC reply means the transaction left this process. Every
- * pool keeps a transaction until a committed block includes it, and transactions still pooled
- * after a while are announced again: a message lost before the mesh formed, or a peer that
- * restarted with an empty pool, cannot strand a sender behind a nonce gap.
+ * pool keeps a transaction until a committed block includes it, and the node's own (RPC)
+ * transactions still pooled after a while are announced again, with a doubling wait: a message
+ * lost before the mesh formed, or a peer that restarted with an empty pool, cannot strand a
+ * sender behind a nonce gap. Only the node a transaction came in through announces it again:
+ * under a backlog every node re-sending every pooled transaction multiplied the gossip by the
+ * number of nodes for transactions every peer already held (ADR 0164).
  */
 export class TxGossip {
   private readonly opts: TxGossipOptions;
   private readonly m: TxGossipModules;
   private readonly batcher: GossipBatcher;
   private waiting: ((peers: number) => void)[] = [];
+  /** Own transactions by hash, oldest first (Map order). */
+  private readonly own = new Map<Hex, Due>();
   private cancelReannounce: (() => void) | undefined;
   private stopped = false;
 
@@ -78,6 +95,24 @@ export class TxGossip {
     });
   }
 
+  /** A transaction that came in through this node: it is this node's to announce again. */
+  markOwn(hash: Hex): void {
+    if (this.own.has(hash)) return;
+    const first = this.opts.reannounceAfterMs;
+    this.own.set(hash, { at: this.m.clock.now() + first, intervalMs: first });
+    if (this.own.size > this.opts.maxOwn) this.own.delete(this.own.keys().next().value as Hex);
+  }
+
+  /** The transaction left the pool (included, replaced, evicted): nothing to announce. */
+  forget(hash: Hex): void {
+    this.own.delete(hash);
+  }
+
+  /** Own transactions tracked now (tests, metrics). */
+  get ownCount(): number {
+    return this.own.size;
+  }
+
   private async send(batch: Uint8Array, attempt: number): Promise<number> {
     let peers = 0;
     try {
@@ -99,11 +134,15 @@ export class TxGossip {
   }
 
   private reannounce(): void {
-    const cutoff = this.m.clock.now() - this.opts.reannounceAfterMs;
+    if (this.own.size === 0) return;
+    const now = this.m.clock.now();
     const raws: Uint8Array[] = [];
     for (const tx of this.m.pooled()) {
-      if (tx.addedAt > cutoff) continue;
+      const due = this.own.get(tx.hash);
+      if (!due || due.at > now) continue;
       raws.push(tx.raw);
+      due.intervalMs = Math.min(due.intervalMs * 2, this.opts.reannounceMaxIntervalMs);
+      due.at = now + due.intervalMs;
       if (raws.length >= this.opts.reannounceMax) break;
     }
     if (raws.length === 0) return;

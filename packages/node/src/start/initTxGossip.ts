@@ -6,9 +6,10 @@ import { TxGossip } from "../txGossip.ts";
 import type { Started } from "./started.ts";
 
 /**
- * 5. Transactions: RPC-submitted ones are gossiped in batches (and announced again while they
- * stay pooled); gossiped ones enter the pool through the same admission. A transaction that
- * becomes pending is announced to RPC subscribers.
+ * 5. Transactions: RPC-submitted ones are gossiped in batches (and, being this node's own,
+ * announced again while they stay pooled); gossiped ones enter the pool through the same
+ * admission and are not announced again here. A transaction that becomes pending is announced
+ * to RPC subscribers.
  */
 export function initTxGossip(
   p2p: P2pHost,
@@ -35,8 +36,10 @@ export function initTxGossip(
     },
   });
   pool.events.on("txpool.added", (e) => {
+    if (e.origin === "rpc" || e.local) gossip.markOwn(e.hash);
     if (e.pending) rpcEvents.emit("txpool.pending", { hashes: [e.hash] });
   });
+  pool.events.on("txpool.removed", (e) => gossip.forget(e.hash));
   return { module: gossip, stop: () => gossip.stop() };
 }
 
