@@ -1,0 +1,319 @@
+import { join } from "node:path";
+import { decodeBatch } from "@dseq/batch-submitter";
+import { bytesToHex, type Hex, type Logger, type Metrics } from "@dseq/common";
+import {
+  decodeJson,
+  encodeJson,
+  type KvStore,
+  L1BridgeListener,
+  type L1Event,
+  type L1Reorg,
+  openLevelKvStore,
+} from "@dseq/l1-bridge-listener";
+import type { Chain } from "@dseq/l2-exec";
+import { createPublicClient, http } from "viem";
+import { L1EntryQueue } from "../l1EntryQueue.ts";
+import { createBeaconBlobSource } from "./beaconBlobSource.ts";
+import {
+  type BatchEvent,
+  checkBatchLink,
+  checkBlockRange,
+  type DerivedTip,
+  genesisTip,
+} from "./checkBatch.ts";
+import { deriveBatch } from "./deriveBatch.ts";
+import { DeriveError, DeriveErrorCode } from "./errors.ts";
+import { type BlobSource, fetchBatchData, type L1TxSource } from "./fetchBatchData.ts";
+
+export type DeriverOptions = {
+  /** The derive store lives in `<dataDir>/derive` (the chain store is the caller's). */
+  dataDir: string;
+  l2ChainId: bigint;
+  l1: {
+    endpoints: string[];
+    chainId: number;
+    lockingPool: string;
+    depositBridge: string;
+    batchInbox: string;
+    /** The validators' `l1.startBlock`: entry indexes count from it. */
+    startBlock: number;
+    confirmations: number;
+    pollIntervalMs: number;
+  };
+  /** Beacon API with `/eth/v1/beacon/blob_sidecars/{block_id}`; without it blob batches wait. */
+  beaconUrl?: string;
+  /** Between tries of a batch whose data is not available yet, ms. */
+  retryMs: number;
+};
+
+export const defaultDeriverRetryMs = 1000;
+
+export type DeriverModules = {
+  chain: Chain;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Defaults: viem over the first L1 endpoint; the beacon source from `beaconUrl`. */
+  l1Tx?: L1TxSource;
+  blobs?: BlobSource;
+};
+
+/** What `dseq_syncStatus` answers for a verifier. */
+export type DeriveStatus = {
+  role: "verifier";
+  derivedHead: bigint;
+  derivedHash: Hex;
+  lastBatchIndex: bigint;
+  lastBatchL1Block: bigint;
+  /** Confirmed batches seen on L1 and not derived yet. */
+  pendingBatches: number;
+  l1Confirmed: bigint | undefined;
+  halted: { code: string; message: string } | undefined;
+};
+
+const TIP_KEY = new TextEncoder().encode("tip");
+type StoredTip = DerivedTip & { genesisHash: Hex; batchSeq: number };
+
+/**
+ * The verifier (ADR 0180): follows BatchAppended and the entry events on L1 through its own
+ * bridge listener (confirmed only), and derives each batch in order into the chain store.
+ * A mismatch halts it with a DeriveError; data not available yet is retried.
+ */
+export class Deriver {
+  private tip!: StoredTip;
+  private readonly queue: L1EntryQueue;
+  private readonly pending = new Map<bigint, BatchEvent>();
+  private listener: L1BridgeListener | undefined;
+  private stores: { close(): Promise<void> }[] = [];
+  private state: KvStore | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private halted: DeriveError | { code: string; message: string } | undefined;
+  private l1Tx: L1TxSource;
+  private blobs: BlobSource | undefined;
+  private readonly log: Logger;
+
+  private readonly opts: DeriverOptions;
+  private readonly m: DeriverModules;
+
+  constructor(opts: DeriverOptions, m: DeriverModules) {
+    this.opts = opts;
+    this.m = m;
+    this.log = m.logger.child({ module: "derive" });
+    this.queue = new L1EntryQueue(this.log);
+    this.l1Tx =
+      m.l1Tx ??
+      (createPublicClient({
+        transport: http(opts.l1.endpoints.find((e) => e.startsWith("http"))),
+      }) as L1TxSource);
+    this.blobs = m.blobs ?? (opts.beaconUrl ? createBeaconBlobSource({ url: opts.beaconUrl }) : undefined);
+  }
+
+  async start(): Promise<void> {
+    const dir = join(this.opts.dataDir, "derive");
+    const state = await openLevelKvStore(join(dir, "state"));
+    this.stores.push(state);
+    this.state = state.store;
+    const genesisHash = bytesToHex(this.m.chain.genesisHash) as Hex;
+    const raw = await state.store.get(TIP_KEY);
+    this.tip = raw ? decodeJson<StoredTip>(raw) : { ...genesisTip(genesisHash), genesisHash, batchSeq: -1 };
+    if (this.tip.genesisHash !== genesisHash) {
+      throw new DeriveError(DeriveErrorCode.BadStore, "the derive store belongs to another chain", {
+        batchIndex: this.tip.batchIndex,
+        field: "genesisHash",
+        expected: genesisHash,
+        actual: this.tip.genesisHash,
+      });
+    }
+    if (this.m.chain.head().header.number < this.tip.lastBlock) {
+      throw new DeriveError(DeriveErrorCode.BadStore, "the chain store is behind the derive store", {
+        batchIndex: this.tip.batchIndex,
+        field: "head",
+        expected: `>= ${this.tip.lastBlock}`,
+        actual: String(this.m.chain.head().header.number),
+      });
+    }
+    const l1Store = await openLevelKvStore(join(dir, "l1"));
+    this.stores.push(l1Store);
+    const o = this.opts.l1;
+    const listener = new L1BridgeListener(
+      {
+        endpoints: o.endpoints,
+        l1ChainId: o.chainId,
+        contracts: {
+          lockingPool: o.lockingPool as Hex,
+          depositBridge: o.depositBridge as Hex,
+          batchInbox: o.batchInbox as Hex,
+        },
+        startBlock: BigInt(o.startBlock),
+        confirmations: o.confirmations,
+        pollIntervalMs: o.pollIntervalMs,
+      },
+      { store: l1Store.store, logger: this.log, ...(this.m.metrics ? { metrics: this.m.metrics } : {}) },
+    );
+    this.listener = listener;
+    let lastSeq = -1;
+    for (const e of await listener.readConfirmed(0)) {
+      this.onEvent(e);
+      lastSeq = e.seq;
+    }
+    listener.events.on("event", (e) => {
+      if (e.seq > lastSeq) this.onEvent(e);
+    });
+    listener.events.on("reorg", (r) => this.onReorg(r));
+    listener.events.on("fatal", (f) =>
+      this.halt({ code: f.code, message: `L1 listener halted: ${f.message}` }),
+    );
+    this.queue.committed(this.tip.nextEntry);
+    this.running = true;
+    listener.start();
+    this.loop = this.run();
+    this.log.info("verifier started", {
+      derivedHead: this.tip.lastBlock.toString(),
+      lastBatch: this.tip.batchIndex.toString(),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.listener?.stop();
+    for (const s of this.stores.reverse()) await s.close();
+    this.stores = [];
+  }
+
+  status(): DeriveStatus {
+    const s = this.listener?.status();
+    return {
+      role: "verifier",
+      derivedHead: this.tip.lastBlock,
+      derivedHash: this.tip.lastBlockHash,
+      lastBatchIndex: this.tip.batchIndex,
+      lastBatchL1Block: this.tip.l1Block,
+      pendingBatches: this.pending.size,
+      l1Confirmed: s?.cursor?.number,
+      halted: this.halted ? { code: this.halted.code, message: this.halted.message } : undefined,
+    };
+  }
+
+  /** Resolves once the derived head reaches `block` (or derivation halted: then it throws). */
+  async waitForBlock(block: bigint, timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.tip.lastBlock < block) {
+      if (this.halted) throw this.halted;
+      if (Date.now() > until)
+        throw new Error(`derived head ${this.tip.lastBlock} < ${block} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private onEvent(e: L1Event): void {
+    this.queue.onEvent(e);
+    if (e.type === "batchAppended" && e.batchIndex > this.tip.batchIndex) {
+      this.pending.set(e.batchIndex, e);
+      this.wake?.();
+    }
+  }
+
+  private onReorg(r: L1Reorg): void {
+    this.queue.onReorg(r);
+    for (const [i, e] of this.pending) if (e.seq >= r.forgotten.fromSeq) this.pending.delete(i);
+    if (this.tip.batchSeq >= r.forgotten.fromSeq && this.tip.batchSeq < r.forgotten.toSeq) {
+      this.halt(
+        new DeriveError(
+          DeriveErrorCode.ReorgBelowDerived,
+          "an L1 reorg deeper than the confirmations removed it",
+          {
+            batchIndex: this.tip.batchIndex,
+            field: "l1Block",
+            actual: String(this.tip.l1Block),
+          },
+        ),
+      );
+    }
+  }
+
+  private halt(err: DeriveError | { code: string; message: string }): void {
+    if (this.halted) return;
+    this.halted = err;
+    this.log.error("derivation halted", err instanceof DeriveError ? err.toJSON() : err);
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let progressed = false;
+      if (!this.halted) {
+        try {
+          progressed = await this.step();
+        } catch (err) {
+          if (err instanceof DeriveError && err.retryable) {
+            this.log.warn("batch data not available yet", err.toJSON());
+          } else if (err instanceof DeriveError) {
+            this.halt(err);
+          } else {
+            this.halt({ code: "DERIVE_INTERNAL", message: (err as Error).message ?? String(err) });
+          }
+        }
+      }
+      if (progressed || !this.running) continue;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(
+          resolve,
+          this.pending.size > 0 ? this.opts.retryMs : this.opts.l1.pollIntervalMs,
+        );
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** Derives the next batch if L1 has confirmed it; false when there is none yet. */
+  private async step(): Promise<boolean> {
+    const ev = this.pending.get(this.tip.batchIndex + 1n);
+    if (!ev) return false;
+    const chainId = this.opts.l2ChainId;
+    const header = checkBatchLink(this.tip, ev, chainId);
+    const data = await fetchBatchData(
+      { l1: this.l1Tx, blobs: this.blobs, inbox: this.opts.l1.batchInbox as Hex },
+      header,
+      ev,
+    );
+    let blocks: ReturnType<typeof decodeBatch>;
+    try {
+      blocks = decodeBatch(data, { chainId });
+    } catch (err) {
+      throw new DeriveError(
+        DeriveErrorCode.BadData,
+        (err as Error).message,
+        { batchIndex: header.batchIndex, field: "data" },
+        err,
+      );
+    }
+    checkBlockRange(header, blocks);
+    const t0 = performance.now();
+    const tip = await deriveBatch(
+      { chain: this.m.chain, entries: (i, n) => this.queue.from(i, n) },
+      this.tip,
+      header,
+      blocks,
+      ev.l1.blockNumber,
+      ev.batchHash,
+    );
+    const next: StoredTip = { ...tip, genesisHash: this.tip.genesisHash, batchSeq: ev.seq };
+    await this.state!.put(TIP_KEY, encodeJson(next));
+    this.tip = next;
+    this.pending.delete(header.batchIndex);
+    this.queue.committed(next.nextEntry);
+    this.log.info("batch derived", {
+      batchIndex: header.batchIndex.toString(),
+      blocks: `${header.firstBlock}..${header.lastBlock}`,
+      l1Block: ev.l1.blockNumber.toString(),
+      ms: Math.round(performance.now() - t0),
+    });
+    return true;
+  }
+}
