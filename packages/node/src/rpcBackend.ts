@@ -30,6 +30,7 @@ import type { Block } from "@ethereumjs/block";
 import type { TypedTransaction } from "@ethereumjs/tx";
 import type { CallPool } from "./rpc/callPool.ts";
 import { CallPoolError, CallPoolErrorCode } from "./rpc/callPoolErrors.ts";
+import { simulateOf } from "./rpc/simulateBackend.ts";
 import { callArgsOf, traceBlockOf, traceCallOf } from "./rpc/traceBackend.ts";
 
 export type ChainReaderOptions = {
@@ -182,6 +183,7 @@ export function chainReader(chain: Chain, opts: ChainReaderOptions = {}): ChainR
     earliest: () => 0n,
     traceBlock: traceBlockOf(chain, opts.callPool),
     traceCall: traceCallOf(chain, opts.callPool),
+    simulate: simulateOf(chain, opts.callPool, blockTimeSec),
     getBlockByNumber: async (n) => toData(await chain.getBlockByNumber(n)),
     getBlockByHash: async (h) => toData(await chain.getBlockByHash(h)),
     getHeader: async (n) => {

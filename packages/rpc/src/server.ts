@@ -21,6 +21,7 @@ import { feeMethods } from "./methods/fees.ts";
 import { logMethods } from "./methods/logs.ts";
 import { nodeMethods } from "./methods/node.ts";
 import { sendRawSyncMethods } from "./methods/sendRawSync.ts";
+import { simulateMethods } from "./methods/simulate.ts";
 import { stateMethods } from "./methods/state.ts";
 import { storageValuesMethods } from "./methods/storageValues.ts";
 import { traceMethods } from "./methods/trace.ts";
@@ -133,6 +134,7 @@ export class RpcServer {
     this.registry.registerAll(capabilitiesMethods(svc));
     this.registry.registerAll(traceMethods(svc));
     this.registry.registerAll(executionMethods(svc));
+    this.registry.registerAll(simulateMethods(svc));
     this.registry.registerAll(sendRawSyncMethods(svc, undefined, () => this.subscriptions.preconfSource));
     this.registry.registerAll(feeMethods(svc));
     this.registry.registerAll(logMethods(svc, this.filters, this.subscriptions));

@@ -212,6 +212,11 @@ export type TxTrace = { txHash: Hex; result: unknown };
 export interface ChainReader {
   readonly chainId: bigint;
   /**
+   * eth_simulateV1 (ADR 0133): blocks of calls on `block`'s post-state, nothing kept. Errors
+   * are `RpcError`s with the execution-apis code (-380xx). Undefined: not served.
+   */
+  simulate?(req: SimulateRequest, block: bigint, signal?: AbortSignal): Promise<SimulatedBlockData[]>;
+  /**
    * Re-runs committed block `hash` and traces its transactions (only `txIndex`'s when given;
    * the earlier ones run untraced). Undefined: this node serves no traces.
    */
@@ -255,6 +260,30 @@ export interface ChainReader {
   getRawReceipts(hash: Hex): Promise<Hex[] | undefined>;
   getRawTransaction(hash: Hex): Promise<Hex | undefined>;
 }
+
+/** One `blockStateCalls` entry of eth_simulateV1, decoded. */
+export type SimulateBlockInput = {
+  blockOverrides?: BlockOverridesData;
+  stateOverrides?: Record<Address, AccountOverride & { movePrecompileToAddress?: Address }>;
+  calls: CallRequest[];
+};
+export type SimulateRequest = {
+  blockStateCalls: SimulateBlockInput[];
+  validation: boolean;
+  traceTransfers: boolean;
+  /** The RPC gas cap: all calls of the request together. */
+  gasCap: bigint;
+};
+export type SimulatedCallData = {
+  returnData: Hex;
+  /** `index`: the log's index in its block. */
+  logs: (LogData & { index: number })[];
+  gasUsed: bigint;
+  maxUsedGas: bigint;
+  status: 0 | 1;
+  error?: { message: string; code: number; data?: Hex };
+};
+export type SimulatedBlockData = { block: BlockData; calls: SimulatedCallData[] };
 
 /** The pending view the txpool gives the RPC (txpool_*, pending nonce, pending filters). */
 export interface TxPoolView {

@@ -9,7 +9,15 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Logger, Metrics } from "@dseq/common";
-import type { CallJob, CallResult, CallSource, TraceCallJob, TraceJob, TraceJobResult } from "@dseq/l2-exec";
+import type {
+  CallJob,
+  CallResult,
+  CallSource,
+  SimulateJob,
+  TraceCallJob,
+  TraceJob,
+  TraceJobResult,
+} from "@dseq/l2-exec";
 import { CallPoolError, CallPoolErrorCode } from "./callPoolErrors.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./callProtocol.ts";
 
@@ -40,7 +48,8 @@ export type CallPoolModules = { source: CallSource; logger: Logger; metrics?: Me
 type Work =
   | { type: "call"; job: CallJob }
   | { type: "trace"; job: TraceJob }
-  | { type: "traceCall"; job: TraceCallJob };
+  | { type: "traceCall"; job: TraceCallJob }
+  | { type: "simulate"; job: SimulateJob };
 
 type Job = {
   work: Work;
@@ -144,6 +153,15 @@ export class CallPool {
   traceCall(job: TraceCallJob, signal?: AbortSignal): Promise<unknown> {
     const timeoutMs = Math.min(job.timeoutMs, this.opts.evmTimeoutMs);
     return this.submit({ type: "traceCall", job: { ...job, timeoutMs } }, timeoutMs, signal);
+  }
+
+  /**
+   * eth_simulateV1 as one job (ADR 0133): the whole request under the call deadline; the result
+   * is the simulated blocks as `SimulatedBlockData`. A refusal rejects with `rpcCode` set.
+   */
+  simulate(job: SimulateJob, signal?: AbortSignal): Promise<unknown> {
+    const timeoutMs = Math.min(job.timeoutMs, this.opts.evmTimeoutMs);
+    return this.submit({ type: "simulate", job: { ...job, timeoutMs } }, timeoutMs, signal);
   }
 
   private submit(work: Work, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
@@ -269,7 +287,9 @@ export class CallPool {
       r.job.resolve(m.result);
     } else {
       this.outcomes?.inc({ outcome: "error" });
-      r.job.reject(new Error(m.message));
+      const err = new Error(m.message) as Error & { rpcCode?: number };
+      if (m.rpcCode !== undefined) err.rpcCode = m.rpcCode;
+      r.job.reject(err);
     }
     this.next(slot);
   }

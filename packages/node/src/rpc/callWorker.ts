@@ -4,7 +4,7 @@
  */
 import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
-import type { TraceEngine } from "@dseq/l2-exec";
+import type { SimulateJob, TraceEngine } from "@dseq/l2-exec";
 // The engine alone, not the package index: a smaller module graph starts a worker faster.
 import { createCallEngine } from "@dseq/l2-exec/callEngine";
 import type { FromWorker, ToWorker, WorkerInit } from "./callProtocol.ts";
@@ -51,6 +51,19 @@ const traceEngine = (): Promise<TraceEngine> => {
   return tracing;
 };
 
+// eth_simulateV1 (ADR 0133): loaded on first use, like the tracers; blocks leave as BlockData.
+let simulating: Promise<(job: SimulateJob) => Promise<unknown>> | undefined;
+const simulateEngine = (): Promise<(job: SimulateJob) => Promise<unknown>> => {
+  simulating ??= Promise.all([import("@dseq/l2-exec"), import("./simulateData.ts")]).then(([m, d]) => {
+    const e = m.createSimulateEngine(
+      { genesisJson: init.genesisJson, nodeCacheSize: init.nodeCacheSize },
+      source,
+    );
+    return async (job) => d.simulatedToData(await e.simulate(job));
+  });
+  return simulating;
+};
+
 port.on("message", (m: ToWorker) => {
   if (m.type === "read") {
     const resolve = waiting.get(m.id);
@@ -63,11 +76,20 @@ port.on("message", (m: ToWorker) => {
       ? traceEngine().then((t) => t.trace(m.job))
       : m.type === "traceCall"
         ? traceEngine().then((t) => t.traceCall(m.job))
-        : engine.call(m.job);
+        : m.type === "simulate"
+          ? simulateEngine().then((run) => run(m.job))
+          : engine.call(m.job);
   work.then(
     (result) => send({ type: "result", id: m.id, result }),
-    (err: unknown) =>
-      send({ type: "error", id: m.id, message: err instanceof Error ? err.message : String(err) }),
+    (err: unknown) => {
+      const rpcCode = (err as { rpcCode?: unknown } | null)?.rpcCode;
+      send({
+        type: "error",
+        id: m.id,
+        message: err instanceof Error ? err.message : String(err),
+        ...(typeof rpcCode === "number" ? { rpcCode } : {}),
+      });
+    },
   );
 });
 send({ type: "ready" });

@@ -50,8 +50,11 @@ export function callArgsOf(req: CallRequest): CallArgs {
   };
 }
 
-function toRpcError(err: unknown): RpcError {
+export function toRpcError(err: unknown): RpcError {
   if (err instanceof RpcError) return err;
+  // An eth_simulateV1 refusal (SimulateError, or its copy from a worker) keeps its code.
+  const rpcCode = (err as { rpcCode?: unknown } | null)?.rpcCode;
+  if (typeof rpcCode === "number") return new RpcError(rpcCode, (err as Error).message);
   if (err instanceof CallPoolError) {
     if (err.code === CallPoolErrorCode.Busy) return new RpcError(RpcErrorCode.LimitExceeded, err.message);
     if (err.code === CallPoolErrorCode.Aborted)

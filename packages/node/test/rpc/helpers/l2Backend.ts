@@ -31,6 +31,8 @@ export async function openL2Backend(opts: {
   chainConfig?: Parameters<typeof createChain>[0]["chainConfig"];
   /** Mine a block right after each admitted transaction (a dev-chain "automine"). */
   automine?: boolean;
+  /** Block time the RPC's next-block context and simulated blocks assume (default 2 s). */
+  blockTimeMs?: number;
   /** Runs on the chain before the pool starts (e.g. importing a test chain). */
   prepare?: (chain: Chain) => Promise<void>;
 }): Promise<L2TestBackend> {
@@ -83,7 +85,7 @@ export async function openL2Backend(opts: {
     return run;
   };
   const backend: RpcBackend = {
-    chain: chainReader(chain),
+    chain: chainReader(chain, opts.blockTimeMs === undefined ? {} : { blockTimeMs: opts.blockTimeMs }),
     txpool: txPoolView(pool),
     events,
     submitRawTransaction: async (raw) => {
