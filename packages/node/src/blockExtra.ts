@@ -1,4 +1,5 @@
-import { bytesToHex, DseqError, type Hex, hexToBytes } from "@dseq/common";
+import { bytesToHex, type Hex, hexToBytes } from "@dseq/common";
+import { NodeError, NodeErrorCode } from "./errors.ts";
 
 /**
  * What a dseq block carries in its header's extraData (25 of the 32 allowed bytes):
@@ -26,8 +27,8 @@ export function encodeBlockExtra(extra: BlockExtra): Uint8Array {
 export function decodeBlockExtra(data: Uint8Array | Hex): BlockExtra {
   const b = typeof data === "string" ? hexToBytes(data) : data;
   if (b.length !== 25 || b[0] !== BLOCK_EXTRA_VERSION) {
-    throw new DseqError(
-      "BLOCK_EXTRA_INVALID",
+    throw new NodeError(
+      NodeErrorCode.BlockExtraInvalid,
       "extraData is not a dseq v1 block extra (25 bytes, version 1)",
       {
         details: { length: b.length, version: b[0] },

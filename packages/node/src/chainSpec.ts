@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
-import { bytesToHex, DseqError, type Hex, hexToBytes } from "@dseq/common";
+import { bytesToHex, type Hex, hexToBytes } from "@dseq/common";
 import { publicKeyToAddress, secp256k1 } from "@dseq/crypto";
 import { z } from "zod";
+import { NodeError, NodeErrorCode } from "./errors.ts";
 
 /**
  * The network's chain spec: the one file every node of a network shares (`chain.genesis` in
@@ -104,9 +105,9 @@ export const chainSpecSchema = z
 export type ChainSpec = z.infer<typeof chainSpecSchema>;
 export type ChainSpecInput = z.input<typeof chainSpecSchema>;
 
-export class ChainSpecError extends DseqError {
+export class ChainSpecError extends NodeError {
   constructor(message: string, details?: Record<string, unknown>) {
-    super("CHAIN_SPEC_INVALID", message, { details });
+    super(NodeErrorCode.ChainSpecInvalid, message, { details });
     this.name = "ChainSpecError";
   }
 }

@@ -1,4 +1,4 @@
-import { DseqError, errorMessage, type Hex, type Logger } from "@dseq/common";
+import { errorMessage, type Hex, type Logger } from "@dseq/common";
 import type { Chain } from "@dseq/l2-exec";
 import {
   type BlockSource,
@@ -9,6 +9,7 @@ import {
   ResultCode,
 } from "@dseq/p2p";
 import type { BlockFetcher, CommitCertificate, Block as ConsensusBlock } from "@dseq/pos-consensus";
+import { NodeError, NodeErrorCode } from "./errors.ts";
 import { decodeCertificate } from "./rotation.ts";
 
 /** p2p's view of the store: the head for `status`, committed blocks with certificates for sync. */
@@ -91,10 +92,10 @@ export const BadAnswer = {
 } as const;
 export type BadAnswer = (typeof BadAnswer)[keyof typeof BadAnswer];
 
-export class BadAnswerError extends DseqError {
+export class BadAnswerError extends NodeError {
   readonly reason: BadAnswer;
   constructor(reason: BadAnswer, message: string, details: Record<string, unknown> = {}) {
-    super("NODE_SYNC_BAD_ANSWER", message, { details: { reason, ...details } });
+    super(NodeErrorCode.SyncBadAnswer, message, { details: { reason, ...details } });
     this.name = "BadAnswerError";
     this.reason = reason;
   }

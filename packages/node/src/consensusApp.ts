@@ -1,4 +1,4 @@
-import { bytesToHex, type Clock, DseqError, type Hex, type Logger } from "@dseq/common";
+import { bytesToHex, type Clock, type Hex, type Logger } from "@dseq/common";
 import type { BuildResult, Chain } from "@dseq/l2-exec";
 import type { CommitCertificate, ConsensusApp, Block as ConsensusBlock } from "@dseq/pos-consensus";
 import type { RotationSchedule } from "@dseq/sequencer-rotation";
@@ -15,6 +15,7 @@ import {
   payloadSizeError,
 } from "./checkProposal.ts";
 import { type CommittedInfo, commitBlock } from "./commitBlock.ts";
+import { NodeError, NodeErrorCode } from "./errors.ts";
 import { entriesToL1Entries } from "./l1Entries.ts";
 import type { L1EntryQueue } from "./l1EntryQueue.ts";
 import { createOpenBlock } from "./openBlock.ts";
@@ -130,9 +131,9 @@ export type ConsensusAppModules = {
   outcomes?: TxOutcomeSink;
 };
 
-export class AppError extends DseqError {
+export class AppError extends NodeError {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super("NODE_APP", message, { details });
+    super(NodeErrorCode.App, message, { details });
     this.name = "AppError";
   }
 }

@@ -1,5 +1,5 @@
-import { DseqError } from "@dseq/common";
 import { type ConsensusMessage, decodeConsensusMessage, encodeConsensusMessage } from "@dseq/pos-consensus";
+import { NodeError, NodeErrorCode } from "./errors.ts";
 
 /**
  * Gossip envelope of a consensus message: version (1 byte, = 1) || publish sequence number
@@ -28,7 +28,7 @@ export function encodeConsensusEnvelope(msg: ConsensusMessage): Uint8Array {
 
 export function decodeConsensusEnvelope(data: Uint8Array, maxBytes?: number): ConsensusMessage {
   if (data.length <= HEADER || data[0] !== CONSENSUS_ENVELOPE_VERSION) {
-    throw new DseqError("CONSENSUS_BAD_ENVELOPE", "not a v1 consensus envelope");
+    throw new NodeError(NodeErrorCode.BadEnvelope, "not a v1 consensus envelope");
   }
   return decodeConsensusMessage(data.subarray(HEADER), maxBytes);
 }

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, pbkdf2, randomBytes, randomUUID, scrypt } from "node:crypto";
-import { bytesToHex, concatBytes, DseqError, equalBytes, hexToBytes } from "@dseq/common";
+import { bytesToHex, concatBytes, equalBytes, hexToBytes } from "@dseq/common";
 import { keccak256, privateKeyToAddress, secp256k1 } from "@dseq/crypto";
+import { NodeError, NodeErrorCode } from "./errors.ts";
 
 /** Ethereum keystore v3 (the format geth, clef and MetaMask read). */
 export type KeystoreV3 = {
@@ -20,8 +21,8 @@ export type KeystoreV3 = {
 type ScryptParams = { dklen: number; n: number; r: number; p: number; salt: string };
 type Pbkdf2Params = { dklen: number; c: number; prf: "hmac-sha256"; salt: string };
 
-export class KeystoreError extends DseqError {
-  constructor(code: string, message: string, details: Record<string, unknown> = {}) {
+export class KeystoreError extends NodeError {
+  constructor(code: NodeErrorCode, message: string, details: Record<string, unknown> = {}) {
     super(code, message, { details });
     this.name = "KeystoreError";
   }
@@ -58,7 +59,7 @@ function pbkdf2Async(password: string, salt: Uint8Array, p: Pbkdf2Params): Promi
 function hexField(obj: Record<string, unknown>, field: string, where: string): Uint8Array {
   const v = obj[field];
   if (typeof v !== "string" || !/^(0x)?([0-9a-fA-F]{2})*$/.test(v)) {
-    throw new KeystoreError("KEYSTORE_CORRUPT", `keystore: ${where}.${field} is not a hex string`);
+    throw new KeystoreError(NodeErrorCode.KeystoreCorrupt, `keystore: ${where}.${field} is not a hex string`);
   }
   return hexToBytes(v.startsWith("0x") ? v : `0x${v}`);
 }
@@ -66,7 +67,10 @@ function hexField(obj: Record<string, unknown>, field: string, where: string): U
 function intField(obj: Record<string, unknown>, field: string, where: string): number {
   const v = obj[field];
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0) {
-    throw new KeystoreError("KEYSTORE_CORRUPT", `keystore: ${where}.${field} must be a positive integer`);
+    throw new KeystoreError(
+      NodeErrorCode.KeystoreCorrupt,
+      `keystore: ${where}.${field} must be a positive integer`,
+    );
   }
   return v;
 }
@@ -75,13 +79,13 @@ async function deriveKey(crypto: Record<string, unknown>, password: string): Pro
   const kdf = crypto.kdf;
   const params = crypto.kdfparams;
   if (typeof params !== "object" || params === null) {
-    throw new KeystoreError("KEYSTORE_CORRUPT", "keystore: crypto.kdfparams is missing");
+    throw new KeystoreError(NodeErrorCode.KeystoreCorrupt, "keystore: crypto.kdfparams is missing");
   }
   const kp = params as Record<string, unknown>;
   const salt = hexField(kp, "salt", "kdfparams");
   const dklen = intField(kp, "dklen", "kdfparams");
   if (dklen < 32)
-    throw new KeystoreError("KEYSTORE_CORRUPT", "keystore: kdfparams.dklen must be at least 32");
+    throw new KeystoreError(NodeErrorCode.KeystoreCorrupt, "keystore: kdfparams.dklen must be at least 32");
   if (kdf === "scrypt") {
     const n = intField(kp, "n", "kdfparams");
     const r = intField(kp, "r", "kdfparams");
@@ -90,7 +94,7 @@ async function deriveKey(crypto: Record<string, unknown>, password: string): Pro
     const validN = n > 1 && (n & (n - 1)) === 0 && Math.log2(n) < 16 * r;
     if (!validN || n > MAX_SCRYPT_N || r * p >= 1 << 30) {
       throw new KeystoreError(
-        "KEYSTORE_BAD_KDF_PARAMS",
+        NodeErrorCode.KeystoreBadKdfParams,
         `keystore: scrypt parameters n=${n} r=${r} p=${p} are invalid (RFC 7914 needs N a power of two below 2^(16*r), and dseq caps N at 2^20)`,
         { n, r, p },
       );
@@ -101,16 +105,16 @@ async function deriveKey(crypto: Record<string, unknown>, password: string): Pro
     const c = intField(kp, "c", "kdfparams");
     if (kp.prf !== "hmac-sha256") {
       throw new KeystoreError(
-        "KEYSTORE_UNSUPPORTED",
+        NodeErrorCode.KeystoreUnsupported,
         `keystore: pbkdf2 prf ${String(kp.prf)} is not supported`,
       );
     }
     if (c > MAX_PBKDF2_C)
-      throw new KeystoreError("KEYSTORE_BAD_KDF_PARAMS", `keystore: pbkdf2 c=${c} is too large`);
+      throw new KeystoreError(NodeErrorCode.KeystoreBadKdfParams, `keystore: pbkdf2 c=${c} is too large`);
     return pbkdf2Async(password, salt, { c, dklen, prf: "hmac-sha256", salt: "" });
   }
   throw new KeystoreError(
-    "KEYSTORE_UNSUPPORTED",
+    NodeErrorCode.KeystoreUnsupported,
     `keystore: kdf ${String(kdf)} is not supported (scrypt, pbkdf2)`,
   );
 }
@@ -126,20 +130,23 @@ export async function decryptKeystore(input: string | unknown, password: string)
     try {
       json = JSON.parse(input);
     } catch {
-      throw new KeystoreError("KEYSTORE_CORRUPT", "keystore: not valid JSON");
+      throw new KeystoreError(NodeErrorCode.KeystoreCorrupt, "keystore: not valid JSON");
     }
   }
   if (typeof json !== "object" || json === null)
-    throw new KeystoreError("KEYSTORE_CORRUPT", "keystore: not an object");
+    throw new KeystoreError(NodeErrorCode.KeystoreCorrupt, "keystore: not an object");
   const ks = json as Record<string, unknown>;
   if (ks.version !== 3)
-    throw new KeystoreError("KEYSTORE_UNSUPPORTED", `keystore: version ${String(ks.version)} is not 3`);
+    throw new KeystoreError(
+      NodeErrorCode.KeystoreUnsupported,
+      `keystore: version ${String(ks.version)} is not 3`,
+    );
   const crypto = (ks.crypto ?? ks.Crypto) as Record<string, unknown> | undefined;
   if (typeof crypto !== "object" || crypto === null)
-    throw new KeystoreError("KEYSTORE_CORRUPT", "keystore: crypto is missing");
+    throw new KeystoreError(NodeErrorCode.KeystoreCorrupt, "keystore: crypto is missing");
   if (crypto.cipher !== "aes-128-ctr") {
     throw new KeystoreError(
-      "KEYSTORE_UNSUPPORTED",
+      NodeErrorCode.KeystoreUnsupported,
       `keystore: cipher ${String(crypto.cipher)} is not supported`,
     );
   }
@@ -147,16 +154,16 @@ export async function decryptKeystore(input: string | unknown, password: string)
   const mac = hexField(crypto, "mac", "crypto");
   const cipherparams = crypto.cipherparams as Record<string, unknown> | undefined;
   if (typeof cipherparams !== "object" || cipherparams === null) {
-    throw new KeystoreError("KEYSTORE_CORRUPT", "keystore: crypto.cipherparams is missing");
+    throw new KeystoreError(NodeErrorCode.KeystoreCorrupt, "keystore: crypto.cipherparams is missing");
   }
   const iv = hexField(cipherparams, "iv", "cipherparams");
   if (iv.length !== 16)
-    throw new KeystoreError("KEYSTORE_CORRUPT", "keystore: cipherparams.iv must be 16 bytes");
+    throw new KeystoreError(NodeErrorCode.KeystoreCorrupt, "keystore: cipherparams.iv must be 16 bytes");
 
   const derived = await deriveKey(crypto, password);
   const expected = keccak256(concatBytes(derived.subarray(16, 32), ciphertext));
   if (!equalBytes(expected, mac)) {
-    throw new KeystoreError("KEYSTORE_WRONG_PASSWORD", "could not decrypt key with given password");
+    throw new KeystoreError(NodeErrorCode.KeystoreWrongPassword, "could not decrypt key with given password");
   }
   const decipher = createDecipheriv("aes-128-ctr", derived.subarray(0, 16), iv);
   let priv = new Uint8Array(Buffer.concat([decipher.update(ciphertext), decipher.final()]));
@@ -167,7 +174,7 @@ export async function decryptKeystore(input: string | unknown, password: string)
   }
   if (priv.length !== 32 || !secp256k1.isValidPrivateKey(priv)) {
     throw new KeystoreError(
-      "KEYSTORE_CORRUPT",
+      NodeErrorCode.KeystoreCorrupt,
       "keystore: decrypted data is not a valid secp256k1 private key",
     );
   }
@@ -175,7 +182,10 @@ export async function decryptKeystore(input: string | unknown, password: string)
     const want = ks.address.toLowerCase().replace(/^0x/, "");
     const got = bytesToHex(privateKeyToAddress(priv)).slice(2);
     if (want !== got)
-      throw new KeystoreError("KEYSTORE_CORRUPT", "keystore: key does not match the address field");
+      throw new KeystoreError(
+        NodeErrorCode.KeystoreCorrupt,
+        "keystore: key does not match the address field",
+      );
   }
   return priv;
 }
@@ -192,7 +202,7 @@ export async function encryptKeystore(
   opts: EncryptOptions = {},
 ): Promise<KeystoreV3> {
   if (!secp256k1.isValidPrivateKey(privateKey)) {
-    throw new KeystoreError("KEYSTORE_BAD_KEY", "not a valid secp256k1 private key");
+    throw new KeystoreError(NodeErrorCode.KeystoreBadKey, "not a valid secp256k1 private key");
   }
   const { n, r, p } = opts.scrypt ?? SCRYPT_STANDARD;
   const salt = new Uint8Array(randomBytes(32));

@@ -1,4 +1,4 @@
-import { bytesToHex, DseqError, type Hex } from "@dseq/common";
+import { bytesToHex, type Hex } from "@dseq/common";
 import type { Chain } from "@dseq/l2-exec";
 import {
   type CommitCertificate,
@@ -21,6 +21,7 @@ import {
 import type { Block } from "@ethereumjs/block";
 import { decodeBlockExtra } from "./blockExtra.ts";
 import type { ChainSpec } from "./chainSpec.ts";
+import { NodeError, NodeErrorCode } from "./errors.ts";
 import { decodeBlockEntries, type L2Entry } from "./l1Entries.ts";
 
 export function stakeRecordsOf(spec: ChainSpec): StakeRecord[] {
@@ -56,8 +57,8 @@ export async function rebuildSchedule(spec: ChainSpec, chain: Chain): Promise<Ro
 export function committedEntries(block: Block): L2Entry[] {
   const d = decodeBlockEntries(block.withdrawals);
   if (!d.ok) {
-    throw new DseqError(
-      "NODE_STORE_INCONSISTENT",
+    throw new NodeError(
+      NodeErrorCode.StoreInconsistent,
       `committed block ${block.header.number} has malformed L1 entries: ${d.reason}`,
     );
   }
@@ -98,7 +99,7 @@ export async function rebuildChainState(
   chain: Chain,
 ): Promise<{ schedule: RotationSchedule; nextEntry: bigint }> {
   const genesis = await chain.getBlockByNumber(0n);
-  if (!genesis) throw new DseqError("NODE_NO_GENESIS", "the chain store has no genesis block");
+  if (!genesis) throw new NodeError(NodeErrorCode.NoGenesis, "the chain store has no genesis block");
   const schedule = createRotationSchedule({
     params: createRotationParams({
       ...spec.rotation,
@@ -116,8 +117,8 @@ export async function rebuildChainState(
     const block = await chain.getBlockByNumber(n);
     const certBytes = await chain.getCommitCertificate(n);
     if (!block || !certBytes) {
-      throw new DseqError(
-        "NODE_STORE_INCONSISTENT",
+      throw new NodeError(
+        NodeErrorCode.StoreInconsistent,
         `block ${n} or its commit certificate is missing from the store`,
       );
     }

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { DseqError } from "@dseq/common";
+import { NodeError, NodeErrorCode } from "../errors.ts";
 
 export const PASSWORD_ENV = "DSEQ_KEY_PASSWORD";
 
@@ -20,7 +20,7 @@ function promptHidden(question: string): Promise<string> {
         if (ch === "\u0003") {
           done();
           process.stderr.write("\n");
-          reject(new DseqError("CLI_ABORTED", "aborted"));
+          reject(new NodeError(NodeErrorCode.CliAborted, "aborted"));
           return;
         }
         if (ch === "\u007f" || ch === "\b") value = value.slice(0, -1);
@@ -50,29 +50,29 @@ export async function readPassword(src: PasswordSource): Promise<string> {
     try {
       text = readFileSync(src.passwordFile, "utf8");
     } catch (err) {
-      throw new DseqError(
-        "CLI_PASSWORD_FILE",
+      throw new NodeError(
+        NodeErrorCode.CliPasswordFile,
         `cannot read password file ${src.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
       );
     }
     const first = text.split(/\r?\n/)[0] ?? "";
     if (first.length === 0)
-      throw new DseqError("CLI_PASSWORD_EMPTY", `password file ${src.passwordFile} is empty`);
+      throw new NodeError(NodeErrorCode.CliPasswordEmpty, `password file ${src.passwordFile} is empty`);
     return first;
   }
   const env = process.env[PASSWORD_ENV];
   if (env !== undefined && env.length > 0) return env;
   if (!process.stdin.isTTY) {
-    throw new DseqError(
-      "CLI_NO_PASSWORD",
+    throw new NodeError(
+      NodeErrorCode.CliNoPassword,
       `no keystore password: pass --password-file <file>, set ${PASSWORD_ENV}, or run in a terminal`,
     );
   }
   const pw = await promptHidden("Keystore password: ");
-  if (pw.length === 0) throw new DseqError("CLI_PASSWORD_EMPTY", "the password must not be empty");
+  if (pw.length === 0) throw new NodeError(NodeErrorCode.CliPasswordEmpty, "the password must not be empty");
   if (src.confirm) {
     const again = await promptHidden("Repeat password: ");
-    if (again !== pw) throw new DseqError("CLI_PASSWORD_MISMATCH", "the passwords do not match");
+    if (again !== pw) throw new NodeError(NodeErrorCode.CliPasswordMismatch, "the passwords do not match");
   }
   return pw;
 }

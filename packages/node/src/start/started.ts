@@ -1,11 +1,11 @@
-import { DseqError } from "@dseq/common";
+import { NodeError, NodeErrorCode } from "../errors.ts";
 
 /** What an `initX` function returns: the running module and how to stop it. */
 export type Started<T> = { module: T; stop: () => Promise<void> | void };
 
-export class NodeStartError extends DseqError {
+export class NodeStartError extends NodeError {
   constructor(message: string, cause?: unknown) {
-    super("NODE_START", message, { cause });
+    super(NodeErrorCode.Start, message, { cause });
     this.name = "NodeStartError";
   }
 }
