@@ -58,6 +58,7 @@ export {
   type GroupSigner,
   type TickResult,
 } from "./submitter/batchSubmitter.ts";
+export { type AppendedBatch, inboxReader } from "./submitter/inboxBatches.ts";
 export { inboxTipReader, readInboxTip } from "./submitter/readInboxTip.ts";
 export { defaultFeeOptions, type FeeOptions } from "./submitter/sendBatchTx.ts";
 export { createSubmitterMetrics, type SubmitterMetrics } from "./submitter/submitterMetrics.ts";

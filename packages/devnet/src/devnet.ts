@@ -6,8 +6,15 @@ import { byzantineConfigPatch } from "./byzantine.ts";
 import { type ControlServer, startControlServer } from "./control.ts";
 import { type DevnetNode, makeNode } from "./devnetNode.ts";
 import { DevnetError } from "./errors.ts";
-import { type DevnetL1Settings, lockGenesisValidators } from "./genesisStake.ts";
-import { type DevnetL1, startDevnetL1 } from "./l1.ts";
+import {
+  checkGenesisSetUnchanged,
+  type DevnetL1Settings,
+  devnetGenesisDkg,
+  genesisSetKey,
+  lockGenesisValidators,
+  writeBatchSection,
+} from "./genesisStake.ts";
+import { type DevnetL1, SUBMITTER_ACCOUNTS_FROM, startDevnetL1 } from "./l1.ts";
 import type { ProcessExit } from "./managedProcess.ts";
 import {
   addNetworkValidator,
@@ -16,6 +23,7 @@ import {
   generateNetwork,
   type NetworkInfo,
   type NodePorts,
+  nodeDataDir,
   readNetwork,
   removeDevnetDir,
   VALIDATOR_LOCK,
@@ -26,7 +34,7 @@ import { allocatePorts } from "./ports.ts";
 import { isSupervisorAlive, readState, removeState, STATE_FILE, writeState } from "./state.ts";
 
 export type { DevnetNode } from "./devnetNode.ts";
-export { type DevnetL1Settings, L1_FILE } from "./genesisStake.ts";
+export { type DevnetBatchSettings, type DevnetL1Settings, L1_FILE } from "./genesisStake.ts";
 
 /** Where `dseq` lives in this workspace. */
 export const DSEQ_BIN = resolve(import.meta.dirname, "..", "..", "node", "bin", "dseq.mjs");
@@ -155,15 +163,29 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
   });
   let l1: DevnetL1 | undefined;
   let l1Section: Record<string, unknown> | undefined;
+  const batchSections = new Map<string, Record<string, unknown>>();
   if (opts.l1) {
+    // Batches (ADR 0155): the genesis DKG first, then the inbox is deployed with its group key.
+    const batches = opts.l1.batches === false ? undefined : (opts.l1.batches ?? {});
+    const genesisValidators = network.nodes.filter((n) => n.role === "validator").map((n) => n.name);
+    const setKey = batches ? genesisSetKey(dataDir) : undefined;
+    const groupKey = batches ? await devnetGenesisDkg(dataDir, genesisValidators, log) : undefined;
     l1 = await startDevnetL1({
       l2ChainId: network.chainId,
       blockTimeSeconds: opts.l1.blockTimeSeconds ?? 1,
       exitDelaySeconds: opts.l1.exitDelaySeconds ?? 60,
+      ...(groupKey ? { groupKey } : {}),
       ...(log ? { logger: log } : {}),
     });
     try {
       l1Section = await lockGenesisValidators(dataDir, l1, opts.l1);
+      if (batches && setKey !== undefined) {
+        checkGenesisSetUnchanged(dataDir, setKey);
+        for (const [i, name] of genesisValidators.entries()) {
+          const account = l1.accounts[SUBMITTER_ACCOUNTS_FROM + i];
+          batchSections.set(name, await writeBatchSection(nodeDataDir(dataDir, name), account, batches));
+        }
+      }
       await l1.intervalMining();
     } catch (err) {
       await l1.stop();
@@ -174,7 +196,8 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
   const basePatch = byzantineConfigPatch(network, opts);
   const patch = l1Section
     ? (name: string, cfg: Record<string, unknown>) => {
-        const withL1 = { ...cfg, l1: l1Section };
+        const batches = batchSections.get(name);
+        const withL1 = { ...cfg, l1: l1Section, ...(batches ? { batches } : {}) };
         return basePatch ? basePatch(name, withL1) : withL1;
       }
     : basePatch;

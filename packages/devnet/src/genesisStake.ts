@@ -1,8 +1,18 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Hex } from "@dseq/common";
+import { type Hex, hexToBytes, type Logger } from "@dseq/common";
+import {
+  genesisTssValidators,
+  keystorePath,
+  loadChainSpec,
+  readKeyFile,
+  runLocalGenesisDkg,
+  SCRYPT_LIGHT,
+  writeKeyFile,
+} from "@dseq/node";
+import { DevnetError } from "./errors.ts";
 import type { DevnetL1 } from "./l1.ts";
-import { CHAIN_SPEC_FILE } from "./network.ts";
+import { CHAIN_SPEC_FILE, DEVNET_PASSWORD, nodeDataDir } from "./network.ts";
 
 /** Where the devnet records its dev L1 (URLs, contract addresses, the nodes' l1 section). */
 export const L1_FILE = "l1.json";
@@ -18,7 +28,110 @@ export type DevnetL1Settings = {
   exitDelaySeconds?: number;
   /** The nodes' wait for entries they cannot verify yet, ms (node default 1,500). */
   verifyWaitMs?: number;
+  /**
+   * Batches to L1 (ADR 0155): a genesis DKG among the validators, the inbox deployed with its
+   * group key, every validator signing and posting from its own dev L1 account. Default on;
+   * `false` keeps the fixed test key and posts nothing.
+   */
+  batches?: DevnetBatchSettings | false;
 };
+
+export type DevnetBatchSettings = {
+  /** Default `calldata`: EDR refuses blob transactions while it interval-mines. */
+  kind?: "calldata" | "blobs";
+  /** Cut at this many blocks (default 15) or when the oldest is this old, s (default 20). */
+  maxBlocks?: number;
+  maxAgeSeconds?: number;
+  /** L1 blocks on top of a batch (default 2). */
+  confirmations?: number;
+  /** The submitter whose turn a batch is gets this long before the next one cuts it (default 8 s). */
+  takeoverMs?: number;
+  pollMs?: number;
+};
+
+/** Where a devnet validator's L1 batch account lives (keystore v3, the devnet password). */
+export const L1_BATCH_KEYSTORE = "keystore/l1-batch.json";
+
+/**
+ * The genesis DKG of a fresh L1 devnet (ADR 0155): every genesis validator's key and data dir
+ * on this machine, one libp2p host each on 127.0.0.1; each share sealed into
+ * `<node>/data/tss/` with the devnet password. Returns the group key the inbox is deployed with.
+ */
+export async function devnetGenesisDkg(
+  dataDir: string,
+  validators: readonly string[],
+  logger?: Logger,
+): Promise<Hex> {
+  const spec = loadChainSpec(join(dataDir, CHAIN_SPEC_FILE));
+  const members = [];
+  for (const name of validators) {
+    const nodeDir = nodeDataDir(dataDir, name);
+    members.push({
+      privateKey: await readKeyFile(keystorePath(nodeDir), DEVNET_PASSWORD),
+      dataDir: nodeDir,
+      password: DEVNET_PASSWORD,
+    });
+  }
+  try {
+    const r = await runLocalGenesisDkg(spec, members, { scrypt: TSS_SCRYPT_LIGHT });
+    logger?.info("genesis DKG done", {
+      groupKey: r.groupKey,
+      validators: r.validators,
+      threshold: r.threshold,
+      ms: r.ms,
+    });
+    return r.groupKey;
+  } finally {
+    for (const m of members) m.privateKey.fill(0);
+  }
+}
+
+/** Light scrypt for devnet shares (devnet keys protect nothing; a real node uses the default). */
+const TSS_SCRYPT_LIGHT = { N: 1 << 12, r: 8, p: 1 };
+
+/** The genesis TSS set must not change when L1's lock rewrites the chain spec. */
+export function checkGenesisSetUnchanged(dataDir: string, before: string): void {
+  const after = genesisSetKey(dataDir);
+  if (after !== before)
+    throw new DevnetError(
+      "DEVNET_GENESIS_SET_CHANGED",
+      "the L1 lock changed the genesis TSS set after the DKG",
+    );
+}
+
+export function genesisSetKey(dataDir: string): string {
+  const set = genesisTssValidators(loadChainSpec(join(dataDir, CHAIN_SPEC_FILE)));
+  return set
+    .map((v) => `${v.party}:${v.power}`)
+    .sort()
+    .join(",");
+}
+
+/**
+ * A validator's `batches` config section and its L1 account's keystore (account `index` of the
+ * submitter accounts; none left: it signs but does not post).
+ */
+export async function writeBatchSection(
+  nodeData: string,
+  account: { privateKey: Hex } | undefined,
+  s: DevnetBatchSettings,
+): Promise<Record<string, unknown>> {
+  if (!account) return {};
+  const file = join(nodeData, L1_BATCH_KEYSTORE);
+  if (!existsSync(file))
+    await writeKeyFile(file, hexToBytes(account.privateKey), DEVNET_PASSWORD, { scrypt: SCRYPT_LIGHT });
+  return {
+    submit: {
+      l1Keystore: `./data/${L1_BATCH_KEYSTORE}`,
+      kind: s.kind ?? "calldata",
+      confirmations: s.confirmations ?? 2,
+      pollMs: s.pollMs ?? 1000,
+      maxBlocks: s.maxBlocks ?? 15,
+      maxAgeSeconds: s.maxAgeSeconds ?? 20,
+      takeoverMs: s.takeoverMs ?? 8000,
+    },
+  };
+}
 
 /** What `<dataDir>/l1.json` holds while an L1 devnet runs. */
 /**

@@ -26,10 +26,12 @@ import { type BeaconBlobs, startBeaconBlobs } from "./beaconBlobs.ts";
 import { DevnetError } from "./errors.ts";
 
 /** Dev L1 accounts: 0 deploys and holds the tokens, 1.. own one sequencer each (LockingPool: one per owner). */
-export const L1_ACCOUNTS = 16;
+export const L1_ACCOUNTS = 24;
+/** Dev L1 accounts 16..23 post batches, one per genesis validator (the devnet's `batches` section). */
+export const SUBMITTER_ACCOUNTS_FROM = 16;
 /** Tokens each sequencer owner gets at deployment. */
 const OWNER_GRANT = 1_000_000n * 10n ** 18n;
-/** Any 33-byte point: the devnet appends no batch yet. */
+/** Any 33-byte point: the inbox key when no genesis DKG ran (`groupKey` unset). */
 const DEV_GROUP_KEY: Hex = "0x0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
 
 export type DevnetL1Options = {
@@ -38,6 +40,8 @@ export type DevnetL1Options = {
   blockTimeSeconds?: number;
   /** Seconds between unlock and unlockClaim (default 60: a devnet exit is short). */
   exitDelaySeconds?: number;
+  /** The inbox's group key: the genesis DKG's (default a fixed point no one holds a share of). */
+  groupKey?: Hex;
   logger?: Logger;
 };
 
@@ -67,6 +71,8 @@ export type DevnetL1 = {
   readonly beaconUrl: string;
   readonly chainId: number;
   readonly deployment: L1Deployment;
+  /** EDR's funded accounts (0 deploys, 1.. own sequencers, 16.. post batches). */
+  readonly accounts: readonly DevL1Account[];
   readonly isDown: boolean;
   down(): Promise<void>;
   up(): Promise<void>;
@@ -165,13 +171,14 @@ export async function startDevnetL1(opts: DevnetL1Options): Promise<DevnetL1> {
   let forwarder: Forwarder | undefined;
   let beacon: BeaconBlobs | undefined;
   try {
-    const [deployer, ...owners] = l1.accounts as [DevL1Account, ...DevL1Account[]];
+    const [deployer, ...rest] = l1.accounts as [DevL1Account, ...DevL1Account[]];
+    const owners = rest.slice(0, SUBMITTER_ACCOUNTS_FROM - 1);
     const deployment = await deployL1Contracts({
       rpcUrl: l1.rpcUrl,
       deployerKey: deployer.privateKey,
       params: {
         l2ChainId: BigInt(opts.l2ChainId),
-        groupKey: DEV_GROUP_KEY,
+        groupKey: opts.groupKey ?? DEV_GROUP_KEY,
         exitDelaySeconds: BigInt(opts.exitDelaySeconds ?? 60),
         signerUpdateThrottleBlocks: 1n,
         whitelist: owners.map((o) => o.address),
@@ -219,6 +226,7 @@ export async function startDevnetL1(opts: DevnetL1Options): Promise<DevnetL1> {
       beaconUrl: beacon.url,
       chainId: l1.chainId,
       deployment,
+      accounts: l1.accounts,
       isDown: false,
       async down() {
         await forwarder?.down();

@@ -23,3 +23,5 @@ export {
   SCRYPT_STANDARD,
   toChecksumAddress,
 } from "./keystore.ts";
+export { genesisTssValidators } from "./tss/genesisSet.ts";
+export { type LocalGenesisDkgMember, runLocalGenesisDkg } from "./tss/localGenesisDkg.ts";

@@ -26,8 +26,12 @@ export async function startLocalTssNet(
   n: number,
   chainId = 901n,
   withTransports = true,
+  /** The members' secret keys (default: n fresh ones). */
+  secretKeys?: readonly Uint8Array[],
 ): Promise<LocalTssNet> {
-  const keys = Array.from({ length: n }, () => createPartyKey());
+  const keys = secretKeys
+    ? secretKeys.map((k) => createPartyKey(k))
+    : Array.from({ length: n }, () => createPartyKey());
   const addresses = new Set<Hex>(keys.map((k) => publicKeyToAddress(k.publicKey)));
   const hosts: P2pHost[] = [];
   const transports: TssP2pTransport[] = [];

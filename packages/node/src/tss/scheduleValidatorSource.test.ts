@@ -5,6 +5,7 @@ import type { RotationSchedule } from "@dseq/sequencer-rotation";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import {
   partyOfAddress,
+  partyOfPublicKey,
   type ScheduleLike,
   type SpanLike,
   scheduleValidatorSource,
@@ -41,6 +42,13 @@ describe("scheduleValidatorSource", () => {
     expect(seen).toEqual([4n]);
     expect(partyOfAddress(cur, `0x${"1".repeat(40)}`)).toBe(keys[1]!.id);
     expect(partyOfAddress(cur, `0x${"9".repeat(40)}`)).toBeUndefined();
+  });
+
+  it("reads the 64-byte key form chain specs and the LockingPool hold", () => {
+    const k = createPartyKey();
+    const raw64 = `0x${bytesToHex(secp256k1.convertPublicKey(k.publicKey, false)).slice(4)}` as const;
+    expect(raw64.length).toBe(2 + 128);
+    expect(partyOfPublicKey(raw64)).toBe(k.id);
   });
 
   it("the node's RotationSchedule is a ScheduleLike (the wiring type-checks)", () => {

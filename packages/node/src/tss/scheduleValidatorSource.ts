@@ -21,7 +21,10 @@ export type ScheduleLike = { currentSpan(): SpanLike; spanAt(height: number): Sp
 
 /** The party id (compressed key) of a validator's public key, whatever its SEC1 form. */
 export function partyOfPublicKey(publicKey: Hex): PartyId {
-  return bytesToHex(secp256k1.convertPublicKey(hexToBytes(publicKey), true)) as PartyId;
+  const raw = hexToBytes(publicKey);
+  // Chain specs and the LockingPool hold the 64-byte form (no 0x04 prefix).
+  const sec1 = raw.length === 64 ? Uint8Array.of(4, ...raw) : raw;
+  return bytesToHex(secp256k1.convertPublicKey(sec1, true)) as PartyId;
 }
 
 export function spanToTssSet(span: SpanLike): TssSetAtSpan {
