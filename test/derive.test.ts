@@ -84,7 +84,7 @@ beforeAll(async () => {
     l1ChainId: l1.chainId,
     inbox: l1.deployment.batchInbox,
     privateKey: devL1Accounts(24)[20]!.privateKey,
-    group,
+    signer: group.signer,
   };
   // The original chain, as a proposer builds it; block 5 takes the L1 deposit (entry 0).
   l2 = l2Builder(await openChain(join(dir, "original")));

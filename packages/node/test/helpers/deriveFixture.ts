@@ -3,7 +3,6 @@
 // L1's BatchInbox under a test FROST key, as calldata or as blobs through the devnet forwarder.
 
 import {
-  type BatchBlock,
   BatchDataKind,
   type BatchHeader,
   type BatchTip,
@@ -13,6 +12,7 @@ import {
   commitmentToVersionedHash,
   dataToBlobs,
   encodeBatch,
+  type GroupSigner,
   loadKzg,
   tipAfter,
 } from "@dseq/batch-submitter";
@@ -21,6 +21,7 @@ import { type Chain, type ChainConfig, createChain } from "@dseq/l2-exec";
 import {
   createPublicClient,
   createWalletClient,
+  defineChain,
   encodeFunctionData,
   hexToBytes,
   http,
@@ -28,7 +29,6 @@ import {
   toHex,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import type { FrostGroup } from "../../../batch-submitter/test/helpers.ts";
 import { inboxCallAbi } from "../../src/derive/fetchBatchData.ts";
 import { entriesToL1Entries, type L2Entry } from "../../src/l1Entries.ts";
 
@@ -116,7 +116,7 @@ export function l2Builder(chain: Chain): L2Builder {
   return b;
 }
 
-export type PostCtx = { rpcUrl: string; l1ChainId: number; inbox: Hex; privateKey: Hex; group: FrostGroup };
+export type PostCtx = { rpcUrl: string; l1ChainId: number; inbox: Hex; privateKey: Hex; signer: GroupSigner };
 
 /**
  * Signs and posts `blocks` as the batch after `tip` and waits for its receipt. `tamper` changes
@@ -129,7 +129,7 @@ export async function postBatch(
   kind: BatchDataKind,
   tamper?: (h: BatchHeader) => BatchHeader,
 ): Promise<{ tip: BatchTip; header: BatchHeader; l1Block: bigint }> {
-  const data = encodeBatch(blocks as BatchBlock[], { chainId: L2_CHAIN_ID });
+  const data = encodeBatch(blocks, { chainId: L2_CHAIN_ID });
   const blobs = kind === BatchDataKind.blobs ? dataToBlobs(data) : undefined;
   const kzg = blobs ? loadKzg() : undefined;
   const d =
@@ -141,18 +141,22 @@ export async function postBatch(
         } as const);
   let header = buildBatchHeader(L2_CHAIN_ID, tip, blocks, d);
   if (tamper) header = tamper(header);
-  const signature = await ctx.group.signer.sign(
+  const signature = await ctx.signer.sign(
     batchDigest({ l1ChainId: BigInt(ctx.l1ChainId), address: ctx.inbox }, header),
     { header, data },
   );
   const account = privateKeyToAccount(ctx.privateKey);
-  const wallet = createWalletClient({ account, transport: http(ctx.rpcUrl, { timeout: 90_000 }) });
+  const chain = defineChain({
+    id: ctx.l1ChainId,
+    name: "dev-l1",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [ctx.rpcUrl] } },
+  });
+  const wallet = createWalletClient({ account, chain, transport: http(ctx.rpcUrl, { timeout: 90_000 }) });
   const pub = createPublicClient({ transport: http(ctx.rpcUrl, { timeout: 90_000 }) });
-  const chain = { id: ctx.l1ChainId } as never;
   const hash =
     kind === BatchDataKind.calldata
       ? await wallet.sendTransaction({
-          chain,
           to: ctx.inbox,
           data: encodeFunctionData({
             abi: inboxCallAbi,
@@ -161,7 +165,6 @@ export async function postBatch(
           }),
         })
       : await wallet.sendTransaction({
-          chain,
           to: ctx.inbox,
           data: encodeFunctionData({
             abi: inboxCallAbi,
