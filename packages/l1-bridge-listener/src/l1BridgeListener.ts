@@ -99,7 +99,7 @@ export class L1BridgeListener {
   private readonly opts: Resolved;
   private readonly store: KvStore;
   private readonly log: Logger | undefined;
-  private readonly m: ListenerMetrics;
+  private readonly metrics: ListenerMetrics;
   private readonly client: L1Client;
   private readonly ownsClient: boolean;
   private readonly scope: ListenerStoreScope;
@@ -131,14 +131,14 @@ export class L1BridgeListener {
     if (!modules.store) throw new L1ListenerError(L1ListenerErrorCode.InvalidOptions, "a store is needed");
     this.store = modules.store;
     this.log = modules.logger;
-    this.m = createListenerMetrics(modules.metrics);
+    this.metrics = createListenerMetrics(modules.metrics);
     this.events = new EventBus<L1ListenerEvents>({ name: "l1-bridge-listener", logger: modules.logger });
     this.ownsClient = !modules.client;
     this.client =
       modules.client ??
       createL1Client(
         { ...this.opts, endpoints: this.opts.endpoints },
-        { logger: modules.logger, onError: (kind) => this.m.errors.inc({ kind }) },
+        { logger: modules.logger, onError: (kind) => this.metrics.errors.inc({ kind }) },
       );
     this.scope = { l1ChainId: this.opts.l1ChainId, contracts: this.opts.contracts };
   }
@@ -235,7 +235,7 @@ export class L1BridgeListener {
   private haltWith(err: L1ListenerError): void {
     this.halted = true;
     this.running = false;
-    this.m.errors.inc({
+    this.metrics.errors.inc({
       kind: err.code === L1ListenerErrorCode.ReorgTooDeep ? L1ErrorKind.ReorgTooDeep : L1ErrorKind.Invariant,
     });
     this.log?.error("L1 listener halted", { code: err.code, error: err.message, details: err.details });
@@ -291,17 +291,17 @@ export class L1BridgeListener {
     let state = await this.loadState(signal);
     const head = await this.client.withEndpoint("head", (ep) => ep.blockNumber(signal), signal);
     if (this.head !== undefined && head < this.head) {
-      this.m.errors.inc({ kind: L1ErrorKind.HeadRegressed });
+      this.metrics.errors.inc({ kind: L1ErrorKind.HeadRegressed });
       this.log?.warn("L1 head went backwards", { head, previous: this.head });
     }
     this.head = head;
-    this.m.head.set(Number(head));
+    this.metrics.head.set(Number(head));
     const target = head - BigInt(this.opts.confirmations);
     let emitted = 0;
 
     if (target <= cursorOf(state).number) {
       const cursor = cursorOf(state);
-      this.m.lag.set(Number(head - cursor.number));
+      this.metrics.lag.set(Number(head - cursor.number));
       if (cursor.number < 0n) return { events: 0 };
       const canonical = await this.client.withEndpoint(
         "cursor check",
@@ -324,13 +324,13 @@ export class L1BridgeListener {
       state = result.state;
       this.state = state;
       for (const e of result.events) {
-        this.m.events.inc({ type: e.type });
+        this.metrics.events.inc({ type: e.type });
         this.events.emit("event", e);
       }
       emitted += result.events.length;
       const c = cursorOf(state);
-      this.m.confirmed.set(Number(c.number));
-      this.m.lag.set(Number(head - c.number));
+      this.metrics.confirmed.set(Number(c.number));
+      this.metrics.lag.set(Number(head - c.number));
       this.events.emit("confirmed", { number: c.number, hash: c.hash, events: result.events.length, head });
     }
     return { events: emitted };
@@ -357,9 +357,9 @@ export class L1BridgeListener {
     if (reorg.removed.length === 0) return { events: 0 };
     await saveListenerState(this.store, this.scope, next, [], reorg.forgotten);
     this.state = next;
-    this.m.reorgs.inc();
-    this.m.errors.inc({ kind: L1ErrorKind.Reorg });
-    this.m.confirmed.set(Number(reorg.ancestor.number));
+    this.metrics.reorgs.inc();
+    this.metrics.errors.inc({ kind: L1ErrorKind.Reorg });
+    this.metrics.confirmed.set(Number(reorg.ancestor.number));
     this.log?.error("L1 reorg below confirmed blocks", {
       ancestor: reorg.ancestor.number,
       removed: reorg.removed.length,
