@@ -327,6 +327,73 @@ describe("ConsensusDriver", () => {
     await driver.stop();
   });
 
+  it("the WAL forgets a height only after the app's commit resolved (a power cut before loses nothing)", async () => {
+    const log: string[] = [];
+    const wal = new MemoryWal();
+    let release: () => void = () => {};
+    const durable = new Promise<void>((r) => {
+      release = r;
+    });
+    const driver = new ConsensusDriver(
+      { chainId: CHAIN_ID, timeouts: simTimeouts, walMaxBytes: 1 }, // compact after every height
+      {
+        app: {
+          propose: async (height) => makeSimBlock(height, ME, 0),
+          validate: async (height, b) => simValidate(height, b),
+          commit: async (height) => {
+            log.push(`app:commit(${height}) started`);
+            await durable; // the chain store's fsync
+            log.push(`app:commit(${height}) durable`);
+          },
+        },
+        validators: createStaticValidatorSource(tv.set, "roundRobin"),
+        network: { broadcast: () => {} },
+        fetcher: { fetchBlock: async () => undefined, fetchCommitted: async () => undefined },
+        wal: {
+          get size() {
+            return wal.size;
+          },
+          async append(r, sync) {
+            if (r.kind === "endHeight") log.push(`wal:endHeight(${r.height})`);
+            await wal.append(r, sync);
+          },
+          records: () => wal.records(),
+          async replace(rs) {
+            log.push("wal:replace");
+            await wal.replace(rs);
+          },
+          close: () => wal.close(),
+        },
+        signer: null,
+        guard: null,
+        clock: new SimClock(),
+      },
+    );
+    await driver.start(1);
+    driver.receive(proposal1());
+    for (const vote of votesOf(tv, [1, 2, 3], MsgType.Precommit, 1, 0, block1.hash))
+      driver.receive({ type: "vote", vote });
+    for (let i = 0; i < 50 && !log.includes("app:commit(1) started"); i++)
+      await new Promise((r) => setImmediate(r));
+    expect(log).toEqual(["app:commit(1) started"]);
+    // Until the commit is durable the height's proposal and votes stay in the WAL.
+    const kept = (await wal.records()).filter((r) => r.kind === "input" && r.height === 1);
+    expect(kept.length).toBeGreaterThanOrEqual(4);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(log).toEqual(["app:commit(1) started"]); // no endHeight, no compaction yet
+    release();
+    await driver.whenIdle();
+    for (let i = 0; i < 50 && !log.includes("wal:replace"); i++) await new Promise((r) => setImmediate(r));
+    expect(log).toEqual([
+      "app:commit(1) started",
+      "app:commit(1) durable",
+      "wal:endHeight(1)",
+      "wal:replace",
+    ]);
+    expect(driver.height).toBe(2);
+    await driver.stop();
+  });
+
   it("bounds its network queue: the oldest inputs are dropped and counted", async () => {
     const h = await makeDriver({ queueSize: 3 });
     await h.driver.start(1);
