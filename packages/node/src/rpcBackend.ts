@@ -30,6 +30,7 @@ import type { Block } from "@ethereumjs/block";
 import type { TypedTransaction } from "@ethereumjs/tx";
 import type { CallPool } from "./rpc/callPool.ts";
 import { CallPoolError, CallPoolErrorCode } from "./rpc/callPoolErrors.ts";
+import { forkConfigOf } from "./rpc/forkConfig.ts";
 import { simulateOf } from "./rpc/simulateBackend.ts";
 import { callArgsOf, traceBlockOf, traceCallOf } from "./rpc/traceBackend.ts";
 
@@ -184,6 +185,7 @@ export function chainReader(chain: Chain, opts: ChainReaderOptions = {}): ChainR
     traceBlock: traceBlockOf(chain, opts.callPool),
     traceCall: traceCallOf(chain, opts.callPool),
     simulate: simulateOf(chain, opts.callPool, blockTimeSec),
+    forkConfig: forkConfigOf(chain),
     getBlockByNumber: async (n) => toData(await chain.getBlockByNumber(n)),
     getBlockByHash: async (h) => toData(await chain.getBlockByHash(h)),
     getHeader: async (n) => {

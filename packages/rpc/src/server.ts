@@ -16,6 +16,7 @@ import { FilterManager } from "./filters.ts";
 import type { Json } from "./format.ts";
 import { capabilitiesMethods } from "./methods/capabilities.ts";
 import { chainMethods } from "./methods/chain.ts";
+import { configMethods } from "./methods/config.ts";
 import { executionMethods } from "./methods/execution.ts";
 import { feeMethods } from "./methods/fees.ts";
 import { logMethods } from "./methods/logs.ts";
@@ -135,6 +136,7 @@ export class RpcServer {
     this.registry.registerAll(traceMethods(svc));
     this.registry.registerAll(executionMethods(svc));
     this.registry.registerAll(simulateMethods(svc));
+    this.registry.registerAll(configMethods(svc));
     this.registry.registerAll(sendRawSyncMethods(svc, undefined, () => this.subscriptions.preconfSource));
     this.registry.registerAll(feeMethods(svc));
     this.registry.registerAll(logMethods(svc, this.filters, this.subscriptions));

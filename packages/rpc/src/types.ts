@@ -216,6 +216,8 @@ export interface ChainReader {
    * are `RpcError`s with the execution-apis code (-380xx). Undefined: not served.
    */
   simulate?(req: SimulateRequest, block: bigint, signal?: AbortSignal): Promise<SimulatedBlockData[]>;
+  /** eth_config (EIP-7910): the fork in force at the head, and the next and last scheduled. */
+  forkConfig?(): Promise<ForkConfigs>;
   /**
    * Re-runs committed block `hash` and traces its transactions (only `txIndex`'s when given;
    * the earlier ones run untraced). Undefined: this node serves no traces.
@@ -260,6 +262,21 @@ export interface ChainReader {
   getRawReceipts(hash: Hex): Promise<Hex[] | undefined>;
   getRawTransaction(hash: Hex): Promise<Hex | undefined>;
 }
+
+/** One fork's configuration as EIP-7910's eth_config reports it. */
+export type ForkConfigData = {
+  /** Seconds; 0 for a fork active from genesis. */
+  activationTime: number;
+  blobSchedule?: BlobParams;
+  chainId: bigint;
+  /** EIP-2124/6122 fork id (CRC32 of the genesis hash and fork points). */
+  forkId: Hex;
+  /** EIP-7910 names -> addresses of the precompiles active in the fork. */
+  precompiles: Record<string, Address>;
+  /** EIP-7910 names -> addresses of the system contracts the fork's rules call. */
+  systemContracts: Record<string, Address>;
+};
+export type ForkConfigs = { current: ForkConfigData; next?: ForkConfigData; last?: ForkConfigData };
 
 /** One `blockStateCalls` entry of eth_simulateV1, decoded. */
 export type SimulateBlockInput = {

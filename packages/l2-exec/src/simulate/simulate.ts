@@ -327,7 +327,8 @@ export async function simulate(ctx: SimulateContext, opts: SimulateOptions): Pro
           ? (tx as { gasPrice: bigint }).gasPrice === 0n
           : (tx as { maxFeePerGas: bigint }).maxFeePerGas === 0n);
       const runBlock = free && baseFee !== undefined && baseFee > 0n ? withZeroBaseFee(envBlock) : envBlock;
-      const logger = new TransferLogger(vm, runBlock, tx, opts.traceTransfers, logIndex);
+      // The frame logger needs step events, which slow every opcode: only with traceTransfers.
+      const logger = opts.traceTransfers ? new TransferLogger(vm, runBlock, tx, true, logIndex) : undefined;
       const restore = skipEoaCheck(sm, from);
       let run: RunTxResult;
       try {
@@ -343,7 +344,7 @@ export async function simulate(ctx: SimulateContext, opts: SimulateOptions): Pro
         throw validationError(err instanceof Error ? err.message : String(err), nonce, stateNonce);
       } finally {
         restore();
-        logger.detach();
+        logger?.detach();
       }
       gasUsed += run.totalGasSpent;
       gasPool -= run.totalGasSpent;
@@ -352,8 +353,9 @@ export async function simulate(ctx: SimulateContext, opts: SimulateOptions): Pro
       receipts.push(encodeReceipt(run.receipt, tx.type));
       const b = run.bloom.bitvector;
       for (let i = 0; i < 256; i++) bloom[i] = (bloom[i] as number) | (b[i] as number);
-      calls.push(callResult(run, logger));
-      logIndex = logger.nextIndex();
+      const res = callResult(run, logger, logIndex);
+      calls.push(res);
+      logIndex = logger?.nextIndex() ?? logIndex + res.logs.length;
     }
     const stateRoot = await sm.getStateRoot();
     const header = createBlockHeader(
@@ -407,7 +409,11 @@ function withZeroBaseFee(block: Block): Block {
   return copy;
 }
 
-function callResult(run: RunTxResult, logger: TransferLogger): SimCallResult {
+/**
+ * Without a logger the logs are the kept ones, numbered in order; geth's counter also counts
+ * logs of reverted frames, so there indices after such a frame differ (ADR 0133).
+ */
+function callResult(run: RunTxResult, logger: TransferLogger | undefined, firstIndex: number): SimCallResult {
   const err = run.execResult.exceptionError;
   const out: SimCallResult = {
     // geth's ExecutionResult.Return(): nothing for a failed call (revert data goes in `error`).
@@ -418,7 +424,14 @@ function callResult(run: RunTxResult, logger: TransferLogger): SimCallResult {
     status: err === undefined ? 1 : 0,
   };
   if (err === undefined) {
-    out.logs = logger.logs();
+    out.logs =
+      logger?.logs() ??
+      (run.execResult.logs ?? []).map(([a, t, d], i) => ({
+        address: bytesToHex(a) as Hex,
+        topics: t.map((x) => bytesToHex(x) as Hex),
+        data: bytesToHex(d) as Hex,
+        index: firstIndex + i,
+      }));
   } else if (err.error === "revert") {
     const reason = revertReason(run.execResult.returnValue);
     const message = reason === undefined ? "execution reverted" : `execution reverted: ${reason}`;

@@ -32,10 +32,6 @@ const OUT_OF_SCOPE = [
   // The Engine API is how an L1 consensus client drives an execution client; a dseq node is
   // both, in one process.
   /^engine_/,
-  // Not built yet: a newer method, eth_feeHistory / eth_getBlockByNumber serve the base fee.
-  /^eth_baseFee$/,
-  // Not built yet: EIP-7910 needs the fork id (EIP-6122 CRC) and precompile names per fork.
-  /^eth_config$/,
 ];
 
 /** Fixtures of implemented methods that are allowed to fail, each with its reason. */
