@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bytesToHex, createNoopLogger, FakeClock, type Hex } from "@dseq/common";
 import { keccak256 } from "@dseq/crypto";
+import type { L1Event } from "@dseq/l1-bridge-listener";
 import { type Chain, createChain } from "@dseq/l2-exec";
 import type { CommitCertificate } from "@dseq/pos-consensus";
 import type { RotationSchedule } from "@dseq/sequencer-rotation";
@@ -21,6 +22,7 @@ import {
   nextHeightStartMs,
 } from "./consensusApp.ts";
 import { keyInfo } from "./keystore.ts";
+import { L1EntryQueue } from "./l1EntryQueue.ts";
 import { createPreconfStore, type PreconfStore } from "./preconf/index.ts";
 import { rebuildSchedule } from "./rotation.ts";
 
@@ -58,6 +60,8 @@ async function harness(opts: {
   genesisTs?: number;
   stream?: (f: BlockFragment) => void;
   preconf?: PreconfStore;
+  /** This node's L1 view (entries it has confirmed) and how long validation waits for more. */
+  l1?: { queue: L1EntryQueue; verifyWaitMs: number };
 }): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "dseq-app-"));
   dirs.push(dir);
@@ -137,6 +141,7 @@ async function harness(opts: {
       metrics: { build: () => {}, execute: () => {}, commit: () => {}, streamed: (r) => streamed.push(r) },
       ...(opts.stream ? { stream: { publish: opts.stream } } : {}),
       ...(opts.preconf ? { preconf: opts.preconf } : {}),
+      ...(opts.l1 ? { l1: { ...opts.l1, nextEntry: 0n } } : {}),
     },
   );
   return {
@@ -481,5 +486,86 @@ describe("createConsensusApp: preconfirmations (ADR 0172, 0173)", () => {
     // Round 0 never builds on someone else's stream.
     const b0 = h.chain.decodeBlock((await h.app.propose(1, 0)).payload);
     expect(b0.transactions).toHaveLength(0);
+  });
+});
+
+describe("createConsensusApp: L1 entries against this validator's own L1 view", () => {
+  let seq = 0;
+  const depositEvent = (amountGwei: bigint): L1Event => ({
+    type: "deposit",
+    seq: seq++,
+    nonce: BigInt(seq),
+    from: `0x${"aa".repeat(20)}`,
+    to: `0x${"bb".repeat(20)}`,
+    amount: amountGwei * 10n ** 9n,
+    l1: {
+      blockNumber: 10n,
+      blockHash: `0x${"cc".repeat(32)}`,
+      logIndex: seq,
+      transactionHash: `0x${"dd".repeat(32)}`,
+      address: `0x${"ee".repeat(20)}`,
+    },
+  });
+
+  /** The round-0 proposer's block of height 1, built with one deposit its L1 view confirmed. */
+  async function proposalWithDeposit(genesisTs: number): Promise<{ hash: Hex; payload: Uint8Array }> {
+    const queue = new L1EntryQueue(createNoopLogger());
+    queue.onEvent(depositEvent(7n));
+    const p = await harness({ validators: 4, self: "proposer", genesisTs, l1: { queue, verifyWaitMs: 0 } });
+    const proposal = await p.app.propose(1, 0);
+    expect(p.chain.decodeBlock(proposal.payload).withdrawals.length).toBeGreaterThan(0); // it carries the deposit
+    return proposal;
+  }
+
+  it("a validator whose L1 lags waits at most verifyWaitMs, then refuses (a nil prevote), and does not throw", async () => {
+    const genesisTs = Math.floor(Date.now() / 1000) - 60;
+    const proposal = await proposalWithDeposit(genesisTs);
+    const lagging = new L1EntryQueue(createNoopLogger());
+    const v = await harness({
+      validators: 4,
+      self: "other",
+      genesisTs,
+      l1: { queue: lagging, verifyWaitMs: 300 },
+    });
+    const t0 = performance.now();
+    const verdict = await v.app.validate(1, proposal);
+    const waited = performance.now() - t0;
+    expect(verdict.valid).toBe(false);
+    expect(waited).toBeGreaterThanOrEqual(290);
+    expect(waited).toBeLessThan(5_000);
+  });
+
+  it("the entry confirmed during the wait makes the same proposal valid", async () => {
+    const genesisTs = Math.floor(Date.now() / 1000) - 60;
+    const proposal = await proposalWithDeposit(genesisTs);
+    const catchingUp = new L1EntryQueue(createNoopLogger());
+    const v = await harness({
+      validators: 4,
+      self: "other",
+      genesisTs,
+      l1: { queue: catchingUp, verifyWaitMs: 10_000 },
+    });
+    setTimeout(() => catchingUp.onEvent(depositEvent(7n)), 100);
+    const t0 = performance.now();
+    const verdict = await v.app.validate(1, proposal);
+    expect(verdict.valid).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(5_000); // woken by the entry, not the 10 s wait
+  });
+
+  it("an entry that differs from this validator's L1 view is refused at once", async () => {
+    const genesisTs = Math.floor(Date.now() / 1000) - 60;
+    const proposal = await proposalWithDeposit(genesisTs);
+    const other = new L1EntryQueue(createNoopLogger());
+    other.onEvent(depositEvent(8n)); // another amount at index 0
+    const v = await harness({
+      validators: 4,
+      self: "other",
+      genesisTs,
+      l1: { queue: other, verifyWaitMs: 10_000 },
+    });
+    const t0 = performance.now();
+    const verdict = await v.app.validate(1, proposal);
+    expect(verdict.valid).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(5_000);
   });
 });
