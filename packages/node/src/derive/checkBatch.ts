@@ -5,6 +5,7 @@ import {
   batchHash,
   blobHashesDigest,
   commitmentToVersionedHash,
+  decodeBatch,
   verifyBlobSidecar,
 } from "@dseq/batch-submitter";
 import type { Hex } from "@dseq/common";
@@ -172,6 +173,23 @@ export function checkBlobs(
       err,
     );
   }
+}
+
+/** Decodes checked batch data strictly and checks it covers the header's range. */
+export function decodeBatchData(header: BatchHeader, data: Uint8Array): BatchBlock[] {
+  let blocks: BatchBlock[];
+  try {
+    blocks = decodeBatch(data, { chainId: header.chainId });
+  } catch (err) {
+    throw new DeriveError(
+      DeriveErrorCode.BadData,
+      (err as Error).message,
+      { batchIndex: header.batchIndex, field: "data" },
+      err,
+    );
+  }
+  checkBlockRange(header, blocks);
+  return blocks;
 }
 
 /** The decoded blocks are exactly the header's range, in order. */

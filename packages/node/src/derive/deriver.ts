@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { decodeBatch } from "@dseq/batch-submitter";
 import { bytesToHex, type Hex, type Logger, type Metrics } from "@dseq/common";
 import {
   decodeJson,
@@ -17,8 +16,8 @@ import { createBeaconBlobSource } from "./beaconBlobSource.ts";
 import {
   type BatchEvent,
   checkBatchLink,
-  checkBlockRange,
   type DerivedTip,
+  decodeBatchData,
   genesisTip,
 } from "./checkBatch.ts";
 import { deriveBatch } from "./deriveBatch.ts";
@@ -282,18 +281,7 @@ export class Deriver {
       header,
       ev,
     );
-    let blocks: ReturnType<typeof decodeBatch>;
-    try {
-      blocks = decodeBatch(data, { chainId });
-    } catch (err) {
-      throw new DeriveError(
-        DeriveErrorCode.BadData,
-        (err as Error).message,
-        { batchIndex: header.batchIndex, field: "data" },
-        err,
-      );
-    }
-    checkBlockRange(header, blocks);
+    const blocks = decodeBatchData(header, data);
     const t0 = performance.now();
     const tip = await deriveBatch(
       { chain: this.m.chain, entries: (i, n) => this.queue.from(i, n) },
