@@ -353,9 +353,9 @@ describe("ConsensusDriver", () => {
           get size() {
             return wal.size;
           },
-          async append(r, sync) {
+          async append(r, _sync) {
             if (r.kind === "endHeight") log.push(`wal:endHeight(${r.height})`);
-            await wal.append(r, sync);
+            await wal.append(r);
           },
           records: () => wal.records(),
           async replace(rs) {
