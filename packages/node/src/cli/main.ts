@@ -11,6 +11,7 @@ import { loadNodeConfig } from "../config.ts";
 import { keystorePath, readKeyFile, writeKeyFile } from "../keyfile.ts";
 import { keyInfo, SCRYPT_LIGHT, SCRYPT_STANDARD } from "../keystore.ts";
 import { DseqNode } from "../node.ts";
+import { cmdDerive } from "./derive.ts";
 import { defaultDevnetInitOptions, devnetInit } from "./devnetInit.ts";
 import { readPassword } from "./password.ts";
 import { fetchStatus, formatStatus } from "./status.ts";
@@ -292,6 +293,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === "init") await cmdInit(rest);
     else if (cmd === "key") await cmdKey(rest);
     else if (cmd === "start") return await cmdStart(rest);
+    else if (cmd === "derive") return await cmdDerive(rest);
     else if (cmd === "status") return await cmdStatus(rest);
     else if (cmd === "devnet-init") await cmdDevnetInit(rest);
     else throw new UsageError(`unknown command ${cmd}`);
