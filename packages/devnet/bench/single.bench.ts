@@ -21,7 +21,20 @@ export const description =
 const SENDERS = 32;
 const PER_SENDER = 200;
 const TIMEOUT_MS = 60_000;
-const ACCOUNT_SLOTS = 64;
+/**
+ * Transfers a client keeps in flight, and the dseq node's txpool `accountSlots` (default 64,
+ * the node's default): with 2 s blocks, 32 senders can commit at most 32 x slots per block,
+ * 1,024/s at 64. `DSEQ_BENCH_ACCOUNT_SLOTS=256` lifts that bound to see the node's own (ADR 0164).
+ */
+const ACCOUNT_SLOTS = accountSlots(process.env.DSEQ_BENCH_ACCOUNT_SLOTS);
+
+export function accountSlots(env: string | undefined): number {
+  if (env === undefined || env === "") return 64;
+  const n = Number(env);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 4096)
+    throw new Error(`DSEQ_BENCH_ACCOUNT_SLOTS must be an integer in 1..4096, not ${JSON.stringify(env)}`);
+  return n;
+}
 
 type Account = { address: Hex; privateKey: Hex };
 
@@ -114,6 +127,10 @@ async function dseqSingle(root: string): Promise<number> {
     followers: 0,
     loadAccounts: SENDERS,
     control: false,
+    patchConfig: (_name, config) => ({
+      ...config,
+      txpool: { ...(config.txpool as object | undefined), accountSlots: ACCOUNT_SLOTS },
+    }),
   });
   try {
     const url = d.nodes[0]?.rpcUrl as string;
@@ -262,6 +279,7 @@ export default async function run(): Promise<Record<string, number>> {
       edr_committed_tps: Math.round(edrTps),
       ratio_to_raw: Number((single / raw).toFixed(3)),
       raw_runtx_tps: Math.round(raw),
+      account_slots: ACCOUNT_SLOTS,
     };
     if (Number.isNaN(anvilTps)) out.anvil_skipped = 1;
     else out.anvil_committed_tps = Math.round(anvilTps);
