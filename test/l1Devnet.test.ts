@@ -85,9 +85,11 @@ describe("L1 and L2 end to end: stake on L1 drives the set, deposits reach L2", 
     expect(set.validators.map((v) => v.address).sort()).toEqual(d.validators.map((v) => v.address).sort());
   });
 
+  let firstDeposit: { to: Hex; amount: bigint } | undefined;
   it("a deposit is credited once, on every node", async () => {
     const to = freshAddress();
     const amount = 5n * TOKEN;
+    firstDeposit = { to, amount };
     const l1Block = await d.l1!.deposit(to, amount);
     const confirmedAt = await waitFor(
       "the deposit's L1 block confirmed",
@@ -153,7 +155,7 @@ describe("L1 and L2 end to end: stake on L1 drives the set, deposits reach L2", 
     log.info("L1 outage survived", { blocksDuringOutage: h1 - h0 });
   }, 240_000);
 
-  it("a node restarted mid-span rebuilds the same set", async () => {
+  it("a node restarted mid-span rebuilds the same set, and credits no deposit twice", async () => {
     const v2 = d.node("v2");
     await v2.restart();
     await v2.waitReady(60_000);
@@ -169,6 +171,12 @@ describe("L1 and L2 end to end: stake on L1 drives the set, deposits reach L2", 
     );
     expect(a.validators.some((v) => v.address === joined.address)).toBe(true);
     expect(b.validators.some((v) => v.address === joined.address)).toBe(true);
+    // The restarted node's listener reads L1 again from its cursor: nothing is credited again.
+    const h = await head(v2);
+    await waitFor("v2 makes 3 more blocks", async () => (await head(v2)) >= h + 3, 30_000);
+    const { to, amount } = firstDeposit as { to: Hex; amount: bigint };
+    expect(await balance(v2, to)).toBe(amount);
+    expect(await withdrawalsTo(v2, to, await head(v2))).toHaveLength(1);
   }, 120_000);
 
   it("a validator that unlocks leaves at the next span", async () => {
