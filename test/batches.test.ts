@@ -90,6 +90,19 @@ describe("batches: threshold-signed by the set, posted to L1 by the running node
   it("under load, batches land continuously and cover every committed block once, in order", async () => {
     await waitFor("3 batches on L1", async () => (await appended()).length >= 3, 90_000, 500);
     await checkCoverage();
+    // /health follows the inbox: batches are not behind.
+    const h = await waitFor(
+      "v2's /health seeing the inbox",
+      async () => {
+        const r = (await (await fetch(`${d.node("v2").adminUrl}/health`)).json()) as {
+          batches: { inbox?: { batchIndex: string }; behind: boolean; blocksBehind?: number };
+        };
+        return Number(r.batches.inbox?.batchIndex ?? 0) >= 3 ? r.batches : undefined;
+      },
+      20_000,
+    );
+    expect(h.behind).toBe(false);
+    expect(h.blocksBehind).toBeLessThan(40);
   }, 120_000);
 
   it("the coordinator killed (SIGKILL) mid-signing: another submitter completes the batch", async () => {
@@ -113,6 +126,11 @@ describe("batches: threshold-signed by the set, posted to L1 by the running node
       );
       await seen.start();
       await seen.waitReady(60_000);
+      // Its share survived the SIGKILL: sealed in its data dir, it is in the group again.
+      const back = (await (await fetch(`${seen.adminUrl}/health`)).json()) as {
+        batches: { inGroup: boolean };
+      };
+      expect(back.batches.inGroup).toBe(true);
       if (cut) continue; // it finished signing before the kill: try the next batch
       expect(landed.submitter).not.toBe(submitterOf(seen));
       proven = true;

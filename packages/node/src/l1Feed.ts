@@ -30,6 +30,9 @@ export class L1Feed {
   readonly queue: L1EntryQueue;
   private listener: L1BridgeListener | undefined;
   private closeStore: (() => Promise<void>) | undefined;
+  /** The last confirmed GroupKeyRotated's new key (stored or live) and who wants it (ADR 0154). */
+  private rotatedTo: `0x${string}` | undefined;
+  private readonly rotationHandlers: ((newKey: `0x${string}`) => void)[] = [];
 
   private readonly opts: L1FeedOptions;
   private readonly m: { logger: Logger; metrics: Metrics };
@@ -64,10 +67,12 @@ export class L1Feed {
     let lastSeq = -1;
     for (const e of await listener.readConfirmed(0)) {
       this.queue.onEvent(e);
+      this.seeRotation(e);
       lastSeq = e.seq;
     }
     listener.events.on("event", (e) => {
       if (e.seq > lastSeq) this.queue.onEvent(e);
+      if (e.seq > lastSeq) this.seeRotation(e);
     });
     listener.events.on("reorg", (r) => this.queue.onReorg(r));
     listener.start();
@@ -87,6 +92,18 @@ export class L1Feed {
       entriesConfirmed: this.queue.confirmedNext.toString(),
       deepReorgs: this.queue.deepReorgs,
     };
+  }
+
+  /** Called with the new key of the last confirmed GroupKeyRotated now (if any) and on each later one. */
+  onGroupKeyRotated(handler: (newKey: `0x${string}`) => void): void {
+    this.rotationHandlers.push(handler);
+    if (this.rotatedTo) handler(this.rotatedTo);
+  }
+
+  private seeRotation(e: { type: string; newKey?: `0x${string}` }): void {
+    if (e.type !== "groupKeyRotated" || !e.newKey) return;
+    this.rotatedTo = e.newKey;
+    for (const h of this.rotationHandlers) h(e.newKey);
   }
 
   async stop(): Promise<void> {

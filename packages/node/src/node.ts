@@ -200,6 +200,13 @@ export class DseqNode {
         ...mod("batches"),
       });
       if (b) this.batches = this.keep(b);
+      // Shares switch when L1 confirms the rotation (ADR 0151); a key this node does not expect is ignored.
+      const tss = b?.module.tss.service;
+      if (tss)
+        this.l1?.onGroupKeyRotated((key) => {
+          if (tss.rotation()?.to === key.toLowerCase())
+            void tss.confirmRotation(key.toLowerCase() as Hex).catch(() => undefined);
+        });
     }
 
     // 6. Consensus, opened (WAL, guard, gossip judged by the driver) but not yet running. With
