@@ -4,19 +4,22 @@
 // every block with the original hashes, resumes from its own store after a restart, keeps
 // following new batches, and halts with a specific error on a batch the group signed with a
 // wrong state root. afterAll stops EDR and removes the temp dirs.
-import { mkdtempSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BatchDataKind, type BatchTip } from "../packages/batch-submitter/src/index.ts";
 import { createFrostGroup } from "../packages/batch-submitter/test/helpers.ts";
 import { bytesToHex, createLogger, type Hex } from "../packages/common/src/index.ts";
+import { rpcCall } from "../packages/devnet/src/jsonRpc.ts";
 import { type DevnetL1, startDevnetL1 } from "../packages/devnet/src/l1.ts";
 import { devL1Accounts, rpc } from "../packages/l1-contracts/src/index.ts";
 import type { Chain } from "../packages/l2-exec/src/index.ts";
 import { Deriver } from "../packages/node/src/derive/deriver.ts";
 import { DeriveErrorCode } from "../packages/node/src/derive/errors.ts";
 import {
+  chainSpecJson,
   L2_CHAIN_ID,
   type L2Builder,
   l2Builder,
@@ -24,6 +27,7 @@ import {
   type PostCtx,
   postBatch,
 } from "../packages/node/test/helpers/deriveFixture.ts";
+import { freePort } from "../packages/node/test/helpers/localNet.ts";
 
 const log = createLogger({ level: "warn", base: { test: "derive-e2e" } });
 const CONFIRMATIONS = 2;
@@ -33,6 +37,7 @@ let dir: string;
 let l1: DevnetL1;
 let l2: L2Builder;
 let post: PostCtx;
+let cli: ChildProcess | undefined;
 let tip: BatchTip = { batchIndex: 0n, batchHash: ZERO, lastBlock: 0n };
 
 const mine = async (n = CONFIRMATIONS + 1) => {
@@ -102,6 +107,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  cli?.kill("SIGKILL");
   await l2?.chain.close();
   await l1?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -163,4 +169,65 @@ describe("derive the L2 from L1 alone", () => {
     await v.stop();
     await chain.close();
   }, 240_000);
+
+  it("dseq derive: a verifier process from the config's l1 section serves the derived chain and dseq_syncStatus", async () => {
+    const home = join(dir, "cli");
+    const port = await freePort();
+    const d = l1.deployment;
+    writeFileSync(join(dir, "spec.json"), chainSpecJson());
+    writeFileSync(
+      join(dir, "verifier.json"),
+      JSON.stringify({
+        dataDir: home,
+        chain: { genesis: join(dir, "spec.json") },
+        rpc: { http: { port }, ws: { enabled: false } },
+        log: { level: "warn" },
+        l1: {
+          endpoints: [l1.rpcUrl],
+          chainId: l1.chainId,
+          lockingPool: d.lockingPool,
+          depositBridge: d.depositBridge,
+          batchInbox: d.batchInbox,
+          startBlock: Number(d.startBlock),
+          confirmations: CONFIRMATIONS,
+          pollIntervalMs: 100,
+        },
+      }),
+    );
+    const bin = join(import.meta.dirname, "..", "packages", "node", "bin", "dseq.mjs");
+    const child = spawn(
+      process.execPath,
+      [bin, "derive", "--config", join(dir, "verifier.json"), "--beacon", l1.beaconUrl],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    cli = child;
+    let stderr = "";
+    child.stderr?.on("data", (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const url = `http://127.0.0.1:${port}`;
+    type Status = {
+      derivedHead: string;
+      lastBatchIndex: string;
+      lastBatchL1Block: string;
+      halted?: { code: string };
+    };
+    let status: Status | undefined;
+    for (let i = 0; i < 600 && !status?.halted; i++) {
+      status = await rpcCall<Status>(url, "dseq_syncStatus", [], 2000).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Batches 1-4 derived (calldata and blobs), batch 5 (wrong state root) refused.
+    expect(status?.derivedHead, stderr).toBe("0x2a");
+    expect(status?.lastBatchIndex).toBe("0x4");
+    expect(status?.halted?.code).toBe(DeriveErrorCode.StateRoot);
+    const b = await rpcCall<{ hash: string }>(url, "eth_getBlockByNumber", ["0x2a", false], 2000);
+    expect(b.hash).toBe(l2.blocks[41]!.hash);
+    const refused = await rpcCall(url, "eth_sendRawTransaction", ["0x02"], 2000).catch((e: Error) => e);
+    expect(refused).toBeInstanceOf(Error);
+    const exit = new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+    child.kill("SIGTERM");
+    expect(await exit).toBe(0);
+    cli = undefined;
+  }, 120_000);
 });

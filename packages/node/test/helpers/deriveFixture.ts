@@ -180,3 +180,27 @@ export async function postBatch(
   if (receipt.status !== "success") throw new Error(`batch ${header.batchIndex} reverted`);
   return { tip: tipAfter(header), header, l1Block: receipt.blockNumber };
 }
+
+/** A chain spec (`dseq derive --config`) whose genesis is `chainConfig`'s. */
+export function chainSpecJson(): string {
+  const v = privateKeyToAccount(keccak256(toHex("derive validator")));
+  return JSON.stringify({
+    chainId: Number(L2_CHAIN_ID),
+    genesis: {
+      timestamp: Number(chainConfig.timestamp),
+      alloc: Object.fromEntries(
+        Object.entries(chainConfig.alloc).map(([a, acc]) => [a, { balance: String(acc.balance) }]),
+      ),
+    },
+    validators: [
+      {
+        id: 1,
+        owner: v.address,
+        signer: v.address,
+        signerPubkey: `0x${v.publicKey.slice(4)}`,
+        locked: "1000000000000000000000",
+        rewardRecipient: v.address,
+      },
+    ],
+  });
+}
