@@ -50,6 +50,7 @@ describe("TxGossip", () => {
     g.markOwn(hash(8));
     await flush(clock, 2_000);
     g.markOwn(hash(9)); // came in later: not due in the first round
+    g.peerJoined(); // a peer (maybe restarted) may lack them
     // 6 came from a peer: the node it came in through announces it, not this one
     await flush(clock, 2_010);
     expect(rounds).toEqual([[7, 8]]);
@@ -62,7 +63,12 @@ describe("TxGossip", () => {
     const clock = new FakeClock(1_000_000);
     const { g, rounds, at } = reannouncer(clock, () => [pooled(7, 0)], { reannounceMaxIntervalMs: 16_000 });
     g.markOwn(hash(7));
-    await flush(clock, 60_010);
+    // a peer joins every second: the backoff alone decides
+    for (let s = 0; s < 60; s++) {
+      g.peerJoined();
+      await flush(clock, 1_000);
+    }
+    await flush(clock, 10);
     // first due after 4 s, then waits of 8, 16, 16 (capped) s; rounds run every 4 s
     expect(at.map((t) => t - 1_000_000)).toEqual([4_000, 12_000, 28_000, 44_000, 60_000]);
     expect(rounds.every((r) => r.length === 1 && r[0] === 7)).toBe(true);
@@ -79,8 +85,52 @@ describe("TxGossip", () => {
     g.markOwn(hash(3)); // over maxOwn: the oldest (1) is forgotten
     expect(g.ownCount).toBe(2);
     g.forget(hash(2)); // included in a block
+    g.peerJoined();
     await flush(clock, 4_010);
     expect(rounds).toEqual([[3]]);
+    g.stop();
+  });
+  it("sends nothing again while no peer joined and every batch reached a peer", async () => {
+    const clock = new FakeClock(1_000_000);
+    const { g, rounds } = reannouncer(clock, () => [pooled(1, 0), pooled(2, 0)]);
+    g.markOwn(hash(1));
+    g.markOwn(hash(2));
+    await flush(clock, 20_010);
+    expect(rounds).toEqual([]); // the peers have held them since they went out
+    g.peerJoined(); // at 20 s; counts from 21 s (subscribed by then)
+    await flush(clock, 4_000);
+    expect(rounds).toEqual([[1, 2]]); // once for the joined peer, at 24 s
+    await flush(clock, 20_000);
+    expect(rounds).toHaveLength(1);
+    g.stop();
+  });
+
+  it("announces again after a batch reached no peer", async () => {
+    const clock = new FakeClock(1_000_000);
+    let peers = 0;
+    const sent: number[][] = [];
+    const g = new TxGossip(
+      { retries: 2, retryDelayMs: 100, reannounceAfterMs: 4_000, reannounceEveryMs: 4_000 },
+      {
+        publish: async (batch) => {
+          sent.push(decodeBatch(batch, 1024).map((r) => r[1] as number));
+          return peers;
+        },
+        pooled: () => [pooled(5, 0)],
+        clock,
+        logger: createNoopLogger(),
+      },
+    );
+    g.start();
+    g.markOwn(hash(5));
+    void g.add(raw(5));
+    await flush(clock, 1_000); // the batch and its 2 retries reached nobody
+    expect(sent).toHaveLength(3);
+    peers = 3;
+    await flush(clock, 3_010);
+    expect(sent).toHaveLength(4); // announced again at 4 s
+    await flush(clock, 20_000);
+    expect(sent).toHaveLength(4); // and it reached a peer: not again
     g.stop();
   });
 });
@@ -94,7 +144,7 @@ function reannouncer(
   const rounds: number[][] = [];
   const at: number[] = [];
   const g = new TxGossip(
-    { reannounceAfterMs: 4_000, reannounceEveryMs: 4_000, ...opts },
+    { reannounceAfterMs: 4_000, reannounceEveryMs: 4_000, peerSettleMs: 1_000, ...opts },
     {
       publish: async (batch) => {
         rounds.push(decodeBatch(batch, 1024).map((r) => r[1] as number));

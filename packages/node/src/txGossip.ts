@@ -18,6 +18,11 @@ export type TxGossipOptions = {
   reannounceMax: number;
   /** Most own transactions tracked for announcing again (the oldest are forgotten first). */
   maxOwn: number;
+  /**
+   * A joined peer counts this long after it connected: by then it subscribed to the topic, so
+   * a batch that reached "some peer" reached it too.
+   */
+  peerSettleMs: number;
 };
 
 export const defaultTxGossipOptions: TxGossipOptions = {
@@ -28,10 +33,14 @@ export const defaultTxGossipOptions: TxGossipOptions = {
   reannounceMaxIntervalMs: 64_000,
   reannounceMax: 2_048,
   maxOwn: 65_536,
+  peerSettleMs: 2_000,
 };
 
-/** When an own transaction is next due for announcing again, and the wait after that. */
-type Due = { at: number; intervalMs: number };
+/**
+ * When an own transaction is next due for announcing again, the wait after that, and the
+ * delivery epoch of its last announcement.
+ */
+type Due = { at: number; intervalMs: number; epoch: number };
 
 export type TxGossipModules = {
   publish(batch: Uint8Array): Promise<number>;
@@ -48,9 +57,10 @@ export type TxGossipModules = {
  * pool keeps a transaction until a committed block includes it, and the node's own (RPC)
  * transactions still pooled after a while are announced again, with a doubling wait: a message
  * lost before the mesh formed, or a peer that restarted with an empty pool, cannot strand a
- * sender behind a nonce gap. Only the node a transaction came in through announces it again:
- * under a backlog every node re-sending every pooled transaction multiplied the gossip by the
- * number of nodes for transactions every peer already held (ADR 0164).
+ * sender behind a nonce gap. Only the node a transaction came in through announces it again,
+ * and only after a peer joined or a batch reached no peer since it last went out: under a
+ * backlog every node re-sending every pooled transaction every 4 s multiplied the gossip for
+ * transactions every peer already held (ADR 0164).
  */
 export class TxGossip {
   private readonly opts: TxGossipOptions;
@@ -59,6 +69,13 @@ export class TxGossip {
   private waiting: ((peers: number) => void)[] = [];
   /** Own transactions by hash, oldest first (Map order). */
   private readonly own = new Map<Hex, Due>();
+  /**
+   * Moves when a peer joins or a batch reached no peer: a transaction announced at an older
+   * epoch may be missing somewhere. While it stays, every connected peer got every batch
+   * (gossipsub repairs in-mesh losses itself), so nothing is sent again.
+   */
+  private epoch = 0;
+  private readonly settling = new Set<() => void>();
   private cancelReannounce: (() => void) | undefined;
   private stopped = false;
 
@@ -85,6 +102,8 @@ export class TxGossip {
   stop(): void {
     this.stopped = true;
     this.cancelReannounce?.();
+    for (const cancel of this.settling) cancel();
+    this.settling.clear();
     this.batcher.flush();
   }
 
@@ -99,8 +118,18 @@ export class TxGossip {
   markOwn(hash: Hex): void {
     if (this.own.has(hash)) return;
     const first = this.opts.reannounceAfterMs;
-    this.own.set(hash, { at: this.m.clock.now() + first, intervalMs: first });
+    this.own.set(hash, { at: this.m.clock.now() + first, intervalMs: first, epoch: this.epoch });
     if (this.own.size > this.opts.maxOwn) this.own.delete(this.own.keys().next().value as Hex);
+  }
+
+  /** A peer connected (new, or restarted with an empty pool): own transactions may be missing there. */
+  peerJoined(): void {
+    if (this.stopped) return;
+    const cancel = this.m.clock.setTimeout(() => {
+      this.settling.delete(cancel);
+      this.epoch++;
+    }, this.opts.peerSettleMs);
+    this.settling.add(cancel);
   }
 
   /** The transaction left the pool (included, replaced, evicted): nothing to announce. */
@@ -120,6 +149,7 @@ export class TxGossip {
     } catch (err) {
       this.m.logger.debug("tx gossip failed", { err, attempt });
     }
+    if (peers === 0 && (attempt >= this.opts.retries || this.stopped)) this.epoch++;
     if (peers > 0 || attempt >= this.opts.retries || this.stopped) return peers;
     await this.m.clock.sleep(this.opts.retryDelayMs);
     return this.send(batch, attempt + 1);
@@ -139,8 +169,9 @@ export class TxGossip {
     const raws: Uint8Array[] = [];
     for (const tx of this.m.pooled()) {
       const due = this.own.get(tx.hash);
-      if (!due || due.at > now) continue;
+      if (!due || due.at > now || due.epoch === this.epoch) continue;
       raws.push(tx.raw);
+      due.epoch = this.epoch;
       due.intervalMs = Math.min(due.intervalMs * 2, this.opts.reannounceMaxIntervalMs);
       due.at = now + due.intervalMs;
       if (raws.length >= this.opts.reannounceMax) break;

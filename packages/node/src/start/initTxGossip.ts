@@ -40,6 +40,7 @@ export function initTxGossip(
     if (e.pending) rpcEvents.emit("txpool.pending", { hashes: [e.hash] });
   });
   pool.events.on("txpool.removed", (e) => gossip.forget(e.hash));
+  p2p.events.on("p2p.peer.connected", () => gossip.peerJoined());
   return { module: gossip, stop: () => gossip.stop() };
 }
 
