@@ -12,9 +12,10 @@ import { type Devnet, startDevnet } from "../src/devnet.ts";
 import { blockNumber, getBlock, rpcCall } from "../src/jsonRpc.ts";
 import { quantile } from "../src/load.ts";
 import { type HonestLoadReport, isSustained, runHonestLoad } from "./honestLoad.ts";
+import { measurePreconf } from "./preconf.ts";
 
 export const description =
-  "4 validators on 127.0.0.1: max sustained transfers/s (honest method), confirm latency at half load, failover after kill -9 of the sequencer (7 trials)";
+  "4 validators on 127.0.0.1: max sustained transfers/s (honest method), confirm latency at half load, failover after kill -9 of the sequencer (7 trials), preconfirmation p50/p99 at half load and kept ratio over 20 proposer kills";
 
 const STEPS = [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1400, 1600, 2000];
 const STEP_MS = 20_000;
@@ -143,9 +144,14 @@ export default async function run(): Promise<Record<string, number>> {
       `  half load ${half} tx/s: committed ${h.committedTotal}/${h.sent}, within 5 s ${(h.onTimeShare * 100).toFixed(1)} %, p50 ${h.confirmP50Ms.toFixed(0)} ms, p99 ${h.confirmP99Ms.toFixed(0)} ms (never committed = 10 s)`,
     );
     const f = await failoverTrials(d, 2000, FAILOVER_TRIALS);
-    // Preconfirmation metrics: packages/devnet/bench/preconf.ts (another helper) adds its
-    // metrics here, e.g. `...(await preconfMetrics(d))`, on this warm half-load network.
+    // Preconfirmations (issue #19) on this warm network, same run: send -> preconfirmation at
+    // half load, and what was preconfirmed kept over PRECONF_KILLS (20) kill -9 of the proposer.
+    const p = await measurePreconf(d, { halfTps: half, kills: Number(process.env.PRECONF_KILLS ?? 20) });
     return {
+      preconf_p50_ms: Math.round(p.preconf_p50_ms as number),
+      preconf_p99_ms: Math.round(p.preconf_p99_ms as number),
+      preconf_kept_ratio: p.preconf_kept_ratio as number,
+      preconf_failed_trials: p.preconf_failures as number,
       max_sustained_tps: Math.round(best),
       confirm_p50_ms: Math.round(h.confirmP50Ms),
       confirm_p99_ms: Math.round(h.confirmP99Ms),

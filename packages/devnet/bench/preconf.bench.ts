@@ -5,8 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDevnet } from "../src/devnet.ts";
-import { blockNumber } from "../src/jsonRpc.ts";
-import { measurePreconf } from "./preconf.ts";
+import { measurePreconf, waitCaughtUp } from "./preconf.ts";
 
 export const description =
   "4 validators: send -> preconfirmation over WebSocket at half load (p50, p99) and preconfirmed txs kept over 20 proposer kills";
@@ -15,8 +14,7 @@ export default async function run(): Promise<Record<string, number>> {
   const root = mkdtempSync(join(tmpdir(), "preconf-bench-"));
   const d = await startDevnet({ dataDir: join(root, "net"), validators: 4, followers: 0, loadAccounts: 128 });
   try {
-    while ((await blockNumber(d.nodes[0]?.rpcUrl as string)) < 3)
-      await new Promise((r) => setTimeout(r, 500));
+    await waitCaughtUp(d.nodes[0]?.rpcUrl as string);
     return await measurePreconf(d, {
       halfTps: Number(process.env.PRECONF_TPS ?? 100),
       kills: Number(process.env.PRECONF_KILLS ?? 20),

@@ -5,20 +5,40 @@
 // run) and by the standalone suite preconf.bench.ts.
 import type { Hex } from "@dseq/common";
 import type { Devnet } from "../src/devnet.ts";
-import { blockNumber, rpcCall } from "../src/jsonRpc.ts";
-import { runLoad, signTransfers } from "../src/load.ts";
+import { blockNumber, getBlock, rpcCall } from "../src/jsonRpc.ts";
+import { runLoad, type SignedTx, signTransfers } from "../src/load.ts";
 
 type Node = Devnet["nodes"][number];
-type Receipt = { transactionHash: Hex; status?: string; gasUsed?: string; logs?: unknown[] };
-type Message = { proposer: Hex; blockNumber: string; receipts: Receipt[]; transactions: Hex[] };
+type Log = { address: string; topics: string[]; data: string; logIndex?: string };
+/** The receipt fields a preconfirmation promises (ADR 0175) and the committed block must keep. */
+export type Receipt = {
+  transactionHash: Hex;
+  blockNumber?: string;
+  transactionIndex?: string;
+  status?: string;
+  gasUsed?: string;
+  cumulativeGasUsed?: string;
+  logs?: Log[];
+};
+export type PreconfMessage = {
+  proposer: Hex;
+  blockNumber: string;
+  index: string;
+  receipts: Receipt[];
+  transactions: Hex[];
+};
 
 const TIMEOUT_MS = 10_000;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Every preconfirmation message of `node`, as they come. */
-function listen(node: Node, onMessage: (m: Message, at: number) => void): Promise<{ close(): void }> {
+/** Every `eth_subscribe("preconfirmations")` message of the node at `wsUrl`, as they come. */
+export function listenPreconfirmations(
+  wsUrl: string,
+  onMessage: (m: PreconfMessage, at: number) => void,
+): Promise<{ close(): void }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(node.wsUrl);
-    const t = setTimeout(() => reject(new Error(`no WebSocket on ${node.wsUrl}`)), 10_000);
+    const ws = new WebSocket(wsUrl);
+    const t = setTimeout(() => reject(new Error(`no WebSocket on ${wsUrl}`)), 10_000);
     ws.addEventListener("open", () =>
       ws.send(
         JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["preconfirmations"] }),
@@ -29,7 +49,7 @@ function listen(node: Node, onMessage: (m: Message, at: number) => void): Promis
         id?: number;
         error?: { message: string };
         method?: string;
-        params?: { result?: Message };
+        params?: { result?: PreconfMessage };
       };
       if (msg.id === 1) {
         clearTimeout(t);
@@ -38,8 +58,51 @@ function listen(node: Node, onMessage: (m: Message, at: number) => void): Promis
       } else if (msg.method === "eth_subscription" && msg.params?.result)
         onMessage(msg.params.result, performance.now());
     });
-    ws.addEventListener("error", () => reject(new Error(`WebSocket error on ${node.wsUrl}`)));
+    ws.addEventListener("error", () => reject(new Error(`WebSocket error on ${wsUrl}`)));
   });
+}
+
+/** The promised fields the committed receipt does not keep (empty: kept as promised). */
+export function receiptDifferences(promised: Receipt, committed: Receipt | null): string[] {
+  if (committed === null) return ["not committed"];
+  const fields = ["blockNumber", "transactionIndex", "status", "gasUsed", "cumulativeGasUsed"] as const;
+  const out: string[] = fields.filter((f) => promised[f] !== committed[f]);
+  const logs = (r: Receipt): string =>
+    JSON.stringify(
+      (r.logs ?? []).map((l) => [l.address.toLowerCase(), l.topics, l.data, l.logIndex ?? null]),
+    );
+  if (logs(promised) !== logs(committed)) out.push("logs");
+  return out;
+}
+
+/** `eth_getTransactionReceipt` until it is there (or `timeoutMs`): null when it never committed. */
+export async function committedReceipt(
+  rpcUrl: string,
+  hash: Hex,
+  timeoutMs: number,
+): Promise<Receipt | null> {
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    const got = await rpcCall<Receipt | null>(rpcUrl, "eth_getTransactionReceipt", [hash]).catch(() => null);
+    if (got !== null && got.blockNumber !== undefined) return got;
+    if (performance.now() >= until) return null;
+    await sleep(100);
+  }
+}
+
+/**
+ * Waits until the head's timestamp is within 2 s of the clock. Genesis is stamped when the
+ * network is generated: the first blocks catch up on the slots missed while the processes
+ * started, back to back, and a proposer streams (preconfirms) only while its slot is ahead.
+ */
+export async function waitCaughtUp(rpcUrl: string, timeoutMs = 90_000): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    const head = await getBlock(rpcUrl, "latest", 2000).catch(() => null);
+    if (head !== null && Number(head.timestamp) >= Date.now() / 1000 - 2) return;
+    if (performance.now() > until) throw new Error(`${rpcUrl}: the chain did not catch up with the clock`);
+    await sleep(500);
+  }
 }
 
 /** p50/p99 of send -> preconfirmation at `tps` for `durationMs`, through runLoad. */
@@ -71,64 +134,95 @@ export async function preconfLatency(
 }
 
 /**
- * One trial: transfers go to an observer; once the round-0 proposer of the height has
- * preconfirmed some of them, it is killed (-9). Returns how many it preconfirmed and how many of
- * those committed with the same status and gas used within 60 s.
+ * The round-0 proposer now (the span's sequencer) and an observer that is neither it nor in
+ * `spare`: waits (up to 45 s, more than a span) while the sequencer is a spared node.
  */
-export async function keptAfterKill(
+export async function proposerAndObserver(
   d: Devnet,
-  nonceBase: Map<Hex, number>,
-): Promise<{ promised: number; kept: number }> {
-  const running = d.nodes.filter((n) => n.state === "running");
-  const observer = running[0] as Node;
-  const promised = new Map<Hex, Receipt & { proposer: Hex }>();
+  spare: ReadonlySet<string>,
+): Promise<{ proposer: Node; observer: Node }> {
+  const until = performance.now() + 45_000;
+  for (;;) {
+    const running = d.nodes.filter((n) => n.state === "running");
+    const ask = running.find((n) => !spare.has(n.name)) ?? (running[0] as Node);
+    const { sequencer } = await rpcCall<{ sequencer: Hex }>(ask.rpcUrl, "dseq_currentSequencer", []);
+    const proposer = running.find((n) => n.address === sequencer.toLowerCase());
+    const observer = running.find((n) => n !== proposer && !spare.has(n.name));
+    if (proposer && observer && !spare.has(proposer.name)) return { proposer, observer };
+    if (performance.now() > until) throw new Error(`no proposer to kill (sequencer ${sequencer})`);
+    await sleep(1000);
+  }
+}
+
+/**
+ * Sends `txs` to an observer (not the current proposer, not in `spare`), one every 50 ms, until
+ * a validator other than the observer (and not in `spare`) preconfirmed some of them in a
+ * message the observer published with their receipts; that proposer is killed (-9) at once.
+ * Returns it (undefined when none did within the transactions or 20 s), the observer, and the
+ * receipts promised for `txs` before the kill.
+ */
+export async function killAfterPreconf(
+  d: Devnet,
+  txs: SignedTx[],
+  spare: ReadonlySet<string> = new Set(),
+): Promise<{ victim: Node | undefined; observer: Node; promised: Receipt[] }> {
+  const { observer } = await proposerAndObserver(d, spare);
+  const ours = new Set(txs.map((t) => t.hash));
+  const promised = new Map<Hex, Receipt>();
   let victim: Node | undefined;
-  const sub = await listen(observer, (m) => {
+  let killed: Promise<void> | undefined;
+  const sub = await listenPreconfirmations(observer.wsUrl, (m) => {
     if (victim !== undefined) return;
     const who = d.nodes.find((n) => n.address === m.proposer.toLowerCase());
-    if (!who || who === observer) return;
-    for (const r of m.receipts) promised.set(r.transactionHash, { ...r, proposer: who.address });
-    if (promised.size > 0) victim = who;
+    if (!who || who === observer || spare.has(who.name) || who.state !== "running") return;
+    const mine = m.receipts.filter((r) => ours.has(r.transactionHash));
+    if (mine.length === 0) return;
+    for (const r of mine) promised.set(r.transactionHash, r);
+    victim = who;
+    killed = who.kill();
   });
   try {
-    const account = d.loadAccounts[0] as { address: Hex; privateKey: Hex };
-    const nonce =
-      nonceBase.get(account.address) ??
-      Number(await rpcCall<string>(observer.rpcUrl, "eth_getTransactionCount", [account.address, "pending"]));
-    const txs = signTransfers({ accounts: [account], chainId: d.chainId }, [nonce], 5);
-    nonceBase.set(account.address, nonce + txs.length);
     const t0 = performance.now();
     for (const tx of txs) {
+      if (victim || performance.now() - t0 > 20_000) break;
       await rpcCall(observer.rpcUrl, "eth_sendRawTransaction", [tx.raw]).catch(() => {});
-      await new Promise((r) => setTimeout(r, 50));
-      if (victim) break;
+      await sleep(50);
     }
-    while (!victim && performance.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 5));
-    const v = victim as Node | undefined;
-    if (!v) return { promised: 0, kept: 0 };
-    await v.kill();
-    const ours = [...promised.values()].filter((r) => txs.some((t) => t.hash === r.transactionHash));
-    let kept = 0;
-    for (const p of ours) {
-      let got: Receipt | null = null;
-      const until = performance.now() + 60_000;
-      while (got === null && performance.now() < until) {
-        got = await rpcCall<Receipt | null>(observer.rpcUrl, "eth_getTransactionReceipt", [
-          p.transactionHash,
-        ]).catch(() => null);
-        if (got === null) await new Promise((r) => setTimeout(r, 100));
-      }
-      if (got && got.status === p.status && got.gasUsed === p.gasUsed) kept++;
-    }
-    await v.restart();
-    await v.waitReady(60_000);
-    const target = await blockNumber(observer.rpcUrl);
-    while ((await blockNumber(v.rpcUrl).catch(() => 0)) < target)
-      await new Promise((r) => setTimeout(r, 250));
-    return { promised: ours.length, kept };
+    while (!victim && performance.now() - t0 < 20_000) await sleep(5);
+    await killed;
+    return { victim, observer, promised: [...promised.values()] };
   } finally {
     sub.close();
   }
+}
+
+/**
+ * One trial: transfers go to an observer; once the round-0 proposer of a height has
+ * preconfirmed some of them, it is killed (-9). Returns how many it preconfirmed and how many of
+ * those committed with the receipt promised (block, position, status, gas, logs) within 60 s.
+ */
+export async function keptAfterKill(d: Devnet): Promise<{ promised: number; kept: number }> {
+  const account = d.loadAccounts[0] as { address: Hex; privateKey: Hex };
+  const ask = d.nodes.find((n) => n.state === "running") as Node;
+  // Whatever an earlier trial sent is in the pools or a block: go on after it.
+  const nonce = Number(
+    await rpcCall<string>(ask.rpcUrl, "eth_getTransactionCount", [account.address, "pending"]),
+  );
+  const txs = signTransfers({ accounts: [account], chainId: d.chainId }, [nonce], 400);
+  const { victim, observer, promised } = await killAfterPreconf(d, txs);
+  if (!victim) return { promised: 0, kept: 0 };
+  let kept = 0;
+  for (const p of promised) {
+    const got = await committedReceipt(observer.rpcUrl, p.transactionHash, 60_000);
+    const diff = receiptDifferences(p, got);
+    if (diff.length === 0) kept++;
+    else console.log(`  ${p.transactionHash} not kept: ${diff.join(", ")}`);
+  }
+  await victim.restart();
+  await victim.waitReady(60_000);
+  const target = await blockNumber(observer.rpcUrl);
+  while ((await blockNumber(victim.rpcUrl).catch(() => 0)) < target) await sleep(250);
+  return { promised: promised.length, kept };
 }
 
 /** The issue's three metrics plus failures (trials where nothing was preconfirmed). */
@@ -141,12 +235,11 @@ export async function measurePreconf(
     `  preconf at ${opts.halfTps} tx/s: p50 ${lat.p50.toFixed(0)} ms p99 ${lat.p99.toFixed(0)} ms, ${lat.preconfirmed} preconfirmed, ${lat.missing} not`,
   );
   const kills = opts.kills ?? 20;
-  const nonces = new Map<Hex, number>();
   let promised = 0;
   let kept = 0;
   let failures = 0;
   for (let i = 0; i < kills; i++) {
-    const r = await keptAfterKill(d, nonces).catch((err: unknown) => {
+    const r = await keptAfterKill(d).catch((err: unknown) => {
       console.log(`  kill ${i + 1}: ${(err as Error).message}`);
       return { promised: 0, kept: 0 };
     });

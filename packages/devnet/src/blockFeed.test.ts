@@ -118,6 +118,19 @@ describe("preconfirmation latency on the block line and in the load report", () 
     expect(blockToLine(b, 1008, { tracker, seenMs: 6_000 }).preconf).toBeUndefined();
   });
 
+  it("with pool admissions seen, the block line shows the preconfirmation latency (median)", () => {
+    const tracker = createPreconfTracker(10);
+    const b = block(5, 0);
+    const [t0, t1] = b.transactions as `0x${string}`[];
+    tracker.arrived(t0 as `0x${string}`, 2_900);
+    tracker.arrived(t1 as `0x${string}`, 3_950);
+    tracker.seen([t0 as `0x${string}`], 3_000);
+    tracker.seen([t1 as `0x${string}`], 4_000);
+    const line = blockToLine(b, 1008, { tracker, seenMs: 5_000 });
+    expect(line.preconf).toEqual({ txs: 2, aheadMs: 1_000, latencyMs: 50 });
+    expect(preconfPart(line)).toBe("  preconf 2 in 50 ms (1.00 s ahead)");
+  });
+
   it("the load generator names a preconfirmation's txs by hash and ignores malformed entries", () => {
     const raw = "0x02f86b0102";
     const hash = bytesToHex(keccak256(Uint8Array.from([0x02, 0xf8, 0x6b, 0x01, 0x02])));

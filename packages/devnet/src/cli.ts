@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { errorMessage, type Hex, isDseqError } from "@dseq/common";
 import { loadAccounts } from "./accounts.ts";
-import { type BlockLine, followBlocks } from "./blockFeed.ts";
+import { type BlockLine, followBlocks, preconfPart, watchPreconfirmations } from "./blockFeed.ts";
 import { sendControl, sendL1Control } from "./control.ts";
 import { clearStaleState, type Devnet, startDevnet } from "./devnet.ts";
 import { DevnetUsageError } from "./errors.ts";
@@ -104,16 +104,23 @@ async function runStart(cmd: StartCommand): Promise<number> {
   console.log(`load:            pnpm devnet load --tps 100 --duration 30${dd}`);
   console.log(`logs:            ${resolve(cmd.dataDir)}/<node>/node.log     Ctrl-C stops everything\n`);
 
-  const stopFeed = followBlocks(
+  // Preconfirmation latency on the block line: one node's pool admissions and preconfirmations.
+  const preconf = watchPreconfirmations(d.nodes[0]?.wsUrl);
+  const stopBlocks = followBlocks(
     () => d.nodes.filter((n) => n.state === "running").map((n) => n.rpcUrl),
     (b: BlockLine) => {
       const who = b.proposer ? (names.get(b.proposer.toLowerCase()) ?? short(b.proposer)) : "-";
       const gap = b.spacingS === undefined ? "" : `  +${b.spacingS}s`;
       console.log(
-        `#${String(b.height).padEnd(6)} ${short(b.hash)}  txs ${String(b.txs).padStart(4)}  proposer ${who.padEnd(4)} round ${b.round ?? "-"}${gap}`,
+        `#${String(b.height).padEnd(6)} ${short(b.hash)}  txs ${String(b.txs).padStart(4)}  proposer ${who.padEnd(4)} round ${b.round ?? "-"}${gap}${preconfPart(b)}`,
       );
     },
+    { preconf: preconf.tracker },
   );
+  const stopFeed = (): void => {
+    stopBlocks();
+    preconf.close();
+  };
 
   return new Promise<number>((resolveExit) => {
     const shutdown = (sig: string): void => {

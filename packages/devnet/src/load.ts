@@ -69,7 +69,7 @@ export type LoadReport = {
   toBlock: number;
 };
 
-type SignedTx = { raw: Hex; hash: Hex };
+export type SignedTx = { raw: Hex; hash: Hex };
 
 /** The value at quantile q (0..1) of an ascending array (nearest rank). */
 export function quantile(sorted: number[], q: number): number {
@@ -132,16 +132,21 @@ export function signTransfers(
       maxFeePerGas: opts.maxFeePerGas ?? 1000n * GWEI,
       maxPriorityFeePerGas: opts.maxPriorityFeePerGas ?? GWEI,
     };
-    const digest = keccak256(hexToBytes(serializeTransaction(tx) as Hex));
-    const { signature, recovery } = secp256k1.sign(digest, keys[k] as Uint8Array);
-    const raw = serializeTransaction(tx, {
-      r: bytesToHex(signature.subarray(0, 32)) as ViemHex,
-      s: bytesToHex(signature.subarray(32, 64)) as ViemHex,
-      yParity: recovery,
-    }) as Hex;
-    out.push({ raw, hash: bytesToHex(keccak256(hexToBytes(raw))) });
+    out.push(signEip1559(tx, keys[k] as Uint8Array));
   }
   return out;
+}
+
+/** Signs one EIP-1559 transaction with @noble (see `signTransfers`). */
+export function signEip1559(tx: TransactionSerializableEIP1559, key: Uint8Array): SignedTx {
+  const digest = keccak256(hexToBytes(serializeTransaction(tx) as Hex));
+  const { signature, recovery } = secp256k1.sign(digest, key);
+  const raw = serializeTransaction(tx, {
+    r: bytesToHex(signature.subarray(0, 32)) as ViemHex,
+    s: bytesToHex(signature.subarray(32, 64)) as ViemHex,
+    yParity: recovery,
+  }) as Hex;
+  return { raw, hash: bytesToHex(keccak256(hexToBytes(raw))) };
 }
 
 /**
@@ -339,8 +344,12 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   };
 }
 
-/** `eth_subscribe("newHeads")` over a WebSocket; calls `onHead` with each head's number. */
-function subscribeHeads(url: string, onHead: (n: number, at: number) => void): { close(): void } {
+/** `eth_subscribe(...params)` over a WebSocket; calls `onResult` with each notification's result. */
+export function subscribeWs(
+  url: string,
+  params: unknown[],
+  onResult: (result: unknown, at: number) => void,
+): { close(): void } {
   let ws: WebSocket;
   try {
     ws = new WebSocket(url);
@@ -348,23 +357,27 @@ function subscribeHeads(url: string, onHead: (n: number, at: number) => void): {
     return { close() {} };
   }
   ws.addEventListener("open", () => {
-    ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["newHeads"] }));
+    ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params }));
   });
   ws.addEventListener("message", (ev) => {
     const at = performance.now();
     try {
-      const msg = JSON.parse(String(ev.data)) as {
-        method?: string;
-        params?: { result?: { number?: string } };
-      };
-      const n = msg.method === "eth_subscription" ? msg.params?.result?.number : undefined;
-      if (n !== undefined) onHead(Number(n), at);
+      const msg = JSON.parse(String(ev.data)) as { method?: string; params?: { result?: unknown } };
+      if (msg.method === "eth_subscription") onResult(msg.params?.result, at);
     } catch {
-      // not a notification we understand: the poller still sees the block
+      // not a notification we understand
     }
   });
-  ws.addEventListener("error", () => {}); // the poller is the fallback
+  ws.addEventListener("error", () => {}); // callers have a fallback (a poller) or go without
   return { close: () => ws.close() };
+}
+
+/** `eth_subscribe("newHeads")` over a WebSocket; calls `onHead` with each head's number. */
+function subscribeHeads(url: string, onHead: (n: number, at: number) => void): { close(): void } {
+  return subscribeWs(url, ["newHeads"], (r, at) => {
+    const n = (r as { number?: string } | null)?.number;
+    if (n !== undefined) onHead(Number(n), at);
+  });
 }
 
 /** The hashes of the raw transactions a preconfirmation message carries (keccak256 of each). */
@@ -384,26 +397,14 @@ export function subscribePreconfirmations(
   url: string,
   onTxs: (hashes: Hex[], at: number) => void,
 ): { close(): void } {
-  let ws: WebSocket;
-  try {
-    ws = new WebSocket(url);
-  } catch {
-    return { close() {} };
-  }
-  ws.addEventListener("open", () => {
-    ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["preconfirmations"] }));
+  return subscribeWs(url, ["preconfirmations"], (r, at) => onTxs(preconfTxHashes(r), at));
+}
+
+/** `eth_subscribe("newPendingTransactions")`: each hash as the node's pool admits it. */
+export function subscribePendingTxs(url: string, onTx: (hash: Hex, at: number) => void): { close(): void } {
+  return subscribeWs(url, ["newPendingTransactions"], (r, at) => {
+    if (typeof r === "string" && /^0x[0-9a-fA-F]{64}$/.test(r)) onTx(r.toLowerCase() as Hex, at);
   });
-  ws.addEventListener("message", (ev) => {
-    const at = performance.now();
-    try {
-      const msg = JSON.parse(String(ev.data)) as { method?: string; params?: { result?: unknown } };
-      if (msg.method === "eth_subscription") onTxs(preconfTxHashes(msg.params?.result), at);
-    } catch {
-      // not a notification we understand
-    }
-  });
-  ws.addEventListener("error", () => {});
-  return { close: () => ws.close() };
 }
 
 /** The load report's preconfirmation line ("-" when the run had no preconfirmation stream). */
