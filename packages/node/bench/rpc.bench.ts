@@ -133,7 +133,30 @@ async function estimateExactRatio(): Promise<number> {
   }
 }
 
+/**
+ * `rpc_flood_slot_ratio`: blocks made / slots elapsed on a 4-validator network of `dseq start`
+ * processes while each validator serves 8 in-flight 50M-gas tight-loop eth_calls for 30 s
+ * (packages/devnet/bench/rpcFlood.ts, its own process: it needs the devnet package). Target 0.95.
+ */
+async function floodSlotRatio(): Promise<{ ratio: number; blocks: number; slots: number; calls: number }> {
+  const script = new URL("../../devnet/bench/rpcFlood.ts", import.meta.url).pathname;
+  const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once("line", resolve);
+      child.once("exit", (code) => reject(new Error(`rpc flood exited with ${code}`)));
+    });
+    return JSON.parse(line) as { ratio: number; blocks: number; slots: number; calls: number };
+  } finally {
+    await new Promise<void>((resolve) => {
+      if (child.exitCode !== null) resolve();
+      else child.once("exit", () => resolve());
+    });
+  }
+}
+
 export default async function run(): Promise<Record<string, number>> {
+  const flood = await floodSlotRatio();
   const estimateExact = await estimateExactRatio();
   const child = spawn(process.execPath, [new URL("./rpcServer.ts", import.meta.url).pathname], {
     stdio: ["pipe", "pipe", "inherit"],
@@ -216,6 +239,10 @@ export default async function run(): Promise<Record<string, number>> {
       estimate_exact_ratio: estimateExact,
       get_block_per_s: Math.round(median(blocks)),
       send_raw_tx_per_s: Math.round(median(sends)),
+      rpc_flood_slot_ratio: Math.round(flood.ratio * 1000) / 1000,
+      rpc_flood_blocks: flood.blocks,
+      rpc_flood_slots: flood.slots,
+      rpc_flood_calls: flood.calls,
     };
   } finally {
     child.kill("SIGTERM");
