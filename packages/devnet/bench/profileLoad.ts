@@ -3,10 +3,12 @@
 //   node packages/devnet/bench/profileLoad.ts devnet <dir> [tps]    4 validators, honest load, 20 s
 // `<dir>` receives every node's V8 CPU profile (`--cpu-prof` through NODE_OPTIONS, written when
 // the node exits on SIGTERM); `-` runs without the profiler. Prints the load report and each
-// node's tx gossip, txpool refusal and CPU counters from its /metrics.
+// node's tx gossip, txpool refusal and CPU counters from its /metrics. PROFILE_KEEP=1 keeps the
+// data directory (node logs) and prints where it is.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { errorMessage } from "@dseq/common";
 import { startDevnet } from "../src/devnet.ts";
 import { runHonestLoad } from "./honestLoad.ts";
 import { driveLoad } from "./single.bench.ts";
@@ -44,11 +46,15 @@ try {
     console.log(JSON.stringify({ ...r, pool: undefined }));
   }
   for (const n of d.nodes) {
-    const text = await (await fetch(`${n.adminUrl}/metrics`)).text();
-    const lines = text.split("\n").filter((l) => COUNTERS.test(l));
+    const text = await fetch(`${n.adminUrl}/metrics`).then(
+      (r) => r.text(),
+      (err: unknown) => `unreachable (${n.state}, exit ${JSON.stringify(n.lastExit)}): ${errorMessage(err)}`,
+    );
+    const lines = text.split("\n").filter((l) => COUNTERS.test(l) || l.startsWith("unreachable"));
     console.log(`${n.name} (pid ${n.pid})\n  ${lines.join("\n  ")}`);
   }
 } finally {
   await d.stop();
-  rmSync(root, { recursive: true, force: true });
+  if (process.env.PROFILE_KEEP) console.log(`kept ${root}`);
+  else rmSync(root, { recursive: true, force: true });
 }
