@@ -19,7 +19,7 @@ import {
   runLoad,
   startDevnet,
 } from "../packages/devnet/src/index.ts";
-import { head, sleep, waitFor } from "./l1Helpers.ts";
+import { head, waitFor } from "./l1Helpers.ts";
 
 const log = createLogger({ base: { test: "batches-e2e" } });
 const BLOCK_MS = 1000;
@@ -103,6 +103,13 @@ describe("batches: threshold-signed by the set, posted to L1 by the running node
     );
     expect(h.behind).toBe(false);
     expect(h.blocksBehind).toBeLessThan(40);
+    const st = await rpcCall<{ batches?: { inGroup: boolean; submitter: boolean } }>(
+      d.node("v3").rpcUrl,
+      "dseq_syncStatus",
+      [],
+      2000,
+    );
+    expect(st.batches).toMatchObject({ inGroup: true, submitter: true });
   }, 120_000);
 
   it("the coordinator killed (SIGKILL) mid-signing: another submitter completes the batch", async () => {
@@ -143,10 +150,10 @@ describe("batches: threshold-signed by the set, posted to L1 by the running node
   it("L1 down and up: L2 goes on, batches resume after, none doubled", async () => {
     const before = (await appended()).length;
     await d.l1!.down();
-    const h0 = await head(d.validators[0]!);
-    await sleep(8_000);
-    const h1 = await head(d.validators[0]!);
-    expect(h1 - h0).toBeGreaterThanOrEqual(5);
+    const v = running()[0]!;
+    const h0 = await head(v);
+    await waitFor("5 L2 blocks with L1 down", async () => (await head(v)) >= h0 + 5, 60_000);
+    const h1 = await head(v);
     await d.l1!.up();
     await waitFor(
       "a batch past the outage",

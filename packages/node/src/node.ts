@@ -256,6 +256,7 @@ export class DseqNode {
             peers: this.p2p.peers().length,
             lastCommitAt: this.lastCommitAt,
             ...(this.l1 ? { l1: this.l1Status() } : {}),
+            ...(this.batches ? { batches: this.batches.status() } : {}),
           }),
         },
         ...mod("rpc"),
