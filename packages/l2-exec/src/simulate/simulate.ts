@@ -236,6 +236,23 @@ function precompileMoves(
   return out;
 }
 
+/**
+ * geth warms the fork's own precompile addresses (vm.ActivePrecompiles(rules)) whatever the
+ * overrides did: a removed or overridden one stays warm, a moved-to address is cold.
+ * @ethereumjs/vm warms every key of the EVM's precompile map, so that map lists the fork's.
+ */
+function warmAsGeth(vm: VM, common: Common): void {
+  const forkKeys = [...getActivePrecompiles(common).keys()];
+  const evm = vm.evm as unknown as { _precompiles: Map<string, unknown> };
+  const map = evm._precompiles;
+  const warm = new (class extends Map<string, unknown> {
+    override entries(): MapIterator<[string, unknown]> {
+      return forkKeys.map((k): [string, unknown] => [k, map.get(k)])[Symbol.iterator]();
+    }
+  })(map);
+  evm._precompiles = warm;
+}
+
 export async function simulate(ctx: SimulateContext, opts: SimulateOptions): Promise<SimulatedBlock[]> {
   const plan = planBlocks(ctx.base.header, opts);
   const sm = ctx.stateManager;
@@ -288,13 +305,14 @@ export async function simulate(ctx: SimulateContext, opts: SimulateOptions): Pro
     const envBlock = createBlock({ header: headerData }, opts0);
     // EVM with this block's precompile set (moves last for their block only, as geth's).
     const customPrecompiles = precompileMoves(common, p.state);
-    if (p.state !== undefined) await applyOverrides(sm, p.state as StateOverrides);
+    if (p.state !== undefined) await applyOverrides(sm, stateFields(p.state));
     const vm: VM = await createVM({
       common,
       stateManager: sm,
       blockchain,
       ...(customPrecompiles.length > 0 ? { evmOpts: { customPrecompiles: customPrecompiles as never } } : {}),
     });
+    if (customPrecompiles.length > 0) warmAsGeth(vm, common);
     if (common.isActivatedEIP(2935)) await storeParentBlockHash(vm, number, parent.hash());
     if (common.isActivatedEIP(4788)) await storeParentBeaconRoot(vm, ZERO32, time);
 
@@ -346,6 +364,12 @@ export async function simulate(ctx: SimulateContext, opts: SimulateOptions): Pro
         restore();
         logger?.detach();
       }
+      // geth's uint64 nonce wraps to 0 after 2^64-1 (reachable only without validation).
+      const after = await sm.getAccount(from);
+      if (after !== undefined && after.nonce > MAX_NONCE) {
+        after.nonce &= MAX_NONCE;
+        await sm.putAccount(from, after);
+      }
       gasUsed += run.totalGasSpent;
       gasPool -= run.totalGasSpent;
       txs.push(tx);
@@ -380,6 +404,14 @@ export async function simulate(ctx: SimulateContext, opts: SimulateOptions): Pro
 }
 
 const MAX_NONCE = (1n << 64n) - 1n;
+
+/** The overrides that change state: an entry that only moves a precompile touches no account (geth). */
+function stateFields(state: Record<string, SimStateOverride>): StateOverrides {
+  const out: StateOverrides = {};
+  for (const [addr, { movePrecompileToAddress: _, ...o }] of Object.entries(state))
+    if (Object.keys(o).length > 0) out[addr] = o;
+  return out;
+}
 
 /** geth's preCheck order: the nonce is checked before fees and balance. */
 function checkNonce(from: Address, nonce: bigint, stateNonce: bigint, gas: bigint): void {

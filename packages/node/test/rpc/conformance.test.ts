@@ -40,12 +40,6 @@ const SKIP: Record<string, string> = {
     "blob transactions and the blobBaseFee override: dseq has no blob transactions on L2 (policy, as send-blob-tx)",
   "eth_simulateV1/ethSimulate-empty-with-block-num-set-firstblock.io":
     "base block 1 is a pre-Merge (Ethash) block of the test chain; the simulated header differs from geth's there (not matched yet; a dseq chain has no pre-Merge blocks)",
-  "eth_simulateV1/ethSimulate-move-two-accounts-to-same-38023.io":
-    "block hash differs from geth's when two precompiles are moved to one address (not matched yet)",
-  "eth_simulateV1/ethSimulate-overflow-nonce.io":
-    "sender nonce 2^64-1 without validation: geth wraps the nonce to 0 after the call, @ethereumjs/vm stores 2^64 (state root differs)",
-  "eth_simulateV1/ethSimulate-override-ecrecover.io":
-    "gas differs by 2,500 (cold vs warm) on a call to a precompile address overridden with code (@ethereumjs/evm access list; not matched yet)",
   "eth_sendRawTransaction/send-blob-tx.io":
     "@dseq/txpool does not admit blob (type 3) transactions: dseq L2 policy, no blob pool (see README)",
 };

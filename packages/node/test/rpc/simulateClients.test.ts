@@ -33,7 +33,7 @@ const KEY = bytesToHex(keccak256(new TextEncoder().encode("dseq simulate clients
 const account = privateKeyToAccount(KEY);
 const RECIPIENT = "0x000000000000000000000000000000000000beef";
 /** Runtime code returning block.number and block.timestamp (NUMBER, TIMESTAMP, MSTOREs, RETURN). */
-const BLOCK_ENV_CODE = "0x4360005242602052604060" + "00f3";
+const BLOCK_ENV_CODE: Hex = "0x436000524260205260406000f3";
 const BLOCK_ENV = "0x00000000000000000000000000000000000e0e0e";
 const FRESH = "0x00000000000000000000000000000000000f4e54";
 
