@@ -49,7 +49,8 @@ describe("L1 reorgs end to end", () => {
       reelectAfterMisses: 3,
       loadAccounts: 1,
       readyTimeoutMs: 120_000,
-      l1: { blockTimeSeconds: 1, confirmations: CONFIRMATIONS, pollIntervalMs: 300 },
+      // No batch posting (ADR 0155): its transactions would mine blocks while this test freezes L1.
+      l1: { blockTimeSeconds: 1, confirmations: CONFIRMATIONS, pollIntervalMs: 300, batches: false },
       logger: log,
     });
     direct = d.l1!.directUrl;
