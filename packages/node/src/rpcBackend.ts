@@ -28,6 +28,7 @@ import {
 import type { TxPool } from "@dseq/txpool";
 import type { Block } from "@ethereumjs/block";
 import type { TypedTransaction } from "@ethereumjs/tx";
+import type { PreconfirmedState } from "./preconf/pendingState.ts";
 import type { CallPool } from "./rpc/callPool.ts";
 import { CallPoolError, CallPoolErrorCode } from "./rpc/callPoolErrors.ts";
 import { forkConfigOf } from "./rpc/forkConfig.ts";
@@ -39,6 +40,11 @@ export type ChainReaderOptions = {
   callPool?: CallPool;
   /** The chain's slot: the next block is stamped `parent + blockTime` (ADR 0093, 0131). */
   blockTimeMs?: number;
+  /**
+   * The preconfirmed state (ADR 0176): a call in the next block's context on the head (`pending`,
+   * estimates) runs after the preconfirmed transactions, in this thread. Absent: on the head.
+   */
+  preconfirmed?: PreconfirmedState;
 };
 
 /** A pool refusal or timeout is the caller's answer, not an `invalid` call result. */
@@ -248,7 +254,13 @@ export function chainReader(chain: Chain, opts: ChainReaderOptions = {}): ChainR
       const execOpts = { accessList: trace, ...(Object.keys(env).length === 0 ? {} : { block: env }) };
       try {
         let r: ExecCallResult;
-        if (opts.callPool === undefined) r = await chain.call(args, n, callOpts?.overrides, execOpts);
+        const preconfirmed =
+          callOpts?.nextBlock === true && n === chain.head().header.number
+            ? await opts.preconfirmed?.state()
+            : undefined;
+        if (preconfirmed !== undefined)
+          r = await chain.call(args, preconfirmed, callOpts?.overrides, execOpts);
+        else if (opts.callPool === undefined) r = await chain.call(args, n, callOpts?.overrides, execOpts);
         else {
           const job: CallJob = { header: rlpOf(block), args, opts: execOpts };
           if (callOpts?.overrides !== undefined) job.overrides = callOpts.overrides;

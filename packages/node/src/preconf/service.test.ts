@@ -38,6 +38,8 @@ describe("preconf service", () => {
   });
 });
 
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 describe("preconf service with receipts (ADR 0175)", () => {
   const common = createCustomCommon({ chainId: 1337 }, Mainnet, { hardfork: "prague" });
   const signed = (nonce: bigint) =>
@@ -57,7 +59,7 @@ describe("preconf service with receipts (ADR 0175)", () => {
   const emitter = new Uint8Array(20).fill(0x33);
   const topic = new Uint8Array(32).fill(0x44);
 
-  it("publishes a fragment once the build ran each of its transactions, with their receipts", () => {
+  it("publishes a fragment once the build ran each of its transactions, with their receipts", async () => {
     const s = createPreconfService(
       { chainId: 1337n, logger: createNoopLogger() },
       { awaitReceipts: true, receiptWaitMs: 60_000 },
@@ -79,8 +81,11 @@ describe("preconf service with receipts (ADR 0175)", () => {
       firstLogIndex: 0,
       baseFee: 7n,
     });
+    await turn();
     expect(got).toHaveLength(0); // b has not run yet
     s.outcomes.skipped(3, bytesToHex(b.hash()));
+    expect(got).toHaveLength(0); // outcomes are settled off the build's path, once per turn
+    await turn();
     expect(got).toHaveLength(1);
     const [r] = got[0]?.receipts ?? [];
     expect(got[0]?.receipts).toHaveLength(1); // the skipped one has none

@@ -1,5 +1,5 @@
 import type { Hex, Logger } from "@dseq/common";
-import { pendingReceipt } from "@dseq/l2-exec";
+import { type IncludedTx, pendingReceipt } from "@dseq/l2-exec";
 import type { JsonObject, PreconfSource } from "@dseq/rpc";
 import type { SignedFragment } from "../blockStream.ts";
 import { createPreconfFeed, preconfirmationOf } from "./feed.ts";
@@ -123,6 +123,28 @@ export function createPreconfService(
     }
     return r;
   };
+  let queued: ({ height: number; x: IncludedTx } | { height: number; txHash: Hex })[] = [];
+  let scheduled = false;
+  const settle = (): void => {
+    scheduled = false;
+    const batch = queued;
+    queued = [];
+    for (const q of batch) {
+      if ("x" in q) {
+        const r = pendingReceipt(q.x);
+        book.set(q.height, r.transactionHash, r);
+      } else book.set(q.height, q.txHash, null);
+      note(q.height);
+    }
+    if (waiting.length > 0) drain();
+  };
+  const later = (q: (typeof queued)[number]): void => {
+    queued.push(q);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(settle);
+    }
+  };
   let top = 0;
   const note = (height: number): void => {
     if (height > top) {
@@ -136,16 +158,13 @@ export function createPreconfService(
     own: (raw) => record(preconfFromWire(raw, d.chainId)),
     gossiped: (f, raw) => record(preconfFromSigned(f, raw)),
     outcomes: {
+      // Called inside the build loop, once per transaction: queue, and do the work (receipt
+      // fields, publishing) once per turn of the event loop, off the build's path.
       included(height, x) {
-        const r = pendingReceipt(x);
-        book.set(height, r.transactionHash, r);
-        note(height);
-        if (waiting.length > 0) drain();
+        later({ height, x });
       },
       skipped(height, txHash) {
-        book.set(height, txHash, null);
-        note(height);
-        if (waiting.length > 0) drain();
+        later({ height, txHash });
       },
     },
     receipt: (txHash) => published.get(txHash.toLowerCase() as Hex),

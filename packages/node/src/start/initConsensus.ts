@@ -40,7 +40,12 @@ import {
 } from "../consensusApp.ts";
 import { decodeConsensusEnvelope, encodeConsensusEnvelope } from "../consensusWire.ts";
 import type { L1Feed } from "../l1Feed.ts";
-import { createPreconfService, type PreconfService } from "../preconf/index.ts";
+import {
+  createPreconfirmedState,
+  createPreconfService,
+  type PreconfirmedState,
+  type PreconfService,
+} from "../preconf/index.ts";
 import { rotationValidatorSource } from "../rotation.ts";
 import type { NodeMetrics } from "./nodeMetrics.ts";
 
@@ -74,6 +79,8 @@ export type Consensus = {
   signs: boolean;
   /** Preconfirmations: every stream fragment sent or accepted (ADR 0170), for RPC and evidence. */
   preconf: PreconfService;
+  /** The head plus the preconfirmed prefix of the next height: the RPC's `pending` calls (ADR 0176). */
+  preconfirmed: PreconfirmedState;
   /** Enters the height after the head: the last step of a start, once every port is bound. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -250,6 +257,7 @@ export async function initConsensus(
     app,
     signs: signer !== null,
     preconf,
+    preconfirmed: createPreconfirmedState({ chain: d.chain, store: preconf.store }),
     start: async () => {
       await driver.start(Number(d.chain.head().header.number) + 1);
       if (byz?.options.garbageGossip) stopGarbage = startGarbageGossip(byz.options, byz.context());

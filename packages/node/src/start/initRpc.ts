@@ -4,6 +4,7 @@ import { createRpcServer, type RpcEventMap, type RpcServer, type SyncStatus } fr
 import type { TxPool } from "@dseq/txpool";
 import type { ChainSpec } from "../chainSpec.ts";
 import type { NodeConfig } from "../config.ts";
+import type { PreconfirmedState } from "../preconf/index.ts";
 import { CallPool } from "../rpc/callPool.ts";
 import { chainReader, txPoolView } from "../rpcBackend.ts";
 import { type DseqMethodsView, registerDseqMethods } from "./dseqMethods.ts";
@@ -17,6 +18,8 @@ export type RpcDeps = {
   syncing: () => SyncStatus;
   peerCount: () => number;
   dseq: DseqMethodsView;
+  /** `pending` calls run after the preconfirmed transactions (ADR 0176). */
+  preconfirmed?: PreconfirmedState;
   logger: Logger;
   metrics: Metrics;
 };
@@ -49,7 +52,11 @@ export async function initRpc(
     },
     {
       backend: {
-        chain: chainReader(d.chain, { callPool, blockTimeMs: spec.blockTimeMs }),
+        chain: chainReader(d.chain, {
+          callPool,
+          blockTimeMs: spec.blockTimeMs,
+          ...(d.preconfirmed ? { preconfirmed: d.preconfirmed } : {}),
+        }),
         txpool: txPoolView(d.pool),
         events: d.events,
         submitRawTransaction: d.submitRawTransaction,
