@@ -1,9 +1,10 @@
 // e2e of #18 on a real dev L1 (EDR with the devnet's forwarder and beacon blob server): an L2
 // chain built the way the node builds it (transfers, one deposit entry) is posted as calldata
 // and blob batches under a test FROST key; a verifier started afterwards from L1 alone derives
-// every block with the original hashes, resumes from its own store after a restart, keeps
-// following new batches, and halts with a specific error on a batch the group signed with a
-// wrong state root. afterAll stops EDR and removes the temp dirs.
+// every block with the original hashes, resumes from its own store after a restart, never
+// derives an unconfirmed batch (an L1 reorg removes one), keeps following new batches, and
+// halts with a specific error on a batch the group signed with a wrong state root; then the
+// same as a `dseq derive` process. afterAll stops EDR and removes the temp dirs.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -139,8 +140,21 @@ describe("derive the L2 from L1 alone", () => {
     expect(v.status().derivedHead).toBe(36n);
     expect(v.status().lastBatchL1Block).toBe(s.lastBatchL1Block);
 
-    // It keeps following: a new blob batch lands.
+    // An unconfirmed batch is never derived, and an L1 reorg that removes it leaves nothing
+    // behind: a bad batch lands one block deep (confirmations 2), the reorg replaces it.
     for (let n = 0; n < 6; n++) await l2.next();
+    const snapshot = await rpc<Hex>(l1.directUrl, "evm_snapshot", []);
+    await postBatch(post, tip, l2.blocks.slice(36, 42), BatchDataKind.calldata, (h) => ({
+      ...h,
+      stateRoot: `0x${"cd".repeat(32)}`,
+    }));
+    await mine(1);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(v.status().derivedHead).toBe(36n);
+    expect(v.status().halted).toBeUndefined();
+    expect(await rpc(l1.directUrl, "evm_revert", [snapshot])).toBe(true);
+
+    // It keeps following: the replacing blob batch lands.
     await postNext(6, BatchDataKind.blobs);
     await mine();
     await v.waitForBlock(42n, 60_000);
