@@ -39,7 +39,7 @@ const SKIP: Record<string, string> = {
   "eth_simulateV1/ethSimulate-blobs.io":
     "blob transactions and the blobBaseFee override: dseq has no blob transactions on L2 (policy, as send-blob-tx)",
   "eth_simulateV1/ethSimulate-empty-with-block-num-set-firstblock.io":
-    "base block 1 is a pre-Merge (Ethash) block of the test chain; the simulated header differs from geth's there (not matched yet; a dseq chain has no pre-Merge blocks)",
+    "base block 1 is pre-Merge: only the state root differs, geth's Ethash engine pays the block reward to the coinbase; dseq applies no PoW reward (a dseq chain has no pre-Merge blocks)",
   "eth_sendRawTransaction/send-blob-tx.io":
     "@dseq/txpool does not admit blob (type 3) transactions: dseq L2 policy, no blob pool (see README)",
 };
