@@ -29,6 +29,7 @@ import type { ChainSpec } from "./chainSpec.ts";
 import { chainBlockSource } from "./chainSync.ts";
 import type { NodeConfig } from "./config.ts";
 import type { CommittedInfo } from "./consensusApp.ts";
+import { NodeError, NodeErrorCode } from "./errors.ts";
 import { L1Feed, type L1Status } from "./l1Feed.ts";
 import type { FragmentEvidence } from "./preconf/index.ts";
 import { rebuildChainState } from "./rotation.ts";
@@ -188,7 +189,10 @@ export class DseqNode {
     // `batches.submit` one posts; both on their own timers, never in the block path.
     if (config.batches && this.isValidator) {
       if (m.password === undefined)
-        throw new DseqError("NODE_NO_PASSWORD", "batches need the keystore password (NodeModules.password)");
+        throw new NodeError(
+          NodeErrorCode.NoPassword,
+          "batches need the keystore password (NodeModules.password)",
+        );
       const b = await initBatches(config, BigInt(spec.chainId), {
         chain: this.chain,
         schedule: () => this.schedule,
