@@ -12,7 +12,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BatchDataKind, type BatchTip } from "../packages/batch-submitter/src/index.ts";
 import { createFrostGroup } from "../packages/batch-submitter/test/helpers.ts";
-import { bytesToHex, createLogger, type Hex } from "../packages/common/src/index.ts";
+import {
+  bytesToHex,
+  createLogger,
+  createMetrics,
+  type Hex,
+  type Metrics,
+} from "../packages/common/src/index.ts";
 import { rpcCall } from "../packages/devnet/src/jsonRpc.ts";
 import { type DevnetL1, startDevnetL1 } from "../packages/devnet/src/l1.ts";
 import { devL1Accounts, rpc } from "../packages/l1-contracts/src/index.ts";
@@ -51,7 +57,7 @@ async function postNext(count: number, kind: BatchDataKind): Promise<void> {
   tip = r.tip;
 }
 
-function startVerifier(chain: Chain): Deriver {
+function startVerifier(chain: Chain, metrics = createMetrics()): Deriver {
   const d = l1.deployment;
   return new Deriver(
     {
@@ -70,9 +76,11 @@ function startVerifier(chain: Chain): Deriver {
       beaconUrl: l1.beaconUrl,
       retryMs: 100,
     },
-    { chain, logger: log },
+    { chain, logger: log, metrics },
   );
 }
+
+const metricOf = async (m: Metrics, name: string) => (await m.values(name))[0]?.value;
 
 async function expectSameBlocks(chain: Chain, upTo: number): Promise<void> {
   for (let n = 1; n <= upTo; n++) {
@@ -117,9 +125,13 @@ afterAll(async () => {
 describe("derive the L2 from L1 alone", () => {
   it("derives calldata and blob batches to the same block hashes, resumes from its store, follows, refuses a bad batch", async () => {
     let chain = await openChain(join(dir, "verifier", "chain"));
-    let v = startVerifier(chain);
+    const metrics = createMetrics();
+    let v = startVerifier(chain, metrics);
     await v.start();
     await v.waitForBlock(36n, 60_000);
+    expect(await metricOf(metrics, "dseq_derive_head")).toBe(36);
+    expect(await metricOf(metrics, "dseq_derive_batches_total")).toBe(3);
+    expect(await metricOf(metrics, "dseq_derive_halted")).toBe(0);
     await expectSameBlocks(chain, 36);
     const s = v.status();
     expect(s.lastBatchIndex).toBe(3n);
@@ -135,7 +147,8 @@ describe("derive the L2 from L1 alone", () => {
     await v.stop();
     await chain.close();
     chain = await openChain(join(dir, "verifier", "chain"));
-    v = startVerifier(chain);
+    const metrics2 = createMetrics();
+    v = startVerifier(chain, metrics2);
     await v.start();
     expect(v.status().derivedHead).toBe(36n);
     expect(v.status().lastBatchL1Block).toBe(s.lastBatchL1Block);
@@ -178,6 +191,7 @@ describe("derive the L2 from L1 alone", () => {
     expect(halted?.code).toBe(DeriveErrorCode.StateRoot);
     expect(halted?.message).toMatch(/^batch 5, block 46, stateRoot: expected 0xabab/);
     expect(v.status().derivedHead).toBe(42n);
+    expect(await metricOf(metrics2, "dseq_derive_halted")).toBe(1);
     expect(bytesToHex((await chain.getBlock("finalized"))!.hash())).toBe(l2.blocks[41]!.hash);
     expect(chain.head().header.number).toBe(45n); // the last block of a refused batch is never committed
     await v.stop();

@@ -21,6 +21,7 @@ import {
   genesisTip,
 } from "./checkBatch.ts";
 import { deriveBatch } from "./deriveBatch.ts";
+import { createDeriveMetrics, type DeriveMetrics } from "./deriveMetrics.ts";
 import { DeriveError, DeriveErrorCode } from "./errors.ts";
 import { type BlobSource, fetchBatchData, type L1TxSource } from "./fetchBatchData.ts";
 
@@ -91,6 +92,7 @@ export class Deriver {
   private l1Tx: L1TxSource;
   private blobs: BlobSource | undefined;
   private readonly log: Logger;
+  private readonly metrics: DeriveMetrics;
 
   private readonly opts: DeriverOptions;
   private readonly m: DeriverModules;
@@ -100,6 +102,7 @@ export class Deriver {
     this.m = m;
     this.log = m.logger.child({ module: "derive" });
     this.queue = new L1EntryQueue(this.log);
+    this.metrics = createDeriveMetrics(m.metrics);
     this.l1Tx =
       m.l1Tx ??
       (createPublicClient({
@@ -164,6 +167,7 @@ export class Deriver {
       this.halt({ code: f.code, message: `L1 listener halted: ${f.message}` }),
     );
     this.queue.committed(this.tip.nextEntry);
+    this.metrics.head.set(Number(this.tip.lastBlock));
     this.running = true;
     listener.start();
     this.loop = this.run();
@@ -236,6 +240,7 @@ export class Deriver {
   private halt(err: DeriveError | { code: string; message: string }): void {
     if (this.halted) return;
     this.halted = err;
+    this.metrics.halted.set(1);
     this.log.error("derivation halted", err instanceof DeriveError ? err.toJSON() : err);
   }
 
@@ -247,6 +252,7 @@ export class Deriver {
           progressed = await this.step();
         } catch (err) {
           if (err instanceof DeriveError && err.retryable) {
+            this.metrics.retries.inc();
             this.log.warn("batch data not available yet", err.toJSON());
           } else if (err instanceof DeriveError) {
             this.halt(err);
@@ -296,6 +302,8 @@ export class Deriver {
     this.tip = next;
     this.pending.delete(header.batchIndex);
     this.queue.committed(next.nextEntry);
+    this.metrics.head.set(Number(next.lastBlock));
+    this.metrics.batches.inc();
     this.log.info("batch derived", {
       batchIndex: header.batchIndex.toString(),
       blocks: `${header.firstBlock}..${header.lastBlock}`,
