@@ -26,6 +26,8 @@ export type BeaconBlobs = {
   stop(): Promise<void>;
 };
 
+const SEND = "eth_sendRawTransaction";
+
 type Sidecar = { blob: Hex; commitment: Hex; proof: Hex };
 
 const versionedHash = (commitment: Hex): string => `0x01${sha256(commitment).slice(4)}`;
@@ -65,6 +67,8 @@ export async function startBeaconBlobs(opts: BeaconBlobsOptions): Promise<Beacon
 
   const capture = (request: Uint8Array, response: Uint8Array): void => {
     if (request.length > maxBody || response.length > 64 * 1024) return;
+    // Most traffic is reads: skip parsing anything that cannot hold a send.
+    if (!Buffer.from(request.buffer, request.byteOffset, request.length).includes(SEND)) return;
     const req = parseJson(request);
     const res = parseJson(response);
     const calls = (Array.isArray(req) ? req : [req]) as RpcCall[];
