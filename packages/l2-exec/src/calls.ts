@@ -106,7 +106,8 @@ export async function applyOverrides(
 
 const ZERO = `0x${"00".repeat(20)}` as Hex;
 
-function callTx(
+/** The unsigned transaction a call runs as (type 4 with an authorization list, 2 with fee caps, 1 with an access list, else 0). */
+export function callTx(
   common: Common,
   args: CallArgs,
   gasLimit: bigint,

@@ -3,14 +3,12 @@
  * balance checks off, no base fee without a gas price), with a tracer attached.
  */
 import type { Block } from "@ethereumjs/block";
-import type { Common } from "@ethereumjs/common";
 import type { EVMMockBlockchainInterface } from "@ethereumjs/evm";
 import type { MerkleStateManager } from "@ethereumjs/statemanager";
-import { createTx, type TypedTransaction, type TypedTxData } from "@ethereumjs/tx";
-import { type Address, createAddressFromString, hexToBytes } from "@ethereumjs/util";
+import { createAddressFromString } from "@ethereumjs/util";
 import { createVM } from "@ethereumjs/vm";
 import { type BlockOverrides, withBlockOverrides } from "../callEnv.ts";
-import { applyOverrides, type CallArgs, type StateOverrides } from "../calls.ts";
+import { applyOverrides, type CallArgs, callTx, type StateOverrides } from "../calls.ts";
 import { createTracer, type TracerOptions } from "./createTracer.ts";
 import { traceTx } from "./traceTx.ts";
 
@@ -29,45 +27,6 @@ export type TraceCallJob = {
 
 const ZERO = `0x${"00".repeat(20)}`;
 
-function callTx(common: Common, args: CallArgs, gasLimit: bigint, nonce: bigint): TypedTransaction {
-  const data =
-    args.data === undefined ? undefined : typeof args.data === "string" ? hexToBytes(args.data) : args.data;
-  const base = {
-    nonce,
-    gasLimit,
-    value: args.value ?? 0n,
-    ...(args.to ? { to: args.to } : {}),
-    ...(data !== undefined ? { data } : {}),
-  };
-  const dynamic = args.maxFeePerGas !== undefined || args.maxPriorityFeePerGas !== undefined;
-  const tx = dynamic
-    ? createTx(
-        {
-          ...base,
-          type: 2,
-          maxFeePerGas: args.maxFeePerGas ?? 0n,
-          maxPriorityFeePerGas: args.maxPriorityFeePerGas ?? 0n,
-          accessList: args.accessList ?? [],
-        } as TypedTxData,
-        { common, freeze: false },
-      )
-    : args.accessList !== undefined && common.isActivatedEIP(2930)
-      ? createTx(
-          { ...base, type: 1, gasPrice: args.gasPrice ?? 0n, accessList: args.accessList } as TypedTxData,
-          {
-            common,
-            freeze: false,
-          },
-        )
-      : createTx({ ...base, type: 0, gasPrice: args.gasPrice ?? 0n } as TypedTxData, {
-          common,
-          freeze: false,
-        });
-  const from = createAddressFromString(args.from ?? ZERO);
-  (tx as { getSenderAddress: () => Address }).getSenderAddress = () => from;
-  return tx;
-}
-
 /** Runs `job` on `stateManager` (the post-state of `base`) and returns the tracer's result. */
 export async function traceCallOn(
   base: Block,
@@ -76,8 +35,6 @@ export async function traceCallOn(
   job: TraceCallJob,
   signal: AbortSignal,
 ): Promise<unknown> {
-  if (job.args.authorizationList !== undefined)
-    throw new Error("debug_traceCall with an authorization list is not supported");
   await applyOverrides(stateManager, job.overrides);
   const noPrice =
     job.args.gasPrice === undefined &&
@@ -89,7 +46,9 @@ export async function traceCallOn(
   const vm = await createVM({ common: base.common, stateManager, blockchain });
   const from = createAddressFromString(job.args.from ?? ZERO);
   const nonce = job.args.nonce ?? (await stateManager.getAccount(from))?.nonce ?? 0n;
-  const tx = callTx(base.common, job.args, job.args.gas ?? job.gasCap, nonce);
+  // eth_call's transaction (an authorization list makes it type 4; each authority is recovered
+  // and delegated as in a block); fees unset stay 0, as geth's traceCall.
+  const tx = callTx(base.common, job.args, job.args.gas ?? job.gasCap, nonce, undefined);
   const tracer = createTracer(
     job.tracer,
     job.maxStructLogBytes !== undefined ? { maxStructLogBytes: job.maxStructLogBytes } : {},

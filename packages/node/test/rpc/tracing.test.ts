@@ -211,6 +211,39 @@ describe("tracing in the RPC EVM workers", () => {
     expect(logged.structLogs.length).toBeGreaterThan(5);
   });
 
+  it("debug_traceCall with an EIP-7702 authorization list runs the delegated code at the authority", async () => {
+    const authority = privateKeyToAccount(
+      bytesToHex(keccak256(new TextEncoder().encode("dseq 7702 authority"))),
+    );
+    const auth = await authority.signAuthorization({ address: target, chainId: CHAIN_ID, nonce: 0 });
+    const hex = (n: number | bigint) => `0x${n.toString(16)}`;
+    const env = encodeFunctionData({ abi, functionName: "env", args: [] });
+    const call = { from: account.address, to: authority.address, data: env };
+    const plain = (await raw("debug_traceCall", [call, "latest", { tracer: "callTracer" }])) as {
+      output?: string;
+    };
+    expect(plain.output ?? "0x").toBe("0x"); // an EOA without code
+    const list = [
+      {
+        chainId: hex(auth.chainId),
+        address: auth.address,
+        nonce: hex(auth.nonce),
+        yParity: hex(auth.yParity ?? 0),
+        r: auth.r,
+        s: auth.s,
+      },
+    ];
+    const frame = (await raw("debug_traceCall", [
+      { ...call, authorizationList: list },
+      "latest",
+      { tracer: "callTracer" },
+    ])) as CallFrame & { output: string };
+    const head = await pub.getBlock({ blockTag: "latest" });
+    // The authority now runs TimeSensitive's env(): its first word is the block number.
+    expect(BigInt(frame.output.slice(0, 66))).toBe(head.number);
+    expect(frame.to).toBe(authority.address.toLowerCase());
+  });
+
   it("debug_traceCall of a loop at the gas cap is stopped at its timeout", async () => {
     const spin = encodeFunctionData({ abi, functionName: "spin", args: [] });
     const started = performance.now();
