@@ -121,6 +121,8 @@ export function approveBatch(req: SignRequest, own: OwnChain): Approval {
       return refuse(RefusalReason.DataMismatch, `${where}: extra data`);
     if (d.transactions.length !== b.transactions.length)
       return refuse(RefusalReason.DataMismatch, `${where}: tx count`);
+    if ((d.l1EntryCount ?? 0) !== (b.l1EntryCount ?? 0))
+      return refuse(RefusalReason.DataMismatch, `${where}: L1 entry count`);
     for (let j = 0; j < d.transactions.length; j++) {
       if (bytesToHex(d.transactions[j]!) !== bytesToHex(b.transactions[j]!)) {
         return refuse(RefusalReason.DataMismatch, `${where}: transaction ${j}`);

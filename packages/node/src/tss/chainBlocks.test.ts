@@ -27,6 +27,8 @@ describe("chainCommittedBlocks (the batch view of a real chain store)", () => {
         timestamp: BigInt(1_700_000_000 + 2 * i),
         coinbase,
         extraData: new Uint8Array([i]),
+        // Block 2 takes one L1 entry: the batch carries the count (ADR 0180).
+        l1Entries: i === 2 ? [{ index: 0n, kind: 0, to: coinbase, amount: 10n ** 9n }] : [],
       });
       await chain.commit(built.block, built.receipts);
     }
@@ -43,7 +45,9 @@ describe("chainCommittedBlocks (the batch view of a real chain store)", () => {
       stateRoot: bytesToHex(stored!.header.stateRoot),
       extraData: new Uint8Array([2]),
       transactions: [],
+      l1EntryCount: 1,
     });
+    expect((await src.block(1n))?.l1EntryCount).toBe(0);
     expect((await src.block(1n))?.hash).toBe(b2?.parentHash);
     expect(await src.block(3n)).toBeUndefined();
   });
