@@ -1,4 +1,4 @@
-import { DevnetError, DevnetUsageError } from "./errors.ts";
+import { DevnetError, DevnetErrorCode, DevnetUsageError } from "./errors.ts";
 import type { NetworkInfo } from "./network.ts";
 
 /**
@@ -91,7 +91,7 @@ export function byzantineConfigPatch(
   for (const name of Object.keys(byzantine)) {
     if (!network.nodes.some((n) => n.name === name))
       throw new DevnetError(
-        "DEVNET_BAD_OPTION",
+        DevnetErrorCode.BadOption,
         `--byzantine names ${name}, which is not a node of this devnet`,
       );
   }

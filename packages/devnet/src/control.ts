@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { errorMessage, type Logger } from "@dseq/common";
 import type { Devnet } from "./devnet.ts";
-import { DevnetError } from "./errors.ts";
+import { DevnetError, DevnetErrorCode } from "./errors.ts";
 import { requireRunning } from "./state.ts";
 
 /**
@@ -97,7 +97,7 @@ export async function startControlServer(devnet: Devnet, log?: Logger): Promise<
  */
 async function l1Action(devnet: Devnet, url: URL, log?: Logger): Promise<Record<string, unknown>> {
   const l1 = devnet.l1;
-  if (!l1) throw new DevnetError("DEVNET_NO_L1", "this devnet runs without L1 (--no-l1)");
+  if (!l1) throw new DevnetError(DevnetErrorCode.NoL1, "this devnet runs without L1 (--no-l1)");
   const p = url.pathname;
   log?.info("devnet L1 action", { action: p });
   if (p === "/l1/stop") {
@@ -112,7 +112,7 @@ async function l1Action(devnet: Devnet, url: URL, log?: Logger): Promise<Record<
     const to = url.searchParams.get("to") ?? "";
     const amount = url.searchParams.get("amount") ?? "";
     if (!/^0x[0-9a-fA-F]{40}$/.test(to) || !/^\d+$/.test(amount)) {
-      throw new DevnetError("DEVNET_BAD_OPTION", "deposit needs to=<0x address> and amount=<wei>");
+      throw new DevnetError(DevnetErrorCode.BadOption, "deposit needs to=<0x address> and amount=<wei>");
     }
     const l1Block = await l1.deposit(to.toLowerCase() as `0x${string}`, BigInt(amount));
     return { to, amount, l1Block: l1Block.toString() };
@@ -127,7 +127,7 @@ async function l1Action(devnet: Devnet, url: URL, log?: Logger): Promise<Record<
     const sequencerId = await devnet.unlockValidator(m[1] as string);
     return { node: m[1], sequencerId, unlock: "started" };
   }
-  throw new DevnetError("DEVNET_BAD_OPTION", `unknown L1 action ${p}`);
+  throw new DevnetError(DevnetErrorCode.BadOption, `unknown L1 action ${p}`);
 }
 
 /** Sends one L1 action to the running supervisor (`devnet deposit|add-validator|unlock|l1`). */
@@ -139,12 +139,12 @@ export async function sendL1Control(dataDir: string, path: string): Promise<Reco
     signal: AbortSignal.timeout(120_000),
   }).catch((err: unknown) => {
     throw new DevnetError(
-      "DEVNET_CONTROL_UNREACHABLE",
+      DevnetErrorCode.ControlUnreachable,
       `devnet supervisor at ${s.control.url} did not answer: ${errorMessage(err)}`,
     );
   });
   const body = (await res.json()) as Record<string, unknown> & { error?: string };
-  if (!res.ok) throw new DevnetError("DEVNET_CONTROL_REFUSED", body.error ?? `HTTP ${res.status}`);
+  if (!res.ok) throw new DevnetError(DevnetErrorCode.ControlRefused, body.error ?? `HTTP ${res.status}`);
   return body;
 }
 
@@ -164,7 +164,7 @@ export async function sendControl(
     });
   } catch (err) {
     throw new DevnetError(
-      "DEVNET_CONTROL_UNREACHABLE",
+      DevnetErrorCode.ControlUnreachable,
       `devnet supervisor at ${s.control.url} did not answer: ${errorMessage(err)}`,
     );
   }
@@ -175,6 +175,6 @@ export async function sendControl(
     pid?: number;
     state: string;
   };
-  if (!res.ok) throw new DevnetError("DEVNET_CONTROL_REFUSED", body.error ?? `HTTP ${res.status}`);
+  if (!res.ok) throw new DevnetError(DevnetErrorCode.ControlRefused, body.error ?? `HTTP ${res.status}`);
   return body;
 }

@@ -5,7 +5,7 @@ import { loadAccounts } from "./accounts.ts";
 import { byzantineConfigPatch } from "./byzantine.ts";
 import { type ControlServer, startControlServer } from "./control.ts";
 import { type DevnetNode, makeNode } from "./devnetNode.ts";
-import { DevnetError } from "./errors.ts";
+import { DevnetError, DevnetErrorCode } from "./errors.ts";
 import {
   checkGenesisSetUnchanged,
   type DevnetL1Settings,
@@ -121,7 +121,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
   const existing = readState(dataDir);
   if (existing && isSupervisorAlive(existing)) {
     throw new DevnetError(
-      "DEVNET_RUNNING",
+      DevnetErrorCode.Running,
       `a devnet supervisor (pid ${existing.supervisorPid}) is already running on ${dataDir}`,
     );
   }
@@ -129,7 +129,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
   let network = readNetwork(dataDir);
   if (network !== undefined && opts.l1) {
     throw new DevnetError(
-      "DEVNET_L1_NEEDS_FRESH",
+      DevnetErrorCode.L1NeedsFresh,
       `${dataDir} holds a devnet whose dev L1 is gone (EDR keeps its chain in memory): add --fresh, or --no-l1`,
     );
   }
@@ -247,7 +247,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const toStart = opts.start ?? nodes.map((n) => n.name);
   for (const name of toStart) {
-    if (!byName.has(name)) throw new DevnetError("DEVNET_UNKNOWN_NODE", `no node named ${name}`);
+    if (!byName.has(name)) throw new DevnetError(DevnetErrorCode.UnknownNode, `no node named ${name}`);
   }
 
   let stopped = false;
@@ -276,7 +276,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
     },
     l1,
     async addValidator(o = {}) {
-      if (!l1) throw new DevnetError("DEVNET_NO_L1", "add-validator needs the dev L1 (not --no-l1)");
+      if (!l1) throw new DevnetError(DevnetErrorCode.NoL1, "add-validator needs the dev L1 (not --no-l1)");
       const net = network as NetworkInfo;
       const { node: added, publicKey } = await addNetworkValidator(dataDir, net);
       const [p2p, http, ws, admin] = (await allocatePorts(4)) as [number, number, number, number];
@@ -301,10 +301,10 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
       return { node: n, sequencerId };
     },
     async unlockValidator(name) {
-      if (!l1) throw new DevnetError("DEVNET_NO_L1", "unlock needs the dev L1 (not --no-l1)");
+      if (!l1) throw new DevnetError(DevnetErrorCode.NoL1, "unlock needs the dev L1 (not --no-l1)");
       const n = devnet.node(name);
       const id = await l1.idOf(n.address);
-      if (id === 0) throw new DevnetError("DEVNET_L1_UNKNOWN_SEQUENCER", `${name} has no stake on L1`);
+      if (id === 0) throw new DevnetError(DevnetErrorCode.L1UnknownSequencer, `${name} has no stake on L1`);
       await l1.unlock(id);
       return id;
     },
@@ -312,7 +312,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
       const n = byName.get(name);
       if (!n)
         throw new DevnetError(
-          "DEVNET_UNKNOWN_NODE",
+          DevnetErrorCode.UnknownNode,
           `no node named ${name} (${[...byName.keys()].join(", ")})`,
         );
       return n;
@@ -348,7 +348,7 @@ function checkReuse(network: NetworkInfo, opts: StartDevnetOptions, dataDir: str
     const want = opts[key];
     if (want !== undefined && want !== have[key]) {
       throw new DevnetError(
-        "DEVNET_MISMATCH",
+        DevnetErrorCode.Mismatch,
         `${dataDir} holds a devnet with ${key} = ${have[key]}, not ${want}: add --fresh to regenerate it`,
         { key, have: have[key], want },
       );

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { errorMessage, type Hex } from "@dseq/common";
-import { DevnetError } from "./errors.ts";
+import { DevnetError, DevnetErrorCode } from "./errors.ts";
 import { blockNumber } from "./jsonRpc.ts";
 import { ManagedProcess, type ProcessExit, type ProcessState } from "./managedProcess.ts";
 import type { NodeLayout, NodePorts, NodeRole } from "./network.ts";
@@ -130,7 +130,7 @@ export function makeNode(
         if (proc.state === "stopped") {
           const e = proc.lastExit;
           throw new DevnetError(
-            "DEVNET_NODE_EXITED",
+            DevnetErrorCode.NodeExited,
             `${l.name} exited (code ${e?.code ?? "?"}, signal ${e?.signal ?? "none"}) before its RPC answered; last log lines of ${l.logPath}:\n${tail(l.logPath, 15)}`,
             { node: l.name, exit: e },
           );
@@ -141,7 +141,7 @@ export function makeNode(
         } catch (err) {
           if (Date.now() > deadline) {
             throw new DevnetError(
-              "DEVNET_NODE_NOT_READY",
+              DevnetErrorCode.NodeNotReady,
               `${l.name} did not answer on ${l.rpcUrl} within ${timeoutMs} ms (${errorMessage(err)}); last log lines of ${l.logPath}:\n${tail(l.logPath, 15)}`,
               { node: l.name },
             );

@@ -10,7 +10,7 @@ import {
   SCRYPT_LIGHT,
   writeKeyFile,
 } from "@dseq/node";
-import { DevnetError } from "./errors.ts";
+import { DevnetError, DevnetErrorCode } from "./errors.ts";
 import type { DevnetL1 } from "./l1.ts";
 import { CHAIN_SPEC_FILE, DEVNET_PASSWORD, nodeDataDir } from "./network.ts";
 
@@ -94,7 +94,7 @@ export function checkGenesisSetUnchanged(dataDir: string, before: string): void 
   const after = genesisSetKey(dataDir);
   if (after !== before)
     throw new DevnetError(
-      "DEVNET_GENESIS_SET_CHANGED",
+      DevnetErrorCode.GenesisSetChanged,
       "the L1 lock changed the genesis TSS set after the DKG",
     );
 }

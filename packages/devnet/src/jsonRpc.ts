@@ -1,4 +1,4 @@
-import { DevnetError } from "./errors.ts";
+import { DevnetError, DevnetErrorCode } from "./errors.ts";
 
 export type RpcResponse = { id: number; result?: unknown; error?: { code: number; message: string } };
 
@@ -19,7 +19,7 @@ export async function rpcCall<T = unknown>(
   });
   const body = (await res.json()) as RpcResponse;
   if (body.error) {
-    throw new DevnetError("DEVNET_RPC_ERROR", `${method}: ${body.error.message}`, {
+    throw new DevnetError(DevnetErrorCode.RpcError, `${method}: ${body.error.message}`, {
       code: body.error.code,
       url,
     });

@@ -23,7 +23,7 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { type BeaconBlobs, startBeaconBlobs } from "./beaconBlobs.ts";
-import { DevnetError } from "./errors.ts";
+import { DevnetError, DevnetErrorCode } from "./errors.ts";
 
 /** Dev L1 accounts: 0 deploys and holds the tokens, 1.. own one sequencer each (LockingPool: one per owner). */
 export const L1_ACCOUNTS = 24;
@@ -210,7 +210,7 @@ export async function startDevnetL1(opts: DevnetL1Options): Promise<DevnetL1> {
       const hash = await wallet.writeContract({ address, abi, functionName, args } as never);
       const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 100 });
       if (receipt.status !== "success") {
-        throw new DevnetError("DEVNET_L1_TX_FAILED", `L1 ${functionName} reverted`, { hash });
+        throw new DevnetError(DevnetErrorCode.L1TxFailed, `L1 ${functionName} reverted`, { hash });
       }
       return receipt.blockNumber;
     };
@@ -241,7 +241,7 @@ export async function startDevnetL1(opts: DevnetL1Options): Promise<DevnetL1> {
       async lock(signer, signerPubkey, amount) {
         const owner = owners[nextOwner++];
         if (!owner)
-          throw new DevnetError("DEVNET_L1_NO_OWNER", `no L1 owner account left (${owners.length})`);
+          throw new DevnetError(DevnetErrorCode.L1NoOwner, `no L1 owner account left (${owners.length})`);
         await send(owner, deployment.token, DseqTokenArtifact.abi, "approve", [pool, maxUint256]);
         const pub = signerPubkey.startsWith("0x") ? signerPubkey : (`0x${signerPubkey}` as Hex);
         await send(owner, pool, LockingPoolArtifact.abi, "lockWithRewardRecipient", [
@@ -300,7 +300,10 @@ export async function startDevnetL1(opts: DevnetL1Options): Promise<DevnetL1> {
     const ownerFor = (id: number): DevL1Account => {
       const o = ownerOf.get(id);
       if (!o)
-        throw new DevnetError("DEVNET_L1_UNKNOWN_SEQUENCER", `sequencer ${id} was not locked by this devnet`);
+        throw new DevnetError(
+          DevnetErrorCode.L1UnknownSequencer,
+          `sequencer ${id} was not locked by this devnet`,
+        );
       return o;
     };
     return l1Api;

@@ -1,7 +1,7 @@
 import { bytesToHex, errorMessage, type Hex, hexToBytes } from "@dseq/common";
 import { keccak256, secp256k1 } from "@dseq/crypto";
 import { serializeTransaction, type TransactionSerializableEIP1559, type Hex as ViemHex } from "viem";
-import { DevnetError } from "./errors.ts";
+import { DevnetError, DevnetErrorCode } from "./errors.ts";
 import { blockNumber, getBlock, rpcBatch } from "./jsonRpc.ts";
 
 export type LoadOptions = {
@@ -93,7 +93,7 @@ async function pendingNonces(url: string, addresses: Hex[]): Promise<number[]> {
     for (const [j, r] of res.entries()) {
       if (r.error) {
         throw new DevnetError(
-          "DEVNET_LOAD_NONCE",
+          DevnetErrorCode.LoadNonce,
           `eth_getTransactionCount(${chunk[j]}): ${r.error.message}`,
         );
       }
@@ -156,8 +156,8 @@ export function signEip1559(tx: TransactionSerializableEIP1559, key: Uint8Array)
  * confirmation latency of a transaction is send time to the poll that saw its block.
  */
 export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
-  if (opts.rpcUrls.length === 0) throw new DevnetError("DEVNET_LOAD_NO_RPC", "no RPC URL to send to");
-  if (opts.accounts.length === 0) throw new DevnetError("DEVNET_LOAD_NO_ACCOUNTS", "no funded accounts");
+  if (opts.rpcUrls.length === 0) throw new DevnetError(DevnetErrorCode.LoadNoRpc, "no RPC URL to send to");
+  if (opts.accounts.length === 0) throw new DevnetError(DevnetErrorCode.LoadNoAccounts, "no funded accounts");
   const watchUrls = opts.watchUrls ?? opts.rpcUrls;
   const pollMs = opts.pollMs ?? 25;
   const drainMs = opts.drainMs ?? 15_000;
@@ -188,7 +188,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     } catch (err) {
       watchIdx = (watchIdx + 1) % watchUrls.length;
       if (i >= watchUrls.length * 3)
-        throw new DevnetError("DEVNET_LOAD_NO_RPC", `no RPC answers: ${errorMessage(err)}`);
+        throw new DevnetError(DevnetErrorCode.LoadNoRpc, `no RPC answers: ${errorMessage(err)}`);
     }
   }
   seenHeight = fromBlock;

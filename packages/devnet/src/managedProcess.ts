@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
-import { DevnetError } from "./errors.ts";
+import { DevnetError, DevnetErrorCode } from "./errors.ts";
 
 export type ProcessSpec = {
   name: string;
@@ -49,7 +49,7 @@ export class ManagedProcess {
 
   start(): void {
     if (this.child !== undefined) {
-      throw new DevnetError("DEVNET_ALREADY_RUNNING", `${this.spec.name} is already running`);
+      throw new DevnetError(DevnetErrorCode.AlreadyRunning, `${this.spec.name} is already running`);
     }
     mkdirSync(dirname(this.spec.logPath), { recursive: true });
     const fd = openSync(this.spec.logPath, "a");
@@ -85,7 +85,7 @@ export class ManagedProcess {
     if (child.pid === undefined) {
       // the "error" event follows on the next tick; make the failure visible here too
       throw new DevnetError(
-        "DEVNET_SPAWN_FAILED",
+        DevnetErrorCode.SpawnFailed,
         `could not start ${this.spec.name} (${this.spec.command})`,
       );
     }
@@ -117,13 +117,13 @@ export class ManagedProcess {
 
   pause(): void {
     if (this.child === undefined)
-      throw new DevnetError("DEVNET_NOT_RUNNING", `${this.spec.name} is not running`);
+      throw new DevnetError(DevnetErrorCode.NotRunning, `${this.spec.name} is not running`);
     if (this.signal("SIGSTOP")) this.paused = true;
   }
 
   resume(): void {
     if (this.child === undefined)
-      throw new DevnetError("DEVNET_NOT_RUNNING", `${this.spec.name} is not running`);
+      throw new DevnetError(DevnetErrorCode.NotRunning, `${this.spec.name} is not running`);
     if (this.signal("SIGCONT")) this.paused = false;
   }
 

@@ -13,7 +13,7 @@ import {
 import { sequencerKeyToPeerId } from "@dseq/p2p";
 import { generatePrivateKey } from "viem/accounts";
 import { type DevAccount, loadAccounts, wellKnownAccounts } from "./accounts.ts";
-import { DevnetError } from "./errors.ts";
+import { DevnetError, DevnetErrorCode } from "./errors.ts";
 
 /**
  * The persistent part of a devnet data dir (what `--fresh` throws away):
@@ -158,7 +158,7 @@ export function isDevnetDirOrEmpty(dir: string): boolean {
 export function removeDevnetDir(dir: string): void {
   if (!isDevnetDirOrEmpty(dir)) {
     throw new DevnetError(
-      "DEVNET_NOT_A_DEVNET_DIR",
+      DevnetErrorCode.NotADevnetDir,
       `${dir} is not empty and has no ${NETWORK_FILE}: refusing to delete it (pick another --datadir)`,
     );
   }
@@ -172,11 +172,14 @@ export function removeDevnetDir(dir: string): void {
 export async function generateNetwork(opts: GenerateNetworkOptions): Promise<NetworkInfo> {
   const dataDir = resolve(opts.dataDir);
   if (existsSync(join(dataDir, NETWORK_FILE))) {
-    throw new DevnetError("DEVNET_EXISTS", `${dataDir} already holds a devnet (use --fresh to replace it)`);
+    throw new DevnetError(
+      DevnetErrorCode.Exists,
+      `${dataDir} already holds a devnet (use --fresh to replace it)`,
+    );
   }
   if (!isDevnetDirOrEmpty(dataDir)) {
     throw new DevnetError(
-      "DEVNET_NOT_A_DEVNET_DIR",
+      DevnetErrorCode.NotADevnetDir,
       `${dataDir} is not empty and is not a devnet data dir: pick another --datadir`,
     );
   }
@@ -231,12 +234,17 @@ export function readNetwork(dataDir: string): NetworkInfo | undefined {
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
   } catch (err) {
-    throw new DevnetError("DEVNET_CORRUPT", `${path} is not valid JSON (use --fresh to start over)`, {}, err);
+    throw new DevnetError(
+      DevnetErrorCode.Corrupt,
+      `${path} is not valid JSON (use --fresh to start over)`,
+      {},
+      err,
+    );
   }
   const n = raw as Partial<NetworkInfo>;
   if (n.version !== 1 || !Array.isArray(n.nodes) || typeof n.chainId !== "number") {
     throw new DevnetError(
-      "DEVNET_CORRUPT",
+      DevnetErrorCode.Corrupt,
       `${path} is not a devnet network file (use --fresh to start over)`,
     );
   }
@@ -293,7 +301,7 @@ export function writeNodeConfigs(
 ): NodeLayout[] {
   return network.nodes.map((node) => {
     const p = ports.get(node.name);
-    if (!p) throw new DevnetError("DEVNET_INTERNAL", `no ports for ${node.name}`);
+    if (!p) throw new DevnetError(DevnetErrorCode.Internal, `no ports for ${node.name}`);
     const peers = network.nodes
       .filter((o) => o.name !== node.name)
       .map((o) => ({ peerId: o.peerId, p2p: (ports.get(o.name) as NodePorts).p2p }));

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:net";
-import { DevnetError } from "./errors.ts";
+import { DevnetError, DevnetErrorCode } from "./errors.ts";
 
 /**
  * Ports are drawn from 20000-32767, below Linux's ephemeral range (32768-60999): an ephemeral
@@ -44,7 +44,7 @@ export async function allocatePorts(
     let attempts = 0;
     while (out.length < count) {
       if (++attempts > count * 50 + 200) {
-        throw new DevnetError("DEVNET_NO_PORTS", `could not find ${count} free ports on ${host}`);
+        throw new DevnetError(DevnetErrorCode.NoPorts, `could not find ${count} free ports on ${host}`);
       }
       const port = PORT_RANGE.min + Math.floor(Math.random() * (PORT_RANGE.max - PORT_RANGE.min + 1));
       if (exclude.has(port)) continue;

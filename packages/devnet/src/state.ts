@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Hex } from "@dseq/common";
-import { DevnetError } from "./errors.ts";
+import { DevnetError, DevnetErrorCode } from "./errors.ts";
 
 /** `<dataDir>/devnet.json`: what a running supervisor tells other terminals. */
 export const STATE_FILE = "devnet.json";
@@ -64,7 +64,7 @@ export function requireRunning(dataDir: string): DevnetState {
   const s = readState(dataDir);
   if (!s || !isSupervisorAlive(s)) {
     throw new DevnetError(
-      "DEVNET_NOT_RUNNING",
+      DevnetErrorCode.NotRunning,
       `no devnet is running on ${resolve(dataDir)} (start one with \`pnpm devnet --datadir ${dataDir}\`)`,
     );
   }

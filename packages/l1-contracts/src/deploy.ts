@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { DseqError, type Logger } from "@dseq/common";
+import type { Logger } from "@dseq/common";
 import {
   type Abi,
   type Address,
@@ -15,6 +15,7 @@ import {
   zeroHash,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { L1ContractsError, L1ContractsErrorCode } from "./errors.ts";
 import {
   BatchInboxArtifact,
   DepositBridgeArtifact,
@@ -114,7 +115,9 @@ export async function deployL1Contracts(opts: DeployL1ContractsOptions): Promise
     const hash = await wallet.deployContract({ abi, bytecode, args });
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success" || !receipt.contractAddress) {
-      throw new DseqError("L1_DEPLOY_FAILED", `deploying ${name} failed`, { details: { hash } });
+      throw new L1ContractsError(L1ContractsErrorCode.DeployFailed, `deploying ${name} failed`, {
+        details: { hash },
+      });
     }
     log?.info("contract deployed", { name, address: receipt.contractAddress, gasUsed: receipt.gasUsed });
     return getAddress(receipt.contractAddress);
@@ -129,7 +132,7 @@ export async function deployL1Contracts(opts: DeployL1ContractsOptions): Promise
     const hash = await wallet.writeContract({ address, abi, functionName, args });
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") {
-      throw new DseqError("L1_DEPLOY_FAILED", `${what} failed`, { details: { hash } });
+      throw new L1ContractsError(L1ContractsErrorCode.DeployFailed, `${what} failed`, { details: { hash } });
     }
   };
 

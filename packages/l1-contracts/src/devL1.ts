@@ -3,9 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { DseqError, type Logger } from "@dseq/common";
+import type { Logger } from "@dseq/common";
 import { type Address, bytesToHex, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
+import { L1ContractsError, L1ContractsErrorCode } from "./errors.ts";
 
 /** Hardhat's well-known test mnemonic: the accounts every Ethereum developer recognises. */
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
@@ -137,7 +138,9 @@ export async function startDevL1(opts: DevL1Options = {}): Promise<DevL1> {
     return { rpcUrl, chainId, accounts, pid: child.pid ?? -1, workDir, stop };
   } catch (err) {
     await stop();
-    throw new DseqError("L1_DEVNODE_START_FAILED", "dev L1 did not start", { cause: err });
+    throw new L1ContractsError(L1ContractsErrorCode.DevnodeStartFailed, "dev L1 did not start", {
+      cause: err,
+    });
   }
 }
 
@@ -197,7 +200,9 @@ export async function rpc<T = unknown>(rpcUrl: string, method: string, params: u
   });
   const body = (await res.json()) as { result?: T; error?: { message: string } };
   if (body.error)
-    throw new DseqError("L1_RPC_ERROR", `${method}: ${body.error.message}`, { details: { method } });
+    throw new L1ContractsError(L1ContractsErrorCode.RpcError, `${method}: ${body.error.message}`, {
+      details: { method },
+    });
   return body.result as T;
 }
 

@@ -17,6 +17,7 @@ export {
   rpc,
   startDevL1,
 } from "./devL1.ts";
+export { L1ContractsError, L1ContractsErrorCode } from "./errors.ts";
 export {
   BatchInboxArtifact,
   compilerSettings,

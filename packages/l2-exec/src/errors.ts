@@ -10,6 +10,8 @@ export const L2ExecErrorCode = {
   Closed: "L2EXEC_CLOSED",
   StateUnavailable: "L2EXEC_STATE_UNAVAILABLE",
   ExecutionFailed: "L2EXEC_EXECUTION_FAILED",
+  /** eth_simulateV1 refused its input (the JSON-RPC code is in `details.rpcCode`). */
+  SimulateRefused: "L2_SIMULATE_REFUSED",
 } as const;
 export type L2ExecErrorCode = (typeof L2ExecErrorCode)[keyof typeof L2ExecErrorCode];
 

@@ -1,5 +1,6 @@
 import { bytesToHex, concatBytes, DseqError, type Hex, hexToBytes, utf8ToBytes } from "@dseq/common";
 import { keccak256, publicKeyToAddress, secp256k1 } from "@dseq/crypto";
+import { NodeErrorCode } from "./errors.ts";
 
 /**
  * Block streaming (ADR 0092): while the round-0 proposer of a height fills its block during the
@@ -46,7 +47,8 @@ function digest(chainId: bigint, body: Uint8Array): Uint8Array {
 }
 
 export function encodeFragment(f: BlockFragment, chainId: bigint, privateKey: Uint8Array): Uint8Array {
-  if (f.txs.length > MAX_FRAGMENT_TXS) throw new DseqError("FRAGMENT_TOO_BIG", "too many transactions");
+  if (f.txs.length > MAX_FRAGMENT_TXS)
+    throw new DseqError(NodeErrorCode.FragmentTooBig, "too many transactions");
   let size = FIXED;
   for (const t of f.txs) size += 4 + t.length;
   const body = new Uint8Array(size);
@@ -76,7 +78,7 @@ export function isFragment(data: Uint8Array): boolean {
 /** Parses and authenticates a fragment; throws on anything malformed. */
 export function decodeFragment(data: Uint8Array, chainId: bigint): SignedFragment {
   const bad = (why: string): never => {
-    throw new DseqError("FRAGMENT_INVALID", `block fragment: ${why}`);
+    throw new DseqError(NodeErrorCode.FragmentInvalid, `block fragment: ${why}`);
   };
   if (data.length < FIXED + SIG || data[0] !== FRAGMENT_ENVELOPE_VERSION) bad("too short or wrong version");
   const body = data.subarray(0, data.length - SIG);

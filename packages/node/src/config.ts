@@ -3,6 +3,7 @@ import { dirname, extname, isAbsolute, resolve } from "node:path";
 import { DseqError } from "@dseq/common";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
+import { NodeErrorCode } from "./errors.ts";
 
 /**
  * The node's one config file (JSON or TOML). Every field is documented here and in
@@ -200,7 +201,7 @@ export type ByzantineOptions = NonNullable<NodeConfig["byzantine"]>;
 
 export class ConfigError extends DseqError {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super("CONFIG_INVALID", message, { details });
+    super(NodeErrorCode.ConfigInvalid, message, { details });
     this.name = "ConfigError";
   }
 }

@@ -56,5 +56,6 @@ export class NodeError extends DseqError {
   }
 }
 
+export { DeriveError, DeriveErrorCode } from "./derive/errors.ts";
 export { CallPoolError, CallPoolErrorCode } from "./rpc/callPoolErrors.ts";
 export { NodeTssError, NodeTssErrorCode } from "./tss/tssErrors.ts";

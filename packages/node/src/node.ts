@@ -242,6 +242,7 @@ export class DseqNode {
       const rpc = await initRpc(config, spec, {
         chain: this.chain,
         pool: this.pool,
+        preconfirmed: consensus.preconfirmed,
         events: this.rpcEvents,
         submitRawTransaction: (raw) => this.submitTransaction(raw),
         syncing: () => {
@@ -386,7 +387,7 @@ export class DseqNode {
   private async submitTransaction(raw: Uint8Array): Promise<Hex> {
     // RPC traffic is public: admitted as remote (evictable, expiring), never as the operator's own.
     const [r] = await this.pool.addRemotes([raw], { origin: "rpc" });
-    if (!r) throw new DseqError("NODE_SUBMIT", "no admission result");
+    if (!r) throw new DseqError(NodeErrorCode.Submit, "no admission result");
     if (!r.ok) throw r.error;
     // Reply once the transaction left this process (a kill -9 right after the reply loses
     // nothing), unless there is no peer to give it to.

@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
-import { DevnetError } from "../errors.ts";
+import { DevnetError, DevnetErrorCode } from "../errors.ts";
 import type { Testbed } from "./driver.ts";
 import { checkShape, type LinkShape } from "./plan.ts";
 
@@ -27,7 +27,7 @@ export function applyTestbedAction(tb: Testbed, act: TestbedAction): Record<stri
     const s = checkShape(act.shape);
     if (act.from !== undefined && act.to !== undefined) tb.shapeLink(act.from, act.to, s);
     else if (act.from === undefined && act.to === undefined) tb.shapeAll(s);
-    else throw new DevnetError("DEVNET_TESTBED_SHAPE", "a link needs both --from and --to");
+    else throw new DevnetError(DevnetErrorCode.TestbedShape, "a link needs both --from and --to");
   } else if (act.op === "partition") tb.partition(act.a, act.b, act.oneWay ? { oneWay: true } : {});
   else if (act.op === "heal") tb.heal();
   const out: Record<string, LinkShape> = {};
@@ -87,7 +87,7 @@ export async function sendTestbedAction(
   const file = join(dataDir, TESTBED_CONTROL_FILE);
   if (!existsSync(file)) {
     throw new DevnetError(
-      "DEVNET_TESTBED_NOT_RUNNING",
+      DevnetErrorCode.TestbedNotRunning,
       `no testbed runs on ${dataDir} (start it with pnpm devnet --netns)`,
     );
   }
@@ -100,6 +100,6 @@ export async function sendTestbedAction(
   });
   const out = (await res.json()) as { links?: Record<string, LinkShape>; error?: string };
   if (!res.ok || !out.links)
-    throw new DevnetError("DEVNET_TESTBED_ACTION", out.error ?? `HTTP ${res.status}`);
+    throw new DevnetError(DevnetErrorCode.TestbedAction, out.error ?? `HTTP ${res.status}`);
   return out.links;
 }

@@ -1,7 +1,7 @@
 import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
-import { DevnetError } from "../errors.ts";
+import { DevnetError, DevnetErrorCode } from "../errors.ts";
 import { type LinkRelay, startLinkRelay } from "./linkRelay.ts";
 import {
   type Argv,
@@ -60,7 +60,7 @@ async function runAll(cmds: Argv[]): Promise<void> {
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       throw new DevnetError(
-        "DEVNET_TESTBED_COMMAND",
+        DevnetErrorCode.TestbedCommand,
         `${[cmd, ...args].join(" ")}: ${(e.stderr ?? e.message).trim().slice(0, 300)}`,
         {},
         err,
@@ -131,7 +131,7 @@ export async function createTestbed(names: string[], opts: CreateTestbedOptions 
   let baseline: LinkShape = UNSHAPED;
   let destroyed = false;
   const shapeLink = (from: string, to: string, shape: LinkShape): void => {
-    if (destroyed) throw new DevnetError("DEVNET_TESTBED_GONE", "the testbed was destroyed");
+    if (destroyed) throw new DevnetError(DevnetErrorCode.TestbedGone, "the testbed was destroyed");
     planNode(plan, from);
     planNode(plan, to);
     relay.setShape(from, to, checkShape(shape));

@@ -1,5 +1,5 @@
 import { createConnection, createServer, type Server, type Socket } from "node:net";
-import { DevnetError } from "../errors.ts";
+import { DevnetError, DevnetErrorCode } from "../errors.ts";
 import type { LinkShape } from "./plan.ts";
 
 /**
@@ -76,7 +76,7 @@ export async function startLinkRelay(
   const servers: Server[] = [];
   const shapeOf = (a: string, b: string): LinkShape => {
     const s = shapes.get(key(a, b));
-    if (!s) throw new DevnetError("DEVNET_TESTBED_UNKNOWN_NODE", `no link ${a} -> ${b}`);
+    if (!s) throw new DevnetError(DevnetErrorCode.TestbedUnknownNode, `no link ${a} -> ${b}`);
     return s;
   };
   const cut = (a: string, b: string): boolean => shapeOf(a, b).lossPct >= 100;
@@ -148,7 +148,7 @@ export async function startLinkRelay(
   return {
     addressOf(from, to) {
       const x = addrs.get(key(from, to));
-      if (!x) throw new DevnetError("DEVNET_TESTBED_UNKNOWN_NODE", `no link ${from} -> ${to}`);
+      if (!x) throw new DevnetError(DevnetErrorCode.TestbedUnknownNode, `no link ${from} -> ${to}`);
       return x;
     },
     setShape(from, to, shape) {

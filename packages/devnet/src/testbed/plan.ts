@@ -1,4 +1,4 @@
-import { DevnetError } from "../errors.ts";
+import { DevnetError, DevnetErrorCode } from "../errors.ts";
 
 /**
  * The WAN testbed's pure core: which namespaces, interfaces and addresses a set of nodes gets,
@@ -56,16 +56,16 @@ const IN_NS_IF = "eth0";
 export function planTestbed(names: string[], opts: { prefix: string; octet: number }): TestbedPlan {
   if (!PREFIX_RE.test(opts.prefix)) {
     throw new DevnetError(
-      "DEVNET_TESTBED_PLAN",
+      DevnetErrorCode.TestbedPlan,
       `testbed prefix ${JSON.stringify(opts.prefix)}: 2-10 of [a-z0-9], a letter first`,
     );
   }
   if (!Number.isInteger(opts.octet) || opts.octet < 1 || opts.octet > 254) {
-    throw new DevnetError("DEVNET_TESTBED_PLAN", `testbed subnet octet ${opts.octet}: 1-254`);
+    throw new DevnetError(DevnetErrorCode.TestbedPlan, `testbed subnet octet ${opts.octet}: 1-254`);
   }
   if (names.length === 0 || names.length > MAX_TESTBED_NODES) {
     throw new DevnetError(
-      "DEVNET_TESTBED_PLAN",
+      DevnetErrorCode.TestbedPlan,
       `a testbed holds 1-${MAX_TESTBED_NODES} nodes, not ${names.length}`,
     );
   }
@@ -73,7 +73,7 @@ export function planTestbed(names: string[], opts: { prefix: string; octet: numb
   const nodes = names.map((name, i) => {
     if (!NAME_RE.test(name) || seen.has(name)) {
       throw new DevnetError(
-        "DEVNET_TESTBED_PLAN",
+        DevnetErrorCode.TestbedPlan,
         `node name ${JSON.stringify(name)}: unique, [a-z0-9], a letter first`,
       );
     }
@@ -92,7 +92,7 @@ export function planTestbed(names: string[], opts: { prefix: string; octet: numb
 
 export function planNode(plan: TestbedPlan, name: string): TestbedNodePlan {
   const n = plan.nodes.find((x) => x.name === name);
-  if (!n) throw new DevnetError("DEVNET_TESTBED_UNKNOWN_NODE", `no testbed node named ${name}`);
+  if (!n) throw new DevnetError(DevnetErrorCode.TestbedUnknownNode, `no testbed node named ${name}`);
   return n;
 }
 
@@ -110,7 +110,7 @@ export function checkShape(s: LinkShape): LinkShape {
     Number.isFinite(s.rateMbit) &&
     s.rateMbit >= 0 &&
     s.rateMbit <= 100_000;
-  if (!ok) throw new DevnetError("DEVNET_TESTBED_SHAPE", `bad link shape ${JSON.stringify(s)}`);
+  if (!ok) throw new DevnetError(DevnetErrorCode.TestbedShape, `bad link shape ${JSON.stringify(s)}`);
   return s;
 }
 
@@ -152,7 +152,7 @@ export function partitionLinks(
   for (const x of [...a, ...b]) planNode(plan, x);
   const overlap = a.filter((x) => b.includes(x));
   if (overlap.length > 0)
-    throw new DevnetError("DEVNET_TESTBED_SHAPE", `${overlap.join(",")} on both sides of a partition`);
+    throw new DevnetError(DevnetErrorCode.TestbedShape, `${overlap.join(",")} on both sides of a partition`);
   const out: [string, string][] = [];
   for (const x of a)
     for (const y of b) {

@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Devnet, DSEQ_BIN, type StartDevnetOptions, startDevnet } from "../devnet.ts";
-import { DevnetError } from "../errors.ts";
+import { DevnetError, DevnetErrorCode } from "../errors.ts";
 import { defaultGenerateOptions, nodeNames, readNetwork } from "../network.ts";
 import { type CreateTestbedOptions, createTestbed, type Testbed } from "./driver.ts";
 import type { LinkShape } from "./plan.ts";
@@ -47,14 +47,17 @@ export function netnsConfigPatch(
     const m = /^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/(\w+)$/.exec(ma);
     const peer = m ? nameOfPeer(m[1] as string) : undefined;
     if (!m || !peer)
-      throw new DevnetError("DEVNET_TESTBED_CONFIG", `bootstrap address ${ma} names no testbed node`);
+      throw new DevnetError(DevnetErrorCode.TestbedConfig, `bootstrap address ${ma} names no testbed node`);
     const via = tb.dialAddress(name, peer);
     return `/ip4/${via.host}/tcp/${via.port}/p2p/${m[1]}`;
   });
   const listen = p2p.listen.map((ma) => {
     const m = /^\/ip4\/127\.0\.0\.1\/tcp\/(\d+)$/.exec(ma);
     if (!m)
-      throw new DevnetError("DEVNET_TESTBED_CONFIG", `listen address ${ma} is not /ip4/127.0.0.1/tcp/<port>`);
+      throw new DevnetError(
+        DevnetErrorCode.TestbedConfig,
+        `listen address ${ma} is not /ip4/127.0.0.1/tcp/<port>`,
+      );
     tb.setP2pPort(name, Number(m[1]));
     return `/ip4/${ip}/tcp/${m[1]}`;
   });
@@ -73,7 +76,7 @@ export function netnsConfigPatch(
  */
 export async function startTestbedDevnet(opts: TestbedDevnetOptions): Promise<TestbedDevnet> {
   if ((opts as StartDevnetOptions).l1) {
-    throw new DevnetError("DEVNET_TESTBED_CONFIG", "the testbed runs without a dev L1 (--no-l1)");
+    throw new DevnetError(DevnetErrorCode.TestbedConfig, "the testbed runs without a dev L1 (--no-l1)");
   }
   const dataDir = resolve(opts.dataDir);
   const existing = opts.fresh ? undefined : readNetwork(dataDir);
@@ -89,7 +92,7 @@ export async function startTestbedDevnet(opts: TestbedDevnetOptions): Promise<Te
   if (Object.keys(skew).length > 0 && !existsSync(LIBFAKETIME)) {
     await testbed.destroy();
     throw new DevnetError(
-      "DEVNET_TESTBED_FAKETIME",
+      DevnetErrorCode.TestbedFaketime,
       `clock skew needs ${LIBFAKETIME} (apt-get install faketime)`,
     );
   }

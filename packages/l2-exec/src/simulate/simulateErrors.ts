@@ -1,4 +1,5 @@
 import { DseqError } from "@dseq/common";
+import { L2ExecErrorCode } from "../errors.ts";
 
 /** eth_simulateV1's error codes (execution-apis), by the JSON-RPC number they are answered with. */
 export const SimulateErrorCode = {
@@ -20,7 +21,7 @@ export type SimulateErrorCode = (typeof SimulateErrorCode)[keyof typeof Simulate
 export class SimulateError extends DseqError {
   readonly rpcCode: SimulateErrorCode;
   constructor(rpcCode: SimulateErrorCode, message: string) {
-    super("L2_SIMULATE_REFUSED", message, { details: { rpcCode } });
+    super(L2ExecErrorCode.SimulateRefused, message, { details: { rpcCode } });
     this.name = "SimulateError";
     this.rpcCode = rpcCode;
   }

@@ -3,6 +3,7 @@ import { createLogger, createMetrics, DseqError } from "@dseq/common";
 import { loadChainSpec } from "../chainSpec.ts";
 import { loadNodeConfig } from "../config.ts";
 import { startVerifier } from "../derive/startVerifier.ts";
+import { NodeErrorCode } from "../errors.ts";
 
 export const DERIVE_USAGE = `  dseq derive --config FILE [--beacon URL]
       Run a verifier: rebuild the L2 from L1 alone (BatchAppended, calldata and blob batches
@@ -10,7 +11,7 @@ export const DERIVE_USAGE = `  dseq derive --config FILE [--beacon URL]
 
 class DeriveUsageError extends DseqError {
   constructor(message: string) {
-    super("CLI_USAGE", message);
+    super(NodeErrorCode.CliUsage, message);
     this.name = "UsageError";
   }
 }

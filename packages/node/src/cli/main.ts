@@ -8,6 +8,7 @@ import { sequencerKeyToPeerId } from "@dseq/p2p";
 import { writeFileAtomic } from "../atomicFile.ts";
 import { loadChainSpec } from "../chainSpec.ts";
 import { loadNodeConfig } from "../config.ts";
+import { NodeErrorCode } from "../errors.ts";
 import { keystorePath, readKeyFile, writeKeyFile } from "../keyfile.ts";
 import { keyInfo, SCRYPT_LIGHT, SCRYPT_STANDARD } from "../keystore.ts";
 import { DseqNode } from "../node.ts";
@@ -42,7 +43,7 @@ Default data dir: ./dseq-data (or $DSEQ_DATADIR).
 
 class UsageError extends DseqError {
   constructor(message: string) {
-    super("CLI_USAGE", message);
+    super(NodeErrorCode.CliUsage, message);
     this.name = "UsageError";
   }
 }
@@ -88,7 +89,7 @@ async function cmdInit(args: string[]): Promise<void> {
   const dataDir = dataDirOf(values.datadir);
   const path = keystorePath(dataDir);
   if (existsSync(path)) {
-    throw new DseqError("KEY_EXISTS", `a key already exists at ${path}; refusing to overwrite it`);
+    throw new DseqError(NodeErrorCode.KeyExists, `a key already exists at ${path}; refusing to overwrite it`);
   }
   const password = await readPassword({ passwordFile: values["password-file"], confirm: true });
   let priv: Uint8Array;
@@ -129,19 +130,22 @@ async function cmdKey(args: string[]): Promise<void> {
       text = readFileSync(file, "utf8").trim();
     } catch (err) {
       throw new DseqError(
-        "CLI_KEY_FILE",
+        NodeErrorCode.CliKeyFile,
         `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
       );
     }
     const hex = text.startsWith("0x") ? text : `0x${text}`;
     if (!isHex(hex) || hex.length !== 66)
-      throw new DseqError("CLI_BAD_KEY", `${file} does not hold a 32-byte hex private key`);
+      throw new DseqError(NodeErrorCode.CliBadKey, `${file} does not hold a 32-byte hex private key`);
     const priv = hexToBytes(hex);
     if (!secp256k1.isValidPrivateKey(priv))
-      throw new DseqError("CLI_BAD_KEY", `${file} is not a valid secp256k1 private key`);
+      throw new DseqError(NodeErrorCode.CliBadKey, `${file} is not a valid secp256k1 private key`);
     const path = keystorePath(dataDirOf(values.datadir));
     if (existsSync(path))
-      throw new DseqError("KEY_EXISTS", `a key already exists at ${path}; refusing to overwrite it`);
+      throw new DseqError(
+        NodeErrorCode.KeyExists,
+        `a key already exists at ${path}; refusing to overwrite it`,
+      );
     const password = await readPassword({ passwordFile: values["password-file"], confirm: true });
     await writeKeyFile(path, priv, password, {
       scrypt: values["light-kdf"] ? SCRYPT_LIGHT : SCRYPT_STANDARD,
@@ -154,7 +158,8 @@ async function cmdKey(args: string[]): Promise<void> {
     const { values } = parse(rest, { out: { type: "string" } });
     const out = values.out;
     if (!out) throw new UsageError("key export needs --out FILE (the key is never printed)");
-    if (existsSync(out)) throw new DseqError("CLI_EXISTS", `${out} already exists; refusing to overwrite it`);
+    if (existsSync(out))
+      throw new DseqError(NodeErrorCode.CliExists, `${out} already exists; refusing to overwrite it`);
     const path = keystorePath(dataDirOf(values.datadir));
     const priv = await readKeyFile(path, await readPassword({ passwordFile: values["password-file"] }));
     writeFileAtomic(resolve(out), `${Buffer.from(priv).toString("hex")}\n`, { mode: 0o600 });
@@ -188,7 +193,10 @@ async function cmdStatus(args: string[]): Promise<number> {
   try {
     s = await fetchStatus(url);
   } catch (err) {
-    throw new DseqError("CLI_STATUS", `cannot reach the admin port at ${url}: ${(err as Error).message}`);
+    throw new DseqError(
+      NodeErrorCode.CliStatus,
+      `cannot reach the admin port at ${url}: ${(err as Error).message}`,
+    );
   }
   if (!values.quiet) console.log(values.json ? JSON.stringify(s) : formatStatus(s));
   return (values.probe === "live" ? s.probes.live : s.probes.ready) ? 0 : 1;

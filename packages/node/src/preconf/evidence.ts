@@ -1,5 +1,6 @@
 import { DseqError, equalBytes } from "@dseq/common";
 import { decodeFragment } from "../blockStream.ts";
+import { NodeErrorCode } from "../errors.ts";
 import type { FragmentEvidence } from "./store.ts";
 
 /**
@@ -9,7 +10,7 @@ import type { FragmentEvidence } from "./store.ts";
  */
 export function verifyFragmentEvidence(e: FragmentEvidence, chainId: bigint): void {
   const bad = (why: string): never => {
-    throw new DseqError("EVIDENCE_INVALID", `fragment evidence: ${why}`);
+    throw new DseqError(NodeErrorCode.EvidenceInvalid, `fragment evidence: ${why}`);
   };
   if (equalBytes(e.first, e.second)) bad("the two fragments are the same bytes");
   const a = decodeFragment(e.first, chainId);
