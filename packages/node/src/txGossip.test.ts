@@ -43,7 +43,7 @@ describe("TxGossip", () => {
     g.stop();
   });
 
-  it("announces again only its own transactions that stayed pooled past the cutoff", async () => {
+  it("announces again its own transactions past the cutoff and, once after a join, the peers' ones it holds", async () => {
     const clock = new FakeClock(1_000_000);
     const { g, rounds } = reannouncer(clock, () => [pooled(6, 0), pooled(7, 0), pooled(8, 0), pooled(9, 0)]);
     g.markOwn(hash(7));
@@ -51,12 +51,18 @@ describe("TxGossip", () => {
     await flush(clock, 2_000);
     g.markOwn(hash(9)); // came in later: not due in the first round
     g.peerJoined(); // a peer (maybe restarted) may lack them
-    // 6 came from a peer: the node it came in through announces it, not this one
+    // 6 came from a peer: sent once after the join (its origin may be the node that restarted)
     await flush(clock, 2_010);
-    expect(rounds).toEqual([[7, 8]]);
+    expect(rounds).toEqual([[6, 7, 8]]);
+    g.peerJoined(); // another join: 6 once more, own ones only when due again (8 s wait)
+    await flush(clock, 4_000);
+    expect(rounds).toEqual([
+      [6, 7, 8],
+      [6, 9],
+    ]); // 9 is due by now
     g.stop();
     await flush(clock, 8_000);
-    expect(rounds).toHaveLength(1); // stopped: no more rounds
+    expect(rounds).toHaveLength(2); // stopped: no more rounds
   });
 
   it("waits twice as long before each further announcement of a transaction, up to the cap", async () => {
@@ -79,15 +85,19 @@ describe("TxGossip", () => {
 
   it("stops announcing a transaction that left the pool, and bounds what it tracks", async () => {
     const clock = new FakeClock(1_000_000);
-    const { g, rounds } = reannouncer(clock, () => [pooled(1, 0), pooled(2, 0), pooled(3, 0)], { maxOwn: 2 });
+    let pool = [pooled(1, 0), pooled(2, 0), pooled(3, 0)];
+    const { g, rounds } = reannouncer(clock, () => pool, { maxOwn: 2 });
     g.markOwn(hash(1));
     g.markOwn(hash(2));
-    g.markOwn(hash(3)); // over maxOwn: the oldest (1) is forgotten
+    g.markOwn(hash(3)); // over maxOwn: the oldest (1) is forgotten as own
     expect(g.ownCount).toBe(2);
-    g.forget(hash(2)); // included in a block
+    g.forget(hash(2)); // included in a block: it left the pool
+    pool = pool.filter((t) => t.hash !== hash(2));
     g.peerJoined();
     await flush(clock, 4_010);
-    expect(rounds).toEqual([[3]]);
+    expect(rounds).toEqual([[1, 3]]); // 1 only as a held transaction after the join, 2 never
+    await flush(clock, 8_000);
+    expect(rounds).toEqual([[1, 3]]); // no join since: nothing again
     g.stop();
   });
   it("sends nothing again while no peer joined and every batch reached a peer", async () => {

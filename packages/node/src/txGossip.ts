@@ -75,6 +75,13 @@ export class TxGossip {
    * (gossipsub repairs in-mesh losses itself), so nothing is sent again.
    */
   private epoch = 0;
+  /**
+   * Moves when a peer joined. A restarted node (maybe the span's proposer) has an empty pool,
+   * and the node a transaction came in through may be the one that died: after a join every
+   * node sends, once, what it holds from peers too, so nothing waits for an origin that is gone.
+   */
+  private joinEpoch = 0;
+  private foreignSentAt = 0;
   private readonly settling = new Set<() => void>();
   private cancelReannounce: (() => void) | undefined;
   private stopped = false;
@@ -128,6 +135,7 @@ export class TxGossip {
     const cancel = this.m.clock.setTimeout(() => {
       this.settling.delete(cancel);
       this.epoch++;
+      this.joinEpoch++;
     }, this.opts.peerSettleMs);
     this.settling.add(cancel);
   }
@@ -164,12 +172,20 @@ export class TxGossip {
   }
 
   private reannounce(): void {
-    if (this.own.size === 0) return;
+    const foreign = this.joinEpoch !== this.foreignSentAt;
+    if (this.own.size === 0 && !foreign) return;
+    this.foreignSentAt = this.joinEpoch;
     const now = this.m.clock.now();
     const raws: Uint8Array[] = [];
     for (const tx of this.m.pooled()) {
       const due = this.own.get(tx.hash);
-      if (!due || due.at > now || due.epoch === this.epoch) continue;
+      if (!due) {
+        // a peer's transaction: only once after a join, and only one that waited past the cutoff
+        if (foreign && tx.addedAt + this.opts.reannounceAfterMs <= now) raws.push(tx.raw);
+        if (raws.length >= this.opts.reannounceMax) break;
+        continue;
+      }
+      if (due.at > now || due.epoch === this.epoch) continue;
       raws.push(tx.raw);
       due.epoch = this.epoch;
       due.intervalMs = Math.min(due.intervalMs * 2, this.opts.reannounceMaxIntervalMs);
