@@ -150,6 +150,29 @@ describe("startDevnet (fake node processes)", () => {
   }, 60_000);
 });
 
+/** The devnet CLI with fake nodes, its output collected; `waitFor` polls the output for a line. */
+function startCli(dir: string, args: string[]) {
+  const child = spawn(process.execPath, [CLI, "--datadir", dir, ...args], {
+    env: { ...process.env, DSEQ_DEVNET_BIN: FAKE },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const run = {
+    child,
+    out: "",
+    exited: new Promise<number | null>((r) => child.once("exit", (code) => r(code))),
+  };
+  child.stdout.on("data", (c) => (run.out += c));
+  child.stderr.on("data", (c) => (run.out += c));
+  const waitFor = async (line: string): Promise<void> => {
+    const end = Date.now() + 60_000;
+    while (!run.out.includes(line)) {
+      if (Date.now() > end) throw new Error(`no "${line}" line:\n${run.out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return Object.assign(run, { waitFor });
+}
+
 describe("devnet CLI (fake node processes)", () => {
   it("exits 2 with a clear message on bad options", async () => {
     const r = await runCli(["--validators", "0"]);
@@ -160,58 +183,38 @@ describe("devnet CLI (fake node processes)", () => {
 
   it("start prints the URLs and a funded account, and Ctrl-C stops every node", async () => {
     const dir = join(root, "d");
-    const child = spawn(process.execPath, [CLI, "--datadir", dir, "--validators", "2", "--followers", "1"], {
-      env: { ...process.env, DSEQ_DEVNET_BIN: FAKE },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (c) => (out += c));
-    child.stderr.on("data", (c) => (out += c));
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const cli = startCli(dir, ["--validators", "2", "--followers", "1"]);
     try {
-      const end = Date.now() + 60_000;
-      while (!out.includes("Ctrl-C stops everything")) {
-        if (Date.now() > end) throw new Error(`no ready banner:\n${out}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await cli.waitFor("Ctrl-C stops everything");
+      const out = cli.out;
       expect(out).toMatch(/v1 +validator +0x[0-9a-f]{40} +rpc http:\/\/127\.0\.0\.1:\d+/);
       expect(out).toMatch(/f1 +follower/);
       expect(out).toContain("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"); // funded, well-known
       const pids = (readState(dir)?.nodes ?? []).map((n) => n.pid);
       expect(pids.every(alive)).toBe(true);
-      child.kill("SIGINT");
-      expect(await exited).toBe(0);
-      expect(out).toContain("devnet stopped");
+      cli.child.kill("SIGINT");
+      expect(await cli.exited).toBe(0);
+      expect(cli.out).toContain("devnet stopped");
       for (const pid of pids) expect(alive(pid)).toBe(false);
     } finally {
-      child.kill("SIGKILL");
+      cli.child.kill("SIGKILL");
     }
   }, 90_000);
 
   it("Ctrl-C during start-up waits for the nodes, then stops every one of them", async () => {
     const dir = join(root, "e");
-    const child = spawn(process.execPath, [CLI, "--datadir", dir, "--validators", "2", "--followers", "0"], {
-      env: { ...process.env, DSEQ_DEVNET_BIN: FAKE },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (c) => (out += c));
-    child.stderr.on("data", (c) => (out += c));
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const cli = startCli(dir, ["--validators", "2", "--followers", "0"]);
     try {
-      const end = Date.now() + 60_000;
-      while (!out.includes("starting nodes")) {
-        if (Date.now() > end) throw new Error(`no start line:\n${out}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      child.kill("SIGINT");
-      expect(await exited).toBe(0);
+      await cli.waitFor("starting nodes");
+      cli.child.kill("SIGINT");
+      expect(await cli.exited).toBe(0);
+      const out = cli.out;
       expect(out).toContain("stopping as soon as start-up is done");
       expect(out).toContain("devnet stopped");
       const pids = (readState(dir)?.nodes ?? []).map((n) => n.pid);
       for (const pid of pids) expect(alive(pid)).toBe(false);
     } finally {
-      child.kill("SIGKILL");
+      cli.child.kill("SIGKILL");
     }
   }, 90_000);
 });
