@@ -89,6 +89,33 @@ describe("dseq CLI (real processes)", () => {
     expect(again.err).toContain("already exists");
   });
 
+  it("--help lists every command, derive included, and derive's usage errors exit 2 with usage", () => {
+    const help = dseq(["--help"]);
+    expect(help.code).toBe(0);
+    for (const c of [
+      "init",
+      "key show",
+      "key import",
+      "key export",
+      "start",
+      "derive",
+      "status",
+      "devnet-init",
+    ])
+      expect(help.out).toContain(`  dseq ${c} `);
+    expect(help.out).toContain("dseq derive --config FILE [--beacon URL]");
+    const derive = dseq(["derive", "--help"]);
+    expect(derive.code).toBe(0);
+    expect(derive.out).toContain("dseq derive --config FILE [--beacon URL]");
+    const noConfig = dseq(["derive"]);
+    expect(noConfig.code).toBe(2);
+    expect(noConfig.err).toContain("derive needs --config FILE");
+    expect(noConfig.err).toContain("dseq derive --config FILE");
+    const badBeacon = dseq(["derive", "--config", "x.toml", "--beacon", "ftp://x"]);
+    expect(badBeacon.code).toBe(2);
+    expect(badBeacon.err).toContain("--beacon must be an http(s):// URL");
+  });
+
   it("bad arguments exit 2 with usage", () => {
     const r = dseq(["init", "--bogus"]);
     expect(r.code).toBe(2);

@@ -12,7 +12,7 @@ import { NodeErrorCode } from "../errors.ts";
 import { keystorePath, readKeyFile, writeKeyFile } from "../keyfile.ts";
 import { keyInfo, SCRYPT_LIGHT, SCRYPT_STANDARD } from "../keystore.ts";
 import { DseqNode } from "../node.ts";
-import { cmdDerive } from "./derive.ts";
+import { cmdDerive, DERIVE_USAGE } from "./derive.ts";
 import { defaultDevnetInitOptions, devnetInit } from "./devnetInit.ts";
 import { readPassword } from "./password.ts";
 import { fetchStatus, formatStatus } from "./status.ts";
@@ -30,6 +30,7 @@ Usage:
       Write the decrypted private key (hex) to FILE, mode 0600. FILE must not exist.
   dseq start --config FILE
       Run the node (validator or follower, as the config says) until SIGINT/SIGTERM.
+${DERIVE_USAGE}
   dseq status [--admin URL | --config FILE] [--probe ready|live] [--json] [--quiet]
       Ask a running node's admin port: sync state (synced, catching-up, stuck, stalled,
       isolated), head and progress, probes, sequencer, own votes. Exit 0 when the probe
@@ -307,7 +308,8 @@ export async function main(argv: string[]): Promise<number> {
     else throw new UsageError(`unknown command ${cmd}`);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) {
+    // derive.ts has its own usage error class; both carry CliUsage.
+    if (err instanceof UsageError || (err instanceof DseqError && err.code === NodeErrorCode.CliUsage)) {
       console.error(`error: ${err.message}\n\n${USAGE}`);
       return 2;
     }
