@@ -85,6 +85,8 @@ export const nodeConfigSchema = z
         timeoutPrevoteMs: z.number().int().min(50).default(500),
         timeoutPrecommitMs: z.number().int().min(50).default(500),
         timeoutDeltaMs: z.number().int().min(0).default(250),
+        /** Share of the propose window a block's estimated re-execution may take (ADR 0165). */
+        buildBudgetShare: z.number().gt(0).max(1).default(0.5),
       })
       .strict()
       .prefault({}),

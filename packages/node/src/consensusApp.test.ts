@@ -100,7 +100,7 @@ async function harness(opts: {
     return proposerFor(height, round);
   };
   const pool = createTxPool(
-    { chainId: 1337n },
+    { chainId: 1337n, accountSlots: 512 },
     {
       state: {
         getAccount: async (a) => {
@@ -401,6 +401,36 @@ describe("createConsensusApp: proposal checks with a real chain", () => {
     expect(done).toBe("committed");
     expect(h.app.startTime(2)).toBe(nextSlotMs - 100);
     expect(h.app.startTime(3)).toBeUndefined(); // not the next height
+  });
+});
+
+describe("createConsensusApp: the proposer's block budget (ADR 0165)", () => {
+  const fill = async (h: Harness, n: number): Promise<Uint8Array[]> => {
+    const txs = Array.from({ length: n }, (_, i) => transfer(h.chain, BigInt(i)));
+    for (const tx of txs) await h.pool.addRemote(tx);
+    expect(h.pool.status().pending).toBe(n);
+    return txs;
+  };
+
+  it("a block built at once (round 1) takes the whole pool within budget and only the floor of it on a tiny budget", async () => {
+    const roomy = await harness({ validators: 2, self: "proposer" });
+    await fill(roomy, 100);
+    expect(roomy.chain.decodeBlock((await roomy.app.propose(1, 1)).payload).transactions).toHaveLength(100);
+    const tight = await harness({ validators: 2, self: "proposer", app: { buildBudgetShare: 0.001 } });
+    await fill(tight, 100);
+    const b = tight.chain.decodeBlock((await tight.app.propose(1, 1)).payload);
+    expect(b.transactions).toHaveLength(64);
+    // The pool's order is kept: the first 64 nonces.
+    expect(b.transactions.map((tx) => tx.nonce)).toEqual(Array.from({ length: 64 }, (_, i) => BigInt(i)));
+  });
+
+  it("is a proposer preference only: a validator on a tiny budget still accepts a larger block", async () => {
+    const v = await harness({ validators: 2, self: "other", app: { buildBudgetShare: 0.001 } });
+    const proposer = v.schedule.proposerFor(1, 1);
+    const txs = Array.from({ length: 100 }, (_, i) => transfer(v.chain, BigInt(i)));
+    const block = await buildAs(v, proposer, 1, txs);
+    expect(block.transactions).toHaveLength(100);
+    expect(await v.app.validate(1, asProposal(block))).toEqual({ valid: true, round: 1 });
   });
 });
 

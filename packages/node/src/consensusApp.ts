@@ -5,6 +5,7 @@ import type { RotationSchedule } from "@dseq/sequencer-rotation";
 import type { TxPool } from "@dseq/txpool";
 import type { Block } from "@ethereumjs/block";
 import type { TypedTransaction } from "@ethereumjs/tx";
+import { type BlockCostSample, createBlockBudget } from "./blockBudget.ts";
 import { encodeBlockExtra } from "./blockExtra.ts";
 import type { BlockFragment, SignedFragment } from "./blockStream.ts";
 import { checkL1Entries, MAX_ENTRIES_PER_BLOCK } from "./checkL1Entries.ts";
@@ -39,6 +40,17 @@ export type ConsensusAppOptions = {
   /** Most transactions pulled from the pool for one block. */
   maxTxsPerBlock: number;
   /**
+   * The propose timeout of round 0 and its growth per round, ms (config consensus.*): the
+   * window in which the proposer's build and every validator's re-execution must fit.
+   */
+  timeoutProposeMs: number;
+  timeoutDeltaMs: number;
+  /**
+   * Share of that window a block's estimated re-execution may take (ADR 0165). The proposer
+   * stops adding transactions there; a preference, never a validity rule.
+   */
+  buildBudgetShare: number;
+  /**
    * The next round-0 proposer starts its block right after the commit and executes pool
    * transactions as they arrive, sealing at the slot (ADR 0091). Off: build at the slot.
    */
@@ -66,6 +78,9 @@ export const defaultConsensusAppOptions: ConsensusAppOptions = {
   emptyBlocks: true,
   maxFutureSeconds: 2,
   maxTxsPerBlock: 5_000,
+  timeoutProposeMs: 1000,
+  timeoutDeltaMs: 250,
+  buildBudgetShare: 0.5,
   continuousBuild: true,
   maxCatchUpSeconds: 3600,
   maxRound: 1_000,
@@ -186,7 +201,15 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
     },
   };
 
+  const budget = createBlockBudget({ ...opts, budgetShare: opts.buildBudgetShare });
+  const costOf = (txs: number, t: BuildResult["timings"], streamed: boolean): BlockCostSample => ({
+    txs,
+    executeMs: streamed ? undefined : t.recoverMs + t.executeMs,
+    sealMs: t.stateRootMs + t.triesMs,
+  });
+
   const openBlock = createOpenBlock(opts, {
+    maxTxs: () => budget.maxTxs("streamed", 0),
     entries: entriesToInclude,
     chain: m.chain,
     pool: m.pool,
@@ -230,13 +253,13 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
     }
   };
 
-  const pullTxs = (parent: Block): TypedTransaction[] => {
+  const pullTxs = (parent: Block, max: number): TypedTransaction[] => {
     const gasLimit = parent.header.gasLimit;
     const baseFee = parent.header.calcNextBaseFee();
     const it = m.pool.pending({ baseFee });
     const out: TypedTransaction[] = [];
     let gas = 0n;
-    for (let p = it.peek(); p !== undefined && out.length < opts.maxTxsPerBlock; p = it.peek()) {
+    for (let p = it.peek(); p !== undefined && out.length < max; p = it.peek()) {
       if (gas + p.gasLimit > gasLimit) {
         it.pop(); // this sender's next tx does not fit; others may
         continue;
@@ -255,8 +278,15 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
     m.logger.debug(what, { height, txs: block.transactions.length, ms: Math.round(ms) });
   };
 
-  const proposed = (height: number, round: number, built: BuildResult, ms: number): ConsensusBlock => {
+  const proposed = (
+    height: number,
+    round: number,
+    built: BuildResult,
+    ms: number,
+    streamed: boolean,
+  ): ConsensusBlock => {
     m.metrics.build(ms / 1000);
+    budget.observe(costOf(built.block.transactions.length, built.timings, streamed));
     if (built.skipped.length > 0) {
       m.logger.debug("transactions skipped while building", {
         height,
@@ -301,7 +331,7 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
       if (ready && ready.height === height && round === 0 && ready.parentHash === bytesToHex(parent.hash())) {
         const t0 = performance.now();
         const built = await ready.result;
-        if (built) return proposed(height, round, built, performance.now() - t0);
+        if (built) return proposed(height, round, built, performance.now() - t0, true);
       }
       // Block time is parent + slot while the chain keeps up or catches up (OP Stack style), so
       // a height's time does not depend on when its proposer happened to run.
@@ -309,9 +339,17 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
       const timestamp = now - slot > BigInt(opts.maxCatchUpSeconds) ? now : slot;
       const prefix = round > 0 ? m.preconf?.longestPrefix(height) : undefined;
       const onPrefix = prefix !== undefined && prefix.parentHash === bytesToHex(parent.hash());
+      // Built at once, so every validator re-executes it whole within this round's timeout.
+      const max = budget.maxTxs("full", round);
+      // A preconfirmed prefix is kept whole (its transactions were promised, ADR 0173).
       const txs = onPrefix
-        ? txsOnPrefix(prefix.txs, pullTxs(parent), (raw) => m.chain.decodeTx(raw), opts.maxTxsPerBlock)
-        : pullTxs(parent);
+        ? txsOnPrefix(
+            prefix.txs,
+            pullTxs(parent, max),
+            (raw) => m.chain.decodeTx(raw),
+            Math.min(opts.maxTxsPerBlock, Math.max(max, prefix.txs.length)),
+          )
+        : pullTxs(parent, max);
       if (onPrefix)
         m.logger.info("building on the preconfirmed prefix", { height, round, txs: prefix.txs.length });
       const t0 = performance.now();
@@ -323,7 +361,7 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
         extraData: encodeBlockExtra({ round, proposer: m.self }),
         l1Entries: entriesToInclude(),
       });
-      return proposed(height, round, built, performance.now() - t0);
+      return proposed(height, round, built, performance.now() - t0, false);
     },
 
     async validate(height, cb: ConsensusBlock) {
@@ -385,6 +423,8 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
           : ex.differences.map((d) => `${d.field}: expected ${d.expected}, got ${d.actual}`).join("; ");
         return { valid: false, reason: `re-execution differs: ${what}` };
       }
+      // A block this node re-executed whole: what a full block costs a validator here.
+      budget.observe(costOf(block.transactions.length, ex.timings, false));
       return { valid: true, round: check.round };
     },
 

@@ -27,6 +27,11 @@ export type OpenBlockOptions = { blockTimeMs: number; maxTxsPerBlock: number; co
 
 export type OpenBlockModules = {
   chain: Chain;
+  /**
+   * Most transactions the block may take by its re-execution budget (ADR 0165), read when it
+   * opens; `maxTxsPerBlock` when absent.
+   */
+  maxTxs?: () => number;
   /** The L1 entries the block includes (ADR 0120), read when it opens. */
   entries?: () => L1Entry[];
   pool: TxPool;
@@ -72,6 +77,7 @@ export function createOpenBlock(opts: OpenBlockOptions, m: OpenBlockModules): Op
     const deadline = Number(slot) * 1000;
     if (proposer !== m.self || deadline <= m.clock.now()) return; // not ours, or catching up
     const baseFee = parent.header.calcNextBaseFee();
+    const maxTxs = Math.min(opts.maxTxsPerBlock, m.maxTxs?.() ?? opts.maxTxsPerBlock);
     const seen = new Set<Hex>();
     const queue: TypedTransaction[] = [];
     let offered = 0;
@@ -121,7 +127,7 @@ export function createOpenBlock(opts: OpenBlockOptions, m: OpenBlockModules): Op
       async next(gasLeft) {
         await pause();
         for (;;) {
-          if (sealed || gasLeft < 21_000n || offered >= opts.maxTxsPerBlock) {
+          if (sealed || gasLeft < 21_000n || offered >= maxTxs) {
             flush(true, seq > 0 || fragment.length > 0);
             return undefined;
           }

@@ -140,6 +140,9 @@ export async function initConsensus(
       blockTimeMs: spec.blockTimeMs,
       emptyBlocks: config.consensus.emptyBlocks,
       continuousBuild: config.consensus.continuousBuild,
+      timeoutProposeMs: config.consensus.timeoutProposeMs,
+      timeoutDeltaMs: config.consensus.timeoutDeltaMs,
+      buildBudgetShare: config.consensus.buildBudgetShare,
       // A consensus rule from the chain spec; the same cap goes to l2-exec's builder.
       maxBlockBytes: spec.maxBlockBytes,
     },

@@ -1,0 +1,107 @@
+/**
+ * The proposer's block budget by execution time (ADR 0165). Every validator re-executes a
+ * proposal before its propose timeout fires (or finishes its streamed build of it and seals),
+ * so a block whose re-execution takes longer than that window fails its round, and the next
+ * proposer's block is just as large: throughput collapses. The proposer therefore stops adding
+ * transactions when the block's estimated re-execution cost reaches a budget derived from the
+ * propose timeout. A proposer-side choice only: validators judge a block by re-executing it,
+ * never by this budget (their clocks and loads differ, so it cannot be a validity rule).
+ */
+
+/** Share of the validators' window (propose timeout minus the early start) the block may cost. */
+export const DEFAULT_BUDGET_SHARE = 0.5;
+/** Weight of a new sample in the moving averages. */
+const ALPHA = 0.2;
+/** Blocks with fewer transactions say more about fixed costs than about per-transaction ones. */
+const MIN_SAMPLE_TXS = 32;
+/** The count cap never goes below this: a bad sample must not starve the chain. */
+export const MIN_BUDGET_TXS = 64;
+/**
+ * Priors before the first sample, ms per transfer, from the profile of ADR 0164 on a 2-core
+ * machine shared by 4 validators (execution with senders known; tx/receipt tries and the state
+ * root). Replaced within a few blocks by what this node measures.
+ */
+const PRIOR_EXEC_MS_PER_TX = 0.35;
+const PRIOR_SEAL_MS_PER_TX = 0.3;
+/** The window's early start: heights start this long before their slot (consensusApp). */
+const EARLY_START_MS = 100;
+
+export type BlockBudgetOptions = {
+  blockTimeMs: number;
+  /** The consensus propose timeout of round 0 and its growth per round (config consensus.*). */
+  timeoutProposeMs: number;
+  timeoutDeltaMs: number;
+  /** Share of the validators' window the block's re-execution may take (0 < share <= 1). */
+  budgetShare: number;
+  maxTxsPerBlock: number;
+};
+
+/**
+ * One block's measured cost: its transactions, their execution (sender recovery included) and
+ * its roots, wall-clock ms (what the timeouts see). A streamed build's execution is spread over
+ * its slot, waiting for transactions, so it reports only its roots (`executeMs` undefined).
+ */
+export type BlockCostSample = { txs: number; executeMs: number | undefined; sealMs: number };
+
+/**
+ * How validators pay for a block. `full`: they re-execute it after the proposal arrives (a
+ * round above 0, a block built at once while catching up, a follower that missed the stream).
+ * `streamed`: they executed its fragments while the proposer built it (ADR 0092) and pay only
+ * the roots after the proposal.
+ */
+export type BlockCostKind = "full" | "streamed";
+
+export type BlockBudget = {
+  /** What the block may cost, ms of a validator's execution plus roots. */
+  budgetMs(kind: BlockCostKind, round: number): number;
+  /** Most transactions the block may take by the current cost estimate. */
+  maxTxs(kind: BlockCostKind, round: number): number;
+  /** A block this node built or re-executed. */
+  observe(sample: BlockCostSample): void;
+  /** The current estimates, ms per transaction. */
+  estimate(): { executeMsPerTx: number; sealMsPerTx: number };
+};
+
+/**
+ * The validators' window after a proposal: their propose timeout of the round starts
+ * `EARLY_START_MS` before the slot; the proposal leaves at the slot plus its seal and must be
+ * checked before the timeout. The share leaves room for the proposer's own seal, the gossip and
+ * validators slower than the proposer.
+ */
+export function windowBudgetMs(o: BlockBudgetOptions, round: number): number {
+  const window = o.timeoutProposeMs + round * o.timeoutDeltaMs - EARLY_START_MS;
+  return Math.max(1, window * o.budgetShare);
+}
+
+/**
+ * A streamed block's execution is spread over the slot on every validator at once, so its
+ * total may take the same share of the block time (the next block must still start on time),
+ * while its roots, paid after the proposal, stay within the window.
+ */
+export function slotBudgetMs(o: BlockBudgetOptions): number {
+  return Math.max(1, o.blockTimeMs * o.budgetShare);
+}
+
+export function createBlockBudget(o: BlockBudgetOptions): BlockBudget {
+  let executeMsPerTx = PRIOR_EXEC_MS_PER_TX;
+  let sealMsPerTx = PRIOR_SEAL_MS_PER_TX;
+  const ewma = (avg: number, x: number) => avg + ALPHA * (x - avg);
+  const budgetMs = (kind: BlockCostKind, round: number) =>
+    kind === "full" ? windowBudgetMs(o, round) : slotBudgetMs(o);
+  return {
+    budgetMs,
+    maxTxs(kind, round) {
+      let n = budgetMs(kind, round) / (executeMsPerTx + sealMsPerTx);
+      if (kind === "streamed") n = Math.min(n, windowBudgetMs(o, round) / sealMsPerTx);
+      return Math.min(o.maxTxsPerBlock, Math.max(MIN_BUDGET_TXS, Math.floor(n)));
+    },
+    observe(s) {
+      if (s.txs < MIN_SAMPLE_TXS) return;
+      if (Number.isFinite(s.sealMs) && s.sealMs >= 0) sealMsPerTx = ewma(sealMsPerTx, s.sealMs / s.txs);
+      const ex = s.executeMs;
+      if (ex !== undefined && Number.isFinite(ex) && ex >= 0)
+        executeMsPerTx = ewma(executeMsPerTx, ex / s.txs);
+    },
+    estimate: () => ({ executeMsPerTx, sealMsPerTx }),
+  };
+}
