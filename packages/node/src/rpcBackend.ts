@@ -19,6 +19,9 @@ import {
   type CallRequest,
   type CallResult,
   type ChainReader,
+  type PreconfirmedReader,
+  type PreconfirmedReceiptData,
+  type PreconfirmedStateData,
   type ReceiptData,
   RpcError,
   RpcErrorCode,
@@ -182,6 +185,7 @@ export function chainReader(chain: Chain, opts: ChainReaderOptions = {}): ChainR
   const gasCapCache = new Map<bigint, bigint | null>();
   return {
     chainId: chain.chainId,
+    ...(opts.preconfirmed ? { preconfirmed: preconfirmedReader(chain, opts.preconfirmed) } : {}),
     heads: () => ({
       latest: chain.head().header.number,
       safe: chain.safe().header.number,
@@ -325,6 +329,54 @@ export function chainReader(chain: Chain, opts: ChainReaderOptions = {}): ChainR
     getRawTransaction: async (h) => {
       const raw = await chain.getRawTransaction(h);
       return raw === undefined ? undefined : bytesToHex(raw);
+    },
+  };
+}
+
+/**
+ * The rpc's preconfirmed view (ADR 0176, 0177) on the node's preconfirmed state: state reads on
+ * the built prefix, and a receipt lookup that builds only when the prefix holds the transaction
+ * (an unknown hash, the common poll, costs no execution).
+ */
+export function preconfirmedReader(
+  chain: Pick<Chain, "getAccount" | "getCode" | "getStorageAt">,
+  pre: PreconfirmedState,
+): PreconfirmedReader {
+  return {
+    state: async (): Promise<PreconfirmedStateData | undefined> => {
+      const at = await pre.state();
+      if (at === undefined) return undefined;
+      return {
+        getAccount: async (a) => {
+          const acc = await chain.getAccount(a, at);
+          return { nonce: acc?.nonce ?? 0n, balance: acc?.balance ?? 0n };
+        },
+        getCode: async (a) => bytesToHex(await chain.getCode(a, at)),
+        getStorageAt: async (a, slot) => bytesToHex(await chain.getStorageAt(a, slot, at)),
+      };
+    },
+    receipt: async (txHash): Promise<PreconfirmedReceiptData | undefined> => {
+      if (!pre.holds(txHash)) return undefined;
+      const built = await pre.build();
+      const r = built?.receipts.get(txHash.toLowerCase() as Hex);
+      if (built === undefined || r === undefined) return undefined;
+      const receipt: ReceiptData = {
+        cumulativeGasUsed: r.cumulativeGasUsed,
+        gasUsed: r.gasUsed,
+        logsBloom: r.logsBloom,
+        logs: r.logs,
+        contractAddress: r.contractAddress as Address | null,
+        effectiveGasPrice: r.effectiveGasPrice,
+        ...(r.status !== undefined ? { status: r.status } : {}),
+      };
+      return {
+        receipt,
+        tx: { type: r.type, hash: r.transactionHash, from: r.from, to: r.to },
+        blockNumber: built.height,
+        timestamp: built.timestamp,
+        index: r.transactionIndex,
+        firstLogIndex: r.firstLogIndex,
+      };
     },
   };
 }

@@ -212,6 +212,11 @@ export type TxTrace = { txHash: Hex; result: unknown };
 export interface ChainReader {
   readonly chainId: bigint;
   /**
+   * The preconfirmed block (ADR 0176, 0177): what `pending` state reads and the receipt of a
+   * preconfirmed, not yet committed transaction answer from. Undefined: `pending` is `latest`.
+   */
+  readonly preconfirmed?: PreconfirmedReader;
+  /**
    * eth_simulateV1 (ADR 0133): blocks of calls on `block`'s post-state, nothing kept. Errors
    * are `RpcError`s with the execution-apis code (-380xx). Undefined: not served.
    */
@@ -261,6 +266,35 @@ export interface ChainReader {
   getRawHeader(hash: Hex): Promise<Hex | undefined>;
   getRawReceipts(hash: Hex): Promise<Hex[] | undefined>;
   getRawTransaction(hash: Hex): Promise<Hex | undefined>;
+}
+
+/** State reads after the preconfirmed prefix of the open height (head + 1). */
+export type PreconfirmedStateData = {
+  getAccount(address: Address): Promise<AccountData>;
+  getCode(address: Address): Promise<Hex>;
+  getStorageAt(address: Address, slot: Hex): Promise<Hex>;
+};
+
+/** A preconfirmed transaction's receipt and what `formatReceipt` needs besides the block hash. */
+export type PreconfirmedReceiptData = {
+  receipt: ReceiptData;
+  /** Only `type`, `hash`, `from` and `to` are read. */
+  tx: Pick<TransactionData, "type" | "hash" | "from" | "to">;
+  /** The open height and the proposer's timestamp for it. */
+  blockNumber: bigint;
+  timestamp: bigint;
+  index: number;
+  firstLogIndex: number;
+};
+
+/**
+ * The preconfirmed view (ADR 0176, 0177): the head plus the longest preconfirmed prefix of the
+ * next height, executed, not committed. Both answer undefined when nothing is preconfirmed on the
+ * head (or the prefix does not hold the transaction).
+ */
+export interface PreconfirmedReader {
+  state(): Promise<PreconfirmedStateData | undefined>;
+  receipt(txHash: Hex): Promise<PreconfirmedReceiptData | undefined>;
 }
 
 /** One fork's configuration as EIP-7910's eth_config reports it. */

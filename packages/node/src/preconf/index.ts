@@ -4,7 +4,7 @@ export { txsOnPrefix } from "./failover.ts";
 export { createPreconfFeed, preconfirmationOf } from "./feed.ts";
 export { preconfFromSigned, preconfFromWire } from "./fromWire.ts";
 export { createOutcomeBook, type OutcomeBook, outcomeHooks, type TxOutcomeSink } from "./outcomes.ts";
-export { createPreconfirmedState, type PreconfirmedState } from "./pendingState.ts";
+export { createPreconfirmedState, type PreconfirmedBuild, type PreconfirmedState } from "./pendingState.ts";
 export { preconfReceiptJson } from "./receipt.ts";
 export {
   createPreconfService,

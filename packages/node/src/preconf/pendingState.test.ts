@@ -96,5 +96,22 @@ describe("the preconfirmed state (ADR 0176) on a real chain", () => {
     const latest = await reader.call({ to: probe } as never, n, { overrides });
     expect(pending.status === "success" && BigInt(pending.returnData)).toBe(12n);
     expect(latest.status === "success" && BigInt(latest.returnData)).toBe(0n);
+
+    // The rpc's view of it (ADR 0177): state reads and the receipts of the prefix's transactions.
+    const pre = reader.preconfirmed;
+    expect((await (await pre?.state())?.getAccount(bob))?.balance).toBe(12n);
+    const second1 = bytesToHex(keccak256(transfer(1n, 7n)));
+    const r = await pre?.receipt(second1);
+    expect(r).toMatchObject({
+      blockNumber: 1n,
+      timestamp: head.header.timestamp + 2n,
+      index: 1,
+      firstLogIndex: 0,
+      tx: { hash: second1, from, to: bob, type: 2 },
+      receipt: { status: 1, gasUsed: 21_000n, cumulativeGasUsed: 42_000n, contractAddress: null },
+    });
+    expect(await pre?.receipt(`0x${"ab".repeat(32)}`)).toBeUndefined(); // not in the prefix
+    expect(view.holds(second1)).toBe(true);
+    expect(view.holds(`0x${"ab".repeat(32)}`)).toBe(false);
   });
 });

@@ -1,8 +1,9 @@
-/** Account state reads at a block: balance, code, storage, nonce, proofs. */
+/** Account state reads at a block (or after the preconfirmed prefix): balance, code, storage, nonce, proofs. */
 import { bigintToHex } from "@dseq/common";
 import { isPending, type Services, stateBlock } from "../context.ts";
 import {
   address,
+  type BlockRef,
   blockRef,
   LATEST,
   optional,
@@ -12,6 +13,7 @@ import {
   storageKey,
 } from "../params.ts";
 import { type MethodDef, method } from "../registry.ts";
+import type { PreconfirmedStateData } from "../types.ts";
 
 const storageKeys: Parser<{ slot: `0x${string}`; bytes: number }[]> = (v) => {
   if (!Array.isArray(v))
@@ -22,24 +24,47 @@ const storageKeys: Parser<{ slot: `0x${string}`; bytes: number }[]> = (v) => {
 export function stateMethods(svc: Services): Record<string, MethodDef> {
   const { chain } = svc;
   const at = optional(blockRef, LATEST);
+  /**
+   * `pending` reads the state after the preconfirmed prefix of the open height (ADR 0176, 0177);
+   * undefined (read `latest`) for any other reference or when nothing is preconfirmed.
+   */
+  const preconfirmed = (ref: BlockRef): Promise<PreconfirmedStateData | undefined> =>
+    isPending(ref) && chain.preconfirmed !== undefined
+      ? chain.preconfirmed.state()
+      : Promise.resolve(undefined);
   return {
     eth_getBalance: method([required(address), at], async ([a, ref]) => {
-      const n = await stateBlock(chain, ref ?? LATEST);
+      const r = ref ?? LATEST;
+      const pre = await preconfirmed(r);
+      if (pre !== undefined) return bigintToHex((await pre.getAccount(a)).balance);
+      const n = await stateBlock(chain, r);
       return bigintToHex((await chain.getAccount(a, n)).balance);
     }),
     eth_getCode: method([required(address), at], async ([a, ref]) => {
-      const n = await stateBlock(chain, ref ?? LATEST);
+      const r = ref ?? LATEST;
+      const pre = await preconfirmed(r);
+      if (pre !== undefined) return pre.getCode(a);
+      const n = await stateBlock(chain, r);
       return chain.getCode(a, n);
     }),
     eth_getStorageAt: method([required(address), required(storageKey), at], async ([a, key, ref]) => {
-      const n = await stateBlock(chain, ref ?? LATEST);
+      const r = ref ?? LATEST;
+      const pre = await preconfirmed(r);
+      if (pre !== undefined) return pre.getStorageAt(a, key.slot);
+      const n = await stateBlock(chain, r);
       return chain.getStorageAt(a, key.slot, n);
     }),
     eth_getTransactionCount: method([required(address), at], async ([a, ref]) => {
       const r = ref ?? LATEST;
       if (isPending(r)) {
+        // The pool counts what it holds; the preconfirmed state what the proposer promised,
+        // which this node's pool may not have received yet: the higher of the two.
         const pooled = await svc.backend.txpool?.pendingNonce(a);
-        if (pooled !== undefined) return bigintToHex(pooled);
+        const pre = await preconfirmed(r);
+        const promised = pre === undefined ? undefined : (await pre.getAccount(a)).nonce;
+        const nonce =
+          promised !== undefined && (pooled === undefined || promised > pooled) ? promised : pooled;
+        if (nonce !== undefined) return bigintToHex(nonce);
       }
       const n = await stateBlock(chain, r);
       return bigintToHex((await chain.getAccount(a, n)).nonce);
