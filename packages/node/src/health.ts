@@ -220,3 +220,58 @@ export class L1Tracker {
     return view("ok", "L1 reachable and followed");
   }
 }
+
+/** What `/health` needs of one fragment-equivocation record (ADR 0171's `FragmentEvidence`). */
+export type FragmentEvidenceInput = { height: number; round: number; seq: number; signer: string };
+
+/**
+ * What `/health` needs of one consensus evidence record (pos-consensus `Evidence`): double votes
+ * and conflicting proposals carry the two messages, a conflicting commit its height.
+ */
+export type ConsensusEvidenceInput =
+  | { type: "duplicateVote"; validator: string; a: { height: number; round: number } }
+  | { type: "conflictingProposal"; validator: string; a: { height: number; round: number } }
+  | { type: "conflictingCommit"; height: number; validators: readonly string[] };
+
+/**
+ * The evidence part of `/health` (ADR 0178): how many records this node keeps of each kind and
+ * the latest one, without the signed bytes (those go to whoever slashes, not to a probe).
+ * Counts are the records kept (each list is bounded); the `_total` metrics count every one seen.
+ */
+export type EvidenceHealth = {
+  consensus: {
+    count: number;
+    latest: { type: string; height: number; round: number | undefined; validators: string[] } | undefined;
+  };
+  fragments: {
+    count: number;
+    /** `position` is the fragment's index in the proposer's stream of that (height, round). */
+    latest: { height: number; round: number; position: number; proposer: string } | undefined;
+  };
+};
+
+export function evidenceHealthOf(
+  consensus: readonly ConsensusEvidenceInput[],
+  fragments: readonly FragmentEvidenceInput[],
+): EvidenceHealth {
+  const c = consensus.at(-1);
+  const f = fragments.at(-1);
+  return {
+    consensus: {
+      count: consensus.length,
+      latest:
+        c === undefined
+          ? undefined
+          : c.type === "conflictingCommit"
+            ? { type: c.type, height: c.height, round: undefined, validators: [...c.validators] }
+            : { type: c.type, height: c.a.height, round: c.a.round, validators: [c.validator] },
+    },
+    fragments: {
+      count: fragments.length,
+      latest:
+        f === undefined
+          ? undefined
+          : { height: f.height, round: f.round, position: f.seq, proposer: f.signer },
+    },
+  };
+}
