@@ -12,7 +12,7 @@ import {
   type RpcServer,
   type TxPoolView,
 } from "../src/index.ts";
-import { MemoryChain } from "./helpers/memoryChain.ts";
+import { bloomOf, keccakHex, MemoryChain } from "./helpers/memoryChain.ts";
 import { rpc } from "./helpers/rpcClient.ts";
 
 const ALICE: Address = "0x1111111111111111111111111111111111111111";
@@ -110,5 +110,79 @@ describe("the pending tag on eth_getBalance / getCode / getStorageAt / getTransa
     pooledNonce = 2n; // the pool has not heard of the last promised one yet
     expect(await read("eth_getTransactionCount", [ALICE, "pending"])).toBe("0x3");
     expect(await read("eth_getTransactionCount", [ALICE, "latest"])).toBe("0x0");
+  });
+});
+
+describe("eth_getTransactionReceipt of a preconfirmed transaction (ADR 0177)", () => {
+  const chain = new PreconfChain();
+  let server: RpcServer;
+  let url: string;
+  const log = { address: BOB, topics: [word(7)], data: word(42) };
+
+  beforeAll(async () => {
+    chain.addBlock([]);
+    server = createRpcServer({ http: { host: "127.0.0.1", port: 0 }, ws: false }, { backend: { chain } });
+    await server.start();
+    url = server.httpUrl as string;
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it("answers the preconfirmed receipt at the open height with the zero block hash, then the committed one", async () => {
+    // The memory chain names block 2's first transaction keccak("tx-2-0").
+    const txHash = keccakHex("tx-2-0");
+    chain.receipts_.set(txHash, {
+      receipt: {
+        status: 1,
+        cumulativeGasUsed: 21_000n,
+        gasUsed: 21_000n,
+        logsBloom: bloomOf([log]),
+        logs: [log],
+        contractAddress: null,
+        effectiveGasPrice: 1_001_000_000n,
+      },
+      tx: { type: 2, hash: txHash, from: ALICE, to: BOB },
+      blockNumber: 2n,
+      timestamp: 1_700_000_004n,
+      index: 0,
+      firstLogIndex: 0,
+    });
+    const pre = (await rpc(url, "eth_getTransactionReceipt", [txHash])).result as Record<string, unknown>;
+    const zero = `0x${"00".repeat(32)}`;
+    expect(pre).toMatchObject({
+      transactionHash: txHash,
+      blockHash: zero,
+      blockNumber: "0x2",
+      transactionIndex: "0x0",
+      status: "0x1",
+      from: ALICE,
+      to: BOB,
+      logs: [{ blockHash: zero, blockNumber: "0x2", logIndex: "0x0", transactionHash: txHash }],
+    });
+    expect((await rpc(url, "eth_getTransactionReceipt", [keccakHex("unknown")])).result).toBeNull();
+
+    const block = chain.addBlock([{ from: ALICE, to: BOB, logs: [log] }]);
+    const committed = (await rpc(url, "eth_getTransactionReceipt", [txHash])).result as Record<
+      string,
+      unknown
+    >;
+    expect(committed.blockHash).toBe(block.header.hash);
+    const noHash = (r: Record<string, unknown>) => ({
+      ...r,
+      blockHash: undefined,
+      logs: (r.logs as Record<string, unknown>[]).map((l) => ({ ...l, blockHash: undefined })),
+    });
+    expect(noHash(committed)).toEqual(noHash(pre));
+  });
+
+  it("a preconfirmed receipt for a height already committed without the transaction is not an answer", async () => {
+    const txHash = keccakHex("dropped");
+    chain.receipts_.set(txHash, {
+      ...(chain.receipts_.get(keccakHex("tx-2-0")) as PreconfirmedReceiptData),
+      tx: { type: 2, hash: txHash, from: ALICE, to: BOB },
+      blockNumber: chain.heads().latest,
+    });
+    expect((await rpc(url, "eth_getTransactionReceipt", [txHash])).result).toBeNull();
   });
 });

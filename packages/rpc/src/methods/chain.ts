@@ -1,10 +1,19 @@
-/** Block, transaction and receipt reads (eth_getBlock*, eth_getTransaction*, receipts, debug_getRaw*). */
+/**
+ * Block, transaction and receipt reads (eth_getBlock*, eth_getTransaction*, receipts, debug_getRaw*);
+ * a preconfirmed transaction's receipt before its block commits (ADR 0177).
+ */
 import { bigintToHex, type Hex, numberToHex } from "@dseq/common";
 import { blockOf, type Services } from "../context.ts";
 import { formatBlock, formatBlockReceipts, formatReceipt, formatTransaction, type Json } from "../format.ts";
 import { blockNumberOrTag, blockRef, bool, hash, required, uint } from "../params.ts";
 import { type MethodDef, method } from "../registry.ts";
-import type { BlockData, ReceiptData, TransactionData } from "../types.ts";
+import type {
+  BlockData,
+  BlockHeaderData,
+  PreconfirmedReceiptData,
+  ReceiptData,
+  TransactionData,
+} from "../types.ts";
 
 function txAt(block: BlockData, index: number): Json {
   const tx = block.transactions[index];
@@ -19,6 +28,25 @@ function txAt(block: BlockData, index: number): Json {
   });
 }
 
+/** A preconfirmed receipt's block hash (ADR 0177): the zero hash, as Flashblocks nodes answer. */
+export const PRECONFIRMED_BLOCK_HASH: Hex = `0x${"00".repeat(32)}`;
+
+/**
+ * The receipt of a preconfirmed, not yet committed transaction (ADR 0177): the committed
+ * receipt's JSON with the open height as `blockNumber` and the zero hash as `blockHash` (in the
+ * receipt and its logs).
+ */
+export function preconfirmedReceiptJson(pre: PreconfirmedReceiptData): Json {
+  const header = { hash: PRECONFIRMED_BLOCK_HASH, number: pre.blockNumber, timestamp: pre.timestamp };
+  return formatReceipt(
+    pre.receipt,
+    pre.tx as TransactionData,
+    header as BlockHeaderData,
+    pre.index,
+    pre.firstLogIndex,
+  );
+}
+
 export function chainMethods(svc: Services): Record<string, MethodDef> {
   const { chain } = svc;
 
@@ -28,6 +56,18 @@ export function chainMethods(svc: Services): Record<string, MethodDef> {
     const block = await chain.getBlockByHash(loc.blockHash);
     if (block === undefined || block.transactions[loc.index] === undefined) return undefined;
     return { block, index: loc.index };
+  }
+
+  async function committedReceipt(txHash: Hex): Promise<Json | undefined> {
+    const found = await locate(txHash);
+    if (found === undefined) return undefined;
+    const receipts = await chain.getReceipts(found.block.header.hash);
+    const receipt = receipts?.[found.index];
+    if (receipts === undefined || receipt === undefined) return undefined;
+    let firstLogIndex = 0;
+    for (let i = 0; i < found.index; i++) firstLogIndex += (receipts[i] as ReceiptData).logs.length;
+    const tx = found.block.transactions[found.index] as TransactionData;
+    return formatReceipt(receipt, tx, found.block.header, found.index, firstLogIndex);
   }
 
   return {
@@ -78,15 +118,13 @@ export function chainMethods(svc: Services): Record<string, MethodDef> {
     ),
 
     eth_getTransactionReceipt: method([required(hash)], async ([h]) => {
-      const found = await locate(h);
-      if (found === undefined) return null;
-      const receipts = await chain.getReceipts(found.block.header.hash);
-      const receipt = receipts?.[found.index];
-      if (receipts === undefined || receipt === undefined) return null;
-      let firstLogIndex = 0;
-      for (let i = 0; i < found.index; i++) firstLogIndex += (receipts[i] as ReceiptData).logs.length;
-      const tx = found.block.transactions[found.index] as TransactionData;
-      return formatReceipt(receipt, tx, found.block.header, found.index, firstLogIndex);
+      const committed = await committedReceipt(h);
+      if (committed !== undefined) return committed;
+      const pre = await chain.preconfirmed?.receipt(h);
+      if (pre === undefined) return null;
+      // The block committed while the prefix was read: its receipt is the answer now.
+      if (pre.blockNumber <= chain.heads().latest) return (await committedReceipt(h)) ?? null;
+      return preconfirmedReceiptJson(pre);
     }),
     eth_getBlockReceipts: method([required(blockRef)], async ([ref]) => {
       const block = await blockOf(chain, ref);
