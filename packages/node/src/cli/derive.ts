@@ -48,6 +48,8 @@ export async function cmdDerive(args: string[]): Promise<number> {
     logger,
     metrics,
     ...(values.beacon ? { beaconUrl: values.beacon } : {}),
+    // a named crash point of a chain rewind, for the kill -9 test (ADR 0184)
+    crashAt: process.env.DSEQ_DERIVE_CRASH_AT,
   });
   logger.info("verifier serving", { rpc: v.rpcHttp });
   return new Promise<number>((resolve) => {

@@ -3,6 +3,7 @@ import { bytesToHex, type Hex, type Logger, type Metrics } from "@dseq/common";
 import {
   decodeJson,
   encodeJson,
+  type KvOp,
   type KvStore,
   L1BridgeListener,
   type L1Event,
@@ -55,6 +56,11 @@ export type DeriverModules = {
   /** Defaults: viem over the first L1 endpoint; the beacon source from `beaconUrl`. */
   l1Tx?: L1TxSource;
   blobs?: BlobSource;
+  /**
+   * Rewinds the chain store to a block and returns the chain to use from then on (ADR 0184,
+   * `rewindChainStore`). Without it a reorg that removes a derived batch halts (ADR 0181).
+   */
+  rewindChain?: (to: { number: bigint; hash: Hex }) => Promise<Chain>;
 };
 
 /** What `dseq_syncStatus` answers for a verifier. */
@@ -70,8 +76,18 @@ export type DeriveStatus = {
   halted: { code: string; message: string } | undefined;
 };
 
-const TIP_KEY = new TextEncoder().encode("tip");
-type StoredTip = DerivedTip & { genesisHash: Hex; batchSeq: number };
+const enc = new TextEncoder();
+const TIP_KEY = enc.encode("tip");
+/** The tip a rewind goes back to, written before the chain store is touched (ADR 0184). */
+const REWIND_KEY = enc.encode("rewind");
+/** `"b" + u64 batch index`: the tip after each derived batch, what a rewind can go back to. */
+const batchKey = (i: bigint): Uint8Array => {
+  const k = new Uint8Array(9);
+  k[0] = 0x62;
+  new DataView(k.buffer).setBigUint64(1, i);
+  return k;
+};
+type StoredTip = DerivedTip & { genesisHash: Hex; batchSeq: number; l1BlockHash?: Hex };
 
 /**
  * The verifier (ADR 0180): follows BatchAppended and the entry events on L1 through its own
@@ -80,7 +96,13 @@ type StoredTip = DerivedTip & { genesisHash: Hex; batchSeq: number };
  */
 export class Deriver {
   private tip!: StoredTip;
-  private readonly queue: L1EntryQueue;
+  private queue: L1EntryQueue;
+  private chain: Chain;
+  /** Events up to this seq are in the queue; `buffered` holds live ones while it is rebuilt. */
+  private lastSeq = -1;
+  private buffered: (L1Event | { reorg: L1Reorg })[] | undefined;
+  /** Lowest common ancestor of the L1 reorgs not handled yet (a rewind runs in the loop). */
+  private reorgAncestor: bigint | undefined;
   private readonly pending = new Map<bigint, BatchEvent>();
   private listener: L1BridgeListener | undefined;
   private stores: { close(): Promise<void> }[] = [];
@@ -100,6 +122,7 @@ export class Deriver {
   constructor(opts: DeriverOptions, m: DeriverModules) {
     this.opts = opts;
     this.m = m;
+    this.chain = m.chain;
     this.log = m.logger.child({ module: "derive" });
     this.queue = new L1EntryQueue(this.log);
     this.metrics = createDeriveMetrics(m.metrics);
@@ -116,9 +139,11 @@ export class Deriver {
     const state = await openLevelKvStore(join(dir, "state"));
     this.stores.push(state);
     this.state = state.store;
-    const genesisHash = bytesToHex(this.m.chain.genesisHash) as Hex;
+    const genesisHash = bytesToHex(this.chain.genesisHash) as Hex;
     const raw = await state.store.get(TIP_KEY);
     this.tip = raw ? decodeJson<StoredTip>(raw) : { ...genesisTip(genesisHash), genesisHash, batchSeq: -1 };
+    const intent = await state.store.get(REWIND_KEY);
+    if (intent) await this.finishRewind(decodeJson<StoredTip>(intent), "resuming an interrupted rewind");
     if (this.tip.genesisHash !== genesisHash) {
       throw new DeriveError(DeriveErrorCode.BadStore, "the derive store belongs to another chain", {
         batchIndex: this.tip.batchIndex,
@@ -127,12 +152,12 @@ export class Deriver {
         actual: this.tip.genesisHash,
       });
     }
-    if (this.m.chain.head().header.number < this.tip.lastBlock) {
+    if (this.chain.head().header.number < this.tip.lastBlock) {
       throw new DeriveError(DeriveErrorCode.BadStore, "the chain store is behind the derive store", {
         batchIndex: this.tip.batchIndex,
         field: "head",
         expected: `>= ${this.tip.lastBlock}`,
-        actual: String(this.m.chain.head().header.number),
+        actual: String(this.chain.head().header.number),
       });
     }
     const l1Store = await openLevelKvStore(join(dir, "l1"));
@@ -154,15 +179,21 @@ export class Deriver {
       { store: l1Store.store, logger: this.log, ...(this.m.metrics ? { metrics: this.m.metrics } : {}) },
     );
     this.listener = listener;
-    let lastSeq = -1;
     for (const e of await listener.readConfirmed(0)) {
       this.onEvent(e);
-      lastSeq = e.seq;
+      this.lastSeq = e.seq;
     }
     listener.events.on("event", (e) => {
-      if (e.seq > lastSeq) this.onEvent(e);
+      if (this.buffered) this.buffered.push(e);
+      else if (e.seq > this.lastSeq) {
+        this.onEvent(e);
+        this.lastSeq = e.seq;
+      }
     });
-    listener.events.on("reorg", (r) => this.onReorg(r));
+    listener.events.on("reorg", (r) => {
+      if (this.buffered) this.buffered.push({ reorg: r });
+      else this.onReorg(r);
+    });
     listener.events.on("fatal", (f) =>
       this.halt({ code: f.code, message: `L1 listener halted: ${f.message}` }),
     );
@@ -219,9 +250,22 @@ export class Deriver {
     }
   }
 
+  /** The chain store the verifier derives into (a new object after a rewind). */
+  get currentChain(): Chain {
+    return this.chain;
+  }
+
   private onReorg(r: L1Reorg): void {
     this.queue.onReorg(r);
     for (const [i, e] of this.pending) if (e.seq >= r.forgotten.fromSeq) this.pending.delete(i);
+    if (this.m.rewindChain) {
+      // Whether a derived batch left L1 is decided in the loop, on the tips then stored.
+      const a = r.ancestor.number;
+      this.reorgAncestor =
+        this.reorgAncestor === undefined || a < this.reorgAncestor ? a : this.reorgAncestor;
+      this.wake?.();
+      return;
+    }
     if (this.tip.batchSeq >= r.forgotten.fromSeq && this.tip.batchSeq < r.forgotten.toSeq) {
       this.halt(
         new DeriveError(
@@ -249,9 +293,20 @@ export class Deriver {
       let progressed = false;
       if (!this.halted) {
         try {
-          progressed = await this.step();
+          progressed = (await this.rewindAfterReorg()) || (await this.step());
         } catch (err) {
-          if (err instanceof DeriveError && err.retryable) {
+          if (
+            err instanceof DeriveError &&
+            err.code === DeriveErrorCode.StoredBlock &&
+            this.m.rewindChain !== undefined
+          ) {
+            // Blocks above the tip from a batch that left L1 (ADR 0184): drop them, derive again.
+            this.log.warn("stored blocks above the tip differ from the batch: rewinding", err.toJSON());
+            await this.rewindTo(this.tip, "stored blocks above the tip differ").catch((e: unknown) =>
+              this.halt({ code: DeriveErrorCode.BadStore, message: (e as Error).message }),
+            );
+            progressed = true;
+          } else if (err instanceof DeriveError && err.retryable) {
             this.metrics.retries.inc();
             this.log.warn("batch data not available yet", err.toJSON());
           } else if (err instanceof DeriveError) {
@@ -290,15 +345,24 @@ export class Deriver {
     const blocks = decodeBatchData(header, data);
     const t0 = performance.now();
     const tip = await deriveBatch(
-      { chain: this.m.chain, entries: (i, n) => this.queue.from(i, n) },
+      { chain: this.chain, entries: (i, n) => this.queue.from(i, n) },
       this.tip,
       header,
       blocks,
       ev.l1.blockNumber,
       ev.batchHash,
     );
-    const next: StoredTip = { ...tip, genesisHash: this.tip.genesisHash, batchSeq: ev.seq };
-    await this.state!.put(TIP_KEY, encodeJson(next));
+    const next: StoredTip = {
+      ...tip,
+      genesisHash: this.tip.genesisHash,
+      batchSeq: ev.seq,
+      l1BlockHash: ev.l1.blockHash,
+    };
+    const value = encodeJson(next);
+    await this.state!.batch([
+      { type: "put", key: TIP_KEY, value },
+      { type: "put", key: batchKey(next.batchIndex), value },
+    ]);
     this.tip = next;
     this.pending.delete(header.batchIndex);
     this.queue.committed(next.nextEntry);
@@ -311,5 +375,92 @@ export class Deriver {
       ms: Math.round(performance.now() - t0),
     });
     return true;
+  }
+
+  /**
+   * After an L1 reorg below the confirmations (ADR 0184): if the last derived batch's L1 block is
+   * above the common ancestor, that block left the canonical chain (the listener found its hash
+   * gone); the derived chain goes back to the newest derived batch at or below the ancestor.
+   */
+  private async rewindAfterReorg(): Promise<boolean> {
+    const ancestor = this.reorgAncestor;
+    if (ancestor === undefined) return false;
+    this.reorgAncestor = undefined;
+    if (this.tip.l1Block <= ancestor) return false;
+    let target: StoredTip | undefined;
+    for (let i = this.tip.batchIndex - 1n; i > 0n && !target; i--) {
+      const raw = await this.state!.get(batchKey(i));
+      if (!raw) break;
+      const t = decodeJson<StoredTip>(raw);
+      if (t.l1Block <= ancestor) target = t;
+    }
+    const genesisHash = this.tip.genesisHash;
+    target ??= { ...genesisTip(genesisHash), genesisHash, batchSeq: -1 };
+    await this.rewindTo(
+      target,
+      `an L1 reorg (common ancestor ${ancestor}) removed batch ${this.tip.batchIndex}`,
+    );
+    return true;
+  }
+
+  /** Writes the intent, rewinds the chain store, then the tip; rebuilds the L1 view. */
+  private async rewindTo(target: StoredTip, why: string): Promise<void> {
+    await this.state!.put(REWIND_KEY, encodeJson(target));
+    const from = this.tip;
+    await this.finishRewind(target, why);
+    await this.reloadL1View();
+    this.metrics.head.set(Number(target.lastBlock));
+    this.metrics.rewinds.inc();
+    this.log.warn("derived chain rewound", {
+      why,
+      fromBatch: from.batchIndex.toString(),
+      fromBlock: from.lastBlock.toString(),
+      toBatch: target.batchIndex.toString(),
+      toBlock: target.lastBlock.toString(),
+    });
+  }
+
+  /** Idempotent (a restart with the intent stored calls it again): chain store, tip, history. */
+  private async finishRewind(target: StoredTip, why: string): Promise<void> {
+    const rewind = this.m.rewindChain;
+    if (!rewind) {
+      throw new DeriveError(DeriveErrorCode.BadStore, "a rewind is stored but this verifier cannot rewind", {
+        batchIndex: target.batchIndex,
+        field: "rewind",
+      });
+    }
+    this.log.warn("rewinding the derived chain", { why, toBlock: target.lastBlock.toString() });
+    this.chain = await rewind({ number: target.lastBlock, hash: target.lastBlockHash });
+    const ops: KvOp[] = [{ type: "put", key: TIP_KEY, value: encodeJson(target) }];
+    for (let i = target.batchIndex + 1n; i <= this.tip.batchIndex; i++)
+      ops.push({ type: "del", key: batchKey(i) });
+    ops.push({ type: "del", key: REWIND_KEY });
+    await this.state!.batch(ops);
+    this.tip = target;
+  }
+
+  /** The entry queue and pending batches again from the listener's stored events. */
+  private async reloadL1View(): Promise<void> {
+    const listener = this.listener!;
+    this.buffered = [];
+    const queue = new L1EntryQueue(this.log);
+    this.queue = queue;
+    this.pending.clear();
+    let last = -1;
+    for (const e of await listener.readConfirmed(0)) {
+      this.onEvent(e);
+      last = e.seq;
+    }
+    const live = this.buffered;
+    this.buffered = undefined;
+    for (const e of live) {
+      if ("reorg" in e) this.onReorg(e.reorg);
+      else if (e.seq > last) {
+        this.onEvent(e);
+        last = e.seq;
+      }
+    }
+    this.lastSeq = last;
+    queue.committed(this.tip.nextEntry);
   }
 }

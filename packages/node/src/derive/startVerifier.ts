@@ -1,16 +1,18 @@
 import { EventBus, type Logger, type Metrics } from "@dseq/common";
-import type { Chain } from "@dseq/l2-exec";
+import { type Chain, createChain } from "@dseq/l2-exec";
 import { createRpcServer, method, type RpcEventMap, type RpcServer, type TxPoolView } from "@dseq/rpc";
 import type { ChainSpec } from "../chainSpec.ts";
 import type { NodeConfig } from "../config.ts";
 import { chainReader } from "../rpcBackend.ts";
-import { initChain } from "../start/initChain.ts";
+import { chainConfigFromSpec, initChain } from "../start/initChain.ts";
 import { listenError } from "../start/started.ts";
 import { Deriver, type DeriveStatus, defaultDeriverRetryMs } from "./deriver.ts";
 import { DeriveError, DeriveErrorCode } from "./errors.ts";
+import { recoverChainDirs, rewindChainStore } from "./rewindChainStore.ts";
 
 export type RunningVerifier = {
   deriver: Deriver;
+  /** Always the current chain store (a rewind replaces it, ADR 0184). */
   chain: Chain;
   rpc: RpcServer;
   rpcHttp: string | undefined;
@@ -29,6 +31,17 @@ const emptyPool: TxPoolView = {
 const json = (s: DeriveStatus) =>
   JSON.parse(JSON.stringify(s, (_k, x) => (typeof x === "bigint" ? `0x${x.toString(16)}` : x)));
 
+/** A Chain that forwards to whatever store is current: RPC keeps one object across rewinds. */
+function forwardingChain(current: () => Chain): Chain {
+  return new Proxy({} as Chain, {
+    get(_t, key) {
+      const c = current();
+      const v = Reflect.get(c, key, c) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(c) : v;
+    },
+  });
+}
+
 /**
  * `dseq derive`: the chain store in `<dataDir>/chain`, the deriver following L1 (`l1` section of
  * the node config: the validators' endpoints, contracts and startBlock), and JSON-RPC over the
@@ -38,7 +51,7 @@ const json = (s: DeriveStatus) =>
 export async function startVerifier(
   config: NodeConfig,
   spec: ChainSpec,
-  m: { logger: Logger; metrics: Metrics; beaconUrl?: string },
+  m: { logger: Logger; metrics: Metrics; beaconUrl?: string; crashAt?: string | undefined },
 ): Promise<RunningVerifier> {
   const l1 = config.l1;
   if (!l1) {
@@ -47,13 +60,47 @@ export async function startVerifier(
       field: "l1",
     });
   }
+  recoverChainDirs(config.dataDir, m.logger);
   const started = await initChain(config.dataDir, spec, spec.maxBlockBytes, m);
-  const chain = started.module;
-  const stops: (() => Promise<void> | void)[] = [started.stop];
+  let current = started.module;
+  const chain = forwardingChain(() => current);
+  const stops: (() => Promise<void> | void)[] = [() => current.close()];
   const stopAll = async () => {
     for (const s of stops.reverse()) await s();
   };
   try {
+    const events = new EventBus<RpcEventMap>({ name: "rpc-events", logger: m.logger });
+    const onCommitted = (c: Chain) =>
+      c.events.on("chain.committed", (b) => events.emit("chain.head", { number: b.number, hash: b.hash }));
+    let off = onCommitted(current);
+    stops.push(() => off());
+    const rewindChain = async (to: { number: bigint; hash: `0x${string}` }): Promise<Chain> => {
+      const next = await rewindChainStore(
+        {
+          dataDir: config.dataDir,
+          logger: m.logger,
+          crashAt: m.crashAt,
+          open: (dir, o) =>
+            createChain({
+              dataDir: dir,
+              chainConfig: chainConfigFromSpec(spec),
+              maxBlockBytes: spec.maxBlockBytes,
+              logger: m.logger,
+              // the scratch copy re-executes old blocks: no head metric, one fsync at the end
+              ...(o.scratch ? { syncWrites: false } : { metrics: m.metrics }),
+            }),
+        },
+        current,
+        to,
+      );
+      if (next !== current) {
+        off();
+        current = next;
+        off = onCommitted(current);
+        events.emit("chain.head", { number: to.number, hash: to.hash });
+      }
+      return next;
+    };
     const deriver = new Deriver(
       {
         dataDir: config.dataDir,
@@ -62,13 +109,8 @@ export async function startVerifier(
         ...(m.beaconUrl ? { beaconUrl: m.beaconUrl } : {}),
         retryMs: defaultDeriverRetryMs,
       },
-      { chain, logger: m.logger, metrics: m.metrics },
+      { chain: current, logger: m.logger, metrics: m.metrics, rewindChain },
     );
-    const events = new EventBus<RpcEventMap>({ name: "rpc-events", logger: m.logger });
-    const off = chain.events.on("chain.committed", (c) =>
-      events.emit("chain.head", { number: c.number, hash: c.hash }),
-    );
-    stops.push(off);
     const rpc = createRpcServer(
       {
         http: config.rpc.http.enabled ? { host: config.rpc.http.host, port: config.rpc.http.port } : false,
