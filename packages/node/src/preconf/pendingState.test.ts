@@ -113,5 +113,12 @@ describe("the preconfirmed state (ADR 0176) on a real chain", () => {
     expect(await pre?.receipt(`0x${"ab".repeat(32)}`)).toBeUndefined(); // not in the prefix
     expect(view.holds(second1)).toBe(true);
     expect(view.holds(`0x${"ab".repeat(32)}`)).toBe(false);
+
+    // With the proposer's reward recipient as coinbase, the tips of the prefix go to it.
+    const recipient = `0x${"fe".repeat(20)}` as Hex;
+    const paid = createPreconfirmedState({ chain, store, coinbase: () => recipient });
+    const built = await paid.build();
+    expect(built?.pending.block.header.coinbase.toString()).toBe(recipient);
+    expect(await chain.getBalance(recipient, built?.pending)).toBe(2n * 21_000n); // 1 wei tip each
   });
 });

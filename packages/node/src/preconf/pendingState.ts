@@ -31,6 +31,12 @@ export type PreconfirmedState = {
 export function createPreconfirmedState(d: {
   chain: Pick<Chain, "head" | "buildBlock">;
   store: Pick<PreconfStore, "longestPrefix">;
+  /**
+   * The fee recipient the proposer's block will have (its reward recipient), so that a receipt
+   * of a transaction touching it (warm coinbase, EIP-3651) and the recipient's balance come out
+   * as committed. Absent: the proposer's signer address (ADR 0176).
+   */
+  coinbase?: (height: number, signer: Hex) => Hex;
 }): PreconfirmedState {
   let cached: { key: string; build: Promise<PreconfirmedBuild | undefined> } | undefined;
   const current = () => {
@@ -56,7 +62,12 @@ export function createPreconfirmedState(d: {
         },
       };
       const built = d.chain
-        .buildBlock({ parent: head, txs: source, timestamp: prefix.timestamp, coinbase: prefix.signer })
+        .buildBlock({
+          parent: head,
+          txs: source,
+          timestamp: prefix.timestamp,
+          coinbase: d.coinbase?.(prefix.height, prefix.signer) ?? prefix.signer,
+        })
         .then(
           (b): PreconfirmedBuild => ({
             height: BigInt(prefix.height),
