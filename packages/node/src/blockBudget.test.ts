@@ -61,4 +61,16 @@ describe("block budget (ADR 0165)", () => {
     expect(b.estimate().executeMsPerTx).toBe(start.executeMsPerTx);
     expect(b.estimate().sealMsPerTx).toBeGreaterThan(start.sealMsPerTx);
   });
+
+  it("the first measured block replaces the prior; a costlier block moves it fast, a cheaper one slowly", () => {
+    const b = createBlockBudget(opts);
+    b.observe({ txs: 900, executeMs: 810, sealMs: 90 }); // 1 ms/tx on a loaded machine
+    expect(b.estimate()).toEqual({ executeMsPerTx: 0.9, sealMsPerTx: 0.1 });
+    expect(b.maxTxs("full", 1)).toBe(Math.floor(((1000 + 250 - 100) * 0.5) / 1.0));
+    b.observe({ txs: 900, executeMs: 2700, sealMs: 90 }); // 3 ms/tx: half the way at once
+    expect(b.estimate().executeMsPerTx).toBeCloseTo(0.9 + 0.5 * 2.1, 6);
+    const slow = b.estimate().executeMsPerTx;
+    b.observe({ txs: 900, executeMs: 90, sealMs: 90 }); // 0.1 ms/tx: a tenth of the way
+    expect(b.estimate().executeMsPerTx).toBeCloseTo(slow + 0.1 * (0.1 - slow), 6);
+  });
 });

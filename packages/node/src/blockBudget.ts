@@ -10,10 +10,17 @@
 
 /** Share of the validators' window (propose timeout minus the early start) the block may cost. */
 export const DEFAULT_BUDGET_SHARE = 0.5;
-/** Weight of a new sample in the moving averages. */
-const ALPHA = 0.2;
+/**
+ * Weight of a new sample in the moving averages: a block that cost more than expected moves the
+ * estimate fast (the next round must fit), a cheaper one slowly (one quiet block must not
+ * invite an oversized one). The first sample replaces the prior.
+ */
+const ALPHA_UP = 0.5;
+const ALPHA_DOWN = 0.1;
 /** Blocks with fewer transactions say more about fixed costs than about per-transaction ones. */
 const MIN_SAMPLE_TXS = 32;
+/** A per-transaction cost below this is a measuring artefact (a clock step), not a fast machine. */
+const MIN_MS_PER_TX = 0.01;
 /** The count cap never goes below this: a bad sample must not starve the chain. */
 export const MIN_BUDGET_TXS = 64;
 /**
@@ -85,22 +92,30 @@ export function slotBudgetMs(o: BlockBudgetOptions): number {
 export function createBlockBudget(o: BlockBudgetOptions): BlockBudget {
   let executeMsPerTx = PRIOR_EXEC_MS_PER_TX;
   let sealMsPerTx = PRIOR_SEAL_MS_PER_TX;
-  const ewma = (avg: number, x: number) => avg + ALPHA * (x - avg);
+  let sampledExec = false;
+  let sampledSeal = false;
+  const ewma = (avg: number, x: number) => avg + (x > avg ? ALPHA_UP : ALPHA_DOWN) * (x - avg);
   const budgetMs = (kind: BlockCostKind, round: number) =>
     kind === "full" ? windowBudgetMs(o, round) : slotBudgetMs(o);
   return {
     budgetMs,
     maxTxs(kind, round) {
-      let n = budgetMs(kind, round) / (executeMsPerTx + sealMsPerTx);
-      if (kind === "streamed") n = Math.min(n, windowBudgetMs(o, round) / sealMsPerTx);
+      const seal = Math.max(MIN_MS_PER_TX, sealMsPerTx);
+      let n = budgetMs(kind, round) / (Math.max(0, executeMsPerTx) + seal);
+      if (kind === "streamed") n = Math.min(n, windowBudgetMs(o, round) / seal);
       return Math.min(o.maxTxsPerBlock, Math.max(MIN_BUDGET_TXS, Math.floor(n)));
     },
     observe(s) {
       if (s.txs < MIN_SAMPLE_TXS) return;
-      if (Number.isFinite(s.sealMs) && s.sealMs >= 0) sealMsPerTx = ewma(sealMsPerTx, s.sealMs / s.txs);
+      if (Number.isFinite(s.sealMs) && s.sealMs >= 0) {
+        sealMsPerTx = sampledSeal ? ewma(sealMsPerTx, s.sealMs / s.txs) : s.sealMs / s.txs;
+        sampledSeal = true;
+      }
       const ex = s.executeMs;
-      if (ex !== undefined && Number.isFinite(ex) && ex >= 0)
-        executeMsPerTx = ewma(executeMsPerTx, ex / s.txs);
+      if (ex !== undefined && Number.isFinite(ex) && ex >= 0) {
+        executeMsPerTx = sampledExec ? ewma(executeMsPerTx, ex / s.txs) : ex / s.txs;
+        sampledExec = true;
+      }
     },
     estimate: () => ({ executeMsPerTx, sealMsPerTx }),
   };
