@@ -57,14 +57,13 @@ export function stateMethods(svc: Services): Record<string, MethodDef> {
     eth_getTransactionCount: method([required(address), at], async ([a, ref]) => {
       const r = ref ?? LATEST;
       if (isPending(r)) {
-        // The pool counts what it holds; the preconfirmed state what the proposer promised,
-        // which this node's pool may not have received yet: the higher of the two.
+        // The pool counts what it holds (preconfirmed transactions stay in it until committed);
+        // for a sender it holds nothing of, the preconfirmed state has what the proposer promised
+        // before this node's pool heard of it. Pool first: it costs no build of the prefix.
         const pooled = await svc.backend.txpool?.pendingNonce(a);
+        if (pooled !== undefined) return bigintToHex(pooled);
         const pre = await preconfirmed(r);
-        const promised = pre === undefined ? undefined : (await pre.getAccount(a)).nonce;
-        const nonce =
-          promised !== undefined && (pooled === undefined || promised > pooled) ? promised : pooled;
-        if (nonce !== undefined) return bigintToHex(nonce);
+        if (pre !== undefined) return bigintToHex((await pre.getAccount(a)).nonce);
       }
       const n = await stateBlock(chain, r);
       return bigintToHex((await chain.getAccount(a, n)).nonce);
