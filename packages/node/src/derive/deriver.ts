@@ -14,15 +14,10 @@ import type { Chain } from "@dseq/l2-exec";
 import { createPublicClient, http } from "viem";
 import { L1EntryQueue } from "../l1EntryQueue.ts";
 import { createBeaconBlobSource } from "./beaconBlobSource.ts";
-import {
-  type BatchEvent,
-  checkBatchLink,
-  type DerivedTip,
-  decodeBatchData,
-  genesisTip,
-} from "./checkBatch.ts";
+import { type BatchEvent, checkBatchLink, decodeBatchData, genesisTip } from "./checkBatch.ts";
 import { deriveBatch } from "./deriveBatch.ts";
 import { createDeriveMetrics, type DeriveMetrics } from "./deriveMetrics.ts";
+import { batchKey, findRewindTarget, REWIND_KEY, type StoredTip, TIP_KEY } from "./deriveStore.ts";
 import { DeriveError, DeriveErrorCode } from "./errors.ts";
 import { type BlobSource, fetchBatchData, type L1TxSource } from "./fetchBatchData.ts";
 
@@ -75,19 +70,6 @@ export type DeriveStatus = {
   l1Confirmed: bigint | undefined;
   halted: { code: string; message: string } | undefined;
 };
-
-const enc = new TextEncoder();
-const TIP_KEY = enc.encode("tip");
-/** The tip a rewind goes back to, written before the chain store is touched (ADR 0184). */
-const REWIND_KEY = enc.encode("rewind");
-/** `"b" + u64 batch index`: the tip after each derived batch, what a rewind can go back to. */
-const batchKey = (i: bigint): Uint8Array => {
-  const k = new Uint8Array(9);
-  k[0] = 0x62;
-  new DataView(k.buffer).setBigUint64(1, i);
-  return k;
-};
-type StoredTip = DerivedTip & { genesisHash: Hex; batchSeq: number; l1BlockHash?: Hex };
 
 /**
  * The verifier (ADR 0180): follows BatchAppended and the entry events on L1 through its own
@@ -387,15 +369,7 @@ export class Deriver {
     if (ancestor === undefined) return false;
     this.reorgAncestor = undefined;
     if (this.tip.l1Block <= ancestor) return false;
-    let target: StoredTip | undefined;
-    for (let i = this.tip.batchIndex - 1n; i > 0n && !target; i--) {
-      const raw = await this.state!.get(batchKey(i));
-      if (!raw) break;
-      const t = decodeJson<StoredTip>(raw);
-      if (t.l1Block <= ancestor) target = t;
-    }
-    const genesisHash = this.tip.genesisHash;
-    target ??= { ...genesisTip(genesisHash), genesisHash, batchSeq: -1 };
+    const target = await findRewindTarget(this.state!, this.tip, ancestor);
     await this.rewindTo(
       target,
       `an L1 reorg (common ancestor ${ancestor}) removed batch ${this.tip.batchIndex}`,

@@ -7,14 +7,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { BatchDataKind, type BatchTip } from "@dseq/batch-submitter";
-import { createLogger, type Hex } from "@dseq/common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFrostGroup } from "../../batch-submitter/test/helpers.ts";
-import { rpcCall } from "../../devnet/src/jsonRpc.ts";
-import { type DevnetL1, startDevnetL1 } from "../../devnet/src/l1.ts";
-import { devL1Accounts, rpc } from "../../l1-contracts/src/index.ts";
-import { RewindCrashPoint } from "../src/derive/rewindChainStore.ts";
+import { BatchDataKind, type BatchTip } from "../packages/batch-submitter/src/index.ts";
+import { createFrostGroup } from "../packages/batch-submitter/test/helpers.ts";
+import { createLogger, type Hex } from "../packages/common/src/index.ts";
+import { rpcCall } from "../packages/devnet/src/jsonRpc.ts";
+import { type DevnetL1, startDevnetL1 } from "../packages/devnet/src/l1.ts";
+import { devL1Accounts, rpc } from "../packages/l1-contracts/src/index.ts";
+import { RewindCrashPoint } from "../packages/node/src/derive/rewindChainStore.ts";
 import {
   chainSpecJson,
   L2_CHAIN_ID,
@@ -23,13 +23,13 @@ import {
   openChain,
   type PostCtx,
   postBatch,
-} from "./helpers/deriveFixture.ts";
-import { freePort } from "./helpers/localNet.ts";
+} from "../packages/node/test/helpers/deriveFixture.ts";
+import { freePort } from "../packages/node/test/helpers/localNet.ts";
 
 const log = createLogger({ level: "warn", base: { test: "derive-rewind-crash" } });
 const CONFIRMATIONS = 2;
 const ZERO = `0x${"00".repeat(32)}` as Hex;
-const bin = resolve(import.meta.dirname, "..", "bin", "dseq.mjs");
+const bin = resolve(import.meta.dirname, "..", "packages", "node", "bin", "dseq.mjs");
 
 let dir: string;
 let l1: DevnetL1;

@@ -7,16 +7,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BatchDataKind, type BatchTip, type CommittedBlock } from "@dseq/batch-submitter";
-import { createLogger, createMetrics, type Hex, type Metrics } from "@dseq/common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFrostGroup } from "../../batch-submitter/test/helpers.ts";
-import { rpcCall } from "../../devnet/src/jsonRpc.ts";
-import { type DevnetL1, startDevnetL1 } from "../../devnet/src/l1.ts";
-import { devL1Accounts, rpc } from "../../l1-contracts/src/index.ts";
-import { loadChainSpec } from "../src/chainSpec.ts";
-import { loadNodeConfig } from "../src/config.ts";
-import { type RunningVerifier, startVerifier } from "../src/derive/startVerifier.ts";
+import { BatchDataKind, type BatchTip, type CommittedBlock } from "../packages/batch-submitter/src/index.ts";
+import { createFrostGroup } from "../packages/batch-submitter/test/helpers.ts";
+import { createLogger, createMetrics, type Hex, type Metrics } from "../packages/common/src/index.ts";
+import { rpcCall } from "../packages/devnet/src/jsonRpc.ts";
+import { type DevnetL1, startDevnetL1 } from "../packages/devnet/src/l1.ts";
+import { devL1Accounts, rpc } from "../packages/l1-contracts/src/index.ts";
+import { loadChainSpec } from "../packages/node/src/chainSpec.ts";
+import { loadNodeConfig } from "../packages/node/src/config.ts";
+import { type RunningVerifier, startVerifier } from "../packages/node/src/derive/startVerifier.ts";
 import {
   chainSpecJson,
   L2_CHAIN_ID,
@@ -25,8 +25,8 @@ import {
   openChain,
   type PostCtx,
   postBatch,
-} from "./helpers/deriveFixture.ts";
-import { freePort } from "./helpers/localNet.ts";
+} from "../packages/node/test/helpers/deriveFixture.ts";
+import { freePort } from "../packages/node/test/helpers/localNet.ts";
 
 const log = createLogger({ level: "warn", base: { test: "derive-reorg" } });
 const CONFIRMATIONS = 2;
