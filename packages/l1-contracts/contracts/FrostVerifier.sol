@@ -2,8 +2,8 @@
 pragma solidity ^0.8.28;
 
 /// @title FROST(secp256k1, SHA-256) signature verification (RFC 9591).
-/// @notice A signature is the RFC serialization: R as a 33-byte SEC1 compressed point, then z as a
-/// 32-byte big-endian scalar (65 bytes). The group key is kept as (x, parity).
+/// @notice A signature is R and the scalar z; R arrives compressed (the RFC serialization) or affine
+/// (see verify). The group key is kept as (x, parity).
 /// @dev z*G == R + c*PK is checked with one ecrecover call: ecrecover(h, v, r, s) returns the address of
 /// r^-1 * (s*P - h*G) where P is the point with x = r and y parity v - 27. With P = PK, r = PK.x,
 /// s = -c*PK.x and h = -z*PK.x, the recovered point is z*G - c*PK, which must equal R.
@@ -16,7 +16,6 @@ library FrostVerifier {
     uint256 private constant SQRT_EXP = 0x3fffffffffffffffffffffffffffffffffffffffffffffffffffffffbfffff0c;
     /// DST' = "FROST-secp256k1-SHA256-v1" || "chal" || I2OSP(len, 1) for expand_message_xmd.
     bytes30 private constant DST_PRIME = "FROST-secp256k1-SHA256-v1chal\x1d";
-
     /// @notice The y coordinate of a SEC1 compressed point, or ok = false when it is not on the curve.
     function decompress(uint256 prefix, uint256 x) internal view returns (uint256 y, bool ok) {
         if ((prefix != 2 && prefix != 3) || x >= P) return (0, false);
@@ -46,7 +45,8 @@ library FrostVerifier {
     }
 
     /// @notice RFC 9591 challenge c = H2(R || PK || msg): hash_to_field with expand_message_xmd(SHA-256),
-    /// 48 uniform bytes reduced mod N.
+    /// 48 uniform bytes reduced mod N. The readable form: `verify` computes the same in assembly (both
+    /// are tested against the RFC 9591 and Zcash Foundation vectors and an independent implementation).
     function challenge(uint256 rPrefix, uint256 rX, uint256 pkX, uint256 pkParity, bytes memory message)
         internal
         pure
@@ -64,65 +64,105 @@ library FrostVerifier {
     }
 
     /// @notice Verifies a signature of `message` under the key (pkX, pkParity), which the caller has
-    /// checked with isUsableKey. Two encodings are accepted:
-    ///  - 65 bytes, the RFC 9591 serialization: R compressed (33) || z (32);
-    ///  - 160 bytes, five words rx || ry || z || px || py (`l1SignatureBytes` of the dseq mpc-tss package): R and
-    ///    the key in affine form, which saves decompressing R; (px, py) must be the current key.
+    /// checked with isUsableKey. Three encodings are accepted:
+    ///  - 96 bytes, rx || ry || z (`l1CompactSignatureBytes` of the dseq mpc-tss package): R in affine
+    ///    form, so no square root; the cheapest form (ADR 0156);
+    ///  - 65 bytes, the RFC 9591 serialization: R compressed (33) || z (32); decompressing R costs a
+    ///    modexp (~1,450 gas);
+    ///  - 160 bytes, rx || ry || z || px || py (`l1SignatureBytes`, ADR 0084): as 96, plus the key in
+    ///    affine form, which must be the current key.
+    /// The check is RFC 9591 verification in every form, z*G == R + c*PK: only how R reaches the
+    /// contract differs. One assembly block: the Solidity form cost ~1,400 gas more (ADR 0156).
     /// Returns false (never reverts) on any malformed input.
-    function verify(uint256 pkX, uint256 pkParity, bytes memory message, bytes memory signature)
+    function verify(uint256 pkX, uint256 pkParity, bytes memory message, bytes calldata signature)
         internal
         view
-        returns (bool)
+        returns (bool ok)
     {
-        uint256 rX;
-        uint256 rY;
-        uint256 z;
-        if (signature.length == 65) {
-            uint256 rPrefix;
-            assembly ("memory-safe") {
-                rPrefix := byte(0, mload(add(signature, 0x20)))
-                rX := mload(add(signature, 0x21))
-                z := mload(add(signature, 0x41))
+        assembly ("memory-safe") {
+            let o := signature.offset
+            let rX := calldataload(o)
+            let rY := calldataload(add(o, 0x20))
+            let z := calldataload(add(o, 0x40))
+            let m := mload(0x40)
+            switch signature.length
+            case 96 { ok := 1 }
+            case 65 {
+                // R = prefix || x: y from the square root rhs^((P+1)/4), P = 3 mod 4 (the on-curve check
+                // below refuses an x without a root)
+                let prefix := byte(0, rX)
+                rX := calldataload(add(o, 0x01))
+                z := calldataload(add(o, 0x21))
+                mstore(m, 0x20)
+                mstore(add(m, 0x20), 0x20)
+                mstore(add(m, 0x40), 0x20)
+                mstore(add(m, 0x60), addmod(mulmod(mulmod(rX, rX, P), rX, P), 7, P))
+                mstore(add(m, 0x80), SQRT_EXP)
+                mstore(add(m, 0xa0), P)
+                ok := and(staticcall(gas(), 0x05, m, 0xc0, m, 0x20), or(eq(prefix, 2), eq(prefix, 3)))
+                rY := mload(m)
+                if xor(and(rY, 1), and(prefix, 1)) { rY := sub(P, rY) }
             }
-            bool ok;
-            (rY, ok) = decompress(rPrefix, rX);
-            if (!ok) return false;
-        } else if (signature.length == 160) {
-            uint256 px;
-            uint256 py;
-            assembly ("memory-safe") {
-                rX := mload(add(signature, 0x20))
-                rY := mload(add(signature, 0x40))
-                z := mload(add(signature, 0x60))
-                px := mload(add(signature, 0x80))
-                py := mload(add(signature, 0xa0))
+            case 160 {
+                // (px, py) must be the current key: same x, same parity, on the curve
+                let px := calldataload(add(o, 0x60))
+                let py := calldataload(add(o, 0x80))
+                ok := and(and(eq(px, pkX), eq(and(py, 1), pkParity)), lt(py, P))
+                ok := and(ok, eq(mulmod(py, py, P), addmod(mulmod(mulmod(px, px, P), px, P), 7, P)))
             }
-            if (px != pkX || py & 1 != pkParity || !isOnCurve(px, py) || !isOnCurve(rX, rY)) return false;
-        } else {
-            return false;
+            // R on the curve (both coordinates below P; infinity has no affine form), z < N
+            let p := P
+            let valid := and(
+                and(ok, lt(z, N)),
+                and(and(lt(rX, p), lt(rY, p)), eq(mulmod(rY, rY, p), addmod(mulmod(mulmod(rX, rX, p), rX, p), 7, p)))
+            )
+            ok := 0
+            if valid {
+                // c: msg' = Z_pad(64) || R(33) || PK(33) || msg || I2OSP(48, 2) || I2OSP(0, 1) || DST',
+                // DST' = "FROST-secp256k1-SHA256-v1chal" || 0x1d (30 bytes)
+                mstore(m, 0)
+                mstore(add(m, 0x20), 0)
+                mstore8(add(m, 0x40), or(2, and(rY, 1)))
+                mstore(add(m, 0x41), rX)
+                mstore8(add(m, 0x61), add(2, pkParity))
+                mstore(add(m, 0x62), pkX)
+                let len := mload(message)
+                mcopy(add(m, 0x82), add(message, 0x20), len)
+                let t := add(add(m, 0x82), len)
+                mstore(t, 0x00300046524f53542d736563703235366b312d5348413235362d76316368616c)
+                mstore8(add(t, 0x20), 0x1d)
+                let s1 := staticcall(gas(), 0x02, m, add(len, 0xa3), m, 0x20)
+                let b0 := mload(m)
+                // b1 = H(b0 || 0x01 || DST'), b2 = H((b0 ^ b1) || 0x02 || DST'): 63 bytes each
+                mstore(add(m, 0x20), 0x0146524f53542d736563703235366b312d5348413235362d76316368616c1d00)
+                let s2 := staticcall(gas(), 0x02, m, 0x3f, m, 0x20)
+                let b1 := mload(m)
+                mstore(m, xor(b0, b1))
+                mstore(add(m, 0x20), 0x0246524f53542d736563703235366b312d5348413235362d76316368616c1d00)
+                s1 := and(and(s1, s2), staticcall(gas(), 0x02, m, 0x3f, m, 0x20))
+                let n := N
+                let c := addmod(mulmod(b1, shl(128, 1), n), shr(128, mload(m)), n)
+                // ecrecover(h = -z*PK.x, v = 27 + parity, r = PK.x, s = -c*PK.x) = address(z*G - c*PK);
+                // c = 0 makes s = 0, which the precompile refuses (it then returns no data)
+                mstore(m, mulmod(sub(n, z), pkX, n))
+                mstore(add(m, 0x20), add(27, pkParity))
+                mstore(add(m, 0x40), pkX)
+                mstore(add(m, 0x60), mulmod(sub(n, c), pkX, n))
+                s1 := and(s1, staticcall(gas(), 0x01, m, 0x80, 0x00, 0x20))
+                mstore(m, rX)
+                mstore(add(m, 0x20), rY)
+                ok := and(
+                    and(s1, eq(returndatasize(), 0x20)),
+                    eq(mload(0x00), and(keccak256(m, 0x40), 0xffffffffffffffffffffffffffffffffffffffff))
+                )
+            }
         }
-        return verifyPoints(pkX, pkParity, rX, rY, z, message);
     }
 
-    /// @notice Whether (x, y) is an affine point of secp256k1 with both coordinates below P.
+    /// @notice Whether (x, y) is an affine point of secp256k1 with both coordinates below P. The point
+    /// at infinity has no affine form, so it never passes.
     function isOnCurve(uint256 x, uint256 y) internal pure returns (bool) {
         if (x >= P || y >= P) return false;
         return mulmod(y, y, P) == addmod(mulmod(mulmod(x, x, P), x, P), 7, P);
-    }
-
-    /// @notice z*G == R + c*PK for an on-curve R = (rX, rY), with one ecrecover.
-    function verifyPoints(uint256 pkX, uint256 pkParity, uint256 rX, uint256 rY, uint256 z, bytes memory message)
-        internal
-        pure
-        returns (bool)
-    {
-        if (z >= N) return false;
-        uint256 c = challenge(2 + (rY & 1), rX, pkX, pkParity, message);
-        if (c == 0) return false;
-        address expected = address(uint160(uint256(keccak256(abi.encodePacked(rX, rY)))));
-        uint256 h = mulmod(N - z, pkX, N);
-        uint256 s = mulmod(N - c, pkX, N);
-        address recovered = ecrecover(bytes32(h), uint8(27 + pkParity), bytes32(pkX), bytes32(s));
-        return recovered != address(0) && recovered == expected;
     }
 }

@@ -37,6 +37,7 @@ import {
   revertOf,
   type TestClients,
   toAffineSignature,
+  toCompactSignature,
 } from "./helpers.ts";
 
 const L2_CHAIN_ID = 901n;
@@ -246,6 +247,29 @@ describe("calldata batches", () => {
     gasReport["appendBatch, 100 B, 65-byte signature"] = (
       await sendAppend(c.header, c.data, c.signature)
     ).gasUsed;
+  });
+
+  it("accepts the 96-byte form (rx, ry, z) and refuses it with a wrong signature, wrong key, malleated z, R at infinity", async () => {
+    const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const P = 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2fn;
+    const b = calldataBatch(randomHex(100));
+    const compact = toCompactSignature(b.signature);
+    const word = (i: number) => BigInt(`0x${compact.slice(2 + 64 * i, 2 + 64 * (i + 1))}`);
+    const withWord = (i: number, v: bigint): Hex =>
+      `${compact.slice(0, 2 + 64 * i)}${v.toString(16).padStart(64, "0")}${compact.slice(2 + 64 * (i + 1))}` as Hex;
+    const invalid = async (signature: Hex) =>
+      expect((await revertOf(simulateAppend(b.header, b.data, signature))).name).toBe("InvalidSignature");
+    const other = nextHeader({ stateRoot: keccak256("0xbad"), dataHash: keccak256(b.data) });
+    await invalid(toCompactSignature(sign(other))); // a valid signature of another header
+    await invalid(toCompactSignature(sign(b.header, createFrostGroup(2, 3)))); // another key
+    const z = word(2);
+    if (z + N < 2n ** 256n) await invalid(withWord(2, z + N)); // z + N: the same scalar, another encoding
+    await invalid(withWord(2, N - z));
+    await invalid(withWord(1, P - word(1))); // -R
+    await invalid(`0x${"0".repeat(128)}${compact.slice(2 + 128)}`); // R at infinity (no affine form)
+    await invalid(`0x${"0".repeat(130)}`); // R at infinity in the 65-byte form
+    const receipt = await sendAppend(b.header, b.data, compact);
+    gasReport["appendBatch, 100 B, 96-byte signature"] = receipt.gasUsed;
   });
 
   it("appends a 100 KB calldata batch (gas report)", async () => {

@@ -5,7 +5,7 @@ import { type Address, bytesToHex, type Hex, hexToBytes, keccak256, toHex } from
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevL1, startDevL1 } from "../src/devL1.ts";
 import { FrostVerifierHarnessArtifact } from "../src/generated/artifacts.ts";
-import { clients, createFrostGroup, toAffineSignature } from "./helpers.ts";
+import { clients, createFrostGroup, toAffineSignature, toCompactSignature } from "./helpers.ts";
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const P = 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2fn;
@@ -142,6 +142,50 @@ describe("FrostVerifier with signatures from @noble/curves secp256k1_FROST", () 
     const otherWide = toAffineSignature(sig, other.groupKey); // names another key
     expect((await verify(group.groupKey, msg, otherWide)).ok).toBe(false);
     expect((await verify(group.groupKey, msg, wide.slice(0, 2 + 318) as Hex)).ok).toBe(false);
+  });
+
+  it("accepts the 96-byte form (rx, ry, z) under 4,800 gas and refuses wrong signatures, keys, malleated z, R at infinity", async () => {
+    const sig = group.sign(msg);
+    const compact = toCompactSignature(sig);
+    expect(compact.length).toBe(2 + 192);
+    const { ok, gas } = await verify(group.groupKey, msg, compact);
+    expect(ok).toBe(true);
+    process.stdout.write(`gas report: FROST check alone, 96-byte form ${gas} gas\n`);
+    expect(gas).toBeLessThan(4_800n);
+    const word = (i: number) => BigInt(`0x${compact.slice(2 + 64 * i, 2 + 64 * (i + 1))}`);
+    const withWord = (i: number, v: bigint): Hex =>
+      `${compact.slice(0, 2 + 64 * i)}${v.toString(16).padStart(64, "0")}${compact.slice(2 + 64 * (i + 1))}` as Hex;
+    const refused = async (key: Hex, m: Hex, s: Hex) => expect((await verify(key, m, s)).ok).toBe(false);
+    // a valid signature of another message, and this one under another key
+    await refused(group.groupKey, msg, toCompactSignature(group.sign(keccak256(toHex("other")))));
+    await refused(createFrostGroup(2, 3).groupKey, msg, compact);
+    // malleated z: z + N (same value mod N), N - z, N, and z + 1
+    const z = word(2);
+    if (z + N < 2n ** 256n) await refused(group.groupKey, msg, withWord(2, z + N));
+    await refused(group.groupKey, msg, withWord(2, N - z));
+    await refused(group.groupKey, msg, withWord(2, N));
+    await refused(group.groupKey, msg, withWord(2, (z + 1n) % N));
+    // R: -R, ry + P (same residue), at infinity (no affine form: (0, 0) and the all-zero signature)
+    await refused(group.groupKey, msg, withWord(1, P - word(1)));
+    await refused(group.groupKey, msg, withWord(1, word(1) + P));
+    await refused(group.groupKey, msg, `0x${"0".repeat(128)}${compact.slice(2 + 128)}`);
+    await refused(group.groupKey, msg, `0x${"0".repeat(192)}`);
+    // R at infinity in the 65-byte form (SEC1's identity is 0x00; padded to 33 bytes) and z = 0
+    await refused(group.groupKey, msg, `0x${"0".repeat(130)}`);
+    // lengths around 96
+    await refused(group.groupKey, msg, compact.slice(0, 2 + 190) as Hex);
+    await refused(group.groupKey, msg, `${compact}00` as Hex);
+  });
+
+  it("the 96-byte form carries the RFC 9591 vectors' signatures too (same check, R affine)", async () => {
+    for (const { path } of zfFiles) {
+      if (!path) continue;
+      const v = JSON.parse(readFileSync(path, "utf8"));
+      const key = `0x${v.inputs.verifying_key_key}` as Hex;
+      const sig = toCompactSignature(`0x${v.final_output.sig}` as Hex);
+      expect((await verify(key, `0x${v.inputs.message}` as Hex, sig)).ok).toBe(true);
+      expect((await verify(key, "0x00", sig)).ok).toBe(false);
+    }
   });
 
   it("computes the RFC 9591 challenge exactly (checked against an independent expand_message_xmd)", async () => {

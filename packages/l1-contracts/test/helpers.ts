@@ -77,6 +77,17 @@ export function toAffineSignature(sig: Hex, groupKey: Hex): Hex {
   return `0x${w(r.x)}${w(r.y)}${bytesToHex(b.slice(33)).slice(2)}${w(pk.x)}${w(pk.y)}`;
 }
 
+/**
+ * The 96-byte form rx || ry || z (R affine, the key is the verifier's own; mpc-tss's
+ * `l1CompactSignatureBytes`, ADR 0156): the first three words of {@link toAffineSignature}.
+ */
+export function toCompactSignature(sig: Hex): Hex {
+  const b = hexToBytes(sig);
+  const r = secp256k1.Point.fromBytes(b.slice(0, 33)).toAffine();
+  const w = (x: bigint) => x.toString(16).padStart(64, "0");
+  return `0x${w(r.x)}${w(r.y)}${bytesToHex(b.slice(33)).slice(2)}`;
+}
+
 export function clients(l1: DevL1, accountIndex = 0): TestClients {
   const chain = defineChain({
     id: l1.chainId,

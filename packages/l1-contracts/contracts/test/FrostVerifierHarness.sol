@@ -15,9 +15,8 @@ contract FrostVerifierHarness {
         uint256 pkX = uint256(bytes32(groupKey[1:33]));
         require(FrostVerifier.isUsableKey(pkX, parity), "bad key");
         bytes memory m = message;
-        bytes memory s = signature;
         uint256 before = gasleft();
-        ok = FrostVerifier.verify(pkX, parity, m, s);
+        ok = FrostVerifier.verify(pkX, parity, m, signature);
         gasUsed = before - gasleft();
     }
 
