@@ -8,7 +8,7 @@ import { l2Builder, openChain } from "../../test/helpers/deriveFixture.ts";
 import { DeriveErrorCode } from "./errors.ts";
 import { recoverChainDirs, rewindChainStore } from "./rewindChainStore.ts";
 
-const logger = createLogger({ level: "silent" });
+const logger = createLogger({ level: "fatal" });
 let dir: string;
 let open: Chain[] = [];
 afterEach(async () => {
