@@ -36,6 +36,7 @@ export {
   CHALLENGE_DST,
   type L1Signature,
   l1Challenge,
+  l1CompactSignatureBytes,
   l1EcrecoverInputs,
   l1SignatureBytes,
   toL1Signature,

@@ -49,6 +49,15 @@ export function l1SignatureBytes(s: L1Signature): Uint8Array {
   return concatBytes(...[s.rx, s.ry, s.z, s.px, s.py].map((w) => hexToBytes(w)));
 }
 
+/**
+ * rx || ry || z (96 bytes): the form the BatchInbox checks cheapest (no square root for R; the key
+ * is the contract's own), ADR 0156. The contract also takes the 65-byte RFC serialization and
+ * {@link l1SignatureBytes}.
+ */
+export function l1CompactSignatureBytes(s: L1Signature): Uint8Array {
+  return concatBytes(...[s.rx, s.ry, s.z].map((w) => hexToBytes(w)));
+}
+
 function sha256(...parts: Uint8Array[]): Uint8Array {
   const h = createHash("sha256");
   for (const p of parts) h.update(p);

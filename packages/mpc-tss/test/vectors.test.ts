@@ -11,7 +11,9 @@ import { fastFrost } from "../src/fastFrost.ts";
 import {
   CHALLENGE_DST,
   l1Challenge,
+  l1CompactSignatureBytes,
   l1EcrecoverInputs,
+  l1SignatureBytes,
   toL1Signature,
   verifyL1Signature,
 } from "../src/l1.ts";
@@ -95,6 +97,14 @@ function checkSigningVector(v: SigningVector, impl: (typeof impls)[number][1] = 
   });
   expect(BigInt(c)).toBe(nobleC);
   expect(verifyL1Signature(l1, msg)).toBe(true);
+  // the 96-byte inbox form is the first three words of the 160-byte one: R affine, then z
+  const compact = l1CompactSignatureBytes(l1);
+  expect(compact.length).toBe(96);
+  expect(bytesToHex(compact)).toBe(bytesToHex(l1SignatureBytes(l1).subarray(0, 96)));
+  expect(bytesToHex(compact.subarray(64))).toBe(bytesToHex(sig.subarray(33)));
+  expect(secp256k1.Point.fromAffine({ x: BigInt(l1.rx), y: BigInt(l1.ry) }).toBytes(true)).toEqual(
+    sig.subarray(0, 33),
+  );
   expect(verifyL1Signature({ ...l1, z: bytesToHex(Fn.toBytes(Fn.add(BigInt(l1.z), 1n))) }, msg)).toBe(false);
   expect(verifyL1Signature(l1, concatBytes(msg, new Uint8Array([0])))).toBe(false);
   const e = l1EcrecoverInputs(l1, msg);
