@@ -19,7 +19,7 @@ import {
 import { type Devnet, startDevnet } from "../src/devnet.ts";
 import { rpcCall } from "../src/jsonRpc.ts";
 import { signEip1559, signTransfers } from "../src/load.ts";
-import { dseqStartAvailable, metricsText, waitFor } from "./helpers.ts";
+import { dseqStartAvailable, health, metricsText, waitFor } from "./helpers.ts";
 
 const GWEI = 1_000_000_000n;
 /** Init code that logs: mstore(0, 0x2a); log1(0, 32, topic 7); stop (a creation with one log). */
@@ -135,6 +135,14 @@ describe.skipIf(!dseqStartAvailable())("preconfirmations: real processes", () =>
       60_000,
       300,
     );
+    // /health shows it too (ADR 0178): the count and the latest record, naming the equivocator.
+    const healths = (await Promise.all(honest.map(health))) as {
+      evidence?: { fragments: { count: number; latest?: { proposer: string; height: number } } };
+    }[];
+    const withEvidence = healths.filter((h) => (h.evidence?.fragments.count ?? 0) > 0);
+    expect(withEvidence.length).toBeGreaterThan(0);
+    const byz = net.node(BYZANTINE)?.address.toLowerCase();
+    for (const h of withEvidence) expect(h.evidence?.fragments.latest?.proposer.toLowerCase()).toBe(byz);
 
     // 3. kill -9 of the proposer right after it preconfirmed: what it promised lands as promised.
     const nonce = Number(

@@ -9,6 +9,7 @@ import {
   type OwnActivity,
 } from "./dashboard/blockHistory.ts";
 import {
+  type EvidenceHealth,
   type L1Health,
   type L1StatusInput,
   L1Tracker,
@@ -52,6 +53,8 @@ export type Health = {
   totalPower: number;
   rewardPerBlock: string;
   pool: { size: number };
+  /** Equivocation evidence this node keeps: counts and the latest of each kind (ADR 0178). */
+  evidence: EvidenceHealth;
   /** TSS group membership and batch lag (ADR 0154); absent without a `batches` section. */
   batches?: import("./start/initBatches.ts").BatchesStatus;
 };

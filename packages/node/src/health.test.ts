@@ -184,4 +184,5 @@ const fakeHealth: Health = {
   totalPower: 0,
   rewardPerBlock: "0",
   pool: { size: 0 },
+  evidence: { consensus: { count: 0, latest: undefined }, fragments: { count: 0, latest: undefined } },
 };

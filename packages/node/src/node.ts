@@ -30,6 +30,7 @@ import { chainBlockSource } from "./chainSync.ts";
 import type { NodeConfig } from "./config.ts";
 import type { CommittedInfo } from "./consensusApp.ts";
 import { NodeError, NodeErrorCode } from "./errors.ts";
+import { evidenceHealthOf } from "./health.ts";
 import { L1Feed, type L1Status } from "./l1Feed.ts";
 import type { FragmentEvidence } from "./preconf/index.ts";
 import { rebuildChainState } from "./rotation.ts";
@@ -467,6 +468,7 @@ export class DseqNode {
       signer: this.isValidator && set.validators.some((v) => v.address === this.address),
       span: { index: span.index, startHeight: span.startHeight, endHeight: span.endHeight },
       nextSequencer,
+      evidence: evidenceHealthOf(this.evidence(), this.fragmentEvidence()),
       reelection: {
         missStreak: reelection.missStreak,
         reelectAfterMisses: reelection.reelectAfterMisses,

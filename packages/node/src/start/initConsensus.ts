@@ -260,7 +260,13 @@ export async function initConsensus(
     app,
     signs: signer !== null,
     preconf,
-    preconfirmed: createPreconfirmedState({ chain: d.chain, store: preconf.store }),
+    preconfirmed: createPreconfirmedState({
+      chain: d.chain,
+      store: preconf.store,
+      // The prefix is built as its proposer's block would be: tips go to its reward recipient.
+      coinbase: (h, signer) =>
+        d.schedule.validatorSetAt(h).validators.find((v) => v.address === signer)?.rewardRecipient ?? signer,
+    }),
     start: async () => {
       await driver.start(Number(d.chain.head().header.number) + 1);
       if (byz?.options.garbageGossip) stopGarbage = startGarbageGossip(byz.options, byz.context());
