@@ -2,7 +2,8 @@
 // an L1 reorg deeper than the confirmations (evm_snapshot / evm_revert, then other blocks) removes
 // the last one. The verifier rewinds its chain store to the previous batch and derives again:
 // a different batch at that index gives the new chain's block hashes over RPC (the old blocks and
-// their transactions gone); the same batch included again gives the same chain. afterAll stops
+// their transactions gone); the same batch included again gives the same chain; blocks a refused
+// batch left above the tip go when another batch takes its index. afterAll stops
 // the verifier and EDR and removes the temp dirs.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +17,7 @@ import { type DevnetL1, startDevnetL1 } from "../packages/devnet/src/l1.ts";
 import { devL1Accounts, rpc } from "../packages/l1-contracts/src/index.ts";
 import { loadChainSpec } from "../packages/node/src/chainSpec.ts";
 import { loadNodeConfig } from "../packages/node/src/config.ts";
+import { DeriveErrorCode } from "../packages/node/src/derive/errors.ts";
 import { type RunningVerifier, startVerifier } from "../packages/node/src/derive/startVerifier.ts";
 import {
   chainSpecJson,
@@ -38,6 +40,8 @@ let post: PostCtx;
 /** The chain first posted, and the one that replaces its second batch after the reorg. */
 let orig: L2Builder;
 let alt: L2Builder;
+/** Follows alt to block 22, then differs (two transactions a block). */
+let alt2: L2Builder;
 let verifier: RunningVerifier | undefined;
 let url: string;
 let metrics: Metrics;
@@ -123,15 +127,22 @@ beforeAll(async () => {
       },
     }),
   );
+  verifier = await restartVerifier();
+}, 180_000);
+
+async function restartVerifier(): Promise<RunningVerifier> {
+  await verifier?.stop();
+  verifier = undefined;
   const config = loadNodeConfig(join(dir, "verifier.json"));
   metrics = createMetrics();
-  verifier = await startVerifier(config, loadChainSpec(config.chain.genesis), { logger: log, metrics });
-}, 180_000);
+  return startVerifier(config, loadChainSpec(config.chain.genesis), { logger: log, metrics });
+}
 
 afterAll(async () => {
   await verifier?.stop();
   await orig?.chain.close();
   await alt?.chain.close();
+  await alt2?.chain.close();
   await l1?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -139,6 +150,7 @@ afterAll(async () => {
 describe("an L1 reorg that removes a derived batch", () => {
   let tip1: BatchTip;
   let tip2: BatchTip;
+  let tip3: BatchTip;
 
   it("rewinds the derived chain to the previous batch and derives the batch that replaced it", async () => {
     tip1 = await post1({ batchIndex: 0n, batchHash: ZERO, lastBlock: 0n }, orig.blocks.slice(0, 8));
@@ -183,7 +195,7 @@ describe("an L1 reorg that removes a derived batch", () => {
 
     await reorg(snapshot, async () => {
       await mine(1); // the batch lands in another L1 block
-      await post1(tip2, alt.blocks.slice(16, 22));
+      tip3 = await post1(tip2, alt.blocks.slice(16, 22));
     });
     await waitFor("batch 3 on its new L1 block", async () => {
       const st = verifier!.deriver.status();
@@ -193,5 +205,38 @@ describe("an L1 reorg that removes a derived batch", () => {
     expect(verifier!.deriver.status().halted).toBeUndefined();
     expect(verifier!.deriver.status().derivedHash).toBe(alt.blocks[21]!.hash);
     await expectServed(alt, 1, 22);
+  }, 240_000);
+
+  it("blocks a refused batch left above the tip are dropped when another batch takes its index", async () => {
+    // alt2 repeats alt's first 22 blocks (same options, same transactions), then differs.
+    alt2 = l2Builder(await openChain(join(dir, "alt2")));
+    for (let n = 1; n <= 28; n++) await alt2.next(n <= 8 || n > 16 ? (n > 22 ? { txs: 2 } : {}) : { txs: 1 });
+    for (let n = 0; n < 6; n++) await alt.next();
+    expect(alt2.blocks[21]!.hash).toBe(alt.blocks[21]!.hash);
+    expect(alt2.blocks[22]!.hash).not.toBe(alt.blocks[22]!.hash);
+    const snapshot = await rpc<Hex>(l1.directUrl, "evm_snapshot", []);
+    const bad = await postBatch(post, tip3, alt.blocks.slice(22, 28), BatchDataKind.calldata, (h) => ({
+      ...h,
+      stateRoot: `0x${"ab".repeat(32)}`,
+    }));
+    expect(bad.header.batchIndex).toBe(4n);
+    await mine(CONFIRMATIONS + 1);
+    for (let i = 0; i < 600 && !verifier!.deriver.status().halted; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(verifier!.deriver.status().halted?.code).toBe(DeriveErrorCode.StateRoot);
+    expect(verifier!.chain.head().header.number).toBe(27n); // blocks 23-27 of the refused batch stay
+    expect((await blockAt(23n))?.hash).toBe(alt.blocks[22]!.hash);
+
+    await reorg(snapshot, async () => {
+      await post1(tip3, alt2.blocks.slice(22, 28));
+    });
+    verifier = await restartVerifier();
+    await waitFor(
+      "alt2's block 28",
+      async () => verifier!.deriver.status().derivedHash === alt2.blocks[27]!.hash,
+    );
+    expect(await metricOf("dseq_derive_rewinds_total")).toBe(1);
+    await expectServed(alt2, 1, 28);
+    expect(await rpcCall(url, "eth_getBlockByHash", [alt.blocks[22]!.hash, false])).toBeNull();
   }, 240_000);
 });
