@@ -1,21 +1,21 @@
-// `pnpm bench batch`: bytes a transaction costs in our batch data next to OP Stack's channel
-// encoding of the same blocks (measured in the same run), and L1 gas a transaction costs when
-// the batch is really posted to BatchInbox on EDR. batch_sign_ms and dkg_network_ms need the
-// node network and are measured by the node's bench.
+// The batch-submitter half of `pnpm bench batch` (the suite is packages/node/bench/batch.bench.ts,
+// which runs this file as its own process: the node may use batch-submitter, and these figures
+// need its test fixtures). Bytes a transaction costs in our batch data next to OP Stack's channel
+// encoding of the same blocks (measured in the same run), and L1 gas a transaction costs when the
+// batch is really posted to BatchInbox on EDR. Run alone it prints one JSON line of the metrics:
+//   bash scripts/env.sh node packages/batch-submitter/bench/measureBatchBytes.ts
 import { keccak256, toHex } from "viem";
 import { BatchDataKind, encodeBatch } from "../src/index.ts";
 import { type FixtureKind, makeBlocks } from "../test/fixtures.ts";
 import { L2_CHAIN_ID, memorySource, startTestInbox } from "../test/helpers.ts";
 import { opChannelBytes } from "../test/opChannel.ts";
 
-export const description =
-  "batch_bytes_per_tx_{transfer,erc20} vs op_brotli_bytes_per_tx_* (150 blocks × 20 txs, median of 3 seeds); batch_l1_gas_per_tx (calldata and blobs, real EDR)";
-
+/** 150 blocks × 20 txs, median of 3 seeds, for the byte figures; 80 blocks posted for the gas. */
 const BLOCKS = 150;
 const TXS = 20;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export default async function run(): Promise<Record<string, number>> {
+export async function measureBatchBytes(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const kind of ["transfer", "erc20"] as FixtureKind[]) {
     const ours: number[] = [];
@@ -78,4 +78,11 @@ export default async function run(): Promise<Record<string, number>> {
     await t.stop();
   }
   return out;
+}
+
+if (import.meta.main) {
+  const out = await measureBatchBytes();
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  // EDR clients may leave sockets behind; the figures are written.
+  process.exit(0);
 }
