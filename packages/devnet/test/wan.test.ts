@@ -3,18 +3,38 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Hex } from "@dseq/common";
+import { decodeBlockExtra } from "@dseq/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DevnetNode } from "../src/devnet.ts";
-import { getBlock } from "../src/jsonRpc.ts";
+import { getBlock, rpcCall } from "../src/jsonRpc.ts";
+import { defaultGenerateOptions } from "../src/network.ts";
 import { canUseNetns } from "../src/testbed/driver.ts";
 import { startTestbedDevnet, type TestbedDevnet } from "../src/testbed/testbedDevnet.ts";
-import { dseqStartAvailable, hashesOf, headOf, waitFor } from "./helpers.ts";
+import { currentSequencer, dseqStartAvailable, hashesOf, headOf, waitFor } from "./helpers.ts";
 
 const netns = await canUseNetns();
 const run = netns.ok && dseqStartAvailable();
 if (!netns.ok) process.stderr.write(`SKIPPED packages/devnet/test/wan.test.ts: ${netns.reason}\n`);
 
 const WAN = { delayMs: 50, jitterMs: 0, lossPct: 1, rateMbit: 0 };
+/** The sequencer's own links: 250 ms each way, a 500 ms round trip, same loss. */
+const SLOW = { ...WAN, delayMs: 250 };
+const MISSES = defaultGenerateOptions.reelectAfterMisses;
+
+/**
+ * The re-election rule (sequencer-rotation README) replayed on committed blocks of one span: a
+ * height whose block is not the sequencer's own is a miss, its own block resets the streak,
+ * `MISSES` in a row re-elect it away. Returns the height it was re-elected at, if it was.
+ */
+function reelectedAt(blocks: { height: number; proposer: string }[], seq: string): number | undefined {
+  let streak = 0;
+  for (const b of blocks) {
+    streak = b.proposer === seq ? 0 : streak + 1;
+    if (streak >= MISSES) return b.height;
+  }
+  return undefined;
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every node holds the same hash at every height up to the lowest head: no fork. */
@@ -96,4 +116,53 @@ describe.skipIf(!run)("WAN: 4 validators at 100 ms RTT, 1 % loss", () => {
     );
     await expectOneChain(tb.devnet.nodes);
   }, 90_000);
+
+  it("the sequencer behind a 500 ms link keeps its span or is re-elected away, as the miss rule says", async () => {
+    const span = async () =>
+      rpcCall<{ startHeight: number; endHeight: number }>(node("v1").rpcUrl, "dseq_span", [], 2000);
+    // The whole observation stays inside one span (a span end draws a new sequencer anyway).
+    let s = await span();
+    if (s.endHeight - (await headOf(node("v1"))) < 14) {
+      const end = s.endHeight;
+      await waitFor("the next span", async () => (await headOf(node("v1"))) > end, 60_000, 500);
+      s = await span();
+    }
+    const seq = (await currentSequencer(node("v1"))).sequencer.toLowerCase();
+    const slow = tb.devnet.nodes.find((n) => n.address === seq);
+    expect(slow, `sequencer ${seq} is a devnet validator`).toBeDefined();
+    const name = (slow as DevnetNode).name;
+    const others = tb.devnet.nodes.filter((n) => n.name !== name);
+    for (const o of others) {
+      tb.testbed.shapeLink(name, o.name, SLOW);
+      tb.testbed.shapeLink(o.name, name, SLOW);
+    }
+    for (const o of others) expect(tb.testbed.linkShape(o.name, name)).toEqual(SLOW);
+    const obs = others[0] as DevnetNode;
+    const h0 = await headOf(obs);
+    await sleep(16_000);
+    const h1 = Math.min(await headOf(obs), s.endHeight);
+    tb.testbed.heal();
+    expect(h1 - h0).toBeGreaterThanOrEqual(5); // the chain goes on at a pace close to 2 s
+    const blocks: { height: number; proposer: string; round: number }[] = [];
+    for (let h = h0 + 1; h <= h1; h++) {
+      const extra = decodeBlockExtra((await getBlock(obs.rpcUrl, h))?.extraData as Hex);
+      blocks.push({ height: h, proposer: extra.proposer.toLowerCase(), round: extra.round });
+    }
+    const away = reelectedAt(blocks, seq);
+    const now = (await currentSequencer(obs)).sequencer.toLowerCase();
+    process.stderr.write(
+      `wan: sequencer ${name} at 500 ms RTT, heights ${h0 + 1}-${h1}: ${blocks
+        .map((b) => `${b.height}:${b.proposer === seq ? "own" : "miss"}/r${b.round}`)
+        .join(" ")}; re-elected at ${away ?? "never"}\n`,
+    );
+    if (away === undefined) expect(now).toBe(seq);
+    else {
+      expect(now).not.toBe(seq);
+      // after the re-election the slow node's blocks no longer count: the others propose round 0
+      expect(
+        blocks.filter((b) => b.height > away + 1 && b.round === 0).every((b) => b.proposer !== seq),
+      ).toBe(true);
+    }
+    await expectOneChain(tb.devnet.nodes);
+  }, 120_000);
 });
