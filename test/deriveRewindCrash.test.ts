@@ -142,6 +142,7 @@ describe("a chain rewind killed at each crash point", () => {
     const vdir = join(dir, "verifier");
     // What is on disk when the process died at each point.
     const leftAt: Record<string, string[]> = {
+      [RewindCrashPoint.BeforeIntent]: ["chain"],
       [RewindCrashPoint.MidCopy]: ["chain", "chain.rewind"],
       [RewindCrashPoint.Copied]: ["chain", "chain.new"],
       [RewindCrashPoint.MidSwap]: ["chain.new", "chain.old"],

@@ -23,16 +23,20 @@ export function batchKey(index: bigint): Uint8Array {
 }
 
 /**
- * The newest derived batch before `tip` whose L1 block is at or below the reorg's common
- * `ancestor` (still canonical), or the genesis tip when there is none (or its record predates
- * the history).
+ * Where a rewind goes (ADR 0184): undefined when `tip` is still on L1; else the newest derived
+ * batch before it that is, or the genesis tip when there is none (or the history predates it).
  */
-export async function findRewindTarget(store: KvStore, tip: StoredTip, ancestor: bigint): Promise<StoredTip> {
+export async function findRewindTarget(
+  store: KvStore,
+  tip: StoredTip,
+  onL1: (t: StoredTip) => boolean,
+): Promise<StoredTip | undefined> {
+  if (tip.batchIndex === 0n || onL1(tip)) return undefined;
   for (let i = tip.batchIndex - 1n; i > 0n; i--) {
     const raw = await store.get(batchKey(i));
     if (!raw) break;
     const t = decodeJson<StoredTip>(raw);
-    if (t.l1Block <= ancestor) return t;
+    if (onL1(t)) return t;
   }
   return { ...genesisTip(tip.genesisHash), genesisHash: tip.genesisHash, batchSeq: -1 };
 }

@@ -20,6 +20,7 @@ import { createDeriveMetrics, type DeriveMetrics } from "./deriveMetrics.ts";
 import { batchKey, findRewindTarget, REWIND_KEY, type StoredTip, TIP_KEY } from "./deriveStore.ts";
 import { DeriveError, DeriveErrorCode } from "./errors.ts";
 import { type BlobSource, fetchBatchData, type L1TxSource } from "./fetchBatchData.ts";
+import { crashIf, RewindCrashPoint } from "./rewindChainStore.ts";
 
 export type DeriverOptions = {
   /** The derive store lives in `<dataDir>/derive` (the chain store is the caller's). */
@@ -40,6 +41,8 @@ export type DeriverOptions = {
   beaconUrl?: string;
   /** Between tries of a batch whose data is not available yet, ms. */
   retryMs: number;
+  /** Test hook: a named rewind crash point (`RewindCrashPoint`) where the process kills itself. */
+  crashAt?: string | undefined;
 };
 
 export const defaultDeriverRetryMs = 1000;
@@ -83,8 +86,13 @@ export class Deriver {
   /** Events up to this seq are in the queue; `buffered` holds live ones while it is rebuilt. */
   private lastSeq = -1;
   private buffered: (L1Event | { reorg: L1Reorg })[] | undefined;
-  /** Lowest common ancestor of the L1 reorgs not handled yet (a rewind runs in the loop). */
-  private reorgAncestor: bigint | undefined;
+  /** A `reorg` came: check in the loop whether the derived batches are still on L1. */
+  private reorgSeen = false;
+  /**
+   * The same check once after start, when the listener has read past the tip's L1 block: a reorg
+   * it stored before a crash is not emitted again.
+   */
+  private startCheckDue = true;
   private readonly pending = new Map<bigint, BatchEvent>();
   private listener: L1BridgeListener | undefined;
   private stores: { close(): Promise<void> }[] = [];
@@ -241,10 +249,8 @@ export class Deriver {
     this.queue.onReorg(r);
     for (const [i, e] of this.pending) if (e.seq >= r.forgotten.fromSeq) this.pending.delete(i);
     if (this.m.rewindChain) {
-      // Whether a derived batch left L1 is decided in the loop, on the tips then stored.
-      const a = r.ancestor.number;
-      this.reorgAncestor =
-        this.reorgAncestor === undefined || a < this.reorgAncestor ? a : this.reorgAncestor;
+      // Whether a derived batch left L1 is decided in the loop, on the events then stored.
+      this.reorgSeen = true;
       this.wake?.();
       return;
     }
@@ -360,25 +366,38 @@ export class Deriver {
   }
 
   /**
-   * After an L1 reorg below the confirmations (ADR 0184): if the last derived batch's L1 block is
-   * above the common ancestor, that block left the canonical chain (the listener found its hash
-   * gone); the derived chain goes back to the newest derived batch at or below the ancestor.
+   * ADR 0184: a derived batch is on L1 while the listener still holds its BatchAppended event
+   * (same index, batch hash and L1 block hash); the listener forgets the events of L1 blocks
+   * whose stored hash stopped being canonical. When the last derived batch is gone, the derived
+   * chain goes back to the newest derived batch still there.
    */
   private async rewindAfterReorg(): Promise<boolean> {
-    const ancestor = this.reorgAncestor;
-    if (ancestor === undefined) return false;
-    this.reorgAncestor = undefined;
-    if (this.tip.l1Block <= ancestor) return false;
-    const target = await findRewindTarget(this.state!, this.tip, ancestor);
-    await this.rewindTo(
-      target,
-      `an L1 reorg (common ancestor ${ancestor}) removed batch ${this.tip.batchIndex}`,
-    );
+    if (!this.m.rewindChain) return false;
+    // Before the listener read past the tip's L1 block, a missing event may just be unread.
+    const read = this.listener!.status().cursor?.number ?? -1n;
+    if (!this.reorgSeen && !(this.startCheckDue && read >= this.tip.l1Block)) return false;
+    this.reorgSeen = false;
+    this.startCheckDue = false;
+    if (this.tip.batchIndex === 0n) return false;
+    const onL1 = new Map<bigint, BatchEvent>();
+    for (const e of await this.listener!.readConfirmed(0))
+      if (e.type === "batchAppended") onL1.set(e.batchIndex, e);
+    const target = await findRewindTarget(this.state!, this.tip, (t) => {
+      const e = onL1.get(t.batchIndex);
+      return (
+        e !== undefined &&
+        e.batchHash === t.batchHash &&
+        (t.l1BlockHash === undefined || e.l1.blockHash === t.l1BlockHash)
+      );
+    });
+    if (target === undefined) return false;
+    await this.rewindTo(target, `an L1 reorg removed batch ${this.tip.batchIndex}`);
     return true;
   }
 
   /** Writes the intent, rewinds the chain store, then the tip; rebuilds the L1 view. */
   private async rewindTo(target: StoredTip, why: string): Promise<void> {
+    crashIf(this.opts.crashAt, RewindCrashPoint.BeforeIntent);
     await this.state!.put(REWIND_KEY, encodeJson(target));
     const from = this.tip;
     await this.finishRewind(target, why);

@@ -31,6 +31,8 @@ const dirs = (dataDir: string) => ({
 
 /** Named crash points of a rewind, for the kill -9 test (`DSEQ_DERIVE_CRASH_AT`). */
 export const RewindCrashPoint = {
+  /** The listener forgot the batch's event; the rewind intent not yet written. */
+  BeforeIntent: "rewind.before-intent",
   /** Half the blocks copied into chain.rewind. */
   MidCopy: "rewind.mid-copy",
   /** chain.new complete, the old store still in place. */
@@ -51,9 +53,10 @@ export type RewindChainCtx = {
   crashAt?: string | undefined;
 };
 
-function crash(ctx: RewindChainCtx, point: RewindCrashPoint): void {
-  if (ctx.crashAt === point) process.kill(process.pid, "SIGKILL");
+export function crashIf(crashAt: string | undefined, point: RewindCrashPoint): void {
+  if (crashAt === point) process.kill(process.pid, "SIGKILL");
 }
+const crash = (ctx: RewindChainCtx, point: RewindCrashPoint): void => crashIf(ctx.crashAt, point);
 
 function fsyncPath(path: string): void {
   const fd = openSync(path, "r");

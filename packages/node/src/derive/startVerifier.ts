@@ -108,6 +108,7 @@ export async function startVerifier(
         l1: { ...l1, endpoints: [...l1.endpoints] },
         ...(m.beaconUrl ? { beaconUrl: m.beaconUrl } : {}),
         retryMs: defaultDeriverRetryMs,
+        crashAt: m.crashAt,
       },
       { chain: current, logger: m.logger, metrics: m.metrics, rewindChain },
     );
