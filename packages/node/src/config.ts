@@ -66,6 +66,8 @@ export const nodeConfigSchema = z
         maxBatch: z.number().int().min(1).max(10_000).default(100),
         timeoutMs: z.number().int().min(100).default(30_000),
         getLogsMaxRange: z.number().int().min(1).default(10_000),
+        /** eth_getTransactionReceipt answers preconfirmed receipts unasked (Flashblocks-style, ADR 0179). */
+        preconfirmedReceipts: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -26,6 +26,12 @@ export type MethodOptions = {
   gasPriceOraclePercentile: number;
   /** Most blocks one eth_feeHistory may span. */
   maxFeeHistoryBlocks: number;
+  /**
+   * `eth_getTransactionReceipt` answers a preconfirmed transaction's receipt without being asked
+   * (a Flashblocks-style endpoint, ADR 0179). Off: a receipt means the block committed, as on geth,
+   * and a caller asks for the preconfirmed one with a second parameter `"pending"`.
+   */
+  preconfirmedReceipts: boolean;
 };
 
 export const defaultMethodOptions: MethodOptions = {
@@ -39,6 +45,7 @@ export const defaultMethodOptions: MethodOptions = {
   gasPriceOracleBlocks: 20,
   gasPriceOraclePercentile: 60,
   maxFeeHistoryBlocks: 1024,
+  preconfirmedReceipts: false,
 };
 
 export type Services = {

@@ -120,16 +120,29 @@ describe("eth_getTransactionReceipt of a preconfirmed transaction (ADR 0177)", (
   const chain = new PreconfChain();
   let server: RpcServer;
   let url: string;
+  // The default endpoint: a receipt means committed; the preconfirmed one on request (ADR 0179).
+  let plainServer: RpcServer;
+  let plain: string;
   const log = { address: BOB, topics: [word(7)], data: word(42) };
 
   beforeAll(async () => {
     chain.addBlock([]);
-    server = createRpcServer({ http: { host: "127.0.0.1", port: 0 }, ws: false }, { backend: { chain } });
+    server = createRpcServer(
+      { http: { host: "127.0.0.1", port: 0 }, ws: false, preconfirmedReceipts: true },
+      { backend: { chain } },
+    );
+    plainServer = createRpcServer(
+      { http: { host: "127.0.0.1", port: 0 }, ws: false },
+      { backend: { chain } },
+    );
     await server.start();
+    await plainServer.start();
     url = server.httpUrl as string;
+    plain = plainServer.httpUrl as string;
   });
   afterAll(async () => {
     await server.stop();
+    await plainServer.stop();
   });
 
   it("answers the preconfirmed receipt at the open height with the zero block hash, then the committed one", async () => {
@@ -164,6 +177,14 @@ describe("eth_getTransactionReceipt of a preconfirmed transaction (ADR 0177)", (
       logs: [{ blockHash: zero, blockNumber: "0x2", logIndex: "0x0", transactionHash: txHash }],
     });
     expect((await rpc(url, "eth_getTransactionReceipt", [keccakHex("unknown")])).result).toBeNull();
+    // The default endpoint answers it only when asked with "pending"; "latest" or nothing: null.
+    expect((await rpc(plain, "eth_getTransactionReceipt", [txHash])).result).toBeNull();
+    expect((await rpc(plain, "eth_getTransactionReceipt", [txHash, "latest"])).result).toBeNull();
+    expect((await rpc(plain, "eth_getTransactionReceipt", [txHash, "pending"])).result).toEqual(pre);
+    expect((await rpc(url, "eth_getTransactionReceipt", [txHash, "latest"])).result).toBeNull();
+    expect((await rpc(plain, "eth_getTransactionReceipt", [txHash, "safe"])).error).toMatchObject({
+      code: -32602,
+    });
 
     const block = chain.addBlock([{ from: ALICE, to: BOB, logs: [log] }]);
     const committed = (await rpc(url, "eth_getTransactionReceipt", [txHash])).result as Record<
@@ -171,6 +192,7 @@ describe("eth_getTransactionReceipt of a preconfirmed transaction (ADR 0177)", (
       unknown
     >;
     expect(committed.blockHash).toBe(block.header.hash);
+    expect((await rpc(plain, "eth_getTransactionReceipt", [txHash])).result).toEqual(committed);
     const noHash = (r: Record<string, unknown>) => ({
       ...r,
       blockHash: undefined,

@@ -48,6 +48,7 @@ export async function initRpc(
       maxBatchSize: config.rpc.maxBatch,
       requestTimeoutMs: config.rpc.timeoutMs,
       maxLogsBlockRange: config.rpc.getLogsMaxRange,
+      preconfirmedReceipts: config.rpc.preconfirmedReceipts,
       clientVersion: "dseq/v0.1.0",
     },
     {

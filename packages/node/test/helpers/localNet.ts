@@ -63,6 +63,8 @@ export async function startLocalNet(opts: {
   blockTimeMs?: number;
   logLevel?: "info" | "warn" | "debug";
   rpc?: boolean;
+  /** Node indexes whose RPC answers preconfirmed receipts unasked (`rpc.preconfirmedReceipts`). */
+  preconfirmedReceipts?: readonly number[];
   spanLength?: number;
   reelectAfterMisses?: number;
   /** Byzantine behaviours by node index (ADR 0105). */
@@ -130,7 +132,11 @@ export async function startLocalNet(opts: {
         maxConnections: 16,
       },
       rpc: opts.rpc
-        ? { http: { enabled: true, port: rpcPort }, ws: { enabled: false } }
+        ? {
+            http: { enabled: true, port: rpcPort },
+            ws: { enabled: false },
+            preconfirmedReceipts: opts.preconfirmedReceipts?.includes(i) === true,
+          }
         : { http: { enabled: false }, ws: { enabled: false } },
       admin: { enabled: false },
       ...(opts.byzantine?.[i] ? { byzantine: opts.byzantine[i] } : {}),

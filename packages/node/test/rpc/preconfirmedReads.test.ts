@@ -19,11 +19,12 @@ const chain = {
 } as const;
 const ZERO_HASH = `0x${"00".repeat(32)}`;
 
-async function rawReceipt(url: string, hash: Hex): Promise<Record<string, unknown> | null> {
+async function rawReceipt(url: string, hash: Hex, tag?: "pending"): Promise<Record<string, unknown> | null> {
+  const params = tag === undefined ? [hash] : [hash, tag];
   const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getTransactionReceipt", params: [hash] }),
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getTransactionReceipt", params }),
   });
   return ((await res.json()) as { result: Record<string, unknown> | null }).result;
 }
@@ -39,7 +40,15 @@ const nextHead = async (c: PublicClient, after: bigint): Promise<bigint> => {
 describe("pending reads and preconfirmed receipts on real nodes (ADR 0177)", { timeout: 120_000 }, () => {
   let net: LocalNet;
   beforeAll(async () => {
-    net = await startLocalNet({ validators: 2, blockTimeMs: 2000, rpc: true, spanLength: 1000 });
+    // Node 0 keeps the default (a receipt means committed, preconfirmed ones on request); node 1
+    // is a Flashblocks-style endpoint that answers them unasked (ADR 0179).
+    net = await startLocalNet({
+      validators: 2,
+      blockTimeMs: 2000,
+      rpc: true,
+      spanLength: 1000,
+      preconfirmedReceipts: [1],
+    });
   }, 60_000);
   afterAll(async () => {
     await net?.stop();
@@ -71,10 +80,14 @@ describe("pending reads and preconfirmed receipts on real nodes (ADR 0177)", { t
           if (balance !== 0n || (await c.getBlockNumber({ cacheTime: 0 })) !== head) break;
           await new Promise((r) => setTimeout(r, 10));
         }
-        pre[i] = await rawReceipt(urls[i] as string, hash);
+        pre[i] = await rawReceipt(urls[i] as string, hash, "pending");
+        // Unasked, node 0 answers only committed receipts: none yet.
+        const unasked = i === 0 ? await rawReceipt(urls[i] as string, hash) : null;
         const latest = await c.getBalance({ address: to, blockTag: "latest" });
         // All of it read while the head stood still: the block with the transfer had not committed.
-        before &&= balance === value && latest === 0n && (await c.getBlockNumber({ cacheTime: 0 })) === head;
+        const still = (await c.getBlockNumber({ cacheTime: 0 })) === head;
+        before &&= balance === value && latest === 0n && still;
+        if (i === 0 && still) expect(unasked).toBeNull();
       }
       if (!before) continue; // the commit overtook the reads (a slow machine): once more
       for (const r of pre) {
@@ -89,8 +102,8 @@ describe("pending reads and preconfirmed receipts on real nodes (ADR 0177)", { t
         });
       }
       expect(pre[1]).toEqual(pre[0]); // proposer and the other validator promise the same
-      // viem reads the preconfirmed receipt as any other.
-      const viaViem = await c0.getTransactionReceipt({ hash });
+      // On the Flashblocks-style endpoint viem reads the preconfirmed receipt as any other.
+      const viaViem = await (clients[1] as PublicClient).getTransactionReceipt({ hash });
       expect(viaViem.status).toBe("success");
       expect(viaViem.blockNumber).toBe(head + 1n);
 

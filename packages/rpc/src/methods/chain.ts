@@ -5,7 +5,17 @@
 import { bigintToHex, type Hex, numberToHex } from "@dseq/common";
 import { blockOf, type Services } from "../context.ts";
 import { formatBlock, formatBlockReceipts, formatReceipt, formatTransaction, type Json } from "../format.ts";
-import { blockNumberOrTag, blockRef, bool, hash, required, uint } from "../params.ts";
+import {
+  blockNumberOrTag,
+  blockRef,
+  bool,
+  hash,
+  optional,
+  ParamError,
+  type Parser,
+  required,
+  uint,
+} from "../params.ts";
 import { type MethodDef, method } from "../registry.ts";
 import type {
   BlockData,
@@ -46,6 +56,16 @@ export function preconfirmedReceiptJson(pre: PreconfirmedReceiptData): Json {
     pre.firstLogIndex,
   );
 }
+
+/**
+ * The receipt lookup's optional second parameter (ADR 0179): `"pending"` also answers a
+ * preconfirmed transaction's receipt, `"latest"` only a committed one; absent, the node's
+ * `preconfirmedReceipts` option decides.
+ */
+const receiptTag: Parser<"pending" | "latest"> = (v) => {
+  if (v === "pending" || v === "latest") return v;
+  throw new ParamError('receipt tag must be "pending" or "latest"');
+};
 
 export function chainMethods(svc: Services): Record<string, MethodDef> {
   const { chain } = svc;
@@ -117,9 +137,11 @@ export function chainMethods(svc: Services): Record<string, MethodDef> {
       },
     ),
 
-    eth_getTransactionReceipt: method([required(hash)], async ([h]) => {
+    eth_getTransactionReceipt: method([required(hash), optional(receiptTag)], async ([h, tag]) => {
       const committed = await committedReceipt(h);
       if (committed !== undefined) return committed;
+      const wantsPreconfirmed = tag === undefined ? svc.opts.preconfirmedReceipts : tag === "pending";
+      if (!wantsPreconfirmed) return null;
       const pre = await chain.preconfirmed?.receipt(h);
       if (pre === undefined) return null;
       // The block committed while the prefix was read: its receipt is the answer now.
