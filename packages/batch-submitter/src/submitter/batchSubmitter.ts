@@ -39,7 +39,10 @@ import {
 
 /** Signs a batch digest with the group key; the node wires its TSS coordinator here. */
 export type GroupSigner = {
-  /** Returns the signature BatchInbox accepts (65-byte RFC 9591 or the 160-byte affine form). */
+  /**
+   * Returns a signature BatchInbox accepts: 96-byte rx || ry || z (the cheapest, what the node
+   * sends, ADR 0156), 65-byte RFC 9591 or the 160-byte affine form.
+   */
   sign(digest: Hex, ctx: { header: BatchHeader; data: Uint8Array }): Promise<Hex>;
 };
 

@@ -12,7 +12,7 @@ import type { TssValidatorSource } from "./tssService.ts";
 
 /**
  * Real libp2p hosts on 127.0.0.1 in one process, a full mesh, each with p2p's TssTransport:
- * what the TSS tests and the `batchsign` bench run on. Not used by the node itself.
+ * what the TSS tests and the `batch` bench run on. Not used by the node itself.
  */
 export type LocalTssNet = {
   keys: PartyKey[];
