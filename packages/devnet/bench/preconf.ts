@@ -11,8 +11,11 @@ import { runLoad, type SignedTx, signTransfers } from "../src/load.ts";
 type Node = Devnet["nodes"][number];
 type Log = { address: string; topics: string[]; data: string; logIndex?: string };
 /** The receipt fields a preconfirmation promises (ADR 0175) and the committed block must keep. */
+const ZERO_HASH: Hex = `0x${"00".repeat(32)}`;
+
 export type Receipt = {
   transactionHash: Hex;
+  blockHash?: Hex | null;
   blockNumber?: string;
   transactionIndex?: string;
   status?: string;
@@ -75,7 +78,11 @@ export function receiptDifferences(promised: Receipt, committed: Receipt | null)
   return out;
 }
 
-/** `eth_getTransactionReceipt` until it is there (or `timeoutMs`): null when it never committed. */
+/**
+ * `eth_getTransactionReceipt` until it is there (or `timeoutMs`): null when it never committed.
+ * A preconfirmed receipt (zero block hash, ADR 0179; only on an endpoint that serves them
+ * unasked) is not a commit.
+ */
 export async function committedReceipt(
   rpcUrl: string,
   hash: Hex,
@@ -84,7 +91,7 @@ export async function committedReceipt(
   const until = performance.now() + timeoutMs;
   for (;;) {
     const got = await rpcCall<Receipt | null>(rpcUrl, "eth_getTransactionReceipt", [hash]).catch(() => null);
-    if (got !== null && got.blockNumber !== undefined) return got;
+    if (got !== null && got.blockNumber !== undefined && got.blockHash !== ZERO_HASH) return got;
     if (performance.now() >= until) return null;
     await sleep(100);
   }
