@@ -1,0 +1,275 @@
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createNoopLogger, type Hex, type Logger } from "@dseq/common";
+import type { RewardCheckpoint } from "@dseq/sequencer-rotation";
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  type PublicClient,
+  parseAbi,
+  type WalletClient,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { writeFileAtomic } from "../atomicFile.ts";
+import type { RewardsTip } from "./rewardsApprove.ts";
+import {
+  checkpointToJson,
+  type L1RewardCheckpoint,
+  rewardsDigest,
+  toL1Checkpoint,
+} from "./rewardsCheckpoint.ts";
+
+export const lockingPoolRewardsAbi = parseAbi([
+  "function nextCheckpointId() view returns (uint256)",
+  "function lastRewardBlock() view returns (uint256)",
+  "function submitRewards(uint256 checkpointId, uint256 fromBlock, uint256 toBlock, uint256[] seqIds, uint256[] amounts, bytes signature)",
+  "function withdrawRewards(uint256 seqId)",
+]);
+
+/** The pool's reward state at L1's latest block. */
+export async function readRewardsTip(client: PublicClient, pool: Hex): Promise<RewardsTip> {
+  const [nextCheckpointId, lastRewardBlock] = await Promise.all([
+    client.readContract({ address: pool, abi: lockingPoolRewardsAbi, functionName: "nextCheckpointId" }),
+    client.readContract({ address: pool, abi: lockingPoolRewardsAbi, functionName: "lastRewardBlock" }),
+  ]);
+  return { nextCheckpointId, lastRewardBlock };
+}
+
+export type RewardsSubmitterOptions = {
+  rpcUrl: string;
+  l1ChainId: number;
+  pool: Hex;
+  /** The funded L1 account that sends submitRewards (not the batch account: two senders, one nonce). */
+  privateKey: Hex;
+  /** `<dataDir>/rewards`: the checkpoint in flight survives a restart here. */
+  stateDir: string;
+  confirmations: number;
+  /** Replace a transaction not mined after this long (same nonce, doubled fees). */
+  resubmitAfterMs: number;
+};
+
+export type RewardsSubmitterModules = {
+  /** Checkpoint `index` as this node's committed chain cut it. */
+  checkpoint(index: number): Promise<RewardCheckpoint | undefined>;
+  /** The group signature over the digest, in a form LockingPool's verifier accepts. */
+  sign(digest: Hex, cp: L1RewardCheckpoint): Promise<Hex>;
+  /** Whether this node should post checkpoint `next` now (rewardsTurn). */
+  turn(next: bigint): boolean;
+  onPosted?(cp: L1RewardCheckpoint, byOther: boolean): void;
+  logger?: Logger;
+};
+
+type InFlight = {
+  checkpoint: ReturnType<typeof checkpointToJson>;
+  signature: Hex;
+  nonce: number;
+  hashes: Hex[];
+  sentAtMs: number;
+};
+type State = { version: 1; inFlight?: InFlight };
+
+export type RewardsTick =
+  | { action: "idle"; why: string }
+  | { action: "sent" | "replaced"; checkpointId: bigint; hash: Hex }
+  | { action: "waiting"; checkpointId: bigint }
+  | { action: "posted"; checkpointId: bigint; byOther: boolean }
+  | { action: "dropped"; checkpointId: bigint; why: string };
+
+/**
+ * Posts reward checkpoints to LockingPool.submitRewards exactly once (ADR 0158). Each tick reads
+ * the pool's `nextCheckpointId`; if this node's chain has cut that checkpoint and it is this
+ * node's turn, it asks the group to sign and sends it. The checkpoint in flight (signature,
+ * nonce, hashes) is saved before the send, so a restart resumes the same transaction (same
+ * nonce) rather than sending a second one; the pool's id check makes a race between two
+ * submitters harmless (the later one reverts).
+ */
+export class RewardsSubmitter {
+  private readonly client: PublicClient;
+  private readonly wallet: WalletClient;
+  private readonly path: string;
+  private readonly log: Logger;
+  private state: State;
+
+  private readonly opts: RewardsSubmitterOptions;
+  private readonly m: RewardsSubmitterModules;
+
+  constructor(opts: RewardsSubmitterOptions, m: RewardsSubmitterModules) {
+    this.opts = opts;
+    this.m = m;
+    const chain = defineChain({
+      id: opts.l1ChainId,
+      name: "l1",
+      nativeCurrency: { name: "ETH", symbol: "ETH", decimals: 18 },
+      rpcUrls: { default: { http: [opts.rpcUrl] } },
+    });
+    this.client = createPublicClient({
+      chain,
+      transport: http(opts.rpcUrl, { timeout: 20_000 }),
+    }) as PublicClient;
+    this.wallet = createWalletClient({
+      chain,
+      account: privateKeyToAccount(opts.privateKey),
+      transport: http(opts.rpcUrl, { timeout: 20_000 }),
+    });
+    this.log = (m.logger ?? createNoopLogger()).child({ module: "rewards" });
+    mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+    this.path = join(opts.stateDir, "submitter.json");
+    this.state = existsSync(this.path)
+      ? (JSON.parse(readFileSync(this.path, "utf8")) as State)
+      : { version: 1 };
+  }
+
+  get inFlight(): bigint | undefined {
+    const f = this.state.inFlight;
+    return f ? BigInt(f.checkpoint.checkpointId) : undefined;
+  }
+
+  async tick(): Promise<RewardsTick> {
+    const tip = await readRewardsTip(this.client, this.opts.pool);
+    if (this.state.inFlight) return this.follow(this.state.inFlight, tip);
+    const next = tip.nextCheckpointId;
+    if (next > BigInt(Number.MAX_SAFE_INTEGER)) return { action: "idle", why: "checkpoint id out of range" };
+    const own = await this.m.checkpoint(Number(next));
+    if (!own) return { action: "idle", why: `checkpoint ${next} not cut yet` };
+    const cp = toL1Checkpoint(own);
+    if (cp.fromBlock !== tip.lastRewardBlock + 1n) {
+      this.log.error("reward checkpoint does not continue L1's", {
+        checkpointId: next.toString(),
+        fromBlock: cp.fromBlock.toString(),
+        l1LastRewardBlock: tip.lastRewardBlock.toString(),
+      });
+      return { action: "idle", why: "range differs from L1" };
+    }
+    if (!this.m.turn(next)) return { action: "idle", why: "not this node's turn" };
+    this.log.info("reward checkpoint signing", {
+      checkpointId: next.toString(),
+      fromBlock: cp.fromBlock.toString(),
+      toBlock: cp.toBlock.toString(),
+      entries: cp.seqIds.length,
+    });
+    const signature = await this.m.sign(
+      rewardsDigest({ l1ChainId: this.opts.l1ChainId, pool: this.opts.pool }, cp),
+      cp,
+    );
+    // Another submitter may have landed it while the group signed.
+    if ((await readRewardsTip(this.client, this.opts.pool)).nextCheckpointId !== next)
+      return { action: "idle", why: "landed while signing" };
+    const nonce = await this.client.getTransactionCount({
+      address: this.wallet.account!.address,
+      blockTag: "pending",
+    });
+    const f: InFlight = { checkpoint: checkpointToJson(cp), signature, nonce, hashes: [], sentAtMs: 0 };
+    this.save({ version: 1, inFlight: f }); // before the send: a restart resumes this nonce
+    return this.send(f, false);
+  }
+
+  private async follow(f: InFlight, tip: RewardsTip): Promise<RewardsTick> {
+    const id = BigInt(f.checkpoint.checkpointId);
+    const receipts = await Promise.all(
+      f.hashes.map((hash) => this.client.getTransactionReceipt({ hash }).catch(() => undefined)),
+    );
+    const receipt = receipts.find((r) => r !== undefined);
+    if (tip.nextCheckpointId > id) {
+      const ours = receipt?.status === "success";
+      if (ours) {
+        const head = await this.client.getBlockNumber({ cacheTime: 0 });
+        if (head - receipt.blockNumber + 1n < BigInt(this.opts.confirmations))
+          return { action: "waiting", checkpointId: id };
+      }
+      this.save({ version: 1 });
+      const cp = fromJson(f);
+      this.m.onPosted?.(cp, !ours);
+      this.log.info("reward checkpoint posted", {
+        checkpointId: id.toString(),
+        fromBlock: f.checkpoint.fromBlock,
+        toBlock: f.checkpoint.toBlock,
+        byOther: !ours,
+        gasUsed: ours ? receipt.gasUsed.toString() : undefined,
+      });
+      return { action: "posted", checkpointId: id, byOther: !ours };
+    }
+    if (receipt?.status === "reverted")
+      return this.drop(f, `transaction ${receipt.transactionHash} reverted`);
+    if (receipt) return { action: "waiting", checkpointId: id }; // mined; the pool read raced it
+    const used = await this.client.getTransactionCount({
+      address: this.wallet.account!.address,
+      blockTag: "latest",
+    });
+    if (used > f.nonce) return this.drop(f, `nonce ${f.nonce} was used by another transaction`);
+    if (f.hashes.length > 0 && Date.now() - f.sentAtMs < this.opts.resubmitAfterMs)
+      return { action: "waiting", checkpointId: id };
+    return this.send(f, f.hashes.length > 0);
+  }
+
+  private drop(f: InFlight, why: string): RewardsTick {
+    this.save({ version: 1 });
+    this.log.warn("reward checkpoint transaction dropped", { checkpointId: f.checkpoint.checkpointId, why });
+    return { action: "dropped", checkpointId: BigInt(f.checkpoint.checkpointId), why };
+  }
+
+  private async send(f: InFlight, replace: boolean): Promise<RewardsTick> {
+    const cp = fromJson(f);
+    const fees = await this.client.estimateFeesPerGas();
+    const bump = BigInt(2 ** Math.min(f.hashes.length, 6));
+    const hash = await this.wallet.writeContract({
+      account: this.wallet.account!,
+      chain: this.wallet.chain,
+      address: this.opts.pool,
+      abi: lockingPoolRewardsAbi,
+      functionName: "submitRewards",
+      args: [cp.checkpointId, cp.fromBlock, cp.toBlock, [...cp.seqIds], [...cp.amounts], f.signature],
+      nonce: f.nonce,
+      maxFeePerGas: fees.maxFeePerGas * bump,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas * bump,
+    });
+    const next: InFlight = { ...f, hashes: [...f.hashes, hash], sentAtMs: Date.now() };
+    this.save({ version: 1, inFlight: next });
+    this.log.info(replace ? "reward checkpoint transaction replaced" : "reward checkpoint transaction sent", {
+      checkpointId: cp.checkpointId.toString(),
+      hash,
+      nonce: f.nonce,
+    });
+    return { action: replace ? "replaced" : "sent", checkpointId: cp.checkpointId, hash };
+  }
+
+  private save(s: State): void {
+    this.state = s;
+    writeFileAtomic(this.path, `${JSON.stringify(s)}\n`);
+  }
+}
+
+function fromJson(f: InFlight): L1RewardCheckpoint {
+  const c = f.checkpoint;
+  return {
+    checkpointId: BigInt(c.checkpointId),
+    fromBlock: BigInt(c.fromBlock),
+    toBlock: BigInt(c.toBlock),
+    seqIds: c.seqIds.map(BigInt),
+    amounts: c.amounts.map(BigInt),
+  };
+}
+
+/**
+ * Whose turn checkpoint `next` is: `submitters[next mod n]`, then the following one after the
+ * pool stayed at `next` for `takeoverMs` (seen locally), and so on (the batch rule, ADR 0155).
+ */
+export function rewardsTurn(o: {
+  submitters: () => readonly string[];
+  self: string;
+  takeoverMs: number;
+  now?: () => number;
+}): (next: bigint) => boolean {
+  const now = o.now ?? Date.now;
+  let seen: { next: bigint; at: number } | undefined;
+  return (next) => {
+    const list = o.submitters().map((s) => s.toLowerCase());
+    const me = list.indexOf(o.self.toLowerCase());
+    if (me < 0) return false;
+    if (seen?.next !== next) seen = { next, at: now() };
+    const n = BigInt(list.length);
+    const rank = Number((BigInt(me) - (next % n) + n) % n);
+    return now() - seen.at >= rank * o.takeoverMs;
+  };
+}
