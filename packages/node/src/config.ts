@@ -162,6 +162,26 @@ export const nodeConfigSchema = z
       .strict()
       .optional(),
     /**
+     * Reward checkpoints to L1 (ADR 0158): with `batches`, every validator signs the checkpoints it
+     * rebuilds from its own chain; with this section it also posts them (LockingPool.submitRewards)
+     * from its own funded L1 account, a different one from the batch account (one nonce, two senders).
+     * When checkpoints are cut is the chain spec's `rotation.checkpointIntervalBlocks`.
+     */
+    rewards: z
+      .object({
+        /** Keystore v3 of the funded L1 account (same password as the node key). Never logged. */
+        l1Keystore: z.string().min(1),
+        /** L1 blocks on top of a checkpoint before it counts as posted. */
+        confirmations: z.number().int().min(1).max(1000).default(6),
+        pollMs: z.number().int().min(50).default(5000),
+        /** Replace a submitRewards transaction not mined after this long (same nonce, higher fees). */
+        resubmitAfterMs: z.number().int().min(1000).default(60_000),
+        /** How long the submitter whose turn a checkpoint is gets before the next one posts it. */
+        takeoverMs: z.number().int().min(100).default(30_000),
+      })
+      .strict()
+      .optional(),
+    /**
      * For tests and research only; never on a real network. Makes this node misbehave at its
      * seams (ADR 0105); the node logs a loud warning at start when any flag is on.
      */
@@ -242,6 +262,13 @@ export function parseNodeConfig(raw: unknown, baseDir: string = process.cwd()): 
     if (cfg.mode === "follower")
       throw new ConfigError("invalid config:\n  batches: a follower neither signs nor posts batches");
     if (cfg.batches.submit) cfg.batches.submit.l1Keystore = abs(cfg.batches.submit.l1Keystore);
+  }
+  if (cfg.rewards) {
+    if (!cfg.batches)
+      throw new ConfigError(
+        "invalid config:\n  rewards: needs the batches section (the TSS signs checkpoints)",
+      );
+    cfg.rewards.l1Keystore = abs(cfg.rewards.l1Keystore);
   }
   return cfg;
 }

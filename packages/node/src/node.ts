@@ -202,6 +202,7 @@ export class DseqNode {
         password: m.password,
         address: this.address,
         nextHeight: () => this.nextHeight(),
+        spec,
         ...mod("batches"),
       });
       if (b) this.batches = this.keep(b);
@@ -318,6 +319,7 @@ export class DseqNode {
       gasUsed: Number(info.gasUsed),
     });
     if (info.outcome.spanStarted) this.batches?.spanStarted(info.outcome.spanStarted);
+    if (info.outcome.checkpoint) this.batches?.checkpointCut(info.outcome.checkpoint);
     this.rpcEvents.emit("chain.head", { number: BigInt(info.height), hash: info.hash });
     const { block: _block, entries: _entries, outcome: _outcome, ...plain } = info;
     this.events.emit("node.committed", plain);

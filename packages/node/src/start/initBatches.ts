@@ -13,14 +13,17 @@ import { bytesToHex, errorMessage, type Hex, hexToBytes, type Logger, type Metri
 import type { Chain } from "@dseq/l2-exec";
 import { l1CompactSignatureBytes } from "@dseq/mpc-tss";
 import type { TssHost } from "@dseq/p2p";
-import type { RotationSchedule } from "@dseq/sequencer-rotation";
+import type { RewardCheckpoint, RotationSchedule } from "@dseq/sequencer-rotation";
+import type { ChainSpec } from "../chainSpec.ts";
 import type { NodeConfig } from "../config.ts";
 import { readKeyFile } from "../keyfile.ts";
 import { batchApprove } from "../tss/batchApprove.ts";
 import { chainCommittedBlocks } from "../tss/chainBlocks.ts";
 import { initTss, type NodeTss } from "../tss/initTss.ts";
+import { approveByKind } from "../tss/rewardsApprove.ts";
 import type { SpanLike } from "../tss/scheduleValidatorSource.ts";
 import type { TssStatus } from "../tss/tssService.ts";
+import { initRewards } from "./initRewards.ts";
 import type { Started } from "./started.ts";
 
 export type BatchesStatus = TssStatus & {
@@ -42,6 +45,8 @@ export type NodeBatches = {
   submitter: BatchSubmitter | undefined;
   /** From the commit path: `outcome.spanStarted`. */
   spanStarted(span: SpanLike): void;
+  /** From the commit path: `outcome.checkpoint` (reward checkpoints, ADR 0158). */
+  checkpointCut(cp: RewardCheckpoint): void;
   status(): BatchesStatus;
 };
 
@@ -56,6 +61,8 @@ export type InitBatchesModules = {
   password: string;
   address: Hex;
   nextHeight: () => number;
+  /** The chain spec: lets the rewards module refill checkpoints by replaying the chain. */
+  spec?: ChainSpec;
   logger: Logger;
   metrics: Metrics;
 };
@@ -89,24 +96,34 @@ export async function initBatches(
     return lastTip;
   };
 
+  const rewards = initRewards(config, m);
   const tss = await initTss(
     {
       chainId: l2ChainId,
       dataDir: config.dataDir,
       password: m.password,
-      approve: batchApprove({
-        chainId: l2ChainId,
-        domain,
-        source,
-        tip,
-        onRefusal: (reason) => metrics.refusals.inc({ reason }),
-        logger: log,
-      }),
+      approve: approveByKind(
+        batchApprove({
+          chainId: l2ChainId,
+          domain,
+          source,
+          tip,
+          onRefusal: (reason) => metrics.refusals.inc({ reason }),
+          logger: log,
+        }),
+        rewards.approve,
+      ),
       signDeadlineMs: cfg.signDeadlineMs,
     },
     { host: m.host, privateKey: m.privateKey, schedule: m.schedule, logger: log, metrics: m.metrics },
   );
   const service = tss.module.service;
+  try {
+    await rewards.startSubmitter(service);
+  } catch (err) {
+    await tss.stop();
+    throw err;
+  }
 
   let submitter: BatchSubmitter | undefined;
   const sub = cfg.submit;
@@ -115,6 +132,7 @@ export async function initBatches(
     try {
       l1Key = await readKeyFile(sub.l1Keystore, m.password);
     } catch (err) {
+      await rewards.stop();
       await tss.stop();
       throw err;
     }
@@ -207,9 +225,16 @@ export async function initBatches(
   };
 
   return {
-    module: { tss: tss.module, submitter, spanStarted: (s) => tss.module.spanStarted(s), status },
+    module: {
+      tss: tss.module,
+      submitter,
+      spanStarted: (s) => tss.module.spanStarted(s),
+      checkpointCut: (cp) => rewards.checkpointCut(cp),
+      status,
+    },
     stop: async () => {
       clearInterval(poll);
+      await rewards.stop();
       await submitter?.stop();
       await tss.stop();
     },
