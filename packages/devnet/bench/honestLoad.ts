@@ -215,16 +215,25 @@ export async function runHonestLoad(o: HonestLoadOptions): Promise<HonestLoadRep
   };
 }
 
-/** Mean pool size over the last 4 s of the window minus the mean over [mid - 4 s, mid). */
+/**
+ * How much the pool grew over half the sending window: the least-squares slope of its size
+ * against time, over every sample after the first 4 s (the ramp from empty), times half the
+ * window. Every sample counts, so the 2 s sawtooth of a chain that keeps up (0 to a block's
+ * worth) averages out; comparing two 4 s means (eight samples each) did not, and flagged a
+ * chain that kept up at 200 tx/s (ADR 0163, amended). 0 with fewer than 4 samples.
+ */
 export function poolGrowth(pool: { atMs: number; size: number }[], windowMs: number): number {
-  const mean = (from: number, to: number): number => {
-    const xs = pool
-      .filter((p) => p.atMs >= from && p.atMs < to && Number.isFinite(p.size))
-      .map((p) => p.size);
-    return xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
-  };
-  const mid = windowMs / 2;
-  return mean(windowMs - 4_000, windowMs + 1) - mean(mid - 4_000, mid);
+  const xs = pool.filter((p) => p.atMs >= 4_000 && p.atMs <= windowMs + 1 && Number.isFinite(p.size));
+  if (xs.length < 4) return 0;
+  const mt = xs.reduce((a, p) => a + p.atMs, 0) / xs.length;
+  const ms = xs.reduce((a, p) => a + p.size, 0) / xs.length;
+  let num = 0;
+  let den = 0;
+  for (const p of xs) {
+    num += (p.atMs - mt) * (p.size - ms);
+    den += (p.atMs - mt) ** 2;
+  }
+  return den === 0 ? 0 : (num / den) * (windowMs / 2);
 }
 
 /**
