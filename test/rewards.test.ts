@@ -3,15 +3,18 @@
 // the node's rewardsDigest is the pool's, a checkpoint cut by a real RewardLedger lands exactly
 // once (a restart resumes the transaction in flight instead of signing again, a second submitter
 // that lost the race sends nothing), and a sequencer withdraws exactly what was checkpointed.
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bytesToHex, type Hex, hexToBytes } from "../packages/common/src/index.ts";
+import { bytesToHex, createLogger, type Hex, hexToBytes } from "../packages/common/src/index.ts";
+import { type Devnet, getBlock, rpcCall, startDevnet } from "../packages/devnet/src/index.ts";
+import { DEVNET_PASSWORD } from "../packages/devnet/src/network.ts";
 import {
   type DevL1,
   DseqTokenArtifact,
   deployL1Contracts,
+  devL1Accounts,
   type L1Deployment,
   LockingPoolArtifact,
   rpc,
@@ -20,6 +23,8 @@ import {
 // viem clients from l1-contracts' test helper (the top-level test folder has no viem of its own).
 import { clients, type TestClients } from "../packages/l1-contracts/test/helpers.ts";
 import { frost, l1CompactSignatureBytes, toL1Signature } from "../packages/mpc-tss/src/index.ts";
+import { writeKeyFile } from "../packages/node/src/keyfile.ts";
+import { SCRYPT_LIGHT } from "../packages/node/src/keystore.ts";
 import { rewardsDigest, toL1Checkpoint } from "../packages/node/src/tss/rewardsCheckpoint.ts";
 import {
   RewardsSubmitter,
@@ -28,6 +33,9 @@ import {
 } from "../packages/node/src/tss/rewardsSubmitter.ts";
 import { type RewardCheckpoint, RewardLedger } from "../packages/sequencer-rotation/src/index.ts";
 
+import { waitFor } from "./l1Helpers.ts";
+
+const log = createLogger({ level: "warn", base: { test: "rewards-e2e" } });
 const MAX_UINT256 = (1n << 256n) - 1n;
 
 /** A 3-of-4 FROST group from a trusted dealer, signing in the node's L1 form (rx || ry || z). */
@@ -241,4 +249,190 @@ describe("reward checkpoints: the node's submitter against the real LockingPool 
     ).rejects.toThrow(/NoRewards/);
     expect((await tokenBalance(recipient(1))) - before).toBe(due);
   });
+});
+
+// Part 2, the running network: real `dseq start` processes on a devnet with a real dev L1 and the
+// genesis DKG's group key (as test/batches.test.ts). The chain spec cuts a checkpoint every 10
+// blocks; every validator posts with its own L1 account (`rewards` section). Checkpoints land in
+// order, each once, with the amounts the L2 blocks earned (rewardPerBlock per block, to the
+// block's proposer); a sequencer's owner withdraws exactly what was checkpointed for it, and a
+// second withdraw in the same state pays nothing.
+const INTERVAL = 10;
+
+describe("reward checkpoints on a running devnet: signed by the group, posted once, withdrawn", () => {
+  let root: string;
+  let d: Devnet;
+  let c: (i: number) => TestClients;
+  const pool = () => d.l1!.deployment.lockingPool as Hex;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), "rewards-e2e-"));
+    const accounts = devL1Accounts(24);
+    const keys = join(root, "keys");
+    mkdirSync(keys);
+    const names = ["v1", "v2", "v3", "v4"];
+    for (const [i, name] of names.entries())
+      await writeKeyFile(
+        join(keys, `${name}.json`),
+        hexToBytes(accounts[20 + i]!.privateKey),
+        DEVNET_PASSWORD,
+        {
+          scrypt: SCRYPT_LIGHT,
+        },
+      );
+    const dataDir = join(root, "net");
+    const spec = join(root, "chain-rewards.json");
+    d = await startDevnet({
+      dataDir,
+      validators: 4,
+      followers: 0,
+      blockTimeMs: 1000,
+      spanLength: 1000,
+      readyTimeoutMs: 120_000,
+      l1: {
+        blockTimeSeconds: 1,
+        confirmations: 2,
+        pollIntervalMs: 300,
+        batches: { maxBlocks: 20, maxAgeSeconds: 10, confirmations: 2, takeoverMs: 5000, pollMs: 1000 },
+      },
+      patchConfig: (name, cfg) => {
+        // The same spec for every node, with a short checkpoint interval (the devnet's own has the default).
+        if (!existsSync(spec)) {
+          const s = JSON.parse(readFileSync(join(dataDir, "chain.json"), "utf8"));
+          s.rotation = { ...s.rotation, checkpointIntervalBlocks: INTERVAL };
+          writeFileSync(spec, JSON.stringify(s));
+        }
+        return {
+          ...cfg,
+          chain: { ...(cfg.chain as object), genesis: spec },
+          rewards: {
+            l1Keystore: join(keys, `${name}.json`),
+            confirmations: 2,
+            pollMs: 500,
+            takeoverMs: 5000,
+          },
+        };
+      },
+      logger: log,
+    });
+    const l1 = { ...d.l1!, rpcUrl: d.l1!.directUrl } as unknown as DevL1;
+    c = (i) => clients(l1, i);
+  }, 240_000);
+
+  afterAll(async () => {
+    await d?.stop();
+    if (root) rmSync(root, { recursive: true, force: true });
+  }, 60_000);
+
+  const read = <T>(functionName: string, args: unknown[] = [], blockNumber?: bigint) =>
+    c(0).publicClient.readContract({
+      address: pool(),
+      abi: LockingPoolArtifact.abi,
+      functionName,
+      args,
+      ...(blockNumber !== undefined ? { blockNumber } : {}),
+    } as never) as Promise<T>;
+  const submitted = async () =>
+    (
+      await c(0).publicClient.getContractEvents({
+        address: pool(),
+        abi: LockingPoolArtifact.abi,
+        eventName: "RewardsSubmitted",
+        fromBlock: 0n,
+      })
+    ).map((e) => ({
+      blockNumber: e.blockNumber,
+      ...(e.args as {
+        checkpointId: bigint;
+        fromBlock: bigint;
+        toBlock: bigint;
+        sequencerIds: bigint[];
+        amounts: bigint[];
+      }),
+    }));
+
+  it("checkpoints land in order, once each, with what the L2 blocks earned", async () => {
+    await waitFor(
+      "2 reward checkpoints on L1",
+      async () => (await read<bigint>("nextCheckpointId")) >= 2n,
+      120_000,
+      500,
+    );
+    const events = await submitted();
+    expect(events.map((e) => e.checkpointId)).toEqual(events.map((_, i) => BigInt(i)));
+    const v = d.validators[0]!;
+    const vals = await rpcCall<{ validators: { id: number; rewardRecipient: string }[] }>(
+      v.rpcUrl,
+      "dseq_validators",
+      [],
+      2000,
+    );
+    const idOf = new Map(vals.validators.map((x) => [x.rewardRecipient.toLowerCase(), BigInt(x.id)]));
+    const span = await rpcCall<{ rewardPerBlock: string }>(v.rpcUrl, "dseq_span", [], 2000);
+    const perBlock = BigInt(span.rewardPerBlock);
+    expect(perBlock).toBeGreaterThan(0n);
+    for (const [i, e] of events.entries()) {
+      expect(e.fromBlock).toBe(BigInt(i * INTERVAL + 1));
+      expect(e.toBlock).toBe(BigInt((i + 1) * INTERVAL));
+      const want = new Map<bigint, bigint>();
+      for (let n = e.fromBlock; n <= e.toBlock; n++) {
+        const b = (await getBlock(v.rpcUrl, Number(n))) as unknown as { miner: string };
+        const id = idOf.get(b.miner.toLowerCase())!;
+        want.set(id, (want.get(id) ?? 0n) + perBlock);
+      }
+      const ids = [...want.keys()].sort((a, b) => (a < b ? -1 : 1));
+      expect(e.sequencerIds).toEqual(ids);
+      expect(e.amounts).toEqual(ids.map((id) => want.get(id)));
+    }
+    log.info("reward checkpoints checked", { checkpoints: events.length, perBlock: perBlock.toString() });
+  }, 150_000);
+
+  it("a sequencer withdraws exactly its checkpointed reward; a second withdraw pays nothing", async () => {
+    const id = 1n;
+    const s = await read<{ owner: Hex; rewardRecipient: Hex }>("getSequencer", [id]);
+    const ownerIndex = d.l1!.accounts.findIndex((a) => a.address.toLowerCase() === s.owner.toLowerCase());
+    expect(ownerIndex).toBeGreaterThan(0);
+    const owner = c(ownerIndex);
+    const hash = await owner.wallet.writeContract({
+      address: pool(),
+      abi: LockingPoolArtifact.abi,
+      functionName: "withdrawRewards",
+      args: [id],
+    } as never);
+    const r = await owner.publicClient.waitForTransactionReceipt({ hash });
+    expect(r.status).toBe("success");
+    const due = (await submitted())
+      .filter((e) => e.blockNumber <= r.blockNumber)
+      .reduce(
+        (sum, e) => sum + e.amounts.reduce((a, x, k) => (e.sequencerIds[k] === id ? a + x : a), 0n),
+        0n,
+      );
+    expect(due).toBeGreaterThan(0n);
+    const balanceAt = (blockNumber: bigint) =>
+      owner.publicClient.readContract({
+        address: d.l1!.deployment.token,
+        abi: DseqTokenArtifact.abi,
+        functionName: "balanceOf",
+        args: [s.rewardRecipient],
+        blockNumber,
+      } as never) as Promise<bigint>;
+    expect((await balanceAt(r.blockNumber)) - (await balanceAt(r.blockNumber - 1n))).toBe(due);
+    // In the state right after it, a second withdraw reverts: nothing left to pay.
+    expect((await read<{ reward: bigint }>("getSequencer", [id], r.blockNumber)).reward).toBe(0n);
+    await expect(
+      owner.publicClient.simulateContract({
+        account: owner.account,
+        address: pool(),
+        abi: LockingPoolArtifact.abi,
+        functionName: "withdrawRewards",
+        args: [id],
+        blockNumber: r.blockNumber,
+      } as never),
+    ).rejects.toThrow(/NoRewards/);
+    // The network's own counters: checkpoints posted by the nodes.
+    const metrics = (
+      await Promise.all(d.validators.map(async (n) => (await fetch(`${n.adminUrl}/metrics`)).text()))
+    ).join("\n");
+    expect(metrics).toMatch(/dseq_rewards_checkpoints_posted_total\{by="self"\} [1-9]/);
+  }, 60_000);
 });
