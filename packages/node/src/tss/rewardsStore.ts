@@ -29,7 +29,13 @@ export class RewardCheckpointStore {
     for (const name of readdirSync(dir)) {
       const m = FILE.exec(name);
       if (!m) continue;
-      const cp = checkpointFromStored(JSON.parse(readFileSync(join(dir, name), "utf8")));
+      let raw: unknown;
+      try {
+        raw = JSON.parse(readFileSync(join(dir, name), "utf8"));
+      } catch {
+        continue;
+      }
+      const cp = checkpointFromStored(raw);
       if (cp && cp.index === Number(m[1])) s.byIndex.set(cp.index, cp);
     }
     return s;
