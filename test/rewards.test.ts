@@ -3,7 +3,15 @@
 // the node's rewardsDigest is the pool's, a checkpoint cut by a real RewardLedger lands exactly
 // once (a restart resumes the transaction in flight instead of signing again, a second submitter
 // that lost the race sends nothing), and a sequencer withdraws exactly what was checkpointed.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -387,8 +395,36 @@ describe("reward checkpoints on a running devnet: signed by the group, posted on
     log.info("reward checkpoints checked", { checkpoints: events.length, perBlock: perBlock.toString() });
   }, 150_000);
 
+  it("a node killed (SIGKILL) that lost its checkpoint files refills them from its chain and posting goes on", async () => {
+    const n = d.node("v2");
+    const dir = join(n.dataDir, "rewards", "checkpoints");
+    const before = new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), "utf8")]));
+    expect(before.size).toBeGreaterThanOrEqual(2);
+    await n.kill();
+    rmSync(dir, { recursive: true, force: true });
+    const next = await read<bigint>("nextCheckpointId");
+    await n.start();
+    await n.waitReady(60_000);
+    await waitFor(
+      "v2's checkpoints refilled",
+      async () => existsSync(dir) && before.size <= readdirSync(dir).length,
+      30_000,
+      200,
+    );
+    for (const [f, text] of before) expect(readFileSync(join(dir, f), "utf8")).toBe(text);
+    await waitFor(
+      "another checkpoint on L1",
+      async () => (await read<bigint>("nextCheckpointId")) > next,
+      60_000,
+      500,
+    );
+    const events = await submitted();
+    expect(events.map((e) => e.checkpointId)).toEqual(events.map((_, i) => BigInt(i)));
+  }, 150_000);
+
   it("a sequencer withdraws exactly its checkpointed reward; a second withdraw pays nothing", async () => {
-    const id = 1n;
+    // The span sequencer proposes (nearly) every block: it holds the reward.
+    const id = (await submitted())[0]!.sequencerIds[0]!;
     const s = await read<{ owner: Hex; rewardRecipient: Hex }>("getSequencer", [id]);
     const ownerIndex = d.l1!.accounts.findIndex((a) => a.address.toLowerCase() === s.owner.toLowerCase());
     expect(ownerIndex).toBeGreaterThan(0);
