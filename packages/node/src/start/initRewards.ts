@@ -174,15 +174,22 @@ export function initRewards(config: NodeConfig, m: RewardsModules): NodeRewards 
       );
       key.fill(0);
       let busy = false;
+      let lastError: string | undefined;
       timer = setInterval(() => {
         if (busy || stopped) return;
         busy = true;
         running = submitter
           .tick()
           .then((t) => {
+            lastError = undefined;
             if (t.action !== "idle") log.debug("rewards tick", { action: t.action });
           })
-          .catch((err) => log.warn("rewards tick failed", { err: errorMessage(err) }))
+          .catch((err) => {
+            // Once per distinct failure (an L1 outage would otherwise log every poll).
+            const msg = errorMessage(err);
+            if (msg !== lastError) log.warn("rewards tick failed", { err: msg });
+            lastError = msg;
+          })
           .finally(() => {
             busy = false;
           });
