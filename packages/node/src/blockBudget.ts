@@ -11,12 +11,14 @@
 /** Share of the validators' window (propose timeout minus the early start) the block may cost. */
 export const DEFAULT_BUDGET_SHARE = 0.5;
 /**
- * Weight of a new sample in the moving averages: a block that cost more than expected moves the
- * estimate fast (the next round must fit), a cheaper one slowly (one quiet block must not
- * invite an oversized one). The first sample replaces the prior.
+ * The estimate is the median of the last `WINDOW` samples, the prior counted as the first of
+ * them until it ages out: one outlier (a cold first block, a GC pause, a block built while the
+ * machine stalled) never sets the cap, while a lasting change shows after three blocks. An
+ * average did not do that: a first block's cold 2.8 ms/tx of roots (25x the steady cost) capped
+ * the next blocks at 160 transfers and, falling a tenth per block, let the pool grow under
+ * 300 tx/s (ADR 0165).
  */
-const ALPHA_UP = 0.5;
-const ALPHA_DOWN = 0.1;
+const WINDOW = 5;
 /** Blocks with fewer transactions say more about fixed costs than about per-transaction ones. */
 const MIN_SAMPLE_TXS = 32;
 /** A per-transaction cost below this is a measuring artefact (a clock step), not a fast machine. */
@@ -89,34 +91,43 @@ export function slotBudgetMs(o: BlockBudgetOptions): number {
   return Math.max(1, o.blockTimeMs * o.budgetShare);
 }
 
+/** Median of a small list; the lower middle for an even count. */
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] as number;
+}
+
+/** The last `WINDOW` per-transaction costs, seeded with the prior. */
+function costWindow(prior: number): { push(x: number): void; value(): number } {
+  const xs = [prior];
+  return {
+    push(x) {
+      xs.push(x);
+      if (xs.length > WINDOW) xs.shift();
+    },
+    value: () => median(xs),
+  };
+}
+
 export function createBlockBudget(o: BlockBudgetOptions): BlockBudget {
-  let executeMsPerTx = PRIOR_EXEC_MS_PER_TX;
-  let sealMsPerTx = PRIOR_SEAL_MS_PER_TX;
-  let sampledExec = false;
-  let sampledSeal = false;
-  const ewma = (avg: number, x: number) => avg + (x > avg ? ALPHA_UP : ALPHA_DOWN) * (x - avg);
+  const exec = costWindow(PRIOR_EXEC_MS_PER_TX);
+  const seal = costWindow(PRIOR_SEAL_MS_PER_TX);
   const budgetMs = (kind: BlockCostKind, round: number) =>
     kind === "full" ? windowBudgetMs(o, round) : slotBudgetMs(o);
   return {
     budgetMs,
     maxTxs(kind, round) {
-      const seal = Math.max(MIN_MS_PER_TX, sealMsPerTx);
-      let n = budgetMs(kind, round) / (Math.max(0, executeMsPerTx) + seal);
-      if (kind === "streamed") n = Math.min(n, windowBudgetMs(o, round) / seal);
+      const sealMs = Math.max(MIN_MS_PER_TX, seal.value());
+      let n = budgetMs(kind, round) / (Math.max(0, exec.value()) + sealMs);
+      if (kind === "streamed") n = Math.min(n, windowBudgetMs(o, round) / sealMs);
       return Math.min(o.maxTxsPerBlock, Math.max(MIN_BUDGET_TXS, Math.floor(n)));
     },
     observe(s) {
       if (s.txs < MIN_SAMPLE_TXS) return;
-      if (Number.isFinite(s.sealMs) && s.sealMs >= 0) {
-        sealMsPerTx = sampledSeal ? ewma(sealMsPerTx, s.sealMs / s.txs) : s.sealMs / s.txs;
-        sampledSeal = true;
-      }
+      if (Number.isFinite(s.sealMs) && s.sealMs >= 0) seal.push(s.sealMs / s.txs);
       const ex = s.executeMs;
-      if (ex !== undefined && Number.isFinite(ex) && ex >= 0) {
-        executeMsPerTx = sampledExec ? ewma(executeMsPerTx, ex / s.txs) : ex / s.txs;
-        sampledExec = true;
-      }
+      if (ex !== undefined && Number.isFinite(ex) && ex >= 0) exec.push(ex / s.txs);
     },
-    estimate: () => ({ executeMsPerTx, sealMsPerTx }),
+    estimate: () => ({ executeMsPerTx: exec.value(), sealMsPerTx: seal.value() }),
   };
 }

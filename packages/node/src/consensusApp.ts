@@ -300,6 +300,7 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
       txs: block.transactions.length,
       sealMs: Math.round(ms),
       ms: built.timings,
+      estimateMsPerTx: budget.estimate(),
     });
     const hash = bytesToHex(block.hash());
     remember(hash, block);
