@@ -1,6 +1,9 @@
 import { type Hex, hexToBytes } from "@dseq/common";
+import {
+  rewardsDigest as l1RewardsDigest,
+  type RewardCheckpoint as RewardCheckpointL1,
+} from "@dseq/l1-contracts";
 import type { RewardCheckpoint } from "@dseq/sequencer-rotation";
-import { encodeAbiParameters, keccak256, toBytes } from "viem";
 
 /** The `context.kind` of a reward checkpoint signing request (batches use "batch"). */
 export const REWARDS_CONTEXT_KIND = "rewards";
@@ -9,13 +12,7 @@ export const REWARDS_CONTEXT_KIND = "rewards";
 export const MAX_REWARD_ENTRIES = 1_024;
 
 /** What LockingPool.submitRewards takes, and what the group key signs (ADR 0158). */
-export type L1RewardCheckpoint = {
-  checkpointId: bigint;
-  fromBlock: bigint;
-  toBlock: bigint;
-  seqIds: readonly bigint[];
-  amounts: readonly bigint[];
-};
+export type L1RewardCheckpoint = RewardCheckpointL1;
 
 /** The context a coordinator sends with a rewards request: decimal strings, JSON only. */
 export type RewardCheckpointJson = {
@@ -95,42 +92,15 @@ export function sameCheckpoint(a: L1RewardCheckpoint, b: L1RewardCheckpoint): bo
   );
 }
 
-const REWARDS_DOMAIN = keccak256(toBytes("dseq.LockingPool.submitRewards.v1"));
-
 /**
- * LockingPool.rewardsDigest: keccak256(abi.encode(REWARDS_DOMAIN, l1ChainId, pool, checkpointId,
- * fromBlock, toBlock, seqIds, amounts)). The same bytes as @dseq/l1-contracts' `rewardsDigest`
- * (the node does not depend on that package; test/rewards.test.ts checks it against the contract).
- * Another domain and another contract than a batch's digest, so neither signature replays as the other.
+ * LockingPool.rewardsDigest for `domain.pool` (l1-contracts' builder): another domain and another
+ * contract than a batch's digest, so neither signature replays as the other.
  */
 export function rewardsDigest(
   domain: { l1ChainId: bigint | number; pool: Hex },
   cp: L1RewardCheckpoint,
 ): Hex {
-  return keccak256(
-    encodeAbiParameters(
-      [
-        { type: "bytes32" },
-        { type: "uint256" },
-        { type: "address" },
-        { type: "uint256" },
-        { type: "uint256" },
-        { type: "uint256" },
-        { type: "uint256[]" },
-        { type: "uint256[]" },
-      ],
-      [
-        REWARDS_DOMAIN,
-        BigInt(domain.l1ChainId),
-        domain.pool,
-        cp.checkpointId,
-        cp.fromBlock,
-        cp.toBlock,
-        [...cp.seqIds],
-        [...cp.amounts],
-      ],
-    ),
-  );
+  return l1RewardsDigest({ l1ChainId: domain.l1ChainId, address: domain.pool }, cp);
 }
 
 export function rewardsDigestBytes(

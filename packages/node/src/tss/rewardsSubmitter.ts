@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createNoopLogger, type Hex, type Logger } from "@dseq/common";
+import { LockingPoolArtifact } from "@dseq/l1-contracts";
 import type { RewardCheckpoint } from "@dseq/sequencer-rotation";
 import {
   createPublicClient,
@@ -8,7 +9,6 @@ import {
   defineChain,
   http,
   type PublicClient,
-  parseAbi,
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -21,12 +21,8 @@ import {
   toL1Checkpoint,
 } from "./rewardsCheckpoint.ts";
 
-export const lockingPoolRewardsAbi = parseAbi([
-  "function nextCheckpointId() view returns (uint256)",
-  "function lastRewardBlock() view returns (uint256)",
-  "function submitRewards(uint256 checkpointId, uint256 fromBlock, uint256 toBlock, uint256[] seqIds, uint256[] amounts, bytes signature)",
-  "function withdrawRewards(uint256 seqId)",
-]);
+/** LockingPool's ABI (l1-contracts' committed artifact): reads, submitRewards, withdrawRewards. */
+export const lockingPoolRewardsAbi = LockingPoolArtifact.abi;
 
 /** The pool's reward state at L1's latest block. */
 export async function readRewardsTip(client: PublicClient, pool: Hex): Promise<RewardsTip> {
