@@ -1,5 +1,6 @@
 // e2e of #18 on the devnet's OWN batches: 4 real `dseq start` validators on a dev L1 (EDR, 1 s
-// blocks) post batches threshold-signed by the genesis DKG's key while load runs; a `dseq derive`
+// blocks, automine plus a ticker so blob transactions land) post calldata and blob batches
+// threshold-signed by the genesis DKG's key while load runs; a `dseq derive`
 // process started afterwards from L1 alone (the devnet's chain spec and the nodes' l1 section,
 // no peer) reaches the inbox's last batch with every block hash equal to the validators', keeps
 // following, and after SIGKILL resumes from its own store. afterAll stops every process and
@@ -9,8 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inboxReader } from "../packages/batch-submitter/src/index.ts";
-import { createLogger } from "../packages/common/src/index.ts";
+import { BatchDataKind, inboxReader } from "../packages/batch-submitter/src/index.ts";
+import { createLogger, type Hex } from "../packages/common/src/index.ts";
 import {
   type Devnet,
   getBlock,
@@ -58,7 +59,15 @@ describe("derive: a verifier rebuilds the devnet's own batches from L1 alone", (
         blockTimeSeconds: 1,
         confirmations: 2,
         pollIntervalMs: 300,
-        batches: { maxBlocks: 8, maxAgeSeconds: 5, confirmations: 2, takeoverMs: 5000, pollMs: 500 },
+        // v1, v3 post blobs, v2, v4 calldata; the dev L1 automines plus a 1 s ticker (ADR 0186).
+        batches: {
+          kind: "alternate",
+          maxBlocks: 8,
+          maxAgeSeconds: 5,
+          confirmations: 2,
+          takeoverMs: 5000,
+          pollMs: 500,
+        },
       },
       logger: log,
     });
@@ -147,8 +156,39 @@ describe("derive: a verifier rebuilds the devnet's own batches from L1 alone", (
     }
   }
 
+  /** The batches on L1 carry both kinds: type-3 transactions with blobs, calldata appendBatch. */
+  async function kindsOnL1(): Promise<{ blobs: number; calldata: number }> {
+    const seen = { blobs: 0, calldata: 0 };
+    for (const b of await inbox.batches()) {
+      const tx = await rpcCall<{ type: string; blobVersionedHashes?: Hex[]; input: Hex }>(
+        d.l1!.directUrl,
+        "eth_getTransactionByHash",
+        [b.txHash],
+        2000,
+      );
+      if (b.dataKind === BatchDataKind.blobs) {
+        expect(tx.type).toBe("0x3");
+        expect(tx.blobVersionedHashes?.length).toBeGreaterThan(0);
+        seen.blobs++;
+      } else {
+        expect(b.dataKind).toBe(BatchDataKind.calldata);
+        expect(tx.type).not.toBe("0x3");
+        seen.calldata++;
+      }
+    }
+    return seen;
+  }
+
   it("started later from L1 alone, it reaches the inbox's last batch with the validators' block hashes", async () => {
-    await waitFor("2 batches on L1", async () => (await inbox.batches()).length >= 2, 90_000, 500);
+    await waitFor(
+      "2 batches on L1, blobs and calldata",
+      async () => {
+        const k = await kindsOnL1();
+        return k.blobs >= 1 && k.calldata >= 1 && k.blobs + k.calldata >= 2;
+      },
+      120_000,
+      500,
+    );
     const batches = await inbox.batches();
     const last = batches.at(-1)!;
     verifier = startCli();
@@ -157,7 +197,11 @@ describe("derive: a verifier rebuilds the devnet's own batches from L1 alone", (
     });
     expect(BigInt(s.lastBatchIndex)).toBeGreaterThanOrEqual(last.batchIndex);
     await expectSameHashes(last.lastBlock);
-    log.info("verifier caught up", { batches: batches.length, lastBlock: last.lastBlock.toString() });
+    log.info("verifier caught up", {
+      batches: batches.length,
+      lastBlock: last.lastBlock.toString(),
+      ...(await kindsOnL1()),
+    });
   }, 180_000);
 
   it("keeps following as new batches land", async () => {

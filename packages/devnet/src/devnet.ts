@@ -11,6 +11,7 @@ import {
   type DevnetL1Settings,
   devnetGenesisDkg,
   genesisSetKey,
+  l1MiningOf,
   lockGenesisValidators,
   writeBatchSection,
 } from "./genesisStake.ts";
@@ -183,10 +184,11 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
         checkGenesisSetUnchanged(dataDir, setKey);
         for (const [i, name] of genesisValidators.entries()) {
           const account = l1.accounts[SUBMITTER_ACCOUNTS_FROM + i];
-          batchSections.set(name, await writeBatchSection(nodeDataDir(dataDir, name), account, batches));
+          batchSections.set(name, await writeBatchSection(nodeDataDir(dataDir, name), account, batches, i));
         }
       }
-      await l1.intervalMining();
+      if (l1MiningOf(opts.l1) === "ticker") await l1.tickerMining();
+      else await l1.intervalMining();
     } catch (err) {
       await l1.stop();
       throw err;

@@ -20,6 +20,13 @@ export const L1_FILE = "l1.json";
 export type DevnetL1Settings = {
   /** Seconds between L1 blocks (default 1). */
   blockTimeSeconds?: number;
+  /**
+   * How the dev L1 mines after the setup (ADR 0186): `interval` (EDR interval mining, a block
+   * every `blockTimeSeconds`; no blob transactions), or `ticker` (automine, a block per
+   * transaction, plus an empty block every `blockTimeSeconds`; blob transactions land).
+   * Default `ticker` when batches use blobs, else `interval`.
+   */
+  mining?: "interval" | "ticker";
   /** The nodes' confirmation depth (default 2). */
   confirmations?: number;
   /** The nodes' L1 poll interval, ms (default 500). */
@@ -37,8 +44,12 @@ export type DevnetL1Settings = {
 };
 
 export type DevnetBatchSettings = {
-  /** Default `calldata`: EDR refuses blob transactions while it interval-mines. */
-  kind?: "calldata" | "blobs";
+  /**
+   * Default `calldata`. `blobs`: every validator posts blobs; `alternate`: validators 1, 3, ...
+   * post blobs and 2, 4, ... calldata, so a devnet's batches exercise both (ADR 0186). Blobs
+   * need the `ticker` L1 mining (EDR refuses blob transactions while it interval-mines).
+   */
+  kind?: "calldata" | "blobs" | "alternate";
   /** Cut at this many blocks (default 15) or when the oldest is this old, s (default 20). */
   maxBlocks?: number;
   maxAgeSeconds?: number;
@@ -115,6 +126,7 @@ export async function writeBatchSection(
   nodeData: string,
   account: { privateKey: Hex } | undefined,
   s: DevnetBatchSettings,
+  index = 0,
 ): Promise<Record<string, unknown>> {
   if (!account) return {};
   const file = join(nodeData, L1_BATCH_KEYSTORE);
@@ -123,7 +135,7 @@ export async function writeBatchSection(
   return {
     submit: {
       l1Keystore: `./data/${L1_BATCH_KEYSTORE}`,
-      kind: s.kind ?? "calldata",
+      kind: batchKindOf(s.kind, index),
       confirmations: s.confirmations ?? 2,
       pollMs: s.pollMs ?? 1000,
       maxBlocks: s.maxBlocks ?? 15,
@@ -133,7 +145,19 @@ export async function writeBatchSection(
   };
 }
 
-/** What `<dataDir>/l1.json` holds while an L1 devnet runs. */
+/** The node config's batch kind of the genesis validator at `index` (0-based). */
+export function batchKindOf(kind: DevnetBatchSettings["kind"], index: number): "calldata" | "blobs" {
+  if (kind === "alternate") return index % 2 === 0 ? "blobs" : "calldata";
+  return kind ?? "calldata";
+}
+
+/** How the dev L1 mines after the setup: blob batches need the ticker (ADR 0186). */
+export function l1MiningOf(settings: DevnetL1Settings): "interval" | "ticker" {
+  if (settings.mining) return settings.mining;
+  const b = settings.batches;
+  return b && (b.kind === "blobs" || b.kind === "alternate") ? "ticker" : "interval";
+}
+
 /**
  * Locks every genesis validator's stake through the LockingPool (one owner account each), then
  * rewrites the chain spec's validators from what L1 holds, so the genesis set is L1's. Returns

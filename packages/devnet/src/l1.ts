@@ -85,6 +85,11 @@ export type DevnetL1 = {
   sequencer(id: number): Promise<L1Sequencer>;
   /** Ends the setup's automining: from now on a block every `blockTimeSeconds`. */
   intervalMining(): Promise<void>;
+  /**
+   * Keeps automining (a block per transaction: EDR takes blob transactions only then) and mines
+   * an empty block every `blockTimeSeconds` on top, so confirmations advance (ADR 0186).
+   */
+  tickerMining(): Promise<void>;
   /** The sequencer id of a signer (0: none). */
   idOf(signer: Hex): Promise<number>;
   blockNumber(): Promise<bigint>;
@@ -217,6 +222,7 @@ export async function startDevnetL1(opts: DevnetL1Options): Promise<DevnetL1> {
     const pool = deployment.lockingPool;
     const blockMs = (opts.blockTimeSeconds ?? 1) * 1000;
     let nextOwner = 0;
+    let ticker: ReturnType<typeof setInterval> | undefined;
     const ownerOf = new Map<number, DevL1Account>();
     const read = (functionName: string, args: readonly unknown[]) =>
       client.readContract({ address: pool, abi: LockingPoolArtifact.abi, functionName, args } as never);
@@ -291,7 +297,16 @@ export async function startDevnetL1(opts: DevnetL1Options): Promise<DevnetL1> {
         await rpc(l1.rpcUrl, "evm_setAutomine", [false]);
         await rpc(l1.rpcUrl, "evm_setIntervalMining", [blockMs]);
       },
+      async tickerMining() {
+        if (ticker) return;
+        ticker = setInterval(() => {
+          rpc(l1.rpcUrl, "evm_mine", []).catch((err: unknown) => log?.warn("L1 ticker mine failed", { err }));
+        }, blockMs);
+        ticker.unref();
+      },
       async stop() {
+        if (ticker) clearInterval(ticker);
+        ticker = undefined;
         await forwarder?.close();
         await beacon?.stop();
         await l1.stop();
