@@ -13,6 +13,16 @@ describe("parseDevnetArgs", () => {
     expect(parseDevnetArgs(["start", "--fresh"])).toMatchObject({ kind: "start", fresh: true });
   });
 
+  it("--batch-kind: calldata, blobs or alternate, only with the dev L1 (ADR 0186)", () => {
+    expect(parseDevnetArgs(["--batch-kind", "alternate"])).toMatchObject({
+      l1: { batches: { kind: "alternate" } },
+    });
+    expect(parseDevnetArgs(["--batch-kind", "blobs"])).toMatchObject({ l1: { batches: { kind: "blobs" } } });
+    expect(() => parseDevnetArgs(["--batch-kind", "blob"])).toThrow(/calldata, blobs or alternate/);
+    expect(() => parseDevnetArgs(["--no-l1", "--batch-kind", "blobs"])).toThrow(/needs the dev L1/);
+    expect(() => parseDevnetArgs(["--netns", "--batch-kind", "blobs"])).toThrow(DevnetUsageError);
+  });
+
   it("parses every start option", () => {
     expect(
       parseDevnetArgs([

@@ -23,7 +23,9 @@ Usage:
   pnpm devnet status [--datadir .devnet]
   With L1 (the default; --no-l1 for pure consensus research): the dev L1 (Hardhat 3 EDR on
   127.0.0.1, --l1-block-time 1 s, --confirmations 2) with the contracts deployed and the genesis
-  validators locked through the LockingPool. On the running devnet:
+  validators locked through the LockingPool; batches as --batch-kind calldata (default), blobs,
+  or alternate (v1, v3, ... blobs; with blobs the dev L1 automines plus a block-time ticker,
+  ADR 0186). On the running devnet:
   pnpm devnet deposit <l2 address> <tokens>     DepositBridge deposit, credited on L2 once
   pnpm devnet add-validator [--lock <tokens>]   new key and node, stake locked: joins next span
   pnpm devnet unlock <node>                     LockingPool unlock: leaves at the next span
@@ -51,7 +53,11 @@ export type StartCommand = {
   blockTimeMs?: number;
   fresh: boolean;
   /** Dev L1 settings; undefined with --no-l1. */
-  l1?: { blockTimeSeconds?: number; confirmations?: number };
+  l1?: {
+    blockTimeSeconds?: number;
+    confirmations?: number;
+    batches?: { kind: "calldata" | "blobs" | "alternate" };
+  };
   spanLength?: number;
   reelectAfterMisses?: number;
   /** Node name -> its config's `byzantine` section. */
@@ -157,6 +163,7 @@ export function parseDevnetArgs(argv: string[]): DevnetCommand {
       "no-l1": { type: "boolean" },
       "l1-block-time": { type: "string" },
       confirmations: { type: "string" },
+      "batch-kind": { type: "string" },
       ...SHAPE_OPTIONS,
       netns: { type: "boolean" },
     });
@@ -185,7 +192,11 @@ export function parseDevnetArgs(argv: string[]): DevnetCommand {
     const byzantine = values.byzantine as string[] | undefined;
     if (byzantine !== undefined) cmd.byzantine = parseByzantineArgs(byzantine);
     if (values.netns === true) {
-      if (values["l1-block-time"] !== undefined || values.confirmations !== undefined) {
+      if (
+        values["l1-block-time"] !== undefined ||
+        values.confirmations !== undefined ||
+        values["batch-kind"] !== undefined
+      ) {
         throw new DevnetUsageError(
           "--netns runs without a dev L1: --l1-block-time/--confirmations do not apply",
         );
@@ -199,10 +210,17 @@ export function parseDevnetArgs(argv: string[]): DevnetCommand {
     if (values["no-l1"] !== true) {
       const bt = int("l1-block-time", values["l1-block-time"] as string | undefined, 1, 60);
       const conf = int("confirmations", values.confirmations as string | undefined, 0, 64);
+      const kind = values["batch-kind"] as string | undefined;
+      if (kind !== undefined && kind !== "calldata" && kind !== "blobs" && kind !== "alternate") {
+        throw new DevnetUsageError(`--batch-kind must be calldata, blobs or alternate, got "${kind}"`);
+      }
       cmd.l1 = {
         ...(bt === undefined ? {} : { blockTimeSeconds: bt }),
         ...(conf === undefined ? {} : { confirmations: conf }),
+        ...(kind === undefined ? {} : { batches: { kind } }),
       };
+    } else if (values["batch-kind"] !== undefined) {
+      throw new DevnetUsageError("--batch-kind needs the dev L1 (not --no-l1)");
     }
     return cmd;
   }
