@@ -14,6 +14,7 @@ import type { Chain } from "@dseq/l2-exec";
 import { l1CompactSignatureBytes } from "@dseq/mpc-tss";
 import type { TssHost } from "@dseq/p2p";
 import type { RewardCheckpoint, RotationSchedule } from "@dseq/sequencer-rotation";
+import { createPublicClient, http, type PublicClient } from "viem";
 import type { ChainSpec } from "../chainSpec.ts";
 import type { NodeConfig } from "../config.ts";
 import { readKeyFile } from "../keyfile.ts";
@@ -21,8 +22,17 @@ import { batchApprove } from "../tss/batchApprove.ts";
 import { chainCommittedBlocks } from "../tss/chainBlocks.ts";
 import { initTss, type NodeTss } from "../tss/initTss.ts";
 import { approveByKind } from "../tss/rewardsApprove.ts";
+import { rewardsTurn } from "../tss/rewardsSubmitter.ts";
+import {
+  approveRotationOr,
+  ROTATION_CONTEXT_KIND,
+  readInboxKey,
+  rotationApprove,
+} from "../tss/rotationApprove.ts";
+import { RotationSubmitter, runRotationSubmitter } from "../tss/rotationSubmitter.ts";
 import type { SpanLike } from "../tss/scheduleValidatorSource.ts";
-import type { TssStatus } from "../tss/tssService.ts";
+import { NodeTssError, NodeTssErrorCode } from "../tss/tssErrors.ts";
+import type { TssService, TssStatus } from "../tss/tssService.ts";
 import { initRewards } from "./initRewards.ts";
 import type { Started } from "./started.ts";
 
@@ -97,27 +107,41 @@ export async function initBatches(
   };
 
   const rewards = initRewards(config, m);
+  const l1Client = createPublicClient({ transport: http(rpcUrl, { timeout: 5_000, retryCount: 0 }) });
+  const inboxKey = () => readInboxKey(l1Client as PublicClient, inbox);
+  let svc: TssService | undefined;
   const tss = await initTss(
     {
       chainId: l2ChainId,
       dataDir: config.dataDir,
       password: m.password,
-      approve: approveByKind(
-        batchApprove({
-          chainId: l2ChainId,
+      approve: approveRotationOr(
+        approveByKind(
+          batchApprove({
+            chainId: l2ChainId,
+            domain,
+            source,
+            tip,
+            onRefusal: (reason) => metrics.refusals.inc({ reason }),
+            logger: log,
+          }),
+          rewards.approve,
+        ),
+        // Key rotation shares (ADR 0159): only the rotation this node's own TSS expects.
+        rotationApprove({
           domain,
-          source,
-          tip,
-          onRefusal: (reason) => metrics.refusals.inc({ reason }),
+          rotation: () => svc?.rotation(),
+          inboxKey,
+          onRefusal: (reason) => metrics.refusals.inc({ reason: `rotation_${reason}` }),
           logger: log,
         }),
-        rewards.approve,
       ),
       signDeadlineMs: cfg.signDeadlineMs,
     },
     { host: m.host, privateKey: m.privateKey, schedule: m.schedule, logger: log, metrics: m.metrics },
   );
   const service = tss.module.service;
+  svc = service;
   try {
     await rewards.startSubmitter(service);
   } catch (err) {
@@ -125,7 +149,14 @@ export async function initBatches(
     throw err;
   }
 
+  const batchSubmitters = () =>
+    m
+      .schedule()
+      .validatorSetAt(m.nextHeight())
+      .validators.map((v) => v.address);
   let submitter: BatchSubmitter | undefined;
+  let rotations: RotationSubmitter | undefined;
+  let rotationLoop: { stop(): Promise<void> } | undefined;
   const sub = cfg.submit;
   if (sub) {
     let l1Key: Uint8Array;
@@ -160,6 +191,11 @@ export async function initBatches(
         source,
         signer: {
           async sign(digest, { header }) {
+            // Only under the key L1 verifies with now, never while this node posts a rotation (ADR 0159).
+            if (rotations?.active)
+              throw new NodeTssError(NodeTssErrorCode.NoGroupKey, "a key rotation is being posted");
+            if ((await inboxKey()).groupKey !== service.groupKey())
+              throw new NodeTssError(NodeTssErrorCode.NoGroupKey, "L1's group key is not confirmed here yet");
             log.info("batch signing", {
               batchIndex: header.batchIndex,
               firstBlock: header.firstBlock,
@@ -176,11 +212,7 @@ export async function initBatches(
           },
         },
         turn: submitterTurn({
-          submitters: () =>
-            m
-              .schedule()
-              .validatorSetAt(m.nextHeight())
-              .validators.map((v) => v.address),
+          submitters: batchSubmitters,
           self: m.address,
           takeoverMs: sub.takeoverMs,
         }),
@@ -188,8 +220,34 @@ export async function initBatches(
         metrics: m.metrics,
       },
     );
+    const batches = submitter;
+    rotations = new RotationSubmitter(
+      {
+        rpcUrl,
+        l1ChainId: l1.chainId,
+        inbox,
+        privateKey: bytesToHex(l1Key),
+        stateDir: join(config.dataDir, "rotation"),
+        resubmitAfterMs: sub.resubmitAfterMs,
+      },
+      {
+        rotation: () => service.rotation(),
+        async sign(digest, newKey) {
+          const s = await service.sign(
+            hexToBytes(digest),
+            { kind: ROTATION_CONTEXT_KIND, newKey },
+            { leader: service.self },
+          );
+          return bytesToHex(l1CompactSignatureBytes(s.l1));
+        },
+        turn: rewardsTurn({ submitters: batchSubmitters, self: m.address, takeoverMs: sub.takeoverMs }),
+        canSend: () => batches.inFlight === undefined,
+        logger: log,
+      },
+    );
     l1Key.fill(0);
     submitter.start();
+    rotationLoop = runRotationSubmitter(rotations, sub.pollMs, log);
     log.info("batch submitter started", { inbox, kind: sub.kind, confirmations: sub.confirmations });
   }
 
@@ -235,6 +293,7 @@ export async function initBatches(
     stop: async () => {
       clearInterval(poll);
       await rewards.stop();
+      await rotationLoop?.stop();
       await submitter?.stop();
       await tss.stop();
     },
