@@ -7,6 +7,7 @@ import {
   type DevL1,
   deployL1Contracts,
   type L1Deployment,
+  rpc,
   startDevL1,
 } from "@dseq/l1-contracts";
 import { l1CompactSignatureBytes } from "@dseq/mpc-tss";
@@ -140,7 +141,7 @@ describe("key rotation posted to L1 (RotationSubmitter, TssService on 5 hosts, B
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it("the old key signs the rotation, it lands once, and the next digest verifies under the new key", async () => {
+  it("the old key signs the rotation, it lands once (also across a restart with the tx pending), and the next digest verifies under the new key", async () => {
     const oldKey = services[0]!.groupKey() as Hex;
     expect((await inboxKey()).groupKey).toBe(oldKey);
     expect(await submitter(0).tick()).toEqual({ action: "idle", why: "no rotation" });
@@ -160,12 +161,21 @@ describe("key rotation posted to L1 (RotationSubmitter, TssService on 5 hosts, B
     // L1 still has the old key: it is what every old member signs with until the rotation lands.
     expect(services.every((s, i) => (i < 4 ? s.groupKey() === oldKey : s.groupKey() === r.to))).toBe(true);
 
-    const a = submitter(0);
     const notMine = submitter(1, false);
     expect(await notMine.tick()).toEqual({ action: "idle", why: "not this node's turn" });
-    const sent = await a.tick();
+    // L1 stops mining: the transaction stays pending; the poster "restarts" from its state dir.
+    await rpc(l1.rpcUrl, "evm_setAutomine", [false]);
+    const sender = l1.accounts[1]!.address;
+    const sent = await submitter(0).tick();
     expect(sent.action).toBe("sent");
+    expect((await inboxKey()).groupKey).toBe(oldKey);
+    const nonce = await client.getTransactionCount({ address: sender, blockTag: "pending" });
+    const a = submitter(0); // a new instance on the same state dir: resumes, sends nothing new
     expect(a.active).toBe(true);
+    expect(await a.tick()).toEqual({ action: "waiting", to: r.to });
+    expect(await client.getTransactionCount({ address: sender, blockTag: "pending" })).toBe(nonce);
+    await rpc(l1.rpcUrl, "evm_mine", []);
+    await rpc(l1.rpcUrl, "evm_setAutomine", [true]);
     expect(await inboxKey()).toEqual({ groupKey: r.to, epoch: 1n });
     expect(refusals).toEqual([]);
     // exactly once: the sender closes it, a second submitter sends nothing
@@ -173,6 +183,7 @@ describe("key rotation posted to L1 (RotationSubmitter, TssService on 5 hosts, B
     expect(a.active).toBe(false);
     expect((await submitter(1).tick()).action).toBe("idle");
     expect((await a.tick()).action).toBe("idle");
+    expect(await client.getTransactionCount({ address: sender, blockTag: "latest" })).toBe(nonce);
     expect((await inboxKey()).epoch).toBe(1n);
 
     // A rotation share asked for now (L1 moved on) is refused by the policy.
