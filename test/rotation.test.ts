@@ -55,8 +55,6 @@ describe("key rotation: a validator joins by locking stake, L1 rotates to the ne
         pollIntervalMs: 300,
         batches: { maxBlocks: 10, maxAgeSeconds: 4, confirmations: 2, takeoverMs: 3000, pollMs: 500 },
       },
-      // ADR 0155: an added validator gets no `batches` section; it must sign (and run the DKG) too.
-      patchConfig: (_name, c) => (c.l1 && !c.batches ? { ...c, batches: {} } : c),
       logger: log,
     });
     inbox = inboxReader(d.l1!.directUrl, d.l1!.deployment.batchInbox);
