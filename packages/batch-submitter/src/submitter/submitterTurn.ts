@@ -16,7 +16,7 @@ export type SubmitterTurnOptions = {
  * on. So one node signs and sends each batch, a silent or dead one is replaced, and the inbox's
  * index check still keeps a race harmless (ADR 0155). A node outside `submitters` never cuts.
  */
-export function submitterTurn(o: SubmitterTurnOptions): (tip: BatchTip) => boolean {
+export function submitterTurn(o: SubmitterTurnOptions): (tip: Pick<BatchTip, "batchIndex">) => boolean {
   const now = o.now ?? Date.now;
   let seen: { index: bigint; at: number } | undefined;
   return (tip) => {

@@ -27,6 +27,7 @@ import {
   decodeCertificate,
   stakeRecordsOf,
 } from "../rotation.ts";
+import { runPollLoop } from "../tss/l1Poster.ts";
 import { rewardsApprove } from "../tss/rewardsApprove.ts";
 import { checkpointToJson, REWARDS_CONTEXT_KIND } from "../tss/rewardsCheckpoint.ts";
 import { RewardCheckpointStore } from "../tss/rewardsStore.ts";
@@ -115,9 +116,7 @@ export function initRewards(config: NodeConfig, m: RewardsModules): NodeRewards 
     logger: log,
   });
 
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
+  let loop: { stop(): Promise<void> } | undefined;
 
   return {
     approve,
@@ -173,33 +172,11 @@ export function initRewards(config: NodeConfig, m: RewardsModules): NodeRewards 
         },
       );
       key.fill(0);
-      let busy = false;
-      let lastError: string | undefined;
-      timer = setInterval(() => {
-        if (busy || stopped) return;
-        busy = true;
-        running = submitter
-          .tick()
-          .then((t) => {
-            lastError = undefined;
-            if (t.action !== "idle") log.debug("rewards tick", { action: t.action });
-          })
-          .catch((err) => {
-            // Once per distinct failure (an L1 outage would otherwise log every poll).
-            const msg = errorMessage(err);
-            if (msg !== lastError) log.warn("rewards tick failed", { err: msg });
-            lastError = msg;
-          })
-          .finally(() => {
-            busy = false;
-          });
-      }, r.pollMs);
+      loop = runPollLoop("rewards", () => submitter.tick(), r.pollMs, log);
       log.info("reward checkpoint submitter started", { pool, confirmations: r.confirmations });
     },
     async stop() {
-      stopped = true;
-      if (timer) clearInterval(timer);
-      await running;
+      await loop?.stop();
       await filled;
     },
   };

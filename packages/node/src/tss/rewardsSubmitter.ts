@@ -1,18 +1,12 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type SubmitterTurnOptions, submitterTurn } from "@dseq/batch-submitter";
 import { createNoopLogger, type Hex, type Logger } from "@dseq/common";
 import { LockingPoolArtifact } from "@dseq/l1-contracts";
 import type { RewardCheckpoint } from "@dseq/sequencer-rotation";
-import {
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  http,
-  type PublicClient,
-  type WalletClient,
-} from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import type { PublicClient, WalletClient } from "viem";
 import { writeFileAtomic } from "../atomicFile.ts";
+import { l1PosterClients } from "./l1Poster.ts";
 import type { RewardsTip } from "./rewardsApprove.ts";
 import {
   checkpointToJson,
@@ -94,21 +88,7 @@ export class RewardsSubmitter {
   constructor(opts: RewardsSubmitterOptions, m: RewardsSubmitterModules) {
     this.opts = opts;
     this.m = m;
-    const chain = defineChain({
-      id: opts.l1ChainId,
-      name: "l1",
-      nativeCurrency: { name: "ETH", symbol: "ETH", decimals: 18 },
-      rpcUrls: { default: { http: [opts.rpcUrl] } },
-    });
-    this.client = createPublicClient({
-      chain,
-      transport: http(opts.rpcUrl, { timeout: 20_000 }),
-    }) as PublicClient;
-    this.wallet = createWalletClient({
-      chain,
-      account: privateKeyToAccount(opts.privateKey),
-      transport: http(opts.rpcUrl, { timeout: 20_000 }),
-    });
+    ({ client: this.client, wallet: this.wallet } = l1PosterClients(opts));
     this.log = (m.logger ?? createNoopLogger()).child({ module: "rewards" });
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
     this.path = join(opts.stateDir, "submitter.json");
@@ -248,24 +228,10 @@ function fromJson(f: InFlight): L1RewardCheckpoint {
 }
 
 /**
- * Whose turn checkpoint `next` is: `submitters[next mod n]`, then the following one after the
- * pool stayed at `next` for `takeoverMs` (seen locally), and so on (the batch rule, ADR 0155).
+ * Whose turn checkpoint (or key epoch) `next` is: the batch rule of ADR 0155 (`submitterTurn`),
+ * with `next` in place of the batch index after the tip.
  */
-export function rewardsTurn(o: {
-  submitters: () => readonly string[];
-  self: string;
-  takeoverMs: number;
-  now?: () => number;
-}): (next: bigint) => boolean {
-  const now = o.now ?? Date.now;
-  let seen: { next: bigint; at: number } | undefined;
-  return (next) => {
-    const list = o.submitters().map((s) => s.toLowerCase());
-    const me = list.indexOf(o.self.toLowerCase());
-    if (me < 0) return false;
-    if (seen?.next !== next) seen = { next, at: now() };
-    const n = BigInt(list.length);
-    const rank = Number((BigInt(me) - (next % n) + n) % n);
-    return now() - seen.at >= rank * o.takeoverMs;
-  };
+export function rewardsTurn(o: SubmitterTurnOptions): (next: bigint) => boolean {
+  const turn = submitterTurn(o);
+  return (next) => turn({ batchIndex: next - 1n });
 }

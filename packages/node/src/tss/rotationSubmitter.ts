@@ -1,17 +1,10 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createNoopLogger, errorMessage, type Hex, type Logger } from "@dseq/common";
+import { createNoopLogger, type Hex, type Logger } from "@dseq/common";
 import { BatchInboxArtifact, rotationDigest } from "@dseq/l1-contracts";
-import {
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  http,
-  type PublicClient,
-  type WalletClient,
-} from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import type { PublicClient, WalletClient } from "viem";
 import { writeFileAtomic } from "../atomicFile.ts";
+import { l1PosterClients, runPollLoop } from "./l1Poster.ts";
 import { type InboxKeyState, readInboxKey } from "./rotationApprove.ts";
 
 /** What TssService.rotation() gives: L1 must move from `from` (what it has) to `to`. */
@@ -84,15 +77,7 @@ export class RotationSubmitter {
   constructor(opts: RotationSubmitterOptions, m: RotationSubmitterModules) {
     this.opts = opts;
     this.m = m;
-    const chain = defineChain({
-      id: opts.l1ChainId,
-      name: "l1",
-      nativeCurrency: { name: "ETH", symbol: "ETH", decimals: 18 },
-      rpcUrls: { default: { http: [opts.rpcUrl] } },
-    });
-    const transport = http(opts.rpcUrl, { timeout: 20_000, retryCount: 0 });
-    this.client = createPublicClient({ chain, transport }) as PublicClient;
-    this.wallet = createWalletClient({ chain, account: privateKeyToAccount(opts.privateKey), transport });
+    ({ client: this.client, wallet: this.wallet } = l1PosterClients({ ...opts, retryCount: 0 }));
     this.log = (m.logger ?? createNoopLogger()).child({ module: "rotation" });
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
     this.path = join(opts.stateDir, "submitter.json");
@@ -233,33 +218,5 @@ export function runRotationSubmitter(
   pollMs: number,
   log: Logger,
 ): { stop(): Promise<void> } {
-  let busy = false;
-  let stopped = false;
-  let running: Promise<unknown> = Promise.resolve();
-  let lastError: string | undefined;
-  const timer = setInterval(() => {
-    if (busy || stopped) return;
-    busy = true;
-    running = s
-      .tick()
-      .then((t) => {
-        lastError = undefined;
-        if (t.action !== "idle") log.debug("rotation tick", { action: t.action });
-      })
-      .catch((err) => {
-        const msg = errorMessage(err); // once per distinct failure
-        if (msg !== lastError) log.warn("rotation tick failed", { err: msg });
-        lastError = msg;
-      })
-      .finally(() => {
-        busy = false;
-      });
-  }, pollMs);
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return runPollLoop("rotation", () => s.tick(), pollMs, log);
 }
