@@ -141,65 +141,54 @@ export async function preconfLatency(
 }
 
 /**
- * The round-0 proposer now (the span's sequencer) and an observer that is neither it nor in
- * `spare`: waits (up to 45 s, more than a span) while the sequencer is a spared node.
- */
-export async function proposerAndObserver(
-  d: Devnet,
-  spare: ReadonlySet<string>,
-): Promise<{ proposer: Node; observer: Node }> {
-  const until = performance.now() + 45_000;
-  for (;;) {
-    const running = d.nodes.filter((n) => n.state === "running");
-    const ask = running.find((n) => !spare.has(n.name)) ?? (running[0] as Node);
-    const { sequencer } = await rpcCall<{ sequencer: Hex }>(ask.rpcUrl, "dseq_currentSequencer", []);
-    const proposer = running.find((n) => n.address === sequencer.toLowerCase());
-    const observer = running.find((n) => n !== proposer && !spare.has(n.name));
-    if (proposer && observer && !spare.has(proposer.name)) return { proposer, observer };
-    if (performance.now() > until) throw new Error(`no proposer to kill (sequencer ${sequencer})`);
-    await sleep(1000);
-  }
-}
-
-/**
- * Sends `txs` to an observer (not the current proposer, not in `spare`), one every 50 ms, until
- * a validator other than the observer (and not in `spare`) preconfirmed some of them in a
- * message the observer published with their receipts; that proposer is killed (-9) at once.
- * Returns it (undefined when none did within the transactions or 20 s), the observer, and the
- * receipts promised for `txs` before the kill.
+ * Sends `txs` to the first running validator not in `spare`, one every 50 ms, while it listens to the preconfirmations every one of them publishes, until one of them (the observer)
+ * publishes receipts of `txs` from a proposer that is neither itself nor in `spare`; that
+ * proposer is killed (-9) at once. Listening on every candidate, not on one chosen beforehand,
+ * means whichever of them holds the span is seen by another: a trial fails only while a spared
+ * node holds it for the whole 20 s. Returns the victim (undefined when none preconfirmed within
+ * the transactions or 20 s), the observer, and the receipts promised for `txs` before the kill.
  */
 export async function killAfterPreconf(
   d: Devnet,
   txs: SignedTx[],
   spare: ReadonlySet<string> = new Set(),
 ): Promise<{ victim: Node | undefined; observer: Node; promised: Receipt[] }> {
-  const { observer } = await proposerAndObserver(d, spare);
+  const candidates = d.nodes.filter((n) => n.state === "running" && !spare.has(n.name));
+  if (candidates.length < 2)
+    throw new Error("a preconfirmation kill needs two running validators not spared");
   const ours = new Set(txs.map((t) => t.hash));
   const promised = new Map<Hex, Receipt>();
   let victim: Node | undefined;
+  let observer = candidates[0] as Node;
   let killed: Promise<void> | undefined;
-  const sub = await listenPreconfirmations(observer.wsUrl, (m) => {
-    if (victim !== undefined) return;
-    const who = d.nodes.find((n) => n.address === m.proposer.toLowerCase());
-    if (!who || who === observer || spare.has(who.name) || who.state !== "running") return;
-    const mine = m.receipts.filter((r) => ours.has(r.transactionHash));
-    if (mine.length === 0) return;
-    for (const r of mine) promised.set(r.transactionHash, r);
-    victim = who;
-    killed = who.kill();
-  });
+  const subs = await Promise.all(
+    candidates.map((listener) =>
+      listenPreconfirmations(listener.wsUrl, (m) => {
+        if (victim !== undefined) return;
+        const who = d.nodes.find((n) => n.address === m.proposer.toLowerCase());
+        if (!who || who === listener || spare.has(who.name) || who.state !== "running") return;
+        const mine = m.receipts.filter((r) => ours.has(r.transactionHash));
+        if (mine.length === 0) return;
+        for (const r of mine) promised.set(r.transactionHash, r);
+        victim = who;
+        observer = listener;
+        killed = who.kill();
+      }),
+    ),
+  );
   try {
     const t0 = performance.now();
+    const entry = candidates[0] as Node;
     for (const tx of txs) {
       if (victim || performance.now() - t0 > 20_000) break;
-      await rpcCall(observer.rpcUrl, "eth_sendRawTransaction", [tx.raw]).catch(() => {});
+      await rpcCall(entry.rpcUrl, "eth_sendRawTransaction", [tx.raw]).catch(() => {});
       await sleep(50);
     }
     while (!victim && performance.now() - t0 < 20_000) await sleep(5);
     await killed;
     return { victim, observer, promised: [...promised.values()] };
   } finally {
-    sub.close();
+    for (const s of subs) s.close();
   }
 }
 
