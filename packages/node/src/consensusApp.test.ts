@@ -341,6 +341,68 @@ describe("createConsensusApp: proposal checks with a real chain", () => {
     expect(v.streamed).toEqual(["hit"]);
   });
 
+  it("catching up (ADR 0187): a block opened after its slot streams the backlog, seals itself when the pool runs dry, keeps the slot's time; its follower accepts it unexecuted", async () => {
+    // Genesis 60 s in the past: every slot is due, the chain is behind the clock.
+    const g = Math.floor(Date.now() / 1000) - 60;
+    const fragments: BlockFragment[] = [];
+    const p = await harness({
+      validators: 2,
+      self: "proposer",
+      genesisTs: g,
+      stream: (f) => fragments.push(f),
+    });
+    const v = await harness({ validators: 2, self: "other", genesisTs: g });
+    const proposer = p.schedule.proposerFor(1, 0);
+    expect(p.schedule.proposerFor(2, 0)).toBe(proposer);
+    const b1 = await p.app.propose(1, 0);
+    const cert1: CommitCertificate = {
+      height: 1,
+      round: 0,
+      blockHash: b1.hash,
+      signatures: [{ validator: `0x${"11".repeat(20)}`, signature: `0x${"22".repeat(64)}` }],
+    };
+    for (let n = 0n; n < 5n; n++) await p.pool.addRemote(transfer(p.chain, n));
+    expect(await v.app.validate(1, b1)).toEqual({ valid: true, round: 0 });
+    await v.app.commit(1, b1, cert1);
+    await p.app.commit(1, b1, cert1); // opens height 2's block although its slot is 56 s past
+    // The fake clock never moves: the build ends because the pool ran dry, not at a time.
+    const b2 = await p.app.propose(2, 0);
+    const block2 = p.chain.decodeBlock(b2.payload);
+    expect(block2.transactions.length).toBe(5);
+    expect(block2.header.timestamp).toBe(BigInt(g + 4));
+    expect(fragments.length).toBeGreaterThan(0);
+    expect(fragments.every((f) => f.height === 2 && f.timestamp === BigInt(g + 4))).toBe(true);
+    expect(fragments.at(-1)?.last).toBe(true);
+    for (const f of fragments) v.app.onFragment({ ...f, signer: proposer });
+    expect(await v.app.validate(2, b2)).toEqual({ valid: true, round: 0 });
+    expect(v.streamed).toEqual(["hit"]);
+  });
+
+  it("catching up: the block ends at its window while transactions keep coming; the rest go to the next height", async () => {
+    const g = Math.floor(Date.now() / 1000) - 60;
+    const p = await harness({ validators: 2, self: "proposer", genesisTs: g, app: { catchUpStreamMs: 100 } });
+    expect(p.schedule.proposerFor(2, 0)).toBe(p.schedule.proposerFor(1, 0));
+    const b1 = await p.app.propose(1, 0);
+    for (let n = 0n; n < 20n; n++) await p.pool.addRemote(transfer(p.chain, n));
+    // Time passes as the build runs: 30 ms at every look at the clock.
+    const now = p.clock.now.bind(p.clock);
+    let passed = 0;
+    p.clock.now = () => {
+      passed += 30;
+      return now() + passed;
+    };
+    await p.app.commit(1, b1, {
+      height: 1,
+      round: 0,
+      blockHash: b1.hash,
+      signatures: [{ validator: `0x${"11".repeat(20)}`, signature: `0x${"22".repeat(64)}` }],
+    });
+    const block2 = p.chain.decodeBlock((await p.app.propose(2, 0)).payload);
+    expect(block2.transactions.length).toBeGreaterThan(0);
+    expect(block2.transactions.length).toBeLessThan(20);
+    expect(block2.header.timestamp).toBe(BigInt(g + 4));
+  });
+
   it("stream fragments apply in seq order, whatever order they arrive in", async () => {
     const h = await harness({ validators: 2, self: "other" });
     const proposer = h.schedule.proposerFor(1, 0);

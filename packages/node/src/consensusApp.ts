@@ -62,6 +62,11 @@ export type ConsensusAppOptions = {
    */
   maxCatchUpSeconds: number;
   /**
+   * Longest a block opened after its slot (catching up) streams, ms (ADR 0187); default a
+   * quarter of the block time, at most 500 ms.
+   */
+  catchUpStreamMs?: number;
+  /**
    * Highest round a proposed block may name in its extraData (ADR 0101). Consensus never gets
    * near it (each round waits out growing timeouts); the schedule's cost grows with the round.
    */
@@ -330,10 +335,12 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
       if (wait > 0) await m.clock.sleep(wait);
       const ready = openBlock.take();
       if (ready && ready.height === height && round === 0 && ready.parentHash === bytesToHex(parent.hash())) {
+        // On time it is sealed at the slot; catching up it seals itself (ADR 0187).
+        if (!ready.catchingUp) ready.seal();
         const t0 = performance.now();
         const built = await ready.result;
         if (built) return proposed(height, round, built, performance.now() - t0, true);
-      }
+      } else ready?.seal();
       // Block time is parent + slot while the chain keeps up or catches up (OP Stack style), so
       // a height's time does not depend on when its proposer happened to run.
       const now = BigInt(Math.floor(m.clock.now() / 1000));

@@ -17,13 +17,30 @@ const FRAGMENT_TXS = 128;
 export type OpenBuild = {
   height: number;
   parentHash: Hex;
+  /**
+   * Opened after its slot (the chain is behind the clock, ADR 0187): it seals itself once the
+   * pool runs dry or its catch-up window ends, and the proposer waits for that instead of
+   * sealing it at the slot.
+   */
+  catchingUp: boolean;
   /** Ask the source to stop: the block is sealed with what it executed so far. */
   seal(): void;
   /** The sealed block; undefined when the build failed (the proposer then builds at once). */
   result: Promise<BuildResult | undefined>;
 };
 
-export type OpenBlockOptions = { blockTimeMs: number; maxTxsPerBlock: number; continuousBuild: boolean };
+export type OpenBlockOptions = {
+  blockTimeMs: number;
+  maxTxsPerBlock: number;
+  continuousBuild: boolean;
+  /** Further behind the clock than this, a block takes the clock's time: built at once. */
+  maxCatchUpSeconds: number;
+  /**
+   * Longest a block opened after its slot streams (ADR 0187); default a quarter of the block
+   * time, at most 500 ms.
+   */
+  catchUpStreamMs?: number;
+};
 
 export type OpenBlockModules = {
   chain: Chain;
@@ -49,7 +66,10 @@ export type OpenBlockModules = {
 export type OpenBlock = {
   /** Opens the block of `height` on `parent` when this node proposes its round 0 (ADR 0091). */
   open(parent: Block, height: number): void;
-  /** The open build, handed over (sealed) to the proposer; undefined when none is open. */
+  /**
+   * The open build, handed over to the proposer (which seals it, or waits for a catching-up
+   * one to seal itself); undefined when none is open.
+   */
   take(): OpenBuild | undefined;
   /** Seals and drops an open build of `height` or below (that height is decided). */
   closeStale(height: number): void;
@@ -60,9 +80,16 @@ export type OpenBlock = {
  * on the new head right after the commit and runs pool transactions into it as they come,
  * each offered once in the pool's price-and-nonce order, until the slot. Sealing then costs
  * only the roots. What it offers goes out, in order, as stream fragments (ADR 0092).
+ *
+ * A chain behind the clock streams too (ADR 0187): a block opened after its slot keeps the
+ * slot's timestamp and runs what the pool has until the pool runs dry or `catchUpStreamMs`
+ * has passed, whichever is first. Validators follow its stream as they do on time, so a
+ * backlog is executed once per validator while it streams instead of built at once and then
+ * re-executed whole, and a chain that fell behind under load can catch up while the load lasts.
  */
 export function createOpenBlock(opts: OpenBlockOptions, m: OpenBlockModules): OpenBlock {
   const slotSeconds = BigInt(opts.blockTimeMs / 1000);
+  const catchUpMs = opts.catchUpStreamMs ?? Math.min(500, opts.blockTimeMs / 4);
   let current: OpenBuild | undefined;
 
   const open = (parent: Block, height: number): void => {
@@ -73,9 +100,13 @@ export function createOpenBlock(opts: OpenBlockOptions, m: OpenBlockModules): Op
     } catch {
       return;
     }
+    if (proposer !== m.self) return;
     const slot = parent.header.timestamp + slotSeconds;
-    const deadline = Number(slot) * 1000;
-    if (proposer !== m.self || deadline <= m.clock.now()) return; // not ours, or catching up
+    const now = m.clock.now();
+    const catchingUp = Number(slot) * 1000 <= now;
+    // Far behind, the block takes the clock's time, not the slot's (consensusApp.propose).
+    if (catchingUp && Math.floor(now / 1000) - Number(slot) > opts.maxCatchUpSeconds) return;
+    const deadline = catchingUp ? now + catchUpMs : Number(slot) * 1000;
     const baseFee = parent.header.calcNextBaseFee();
     const maxTxs = Math.min(opts.maxTxsPerBlock, m.maxTxs?.() ?? opts.maxTxsPerBlock);
     const seen = new Set<Hex>();
@@ -127,7 +158,9 @@ export function createOpenBlock(opts: OpenBlockOptions, m: OpenBlockModules): Op
       async next(gasLeft) {
         await pause();
         for (;;) {
-          if (sealed || gasLeft < 21_000n || offered >= maxTxs) {
+          // A catching-up block ends at its window even while transactions keep coming.
+          const late = catchingUp && m.clock.now() >= deadline;
+          if (sealed || late || gasLeft < 21_000n || offered >= maxTxs) {
             flush(true, seq > 0 || fragment.length > 0);
             return undefined;
           }
@@ -141,7 +174,7 @@ export function createOpenBlock(opts: OpenBlockOptions, m: OpenBlockModules): Op
           }
           flush(false);
           const left = deadline - m.clock.now();
-          if (left <= 0) {
+          if (left <= 0 || catchingUp) {
             flush(true, seq > 0 || fragment.length > 0);
             return undefined;
           }
@@ -168,6 +201,7 @@ export function createOpenBlock(opts: OpenBlockOptions, m: OpenBlockModules): Op
     current = {
       height,
       parentHash,
+      catchingUp,
       seal: () => {
         sealed = true;
         wake?.();
@@ -181,7 +215,6 @@ export function createOpenBlock(opts: OpenBlockOptions, m: OpenBlockModules): Op
     take() {
       const ready = current;
       current = undefined;
-      ready?.seal();
       return ready;
     },
     closeStale(height) {
