@@ -60,7 +60,7 @@ export {
 } from "./submitter/batchSubmitter.ts";
 export { type AppendedBatch, inboxReader } from "./submitter/inboxBatches.ts";
 export { inboxTipReader, readInboxTip } from "./submitter/readInboxTip.ts";
-export { defaultFeeOptions, type FeeOptions } from "./submitter/sendBatchTx.ts";
+export { defaultFeeOptions, type FeeOptions, nextFees } from "./submitter/sendBatchTx.ts";
 export { createSubmitterMetrics, type SubmitterMetrics } from "./submitter/submitterMetrics.ts";
 export {
   type InFlight,

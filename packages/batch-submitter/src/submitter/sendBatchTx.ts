@@ -48,7 +48,7 @@ const min = (a: bigint, b: bigint) => (a < b ? a : b);
  */
 export function nextFees(
   est: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
-  prev: SentTx | undefined,
+  prev: Pick<SentTx, "maxFeePerGas" | "maxPriorityFeePerGas"> | undefined,
   fees: FeeOptions,
 ): { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } {
   let maxPriorityFeePerGas = est.maxPriorityFeePerGas;
