@@ -1,12 +1,17 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type SubmitterTurnOptions, submitterTurn } from "@dseq/batch-submitter";
+import {
+  defaultFeeOptions,
+  type FeeOptions,
+  type SubmitterTurnOptions,
+  submitterTurn,
+} from "@dseq/batch-submitter";
 import { createNoopLogger, type Hex, type Logger } from "@dseq/common";
 import { LockingPoolArtifact } from "@dseq/l1-contracts";
 import type { RewardCheckpoint } from "@dseq/sequencer-rotation";
 import type { PublicClient, WalletClient } from "viem";
 import { writeFileAtomic } from "../atomicFile.ts";
-import { l1PosterClients } from "./l1Poster.ts";
+import { l1PosterClients, offerFees, type SavedFees } from "./l1Poster.ts";
 import type { RewardsTip } from "./rewardsApprove.ts";
 import {
   checkpointToJson,
@@ -36,8 +41,13 @@ export type RewardsSubmitterOptions = {
   /** `<dataDir>/rewards`: the checkpoint in flight survives a restart here. */
   stateDir: string;
   confirmations: number;
-  /** Replace a transaction not mined after this long (same nonce, doubled fees). */
+  /**
+   * Replace a transaction not mined after this long (same nonce; fees by `fees`: the estimate, or
+   * the last offer bumped by `bumpPercent`, whichever is higher, never above `maxFeePerGasCap`).
+   */
   resubmitAfterMs: number;
+  /** Fee rules of each offer (the batch submitter's, ADR 0154); default `defaultFeeOptions`. */
+  fees?: FeeOptions;
 };
 
 export type RewardsSubmitterModules = {
@@ -56,6 +66,8 @@ type InFlight = {
   signature: Hex;
   nonce: number;
   hashes: Hex[];
+  /** The last offer's fees; absent in a state file written before they were saved. */
+  fees?: SavedFees;
   sentAtMs: number;
 };
 type State = { version: 1; inFlight?: InFlight };
@@ -71,15 +83,16 @@ export type RewardsTick =
  * Posts reward checkpoints to LockingPool.submitRewards exactly once (ADR 0158). Each tick reads
  * the pool's `nextCheckpointId`; if this node's chain has cut that checkpoint and it is this
  * node's turn, it asks the group to sign and sends it. The checkpoint in flight (signature,
- * nonce, hashes) is saved before the send, so a restart resumes the same transaction (same
- * nonce) rather than sending a second one; the pool's id check makes a race between two
- * submitters harmless (the later one reverts).
+ * nonce, hashes, last offer's fees) is saved before the send, so a restart resumes the same
+ * transaction (same nonce; a replacement bumps the saved offer) rather than sending a second
+ * one; the pool's id check makes a race between two submitters harmless (the later one reverts).
  */
 export class RewardsSubmitter {
   private readonly client: PublicClient;
   private readonly wallet: WalletClient;
   private readonly path: string;
   private readonly log: Logger;
+  private readonly fees: FeeOptions;
   private state: State;
 
   private readonly opts: RewardsSubmitterOptions;
@@ -88,6 +101,7 @@ export class RewardsSubmitter {
   constructor(opts: RewardsSubmitterOptions, m: RewardsSubmitterModules) {
     this.opts = opts;
     this.m = m;
+    this.fees = opts.fees ?? defaultFeeOptions;
     ({ client: this.client, wallet: this.wallet } = l1PosterClients(opts));
     this.log = (m.logger ?? createNoopLogger()).child({ module: "rewards" });
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
@@ -187,8 +201,7 @@ export class RewardsSubmitter {
 
   private async send(f: InFlight, replace: boolean): Promise<RewardsTick> {
     const cp = fromJson(f);
-    const fees = await this.client.estimateFeesPerGas();
-    const bump = BigInt(2 ** Math.min(f.hashes.length, 6));
+    const offer = await offerFees(this.client, f, this.fees);
     const hash = await this.wallet.writeContract({
       account: this.wallet.account!,
       chain: this.wallet.chain,
@@ -197,15 +210,17 @@ export class RewardsSubmitter {
       functionName: "submitRewards",
       args: [cp.checkpointId, cp.fromBlock, cp.toBlock, [...cp.seqIds], [...cp.amounts], f.signature],
       nonce: f.nonce,
-      maxFeePerGas: fees.maxFeePerGas * bump,
-      maxPriorityFeePerGas: fees.maxPriorityFeePerGas * bump,
+      maxFeePerGas: offer.maxFeePerGas,
+      maxPriorityFeePerGas: offer.maxPriorityFeePerGas,
     });
-    const next: InFlight = { ...f, hashes: [...f.hashes, hash], sentAtMs: Date.now() };
+    const next: InFlight = { ...f, hashes: [...f.hashes, hash], fees: offer.saved, sentAtMs: Date.now() };
     this.save({ version: 1, inFlight: next });
     this.log.info(replace ? "reward checkpoint transaction replaced" : "reward checkpoint transaction sent", {
       checkpointId: cp.checkpointId.toString(),
       hash,
       nonce: f.nonce,
+      maxFeePerGas: offer.saved.maxFeePerGas,
+      maxPriorityFeePerGas: offer.saved.maxPriorityFeePerGas,
     });
     return { action: replace ? "replaced" : "sent", checkpointId: cp.checkpointId, hash };
   }

@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { defaultFeeOptions, type FeeOptions } from "@dseq/batch-submitter";
 import { createNoopLogger, type Hex, type Logger } from "@dseq/common";
 import { BatchInboxArtifact, rotationDigest } from "@dseq/l1-contracts";
 import type { PublicClient, WalletClient } from "viem";
 import { writeFileAtomic } from "../atomicFile.ts";
-import { l1PosterClients, runPollLoop } from "./l1Poster.ts";
+import { l1PosterClients, offerFees, runPollLoop, type SavedFees } from "./l1Poster.ts";
 import { type InboxKeyState, readInboxKey } from "./rotationApprove.ts";
 
 /** What TssService.rotation() gives: L1 must move from `from` (what it has) to `to`. */
@@ -18,8 +19,13 @@ export type RotationSubmitterOptions = {
   privateKey: Hex;
   /** `<dataDir>/rotation`: the rotation in flight survives a restart here. */
   stateDir: string;
-  /** Replace a transaction not mined after this long (same nonce, doubled fees). */
+  /**
+   * Replace a transaction not mined after this long (same nonce; fees by `fees`: the estimate, or
+   * the last offer bumped by `bumpPercent`, whichever is higher, never above `maxFeePerGasCap`).
+   */
   resubmitAfterMs: number;
+  /** Fee rules of each offer (the batch submitter's, ADR 0154); default `defaultFeeOptions`. */
+  fees?: FeeOptions;
 };
 
 export type RotationSubmitterModules = {
@@ -42,6 +48,8 @@ type InFlight = {
   signature: Hex;
   nonce: number;
   hashes: Hex[];
+  /** The last offer's fees; absent in a state file written before they were saved. */
+  fees?: SavedFees;
   sentAtMs: number;
 };
 type State = { version: 1; inFlight?: InFlight };
@@ -57,8 +65,9 @@ export type RotationTick =
  * Posts `BatchInbox.rotateGroupKey(newKey, sig)` exactly once per rotation (ADR 0159). Each tick
  * reads the inbox's key and epoch; when this node's TSS has a rotation from the key L1 has and
  * it is this node's turn, the old key signs `rotationDigest(epoch, newKey)` and the node sends it.
- * The rotation in flight (signature, nonce, hashes) is saved before the send, so a restart
- * resumes the same transaction; the inbox's epoch binding makes a second submitter's copy revert.
+ * The rotation in flight (signature, nonce, hashes, last offer's fees) is saved before the send,
+ * so a restart resumes the same transaction (a replacement bumps the saved offer); the inbox's
+ * epoch binding makes a second submitter's copy revert.
  * Done once the inbox's key is the new one (shares switch later, on the confirmed
  * `GroupKeyRotated`); an L1 reorg that undoes it makes the next tick post it again.
  */
@@ -67,6 +76,7 @@ export class RotationSubmitter {
   private readonly wallet: WalletClient;
   private readonly path: string;
   private readonly log: Logger;
+  private readonly fees: FeeOptions;
   private state: State;
   private signing = false;
   private lastIdle: string | undefined;
@@ -77,6 +87,7 @@ export class RotationSubmitter {
   constructor(opts: RotationSubmitterOptions, m: RotationSubmitterModules) {
     this.opts = opts;
     this.m = m;
+    this.fees = opts.fees ?? defaultFeeOptions;
     ({ client: this.client, wallet: this.wallet } = l1PosterClients({ ...opts, retryCount: 0 }));
     this.log = (m.logger ?? createNoopLogger()).child({ module: "rotation" });
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
@@ -182,8 +193,7 @@ export class RotationSubmitter {
   }
 
   private async send(f: InFlight, replace: boolean): Promise<RotationTick> {
-    const fees = await this.client.estimateFeesPerGas();
-    const bump = BigInt(2 ** Math.min(f.hashes.length, 6));
+    const offer = await offerFees(this.client, f, this.fees);
     const hash = await this.wallet.writeContract({
       account: this.wallet.account!,
       chain: this.wallet.chain,
@@ -192,16 +202,18 @@ export class RotationSubmitter {
       functionName: "rotateGroupKey",
       args: [f.to, f.signature],
       nonce: f.nonce,
-      maxFeePerGas: fees.maxFeePerGas * bump,
-      maxPriorityFeePerGas: fees.maxPriorityFeePerGas * bump,
+      maxFeePerGas: offer.maxFeePerGas,
+      maxPriorityFeePerGas: offer.maxPriorityFeePerGas,
     });
-    const next: InFlight = { ...f, hashes: [...f.hashes, hash], sentAtMs: Date.now() };
+    const next: InFlight = { ...f, hashes: [...f.hashes, hash], fees: offer.saved, sentAtMs: Date.now() };
     this.save({ version: 1, inFlight: next });
     this.log.info(replace ? "key rotation transaction replaced" : "key rotation transaction sent", {
       to: f.to,
       l1Epoch: f.l1Epoch,
       hash,
       nonce: f.nonce,
+      maxFeePerGas: offer.saved.maxFeePerGas,
+      maxPriorityFeePerGas: offer.saved.maxPriorityFeePerGas,
     });
     return { action: replace ? "replaced" : "sent", to: f.to, hash };
   }
