@@ -133,6 +133,29 @@ describe("consensus core: the rules of the paper", () => {
     expect(after.some((e) => e.type === "decide")).toBe(false);
   });
 
+  it("decided: a late proposal is ignored without asking for its proposer (the schedule moved on)", () => {
+    const n = new Node();
+    const rr = roundRobin(tv.set, H);
+    let moved = false;
+    n.state = createHeightState(coreConfig(me), H, {
+      set: rr.set,
+      proposer: (round) => {
+        if (moved) throw new Error("no proposer known for this height and round");
+        return rr.proposer(round);
+      },
+    });
+    n.feed({ type: "start" });
+    n.proposal(0, A);
+    n.feedOwn(n.validated(A));
+    n.feedOwn(n.votes([1, 2], MsgType.Prevote, 0, A.hash));
+    expect(n.votes([2, 3], MsgType.Precommit, 0, A.hash).some((e) => e.type === "decide")).toBe(true);
+    moved = true; // the application committed the height: its schedule is at the next one
+    const i = proposerOf(1);
+    const late = signProposal(tv.keys[i]!, tv.addresses[i]!, H, 1, -1, B.hash);
+    expect(n.feed({ type: "proposal", proposal: late, block: B })).toEqual([]);
+    expect(n.state.decision?.block.hash).toBe(A.hash);
+  });
+
   it("L22-L26: an invalid block gets a nil prevote", () => {
     const n = new Node();
     n.feed({ type: "start" });

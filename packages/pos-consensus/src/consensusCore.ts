@@ -348,6 +348,9 @@ export function resumeEffects(s: ConsensusState): ConsensusEffect[] {
 
 function onProposal(s: Draft, fx: Fx, p: Proposal, block: Block): boolean {
   if (p.height !== s.height) return false;
+  // Decided: a late proposal (one arriving after the precommits) changes nothing, and the
+  // application may no longer name this height's proposers (its schedule moved on at commit).
+  if (s.decision !== null) return false;
   if (p.round > Math.max(s.round, 0) + s.config.maxRoundsAhead) return reject(fx, "roundTooFar", p.proposer);
   const expected = s.validators.proposer(p.round);
   if (p.proposer !== expected) return reject(fx, "wrongProposer", p.proposer);

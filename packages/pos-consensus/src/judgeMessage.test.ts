@@ -7,9 +7,10 @@ import {
   makeBlock,
   makeValidators,
   roundRobin,
+  signProposal,
   signVote,
 } from "../test/fixtures.ts";
-import type { ConsensusInput } from "./consensusCore.ts";
+import type { ConsensusInput, ConsensusState } from "./consensusCore.ts";
 import { createHeightState } from "./consensusCore.ts";
 import { createDriverMetrics } from "./driverMetrics.ts";
 import { FutureBuffer, SeenSet } from "./inputBuffer.ts";
@@ -67,6 +68,24 @@ describe("judgeMessage", () => {
     expect(judgeMessage(ctx, state, { type: "vote" } as unknown as ConsensusMessage)).toBe("reject");
     expect(judgeMessage(ctx, state, vote(1, 5, 0, other))).toBe("reject");
     expect(judgeMessage(ctx, state, vote(1, 5, 4))).toBe("ignore");
+    expect(queued).toEqual([]);
+  });
+
+  it("ignores a proposal of the height it has decided without asking for its proposer", () => {
+    const { ctx, state, queued } = setup();
+    const rr = roundRobin(tv.set, 5);
+    const decided: ConsensusState = {
+      ...state,
+      validators: {
+        set: rr.set,
+        proposer: () => {
+          throw new Error("no proposer known for this height and round");
+        },
+      },
+      decision: { round: 0, block: A, certificate: certificateOf(tv, [0, 1, 2], 5, 0, A.hash) },
+    };
+    const p = signProposal(tv.keys[2]!, tv.addresses[2]!, 5, 1, -1, A.hash);
+    expect(judgeMessage(ctx, decided, { type: "proposal", proposal: p, block: A })).toBe("ignore");
     expect(queued).toEqual([]);
   });
 

@@ -55,6 +55,9 @@ export function judgeMessage(ctx: JudgeContext, state: ConsensusState, message: 
     return verdict(ctx, "reject", "precheck");
   if (messageRound(message) > Math.max(state.round, 0) + ctx.maxRoundsAhead)
     return verdict(ctx, "ignore", "roundTooFar");
+  // A proposal of a decided height changes nothing; its proposer may not even be known any more
+  // (the application moves its schedule to the next height at the commit).
+  if (message.type === "proposal" && state.decision !== null) return verdict(ctx, "ignore", "decided");
   // The core would refuse it after the WAL write: refuse it before.
   if (
     message.type === "proposal" &&
