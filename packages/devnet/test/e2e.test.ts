@@ -11,7 +11,7 @@ import { createPublicClient, createWalletClient, http } from "viem";
 import { generatePrivateKey, privateKeyToAccount, privateKeyToAddress } from "viem/accounts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Devnet, type DevnetNode, startDevnet } from "../src/devnet.ts";
-import { getBlock } from "../src/jsonRpc.ts";
+import { getBlock, rpcCall } from "../src/jsonRpc.ts";
 import { type LoadReport, runLoad } from "../src/load.ts";
 import {
   commitLines,
@@ -167,6 +167,16 @@ describe.skipIf(!startAvailable)("devnet e2e: 4 validators + followers", () => {
   it("kill -9 of the span sequencer: the chain goes on, re-election after the misses, restart catches up", async () => {
     const observer = (): DevnetNode =>
       pick(running().filter((n) => n.address !== seqAddr && n.role === "validator"));
+    // A kill within a few heights of its span's end would be covered by the span's rotation,
+    // not by a re-election: kill where the span has room for the misses.
+    await waitFor(
+      "a span with room for the misses",
+      async () => {
+        const span = await rpcCall<{ endHeight: number }>(d.node("v1").rpcUrl, "dseq_span", [], 2000);
+        return span.endHeight - (await headOf(d.node("v1"))) >= MISSES + 4 ? true : undefined;
+      },
+      120_000,
+    );
     const { sequencer } = await currentSequencer(d.node("v1"));
     const seqAddr = sequencer.toLowerCase();
     const seq = d.nodes.find((n) => n.address === seqAddr);

@@ -62,6 +62,8 @@ async function harness(opts: {
   preconf?: PreconfStore;
   /** This node's L1 view (entries it has confirmed) and how long validation waits for more. */
   l1?: { queue: L1EntryQueue; verifyWaitMs: number };
+  /** This node's p2p view of the validators (ADR 0191). */
+  reachable?: (validator: Hex) => boolean;
 }): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "dseq-app-"));
   dirs.push(dir);
@@ -142,6 +144,7 @@ async function harness(opts: {
       ...(opts.stream ? { stream: { publish: opts.stream } } : {}),
       ...(opts.preconf ? { preconf: opts.preconf } : {}),
       ...(opts.l1 ? { l1: { ...opts.l1, nextEntry: 0n } } : {}),
+      ...(opts.reachable ? { reachable: opts.reachable } : {}),
     },
   );
   return {
@@ -466,6 +469,69 @@ describe("createConsensusApp: proposal checks with a real chain", () => {
   });
 });
 
+describe("createConsensusApp: fast failover (ADR 0191)", () => {
+  it("a height whose round-0 proposer is unreachable starts now; a reachable one at its slot minus 100 ms", async () => {
+    const unreachable = new Set<Hex>();
+    // The clock 1.5 s before height 1's slot.
+    const h = await harness({
+      validators: 4,
+      self: "other",
+      clockMs: (g) => (g + 2) * 1000 - 1_500,
+      genesisTs: Math.floor(Date.now() / 1000) + 10,
+      reachable: (v) => !unreachable.has(v),
+    });
+    const slotMs = Number(h.slotTs) * 1000;
+    expect(h.app.startTime(1)).toBe(slotMs - 100);
+    unreachable.add(h.schedule.proposerFor(1, 0));
+    expect(h.app.startTime(1)).toBe(h.clock.now());
+    // Another validator being unreachable changes nothing.
+    unreachable.clear();
+    unreachable.add(h.validators.find((v) => v !== h.schedule.proposerFor(1, 0)) as Hex);
+    expect(h.app.startTime(1)).toBe(slotMs - 100);
+  });
+
+  it("a round above 0 proposes up to 1 s before its slot, stamped with the slot; round 0 waits for the slot", async () => {
+    const h = await harness({
+      validators: 2,
+      self: "proposer",
+      clockMs: (g) => (g + 2) * 1000 - 1_500,
+      genesisTs: Math.floor(Date.now() / 1000) + 10,
+    });
+    const slotMs = Number(h.slotTs) * 1000;
+    let done = false;
+    const proposal = h.app.propose(1, 1).then((p) => {
+      done = true;
+      return p;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    h.clock.advance(499); // slot - 1001
+    await new Promise((r) => setTimeout(r, 20));
+    expect(done).toBe(false);
+    h.clock.advance(1); // slot - 1000
+    const block = h.chain.decodeBlock((await proposal).payload);
+    expect(h.clock.now()).toBe(slotMs - 1_000);
+    expect(block.header.timestamp).toBe(h.slotTs);
+
+    const h0 = await harness({
+      validators: 2,
+      self: "proposer",
+      clockMs: (g) => (g + 2) * 1000 - 1_500,
+      genesisTs: Math.floor(Date.now() / 1000) + 10,
+    });
+    let done0 = false;
+    const p0 = h0.app.propose(1, 0).then(() => {
+      done0 = true;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    h0.clock.advance(1_400);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(done0).toBe(false);
+    h0.clock.advance(100);
+    await p0;
+    expect(h0.clock.now()).toBe(slotMs);
+  });
+});
+
 describe("createConsensusApp: the proposer's block budget (ADR 0165)", () => {
   const fill = async (h: Harness, n: number): Promise<Uint8Array[]> => {
     const txs = Array.from({ length: n }, (_, i) => transfer(h.chain, BigInt(i)));
@@ -504,6 +570,9 @@ describe("nextHeightStartMs", () => {
     expect(nextHeightStartMs(1_000n, 2_000, 999_900)).toBe(1_001_900); // exactly a block time away
     // A clock more than a block time behind the chain does not stall it.
     expect(nextHeightStartMs(1_000n, 2_000, 999_899)).toBeUndefined();
+    // A block made up to leadMs early (a later round, ADR 0191) is not a clock behind the chain.
+    expect(nextHeightStartMs(1_000n, 2_000, 998_900, 1_000)).toBe(1_001_900);
+    expect(nextHeightStartMs(1_000n, 2_000, 998_899, 1_000)).toBeUndefined();
   });
 });
 

@@ -94,22 +94,30 @@ export const defaultConsensusAppOptions: ConsensusAppOptions = {
 
 /** How long before its slot a height starts (see startTime). */
 const ENTER_BEFORE_SLOT_MS = 100;
+/**
+ * A round above 0 may propose this long before its slot (ADR 0191), at most half of
+ * `maxFutureSeconds`: a block stamped with its slot then stays within the future bound of
+ * validators whose clocks are up to that much behind.
+ */
+const EARLY_ROUND_LEAD_MS = 1000;
 
 /**
  * When the height after a block of time `parentTimestamp` starts (ms): CometBFT's
  * timeout_commit aligned to the slot. Slightly before the slot, in fact: the driver's
  * end-of-height WAL sync and the new height's setup take a few tens of milliseconds, and the
  * proposer waits out the rest in propose(), so its block is sealed at the slot itself.
- * Undefined (start at once) when the slot is more than a block time away: a clock behind the
- * chain must not stall it.
+ * Undefined (start at once) when the slot is more than a block time (plus `leadMs`, how early
+ * a later round's block may have been made, ADR 0191) away: a clock behind the chain must not
+ * stall it.
  */
 export function nextHeightStartMs(
   parentTimestamp: bigint,
   blockTimeMs: number,
   nowMs: number,
+  leadMs = 0,
 ): number | undefined {
   const at = Number(parentTimestamp) * 1000 + blockTimeMs - ENTER_BEFORE_SLOT_MS;
-  return at - nowMs <= blockTimeMs ? at : undefined;
+  return at - nowMs <= blockTimeMs + leadMs ? at : undefined;
 }
 
 /** The consensus app plus the receiving end of block streaming. */
@@ -149,6 +157,11 @@ export type ConsensusAppModules = {
   preconf?: PreconfStore;
   /** Receipts of the streamed builds, as they run (preconfirmations, ADR 0175). */
   outcomes?: TxOutcomeSink;
+  /**
+   * Whether this node holds a connection to a validator (p2p). A height whose round-0 proposer
+   * is unreachable starts at once (ADR 0191). Undefined: every proposer counts as reachable.
+   */
+  reachable?(validator: Hex): boolean;
 };
 
 export class AppError extends NodeError {
@@ -168,6 +181,8 @@ export class AppError extends NodeError {
  */
 export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppModules): NodeConsensusApp {
   const slotSeconds = BigInt(opts.blockTimeMs / 1000);
+  /** How early a round above 0 may propose (ADR 0191). */
+  const earlyRoundLead = Math.min(EARLY_ROUND_LEAD_MS, (opts.maxFutureSeconds * 1000) / 2);
   // Index after the committed head's last L1 entry.
   let nextEntry = m.l1?.nextEntry ?? 0n;
   /** The confirmed entries the proposer of the next block includes. */
@@ -318,7 +333,20 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
     startTime(height) {
       const head = m.chain.head();
       if (head.header.number !== BigInt(height - 1)) return undefined;
-      return nextHeightStartMs(head.header.timestamp, opts.blockTimeMs, m.clock.now());
+      // Nobody will hear from an unreachable round-0 proposer (killed, partitioned): start now,
+      // so its round times out early and round 1 proposes before the slot (ADR 0191).
+      if (m.reachable && m.self !== undefined) {
+        let proposer: Hex | undefined;
+        try {
+          proposer = m.schedule.proposerFor(height, 0);
+        } catch {
+          proposer = undefined;
+        }
+        if (proposer !== undefined && proposer !== m.self && !m.reachable(proposer)) {
+          return m.clock.now();
+        }
+      }
+      return nextHeightStartMs(head.header.timestamp, opts.blockTimeMs, m.clock.now(), earlyRoundLead);
     },
 
     async propose(height, round) {
@@ -331,7 +359,9 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
         });
       }
       const slot = parent.header.timestamp + slotSeconds;
-      const wait = Number(slot) * 1000 - m.clock.now();
+      // Round 0 proposes at its slot; a later round (its proposer failed) up to a lead before it.
+      const lead = round === 0 ? 0 : earlyRoundLead;
+      const wait = Number(slot) * 1000 - lead - m.clock.now();
       if (wait > 0) await m.clock.sleep(wait);
       const ready = openBlock.take();
       if (ready && ready.height === height && round === 0 && ready.parentHash === bytesToHex(parent.hash())) {

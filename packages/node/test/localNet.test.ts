@@ -168,7 +168,8 @@ describe("4 validators in one process (real LevelDB, libp2p on 127.0.0.1)", { ti
     // Failover takes seconds, not minutes: the first missed height was made within a few slots
     // of the kill (its figure is `pnpm bench devnet`'s failover_ms; this bounds a stall).
     expect((missed[0]?.at as number) - stoppedAt).toBeLessThan(6_000);
-    for (const c of commits.filter((x) => x.height > reelectedAt)) expect(c.round).toBe(0);
+    for (const c of commits.filter((x) => x.height > reelectedAt))
+      expect(c.round, `height ${c.height} of ${JSON.stringify(commits)}, kill at ${stoppedAt}`).toBe(0);
     const restarted = await net.restart(idx);
     await waitFor(
       () => restarted.health().head.number >= (others[0]?.health().head.number ?? 0) - 1,

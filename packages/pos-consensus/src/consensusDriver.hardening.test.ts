@@ -336,6 +336,34 @@ describe("ConsensusDriver under hostile input", () => {
     await h.driver.stop();
   });
 
+  it("recheckStart: a height waited for is entered at once when startTime moves to now, not before (ADR 0191)", async () => {
+    const clock = new FakeClock(0);
+    const starts = new Map<number, number>([
+      [2, 2_000],
+      [3, 60_000],
+    ]);
+    const h = await makeHarness({ clock, startTime: (height) => starts.get(height) });
+    await h.driver.start(1);
+    await h.decide(1, block1);
+    expect(h.driver.height).toBe(1);
+    h.driver.recheckStart(); // still 2 s away: nothing changes
+    await h.driver.whenIdle();
+    expect(h.driver.height).toBe(1);
+    clock.advance(300);
+    starts.set(2, clock.now()); // e.g. height 2's proposer just became unreachable
+    h.driver.recheckStart();
+    await h.driver.whenIdle();
+    expect(h.driver.height).toBe(2);
+    // The original wait's timer firing later does not enter (or restart) the height again.
+    const b2 = makeSimBlock(2, 2, 42);
+    await h.decide(2, b2);
+    expect(h.committed.has(2)).toBe(true);
+    clock.advance(2_000);
+    await h.driver.whenIdle();
+    expect(h.driver.height).toBe(2);
+    await h.driver.stop();
+  });
+
   it("paces heights itself: enters h+1 at app.startTime(h+1), capped at maxStartDelayMs", async () => {
     const clock = new FakeClock(0);
     const starts = new Map<number, number>([

@@ -130,6 +130,8 @@ export class ConsensusDriver {
   private readonly actions: (() => Promise<void>)[] = [];
   /** What the operations in their own files read (each one's context type is narrower). */
   private readonly ctx: DriverContext;
+  /** The height this node decided the previous one of and waits to enter (its start time). */
+  private waitingFor: number | undefined;
 
   constructor(opts: ConsensusDriverOptions, modules: ConsensusDriverModules) {
     this.opts = { ...defaultConsensusDriverOptions, ...opts };
@@ -286,6 +288,20 @@ export class ConsensusDriver {
   judge(message: ConsensusMessage): Verdict {
     if (this.dead !== undefined || !this.state) return "ignore";
     return this.network.judge(this.state, message);
+  }
+
+  /**
+   * Asks the application again when the next height starts, if the driver is waiting for it:
+   * the answer may have moved earlier (the node learnt that the height's round-0 proposer is
+   * unreachable, ADR 0191). Enters the height now when it is due; otherwise the wait goes on.
+   */
+  recheckStart(): void {
+    const height = this.waitingFor;
+    if (height === undefined || this.dead !== undefined) return;
+    if (startDelayFor(this.ctx, height) > 0) return;
+    this.waitingFor = undefined;
+    this.actions.push(() => this.enterHeight(height));
+    this.kick();
   }
 
   /** Resolves when no input is waiting and no application call or signature is in flight. */
@@ -494,14 +510,17 @@ export class ConsensusDriver {
     // Wait, decided, for the next slot; messages of the next height are buffered meanwhile.
     this.timers.cancelAll();
     this.catchUp.cancel();
+    this.waitingFor = height + 1;
     this.timers.after(delay, () => {
-      if (this.dead !== undefined) return;
+      if (this.dead !== undefined || this.waitingFor !== height + 1) return; // entered early
+      this.waitingFor = undefined;
       this.actions.push(() => this.enterHeight(height + 1));
       this.kick();
     });
   }
 
   private async enterHeight(height: number): Promise<void> {
+    this.waitingFor = undefined;
     this.timers.cancelAll();
     this.catchUp.leaveHeight();
     this.internal.length = 0;

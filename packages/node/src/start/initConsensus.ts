@@ -174,6 +174,7 @@ export async function initConsensus(
         ? { stream: byz ? byzantineStream(byz.options, byz.context(), honestStream) : honestStream }
         : {}),
       onCommitted: d.onCommitted,
+      reachable: (validator) => d.p2p.peerOfValidator(validator) !== undefined,
     },
   );
 
@@ -249,6 +250,9 @@ export async function initConsensus(
     validate: (msg: ConsensusMessage) => driver.judge(msg),
     onMessage: () => {},
   });
+  // A validator's connection dropping may make the height being waited for start at once (its
+  // round-0 proposer unreachable, ADR 0191).
+  d.p2p.events.on("p2p.peer.disconnected", () => driver.recheckStart());
   driver.events.on("consensus.evidence", ({ evidence }) =>
     log.error("equivocation evidence", { type: evidence.type }),
   );
