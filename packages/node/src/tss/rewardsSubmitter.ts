@@ -68,6 +68,8 @@ type InFlight = {
   hashes: Hex[];
   /** The last offer's fees; absent in a state file written before they were saved. */
   fees?: SavedFees;
+  /** Gas limit of the first offer (decimal), reused by replacements; absent in older state files. */
+  gas?: string;
   sentAtMs: number;
 };
 type State = { version: 1; inFlight?: InFlight };
@@ -202,6 +204,21 @@ export class RewardsSubmitter {
   private async send(f: InFlight, replace: boolean): Promise<RewardsTick> {
     const cp = fromJson(f);
     const offer = await offerFees(this.client, f, this.fees);
+    // Estimated once, on the latest block: with the first offer pending, an estimate on the
+    // pending block runs after it and reverts (as sendBatchTx does); replacements reuse it.
+    const gas =
+      f.gas !== undefined
+        ? BigInt(f.gas)
+        : ((await this.client.estimateContractGas({
+            account: this.wallet.account!,
+            address: this.opts.pool,
+            abi: lockingPoolRewardsAbi,
+            functionName: "submitRewards",
+            args: [cp.checkpointId, cp.fromBlock, cp.toBlock, [...cp.seqIds], [...cp.amounts], f.signature],
+            blockTag: "latest",
+          })) *
+            6n) /
+          5n;
     const hash = await this.wallet.writeContract({
       account: this.wallet.account!,
       chain: this.wallet.chain,
@@ -210,10 +227,17 @@ export class RewardsSubmitter {
       functionName: "submitRewards",
       args: [cp.checkpointId, cp.fromBlock, cp.toBlock, [...cp.seqIds], [...cp.amounts], f.signature],
       nonce: f.nonce,
+      gas,
       maxFeePerGas: offer.maxFeePerGas,
       maxPriorityFeePerGas: offer.maxPriorityFeePerGas,
     });
-    const next: InFlight = { ...f, hashes: [...f.hashes, hash], fees: offer.saved, sentAtMs: Date.now() };
+    const next: InFlight = {
+      ...f,
+      hashes: [...f.hashes, hash],
+      fees: offer.saved,
+      gas: gas.toString(),
+      sentAtMs: Date.now(),
+    };
     this.save({ version: 1, inFlight: next });
     this.log.info(replace ? "reward checkpoint transaction replaced" : "reward checkpoint transaction sent", {
       checkpointId: cp.checkpointId.toString(),

@@ -256,10 +256,9 @@ describe("rotation poster fees (BatchInbox on EDR, no mining until the replaceme
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  // Skipped: on EDR the replacement's gas estimate runs on the pending block, where the first
-  // rotation already moved the epoch, so it reverts (InvalidSignature) before the fees matter.
-  // Fix: estimate once on "latest" and pass `gas` (as sendBatchTx does); then un-skip.
-  it.skip("a replacement offers >= 1.15x the first offer, <= the cap, is accepted, lands, and is saved", async () => {
+  // The replacement reuses the first offer's gas limit, estimated on "latest": on the pending
+  // block the first rotation has already moved the epoch and the estimate would revert.
+  it("a replacement offers >= 1.15x the first offer, <= the cap, is accepted, lands, and is saved", async () => {
     const oldGroup = dealerGroup();
     const newKey = dealerGroup().groupKey;
     const d = await deployL1Contracts({

@@ -50,6 +50,8 @@ type InFlight = {
   hashes: Hex[];
   /** The last offer's fees; absent in a state file written before they were saved. */
   fees?: SavedFees;
+  /** Gas limit of the first offer (decimal), reused by replacements; absent in older state files. */
+  gas?: string;
   sentAtMs: number;
 };
 type State = { version: 1; inFlight?: InFlight };
@@ -194,6 +196,21 @@ export class RotationSubmitter {
 
   private async send(f: InFlight, replace: boolean): Promise<RotationTick> {
     const offer = await offerFees(this.client, f, this.fees);
+    // Estimated once, on the latest block: with the first offer pending, an estimate on the
+    // pending block runs after it and reverts (as sendBatchTx does); replacements reuse it.
+    const gas =
+      f.gas !== undefined
+        ? BigInt(f.gas)
+        : ((await this.client.estimateContractGas({
+            account: this.wallet.account!,
+            address: this.opts.inbox,
+            abi: BatchInboxArtifact.abi,
+            functionName: "rotateGroupKey",
+            args: [f.to, f.signature],
+            blockTag: "latest",
+          })) *
+            6n) /
+          5n;
     const hash = await this.wallet.writeContract({
       account: this.wallet.account!,
       chain: this.wallet.chain,
@@ -202,10 +219,17 @@ export class RotationSubmitter {
       functionName: "rotateGroupKey",
       args: [f.to, f.signature],
       nonce: f.nonce,
+      gas,
       maxFeePerGas: offer.maxFeePerGas,
       maxPriorityFeePerGas: offer.maxPriorityFeePerGas,
     });
-    const next: InFlight = { ...f, hashes: [...f.hashes, hash], fees: offer.saved, sentAtMs: Date.now() };
+    const next: InFlight = {
+      ...f,
+      hashes: [...f.hashes, hash],
+      fees: offer.saved,
+      gas: gas.toString(),
+      sentAtMs: Date.now(),
+    };
     this.save({ version: 1, inFlight: next });
     this.log.info(replace ? "key rotation transaction replaced" : "key rotation transaction sent", {
       to: f.to,
