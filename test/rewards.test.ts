@@ -15,6 +15,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultFeeOptions, type FeeOptions } from "../packages/batch-submitter/src/index.ts";
 import { bytesToHex, createLogger, type Hex, hexToBytes } from "../packages/common/src/index.ts";
 import { type Devnet, getBlock, rpcCall, startDevnet } from "../packages/devnet/src/index.ts";
 import { DEVNET_PASSWORD } from "../packages/devnet/src/network.ts";
@@ -105,7 +106,12 @@ describe("reward checkpoints: the node's submitter against the real LockingPool 
   const mine = (n: number) => rpc(l1.rpcUrl, "hardhat_mine", [`0x${n.toString(16)}`]);
   const submitter = (
     name: string,
-    over: { sign?: (digest: Hex) => Promise<Hex>; turn?: () => boolean } = {},
+    over: {
+      sign?: (digest: Hex) => Promise<Hex>;
+      turn?: () => boolean;
+      resubmitAfterMs?: number;
+      fees?: FeeOptions;
+    } = {},
   ) =>
     new RewardsSubmitter(
       {
@@ -115,7 +121,8 @@ describe("reward checkpoints: the node's submitter against the real LockingPool 
         privateKey: l1.accounts[name === "a" ? 3 : 4]!.privateKey,
         stateDir: join(dir, name),
         confirmations: 3,
-        resubmitAfterMs: 60_000,
+        resubmitAfterMs: over.resubmitAfterMs ?? 60_000,
+        ...(over.fees ? { fees: over.fees } : {}),
       },
       {
         checkpoint: async (i) => checkpoints[i],
@@ -161,6 +168,8 @@ describe("reward checkpoints: the node's submitter against the real LockingPool 
     checkpoints.push(ledger.checkpoint(10));
     for (let h = 11; h <= 20; h++) ledger.credit(2, recipient(1).toLowerCase() as Hex, 5_000n);
     checkpoints.push(ledger.checkpoint(20));
+    for (let h = 21; h <= 30; h++) ledger.credit(2, recipient(1).toLowerCase() as Hex, 7_000n);
+    checkpoints.push(ledger.checkpoint(30));
   }, 120_000);
 
   afterAll(async () => {
@@ -233,6 +242,55 @@ describe("reward checkpoints: the node's submitter against the real LockingPool 
       fromBlock: 0n,
     });
     expect(events.map((e) => (e.args as { checkpointId: bigint }).checkpointId)).toEqual([0n, 1n]);
+  });
+
+  it("an unmined checkpoint transaction is replaced: same nonce and gas, fees >= 1.15x and capped; the last one lands", async () => {
+    await rpc(l1.rpcUrl, "evm_setAutomine", [false]);
+    try {
+      // Nothing is mined until the end, so the first offer is the estimate; the cap lets the
+      // first bump (1.15x) through and holds the second (1.3225x) at 1.3x.
+      const est = await client().estimateFeesPerGas();
+      const cap = (est.maxFeePerGas * 13n) / 10n;
+      const a = submitter("a", { resubmitAfterMs: 0, fees: { ...defaultFeeOptions, maxFeePerGasCap: cap } });
+      const signedBefore = group.signed();
+      const txs = [];
+      for (const want of ["sent", "replaced", "replaced"]) {
+        const t = await a.tick();
+        expect(t.action).toBe(want);
+        if (!("hash" in t)) throw new Error(`no transaction in ${JSON.stringify(t)}`);
+        txs.push(await client().getTransaction({ hash: t.hash }));
+      }
+      const [tx1, tx2, tx3] = txs as [(typeof txs)[0], (typeof txs)[0], (typeof txs)[0]];
+      expect(group.signed()).toBe(signedBefore + 1); // signed once, sent three times
+      expect(tx1.maxFeePerGas).toBe(est.maxFeePerGas);
+      for (const tx of [tx2, tx3]) {
+        expect(tx.nonce).toBe(tx1.nonce);
+        // Estimated once on "latest": on the pending block, after the first offer, it reverts.
+        expect(tx.gas).toBe(tx1.gas);
+      }
+      expect(tx2.maxFeePerGas! * 100n).toBeGreaterThanOrEqual(tx1.maxFeePerGas! * 115n);
+      expect(tx2.maxPriorityFeePerGas! * 100n).toBeGreaterThanOrEqual(tx1.maxPriorityFeePerGas! * 115n);
+      expect(tx2.maxFeePerGas! * 115n).toBeGreaterThan(cap * 100n);
+      expect(tx3.maxFeePerGas).toBe(cap);
+      const saved = JSON.parse(readFileSync(join(dir, "a", "submitter.json"), "utf8")).inFlight;
+      expect(saved).toMatchObject({
+        hashes: [tx1.hash, tx2.hash, tx3.hash],
+        fees: { maxFeePerGas: cap.toString(), maxPriorityFeePerGas: tx3.maxPriorityFeePerGas!.toString() },
+        gas: tx1.gas.toString(),
+      });
+      await rpc(l1.rpcUrl, "evm_mine", []);
+      expect((await client().getTransactionReceipt({ hash: tx3.hash })).status).toBe("success");
+      for (const tx of [tx1, tx2])
+        await expect(client().getTransactionReceipt({ hash: tx.hash })).rejects.toThrow();
+    } finally {
+      await rpc(l1.rpcUrl, "evm_setAutomine", [true]);
+    }
+    await mine(3);
+    expect(await submitter("a").tick()).toEqual({ action: "posted", checkpointId: 2n, byOther: false });
+    expect(await readRewardsTip(client(), d.lockingPool)).toEqual({
+      nextCheckpointId: 3n,
+      lastRewardBlock: 30n,
+    });
   });
 
   it("a sequencer withdraws exactly its checkpointed reward; a second withdraw pays nothing", async () => {
