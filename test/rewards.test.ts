@@ -3,27 +3,17 @@
 // the node's rewardsDigest is the pool's, a checkpoint cut by a real RewardLedger lands exactly
 // once (a restart resumes the transaction in flight instead of signing again, a second submitter
 // that lost the race sends nothing), and a sequencer withdraws exactly what was checkpointed.
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultFeeOptions, type FeeOptions } from "../packages/batch-submitter/src/index.ts";
 import { bytesToHex, createLogger, type Hex, hexToBytes } from "../packages/common/src/index.ts";
 import { type Devnet, getBlock, rpcCall, startDevnet } from "../packages/devnet/src/index.ts";
-import { DEVNET_PASSWORD } from "../packages/devnet/src/network.ts";
 import {
   type DevL1,
   DseqTokenArtifact,
   deployL1Contracts,
-  devL1Accounts,
   type L1Deployment,
   LockingPoolArtifact,
   rpc,
@@ -32,8 +22,6 @@ import {
 // viem clients from l1-contracts' test helper (the top-level test folder has no viem of its own).
 import { clients, type TestClients } from "../packages/l1-contracts/test/helpers.ts";
 import { frost, l1CompactSignatureBytes, toL1Signature } from "../packages/mpc-tss/src/index.ts";
-import { writeKeyFile } from "../packages/node/src/keyfile.ts";
-import { SCRYPT_LIGHT } from "../packages/node/src/keystore.ts";
 import { rewardsDigest, toL1Checkpoint } from "../packages/node/src/tss/rewardsCheckpoint.ts";
 import {
   RewardsSubmitter,
@@ -333,23 +321,10 @@ describe("reward checkpoints on a running devnet: signed by the group, posted on
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "rewards-e2e-"));
-    const accounts = devL1Accounts(24);
-    const keys = join(root, "keys");
-    mkdirSync(keys);
-    const names = ["v1", "v2", "v3", "v4"];
-    for (const [i, name] of names.entries())
-      await writeKeyFile(
-        join(keys, `${name}.json`),
-        hexToBytes(accounts[20 + i]!.privateKey),
-        DEVNET_PASSWORD,
-        {
-          scrypt: SCRYPT_LIGHT,
-        },
-      );
-    const dataDir = join(root, "net");
-    const spec = join(root, "chain-rewards.json");
+    // The devnet's own reward sections (its default with batches): each validator posts from
+    // its second dev L1 account; only the checkpoint interval is shortened.
     d = await startDevnet({
-      dataDir,
+      dataDir: join(root, "net"),
       validators: 4,
       followers: 0,
       blockTimeMs: 1000,
@@ -360,24 +335,7 @@ describe("reward checkpoints on a running devnet: signed by the group, posted on
         confirmations: 2,
         pollIntervalMs: 300,
         batches: { maxBlocks: 20, maxAgeSeconds: 10, confirmations: 2, takeoverMs: 5000, pollMs: 1000 },
-      },
-      patchConfig: (name, cfg) => {
-        // The same spec for every node, with a short checkpoint interval (the devnet's own has the default).
-        if (!existsSync(spec)) {
-          const s = JSON.parse(readFileSync(join(dataDir, "chain.json"), "utf8"));
-          s.rotation = { ...s.rotation, checkpointIntervalBlocks: INTERVAL };
-          writeFileSync(spec, JSON.stringify(s));
-        }
-        return {
-          ...cfg,
-          chain: { ...(cfg.chain as object), genesis: spec },
-          rewards: {
-            l1Keystore: join(keys, `${name}.json`),
-            confirmations: 2,
-            pollMs: 500,
-            takeoverMs: 5000,
-          },
-        };
+        rewards: { checkpointIntervalBlocks: INTERVAL, confirmations: 2, pollMs: 500, takeoverMs: 5000 },
       },
       logger: log,
     });

@@ -8,14 +8,17 @@ import { type DevnetNode, makeNode } from "./devnetNode.ts";
 import { DevnetError, DevnetErrorCode } from "./errors.ts";
 import {
   checkGenesisSetUnchanged,
+  DEVNET_CHECKPOINT_INTERVAL_BLOCKS,
   type DevnetL1Settings,
   devnetGenesisDkg,
   genesisSetKey,
   l1MiningOf,
   lockGenesisValidators,
+  rewardsOf,
   writeBatchSection,
+  writeRewardsSection,
 } from "./genesisStake.ts";
-import { type DevnetL1, SUBMITTER_ACCOUNTS_FROM, startDevnetL1 } from "./l1.ts";
+import { type DevnetL1, REWARDS_ACCOUNTS_FROM, SUBMITTER_ACCOUNTS_FROM, startDevnetL1 } from "./l1.ts";
 import type { ProcessExit } from "./managedProcess.ts";
 import {
   addNetworkValidator,
@@ -134,6 +137,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
       `${dataDir} holds a devnet whose dev L1 is gone (EDR keeps its chain in memory): add --fresh, or --no-l1`,
     );
   }
+  const rewards = rewardsOf(opts.l1);
   if (network === undefined) {
     log?.info("generating devnet", { dataDir });
     network = await generateNetwork({
@@ -147,6 +151,9 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
       fundedAccounts: opts.fundedAccounts ?? defaultGenerateOptions.fundedAccounts,
       loadAccounts: opts.loadAccounts ?? defaultGenerateOptions.loadAccounts,
       ...(opts.genesisTimestamp !== undefined ? { genesisTimestamp: opts.genesisTimestamp } : {}),
+      ...(rewards
+        ? { checkpointIntervalBlocks: rewards.checkpointIntervalBlocks ?? DEVNET_CHECKPOINT_INTERVAL_BLOCKS }
+        : {}),
     });
   } else {
     checkReuse(network, opts, dataDir);
@@ -165,6 +172,7 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
   let l1: DevnetL1 | undefined;
   let l1Section: Record<string, unknown> | undefined;
   const batchSections = new Map<string, Record<string, unknown>>();
+  const rewardSections = new Map<string, Record<string, unknown>>();
   if (opts.l1) {
     // Batches (ADR 0155): the genesis DKG first, then the inbox is deployed with its group key.
     const batches = opts.l1.batches === false ? undefined : (opts.l1.batches ?? {});
@@ -185,6 +193,14 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
         for (const [i, name] of genesisValidators.entries()) {
           const account = l1.accounts[SUBMITTER_ACCOUNTS_FROM + i];
           batchSections.set(name, await writeBatchSection(nodeDataDir(dataDir, name), account, batches, i));
+          const section = rewards
+            ? await writeRewardsSection(
+                nodeDataDir(dataDir, name),
+                l1.accounts[REWARDS_ACCOUNTS_FROM + i],
+                rewards,
+              )
+            : undefined;
+          if (section) rewardSections.set(name, section);
         }
       }
       if (l1MiningOf(opts.l1) === "ticker") await l1.tickerMining();
@@ -199,7 +215,13 @@ export async function startDevnet(opts: StartDevnetOptions): Promise<Devnet> {
   const patch = l1Section
     ? (name: string, cfg: Record<string, unknown>) => {
         const batches = batchSections.get(name);
-        const withL1 = { ...cfg, l1: l1Section, ...(batches ? { batches } : {}) };
+        const rewardsSection = rewardSections.get(name);
+        const withL1 = {
+          ...cfg,
+          l1: l1Section,
+          ...(batches ? { batches } : {}),
+          ...(rewardsSection ? { rewards: rewardsSection } : {}),
+        };
         return basePatch ? basePatch(name, withL1) : withL1;
       }
     : basePatch;

@@ -41,7 +41,33 @@ export type DevnetL1Settings = {
    * `false` keeps the fixed test key and posts nothing.
    */
   batches?: DevnetBatchSettings | false;
+  /**
+   * Reward checkpoints to L1 (ADR 0158): every genesis validator posts them
+   * (LockingPool.submitRewards) from a second dev L1 account of its own. Default on with batches
+   * (the group signs them); `false` posts none.
+   */
+  rewards?: DevnetRewardsSettings | false;
 };
+
+export type DevnetRewardsSettings = {
+  /** Blocks between checkpoints (chain spec; default 150: 5 minutes of 2 s blocks). */
+  checkpointIntervalBlocks?: number;
+  /** L1 blocks on top of a checkpoint (default 2). */
+  confirmations?: number;
+  /** Poll interval, ms (default 1,000). */
+  pollMs?: number;
+  /** The poster whose turn a checkpoint is gets this long before the next one posts it (default 8 s). */
+  takeoverMs?: number;
+};
+
+/** The devnet's checkpoint interval when rewards are on (a real network's default is a day). */
+export const DEVNET_CHECKPOINT_INTERVAL_BLOCKS = 150;
+
+/** The reward settings in force: undefined when rewards or batches are off (or there is no L1). */
+export function rewardsOf(settings: DevnetL1Settings | undefined): DevnetRewardsSettings | undefined {
+  if (!settings || settings.batches === false || settings.rewards === false) return undefined;
+  return settings.rewards ?? {};
+}
 
 export type DevnetBatchSettings = {
   /**
@@ -62,6 +88,8 @@ export type DevnetBatchSettings = {
 
 /** Where a devnet validator's L1 batch account lives (keystore v3, the devnet password). */
 export const L1_BATCH_KEYSTORE = "keystore/l1-batch.json";
+/** Its reward-posting account (a second sender: one nonce per account). */
+export const L1_REWARDS_KEYSTORE = "keystore/l1-rewards.json";
 
 /**
  * The genesis DKG of a fresh L1 devnet (ADR 0155): every genesis validator's key and data dir
@@ -142,6 +170,27 @@ export async function writeBatchSection(
       maxAgeSeconds: s.maxAgeSeconds ?? 20,
       takeoverMs: s.takeoverMs ?? 8000,
     },
+  };
+}
+
+/**
+ * Writes a genesis validator's reward-posting keystore (once) and returns its config's
+ * `rewards` section; undefined without an account (more validators than dev accounts).
+ */
+export async function writeRewardsSection(
+  nodeData: string,
+  account: { privateKey: Hex } | undefined,
+  s: DevnetRewardsSettings,
+): Promise<Record<string, unknown> | undefined> {
+  if (!account) return undefined;
+  const file = join(nodeData, L1_REWARDS_KEYSTORE);
+  if (!existsSync(file))
+    await writeKeyFile(file, hexToBytes(account.privateKey), DEVNET_PASSWORD, { scrypt: SCRYPT_LIGHT });
+  return {
+    l1Keystore: `./data/${L1_REWARDS_KEYSTORE}`,
+    confirmations: s.confirmations ?? 2,
+    pollMs: s.pollMs ?? 1000,
+    takeoverMs: s.takeoverMs ?? 8000,
   };
 }
 

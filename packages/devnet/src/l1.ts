@@ -26,9 +26,11 @@ import { type BeaconBlobs, startBeaconBlobs } from "./beaconBlobs.ts";
 import { DevnetError, DevnetErrorCode } from "./errors.ts";
 
 /** Dev L1 accounts: 0 deploys and holds the tokens, 1.. own one sequencer each (LockingPool: one per owner). */
-export const L1_ACCOUNTS = 24;
+export const L1_ACCOUNTS = 32;
 /** Dev L1 accounts 16..23 post batches, one per genesis validator (the devnet's `batches` section). */
 export const SUBMITTER_ACCOUNTS_FROM = 16;
+/** Dev L1 accounts 24..31 post reward checkpoints, one per genesis validator (`rewards` section). */
+export const REWARDS_ACCOUNTS_FROM = 24;
 /** Tokens each sequencer owner gets at deployment. */
 const OWNER_GRANT = 1_000_000n * 10n ** 18n;
 /** Any 33-byte point: the inbox key when no genesis DKG ran (`groupKey` unset). */

@@ -79,6 +79,8 @@ export type GenerateNetworkOptions = {
   genesisTimestamp?: number;
   /** Gas per block (default DEVNET_GAS_LIMIT). */
   gasLimit?: number;
+  /** Blocks between reward checkpoints (chain spec `rotation`; default the node's, a day). */
+  checkpointIntervalBlocks?: number;
 };
 
 export const defaultGenerateOptions = {
@@ -111,7 +113,7 @@ export function nodeDataDir(dataDir: string, name: string): string {
 export function buildChainSpec(
   opts: Pick<
     GenerateNetworkOptions,
-    "chainId" | "blockTimeMs" | "spanLength" | "reelectAfterMisses" | "gasLimit"
+    "chainId" | "blockTimeMs" | "spanLength" | "reelectAfterMisses" | "gasLimit" | "checkpointIntervalBlocks"
   >,
   validators: { address: Hex; publicKey: Hex }[],
   funded: DevAccount[],
@@ -140,7 +142,13 @@ export function buildChainSpec(
       status: "active",
       rewardRecipient: v.address,
     })),
-    rotation: { spanLength: opts.spanLength, reelectAfterMisses: opts.reelectAfterMisses },
+    rotation: {
+      spanLength: opts.spanLength,
+      reelectAfterMisses: opts.reelectAfterMisses,
+      ...(opts.checkpointIntervalBlocks !== undefined
+        ? { checkpointIntervalBlocks: opts.checkpointIntervalBlocks }
+        : {}),
+    },
   };
 }
 
