@@ -6,6 +6,7 @@
 import { type FeeOptions, nextFees } from "@dseq/batch-submitter";
 import { errorMessage, type Hex, type Logger } from "@dseq/common";
 import {
+  type Account,
   createPublicClient,
   createWalletClient,
   defineChain,
@@ -132,10 +133,27 @@ function feesToSaved(f: Fees): SavedFees {
   return { maxFeePerGas: f.maxFeePerGas.toString(), maxPriorityFeePerGas: f.maxPriorityFeePerGas.toString() };
 }
 
+/** A saved amount: a decimal string of at most 78 digits (a uint256). */
+const DECIMAL = /^(0|[1-9][0-9]{0,77})$/;
+
 /** Strict: an offer that does not decode (a hand-edited state file) counts as missing. */
 function savedToFees(s: SavedFees | undefined): Fees | undefined {
-  const dec = /^(0|[1-9][0-9]{0,77})$/;
   if (typeof s?.maxFeePerGas !== "string" || typeof s.maxPriorityFeePerGas !== "string") return undefined;
-  if (!dec.test(s.maxFeePerGas) || !dec.test(s.maxPriorityFeePerGas)) return undefined;
+  if (!DECIMAL.test(s.maxFeePerGas) || !DECIMAL.test(s.maxPriorityFeePerGas)) return undefined;
   return { maxFeePerGas: BigInt(s.maxFeePerGas), maxPriorityFeePerGas: BigInt(s.maxPriorityFeePerGas) };
+}
+
+/**
+ * The gas limit of a poster's transaction: the one saved with its first offer (replacements
+ * reuse it), else estimated on the latest block plus 20 %. With the first offer pending, an
+ * estimate on the pending block runs after it and reverts (sendBatchTx estimates the same way).
+ * A saved value that does not decode counts as missing.
+ */
+export async function gasLimit(
+  client: PublicClient,
+  saved: string | undefined,
+  tx: { account: Account; to: Hex; data: Hex },
+): Promise<bigint> {
+  if (typeof saved === "string" && DECIMAL.test(saved)) return BigInt(saved);
+  return ((await client.estimateGas({ ...tx, blockTag: "latest" })) * 6n) / 5n;
 }

@@ -9,9 +9,9 @@ import {
 import { createNoopLogger, type Hex, type Logger } from "@dseq/common";
 import { LockingPoolArtifact } from "@dseq/l1-contracts";
 import type { RewardCheckpoint } from "@dseq/sequencer-rotation";
-import type { PublicClient, WalletClient } from "viem";
+import { encodeFunctionData, type PublicClient, type WalletClient } from "viem";
 import { writeFileAtomic } from "../atomicFile.ts";
-import { l1PosterClients, offerFees, type SavedFees } from "./l1Poster.ts";
+import { gasLimit, l1PosterClients, offerFees, type SavedFees } from "./l1Poster.ts";
 import type { RewardsTip } from "./rewardsApprove.ts";
 import {
   checkpointToJson,
@@ -204,28 +204,18 @@ export class RewardsSubmitter {
   private async send(f: InFlight, replace: boolean): Promise<RewardsTick> {
     const cp = fromJson(f);
     const offer = await offerFees(this.client, f, this.fees);
-    // Estimated once, on the latest block: with the first offer pending, an estimate on the
-    // pending block runs after it and reverts (as sendBatchTx does); replacements reuse it.
-    const gas =
-      f.gas !== undefined
-        ? BigInt(f.gas)
-        : ((await this.client.estimateContractGas({
-            account: this.wallet.account!,
-            address: this.opts.pool,
-            abi: lockingPoolRewardsAbi,
-            functionName: "submitRewards",
-            args: [cp.checkpointId, cp.fromBlock, cp.toBlock, [...cp.seqIds], [...cp.amounts], f.signature],
-            blockTag: "latest",
-          })) *
-            6n) /
-          5n;
-    const hash = await this.wallet.writeContract({
-      account: this.wallet.account!,
-      chain: this.wallet.chain,
-      address: this.opts.pool,
+    const account = this.wallet.account!;
+    const data = encodeFunctionData({
       abi: lockingPoolRewardsAbi,
       functionName: "submitRewards",
       args: [cp.checkpointId, cp.fromBlock, cp.toBlock, [...cp.seqIds], [...cp.amounts], f.signature],
+    });
+    const gas = await gasLimit(this.client, f.gas, { account, to: this.opts.pool, data });
+    const hash = await this.wallet.sendTransaction({
+      account,
+      chain: this.wallet.chain,
+      to: this.opts.pool,
+      data,
       nonce: f.nonce,
       gas,
       maxFeePerGas: offer.maxFeePerGas,

@@ -3,9 +3,9 @@ import { join } from "node:path";
 import { defaultFeeOptions, type FeeOptions } from "@dseq/batch-submitter";
 import { createNoopLogger, type Hex, type Logger } from "@dseq/common";
 import { BatchInboxArtifact, rotationDigest } from "@dseq/l1-contracts";
-import type { PublicClient, WalletClient } from "viem";
+import { encodeFunctionData, type PublicClient, type WalletClient } from "viem";
 import { writeFileAtomic } from "../atomicFile.ts";
-import { l1PosterClients, offerFees, runPollLoop, type SavedFees } from "./l1Poster.ts";
+import { gasLimit, l1PosterClients, offerFees, runPollLoop, type SavedFees } from "./l1Poster.ts";
 import { type InboxKeyState, readInboxKey } from "./rotationApprove.ts";
 
 /** What TssService.rotation() gives: L1 must move from `from` (what it has) to `to`. */
@@ -196,28 +196,18 @@ export class RotationSubmitter {
 
   private async send(f: InFlight, replace: boolean): Promise<RotationTick> {
     const offer = await offerFees(this.client, f, this.fees);
-    // Estimated once, on the latest block: with the first offer pending, an estimate on the
-    // pending block runs after it and reverts (as sendBatchTx does); replacements reuse it.
-    const gas =
-      f.gas !== undefined
-        ? BigInt(f.gas)
-        : ((await this.client.estimateContractGas({
-            account: this.wallet.account!,
-            address: this.opts.inbox,
-            abi: BatchInboxArtifact.abi,
-            functionName: "rotateGroupKey",
-            args: [f.to, f.signature],
-            blockTag: "latest",
-          })) *
-            6n) /
-          5n;
-    const hash = await this.wallet.writeContract({
-      account: this.wallet.account!,
-      chain: this.wallet.chain,
-      address: this.opts.inbox,
+    const account = this.wallet.account!;
+    const data = encodeFunctionData({
       abi: BatchInboxArtifact.abi,
       functionName: "rotateGroupKey",
       args: [f.to, f.signature],
+    });
+    const gas = await gasLimit(this.client, f.gas, { account, to: this.opts.inbox, data });
+    const hash = await this.wallet.sendTransaction({
+      account,
+      chain: this.wallet.chain,
+      to: this.opts.inbox,
+      data,
       nonce: f.nonce,
       gas,
       maxFeePerGas: offer.maxFeePerGas,
