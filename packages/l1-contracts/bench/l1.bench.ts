@@ -15,7 +15,7 @@ import { BatchDataKind, type BatchHeader, batchDigest, batchHash } from "../src/
 import { clients, createFrostGroup, toAffineSignature, toCompactSignature } from "../test/helpers.ts";
 
 export const description =
-  "FROST check gas (alone; batch_verify_gas = the 96-byte rx||ry||z form, ADR 0156; also the 65-byte RFC and 160-byte forms), appendBatch gas for a 100 KB calldata batch, lockFor gas (median of 5 each)";
+  "FROST check gas (alone; batch_verify_gas = the 96-byte rx||ry||z form, ADRs 0156 and 0193; also the 65-byte RFC and 160-byte forms), appendBatch gas for a 100 KB calldata batch, lockFor gas (median of 5 each)";
 
 const RUNS = 5;
 

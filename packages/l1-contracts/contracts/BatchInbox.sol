@@ -170,7 +170,7 @@ contract BatchInbox is IGroupSignatureVerifier {
     }
 
     function _verify(bytes32 digest, bytes calldata signature) private view returns (bool) {
-        return FrostVerifier.verify(_groupKeyX, _groupKeyParity, abi.encodePacked(digest), signature);
+        return FrostVerifier.verify(_groupKeyX, _groupKeyParity, digest, 32, signature);
     }
 
     function _setGroupKey(bytes memory key) private {

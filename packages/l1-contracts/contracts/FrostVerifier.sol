@@ -63,36 +63,111 @@ library FrostVerifier {
         c = addmod(mulmod(uint256(b1), 1 << 128, N), uint256(b2) >> 128, N);
     }
 
-    /// @notice Verifies a signature of `message` under the key (pkX, pkParity), which the caller has
-    /// checked with isUsableKey. Three encodings are accepted:
+    /// @notice Verifies a signature of the message of `len` <= 32 bytes held left-aligned in `message` (the
+    /// inbox signs 32-byte digests; the RFC 9591 and Zcash Foundation vectors sign 4 bytes) under the key
+    /// (pkX, pkParity), which the caller has checked with isUsableKey. Three encodings are accepted:
     ///  - 96 bytes, rx || ry || z (`l1CompactSignatureBytes` of the dseq mpc-tss package): R in affine
-    ///    form, so no square root; the cheapest form (ADR 0156);
+    ///    form, so no square root; the cheapest form (ADRs 0156, 0193);
     ///  - 65 bytes, the RFC 9591 serialization: R compressed (33) || z (32); decompressing R costs a
     ///    modexp (~1,450 gas);
     ///  - 160 bytes, rx || ry || z || px || py (`l1SignatureBytes`, ADR 0084): as 96, plus the key in
     ///    affine form, which must be the current key.
     /// The check is RFC 9591 verification in every form, z*G == R + c*PK: only how R reaches the
-    /// contract differs. One assembly block: the Solidity form cost ~1,400 gas more (ADR 0156).
-    /// Returns false (never reverts) on any malformed input.
-    function verify(uint256 pkX, uint256 pkParity, bytes memory message, bytes calldata signature)
+    /// contract differs. Returns false (never reverts) on any malformed input, and for len > 32.
+    /// @dev One assembly block without branches (ADR 0193): the checks of R, z and len are folded into
+    /// the result instead of skipping the hashes (a refused signature costs as much as an accepted one).
+    /// The SHA-256 calls' success flags are not read: that precompile fails only when out of gas, and
+    /// with all gas forwarded this frame then keeps at most 1/64 of ~144 gas, far less than the ecrecover
+    /// that follows, so the whole call reverts rather than go on with a stale hash. ecrecover's failure
+    /// shows as no return data, which is checked.
+    function verify(uint256 pkX, uint256 pkParity, bytes32 message, uint256 len, bytes calldata signature)
         internal
         view
         returns (bool ok)
     {
+        uint256 rX;
+        uint256 rY;
+        uint256 z;
+        if (signature.length == 96) {
+            assembly ("memory-safe") {
+                rX := calldataload(signature.offset)
+                rY := calldataload(add(signature.offset, 0x20))
+                z := calldataload(add(signature.offset, 0x40))
+            }
+            ok = true;
+        } else {
+            (ok, rX, rY, z) = affineR(pkX, pkParity, signature);
+        }
+        assembly ("memory-safe") {
+            // R on the curve (both coordinates below P; infinity has no affine form), z < N, len <= 32
+            let p := P
+            ok := and(
+                and(and(ok, lt(len, 33)), lt(z, N)),
+                and(and(lt(rX, p), lt(rY, p)), eq(mulmod(rY, rY, p), addmod(mulmod(mulmod(rX, rX, p), rX, p), 7, p)))
+            )
+            // a refused len > 32 still writes and hashes within 63 bytes of the message's place
+            len := and(len, 0x3f)
+            // b0 = H(msg'), msg' = Z_pad(64) || R(33) || PK(33) || msg || I2OSP(48, 2) || I2OSP(0, 1) || DST',
+            // DST' = "FROST-secp256k1-SHA256-v1chal" || 0x1d (30 bytes), in free memory at m; b0 to the
+            // scratch word 0x00
+            let m := mload(0x40)
+            calldatacopy(m, calldatasize(), 0x40)
+            mstore8(add(m, 0x40), or(2, and(rY, 1)))
+            mstore(add(m, 0x41), rX)
+            mstore8(add(m, 0x61), add(2, pkParity))
+            mstore(add(m, 0x62), pkX)
+            mstore(add(m, 0x82), message)
+            let t := add(add(m, 0x82), len)
+            mstore(t, 0x00300046524f53542d736563703235366b312d5348413235362d76316368616c)
+            mstore8(add(t, 0x20), 0x1d)
+            pop(staticcall(gas(), 0x02, m, add(len, 0xa3), 0x00, 0x20))
+            // b1 = H(b0 || 0x01 || DST'), b2 = H((b0 ^ b1) || 0x02 || DST'): 63 bytes each, in the scratch
+            // space 0x00-0x3f
+            let b0 := mload(0x00)
+            mstore(0x20, 0x0146524f53542d736563703235366b312d5348413235362d76316368616c1d00)
+            pop(staticcall(gas(), 0x02, 0x00, 0x3f, 0x00, 0x20))
+            let b1 := mload(0x00)
+            mstore(0x00, xor(b0, b1))
+            mstore(0x20, 0x0246524f53542d736563703235366b312d5348413235362d76316368616c1d00)
+            pop(staticcall(gas(), 0x02, 0x00, 0x3f, 0x00, 0x20))
+            let n := N
+            let c := addmod(mulmod(b1, shl(128, 1), n), shr(128, mload(0x00)), n)
+            // ecrecover(h = -z*PK.x, v = 27 + parity, r = PK.x, s = -c*PK.x) = address(z*G - c*PK);
+            // c = 0 makes s = 0, which the precompile refuses (it then returns no data)
+            mstore(m, mulmod(sub(n, z), pkX, n))
+            mstore(add(m, 0x20), add(27, pkParity))
+            mstore(add(m, 0x40), pkX)
+            mstore(add(m, 0x60), mulmod(sub(n, c), pkX, n))
+            pop(staticcall(gas(), 0x01, m, 0x80, m, 0x20))
+            mstore(0x00, rX)
+            mstore(0x20, rY)
+            ok := and(
+                and(ok, eq(returndatasize(), 0x20)),
+                eq(mload(m), and(keccak256(0x00, 0x40), 0xffffffffffffffffffffffffffffffffffffffff))
+            )
+        }
+    }
+
+    /// @notice R in affine form and z from the 65- and 160-byte encodings of verify; ok = false for another
+    /// length or a 160-byte key that is not (pkX, pkParity). R's on-curve check is verify's.
+    function affineR(uint256 pkX, uint256 pkParity, bytes calldata signature)
+        private
+        view
+        returns (bool ok, uint256 rX, uint256 rY, uint256 z)
+    {
         assembly ("memory-safe") {
             let o := signature.offset
-            let rX := calldataload(o)
-            let rY := calldataload(add(o, 0x20))
-            let z := calldataload(add(o, 0x40))
-            let m := mload(0x40)
+            rX := calldataload(o)
+            rY := calldataload(add(o, 0x20))
+            z := calldataload(add(o, 0x40))
             switch signature.length
-            case 96 { ok := 1 }
             case 65 {
-                // R = prefix || x: y from the square root rhs^((P+1)/4), P = 3 mod 4 (the on-curve check
-                // below refuses an x without a root)
+                // R = prefix || x: y from the square root rhs^((P+1)/4), P = 3 mod 4 (verify's on-curve
+                // check refuses an x without a root)
                 let prefix := byte(0, rX)
                 rX := calldataload(add(o, 0x01))
                 z := calldataload(add(o, 0x21))
+                let m := mload(0x40)
                 mstore(m, 0x20)
                 mstore(add(m, 0x20), 0x20)
                 mstore(add(m, 0x40), 0x20)
@@ -109,52 +184,6 @@ library FrostVerifier {
                 let py := calldataload(add(o, 0x80))
                 ok := and(and(eq(px, pkX), eq(and(py, 1), pkParity)), lt(py, P))
                 ok := and(ok, eq(mulmod(py, py, P), addmod(mulmod(mulmod(px, px, P), px, P), 7, P)))
-            }
-            // R on the curve (both coordinates below P; infinity has no affine form), z < N
-            let p := P
-            let valid := and(
-                and(ok, lt(z, N)),
-                and(and(lt(rX, p), lt(rY, p)), eq(mulmod(rY, rY, p), addmod(mulmod(mulmod(rX, rX, p), rX, p), 7, p)))
-            )
-            ok := 0
-            if valid {
-                // c: msg' = Z_pad(64) || R(33) || PK(33) || msg || I2OSP(48, 2) || I2OSP(0, 1) || DST',
-                // DST' = "FROST-secp256k1-SHA256-v1chal" || 0x1d (30 bytes)
-                mstore(m, 0)
-                mstore(add(m, 0x20), 0)
-                mstore8(add(m, 0x40), or(2, and(rY, 1)))
-                mstore(add(m, 0x41), rX)
-                mstore8(add(m, 0x61), add(2, pkParity))
-                mstore(add(m, 0x62), pkX)
-                let len := mload(message)
-                mcopy(add(m, 0x82), add(message, 0x20), len)
-                let t := add(add(m, 0x82), len)
-                mstore(t, 0x00300046524f53542d736563703235366b312d5348413235362d76316368616c)
-                mstore8(add(t, 0x20), 0x1d)
-                let s1 := staticcall(gas(), 0x02, m, add(len, 0xa3), m, 0x20)
-                let b0 := mload(m)
-                // b1 = H(b0 || 0x01 || DST'), b2 = H((b0 ^ b1) || 0x02 || DST'): 63 bytes each
-                mstore(add(m, 0x20), 0x0146524f53542d736563703235366b312d5348413235362d76316368616c1d00)
-                let s2 := staticcall(gas(), 0x02, m, 0x3f, m, 0x20)
-                let b1 := mload(m)
-                mstore(m, xor(b0, b1))
-                mstore(add(m, 0x20), 0x0246524f53542d736563703235366b312d5348413235362d76316368616c1d00)
-                s1 := and(and(s1, s2), staticcall(gas(), 0x02, m, 0x3f, m, 0x20))
-                let n := N
-                let c := addmod(mulmod(b1, shl(128, 1), n), shr(128, mload(m)), n)
-                // ecrecover(h = -z*PK.x, v = 27 + parity, r = PK.x, s = -c*PK.x) = address(z*G - c*PK);
-                // c = 0 makes s = 0, which the precompile refuses (it then returns no data)
-                mstore(m, mulmod(sub(n, z), pkX, n))
-                mstore(add(m, 0x20), add(27, pkParity))
-                mstore(add(m, 0x40), pkX)
-                mstore(add(m, 0x60), mulmod(sub(n, c), pkX, n))
-                s1 := and(s1, staticcall(gas(), 0x01, m, 0x80, 0x00, 0x20))
-                mstore(m, rX)
-                mstore(add(m, 0x20), rY)
-                ok := and(
-                    and(s1, eq(returndatasize(), 0x20)),
-                    eq(mload(0x00), and(keccak256(m, 0x40), 0xffffffffffffffffffffffffffffffffffffffff))
-                )
             }
         }
     }

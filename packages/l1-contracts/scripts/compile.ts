@@ -54,6 +54,8 @@ export function compileContracts(): string {
     settings: {
       optimizer: { enabled: true, runs: OPTIMIZER_RUNS },
       evmVersion: EVM_VERSION,
+      // The IR pipeline: the FROST check costs ~77 gas less than with the legacy one (ADR 0193).
+      viaIR: true,
       // No metadata hash: the bytecode depends only on the sources and these settings.
       metadata: { bytecodeHash: "none", appendCBOR: false },
       outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } },
