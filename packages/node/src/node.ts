@@ -206,12 +206,12 @@ export class DseqNode {
         ...mod("batches"),
       });
       if (b) this.batches = this.keep(b);
-      // Shares switch when L1 confirms the rotation (ADR 0151); a key this node does not expect is ignored.
+      // Every confirmed rotation goes to the TSS (ADR 0151): its pending key switches shares, a key
+      // it holds no share of after it left the set stops its signing, stepRotation ignores the rest.
       const tss = b?.module.tss.service;
       if (tss)
         this.l1?.onGroupKeyRotated((key) => {
-          if (tss.rotation()?.to === key.toLowerCase())
-            void tss.confirmRotation(key.toLowerCase() as Hex).catch(() => undefined);
+          void tss.confirmRotation(key.toLowerCase() as Hex).catch(() => undefined);
         });
     }
 

@@ -100,6 +100,37 @@ describe("key rotation state machine", () => {
     expect(r.state.current?.validators.map((v) => v.party)).toEqual([a, b, c, e].sort());
     // a replay of the same rotation changes nothing
     expect(stepRotation(r.state, { type: "rotated", groupKey: K2, self: d }).state).toBe(r.state);
+    // out of the group, it follows L1's later keys (still holding no share of them)
+    const later = stepRotation(r.state, { type: "rotated", groupKey: K3, self: d }).state;
+    expect(later.current).toMatchObject({ groupKey: K3, holder: false });
+  });
+
+  it("every confirmed key reaches it (ADR 0151): one it expects no rotation to changes nothing", () => {
+    // A member of the newest set: a replayed older rotation, or one that lands before its own
+    // DKG is done, must not take its key away.
+    const member = run([
+      { type: "spanStarted", span: 0n, validators: vs(a, b, c, d), self: a },
+      { type: "dkgDone", span: 0n, attempt: 0, groupKey: K1 },
+    ]).s;
+    const stale = stepRotation(member, { type: "rotated", groupKey: K3, self: a });
+    expect(stale.state).toBe(member);
+    expect(stale.effects.map((x) => x.type)).toEqual(["log"]);
+    expect(signingKey(stale.state)?.groupKey).toBe(K1);
+    const midDkg = run([{ type: "spanStarted", span: 5n, validators: vs(a, b, c, d, e), self: a }], member).s;
+    expect(stepRotation(midDkg, { type: "rotated", groupKey: K3, self: a }).state).toBe(midDkg);
+    // A joiner with no key yet: L1's key (the genesis one) is not a reason to leave anything.
+    const joiner = run([{ type: "spanStarted", span: 0n, validators: vs(a, b, c, d), self: e }]).s;
+    const first = stepRotation(joiner, { type: "rotated", groupKey: K1, self: e });
+    expect(first.state).toBe(joiner);
+    const joined = run(
+      [
+        { type: "spanStarted", span: 5n, validators: vs(a, b, c, d, e), self: e },
+        { type: "dkgDone", span: 5n, attempt: 0, groupKey: K2 },
+      ],
+      first.state,
+    ).s;
+    // its first key is the one its store holds as active: in force at once, as at genesis
+    expect(signingKey(joined)?.groupKey).toBe(K2);
   });
 
   it("a new set that arrives mid-DKG stops it and starts the newer one", () => {

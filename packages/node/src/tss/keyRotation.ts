@@ -51,6 +51,11 @@ export type RotationEffect =
 const isMember = (validators: readonly TssValidator[], self: PartyId): boolean =>
   validators.some((v) => v.party === self.toLowerCase());
 
+/** It had a key and is out of the newest set (or already out of the group L1 signs with). */
+const leftTheSet = (s: RotationState, self: PartyId): boolean =>
+  s.current !== undefined &&
+  (!s.current.holder || (s.queued !== undefined && !isMember(s.queued.validators, self)));
+
 /** Every party whose TSS messages matter now: the current, pending, running and queued sets. */
 export function rotationMembers(s: RotationState): PartyId[] {
   const all = new Set<PartyId>();
@@ -144,8 +149,22 @@ export function stepRotation(
       if (s.pending?.groupKey === gk) {
         effects.push({ type: "confirmShare", epoch: s.pending.epoch });
         next = { ...s, current: s.pending, pending: undefined };
+      } else if (!leftTheSet(s, input.self)) {
+        // Every confirmed key comes here: one this node expects no rotation to, while it is in the
+        // newest set or holds no key yet (a replayed older rotation, a joiner's first L1 event).
+        return {
+          state: s,
+          effects: [
+            {
+              type: "log",
+              level: "info",
+              msg: "L1 group key rotation not for this node; ignored",
+              ctx: { groupKey: gk },
+            },
+          ],
+        };
       } else {
-        // A key this node holds no share of: it left the set (or missed the DKG). It stops signing.
+        // A key this node holds no share of: it left the set. It stops signing.
         const vs = s.queued?.validators ?? s.pending?.validators ?? [];
         const key: TssEpochKey = {
           epoch: Number(s.queued?.span ?? s.pending?.epoch ?? 0),
