@@ -128,6 +128,8 @@ export async function preconfLatency(
     preconfWsUrl: (running[0] as Node).wsUrl,
     headsWsUrl: (running[0] as Node).wsUrl,
   });
+  if (r.preconfStreamLost)
+    console.log(`  the preconfirmation WebSocket of ${(running[0] as Node).name} closed during the run`);
   const missing = Math.max(0, r.accepted - r.preconfirmed);
   // Not preconfirmed counts as the timeout: with more than 1 % missing, p99 is the timeout.
   const share = r.accepted === 0 ? 1 : missing / r.accepted;

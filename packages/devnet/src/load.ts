@@ -63,6 +63,8 @@ export type LoadReport = {
   preconfirmedCommitted: number;
   preconfP50Ms: number;
   preconfP99Ms: number;
+  /** The preconfirmation WebSocket closed during the run (what came after it counts as missing). */
+  preconfStreamLost: boolean;
   /** Rejections by message (the node's error strings). */
   errors: Record<string, number>;
   fromBlock: number;
@@ -210,6 +212,17 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
         }
       })
     : undefined;
+  // The load starts once the node confirmed the subscriptions: a transaction sent before would
+  // have its preconfirmation (or head) counted as missing though the node sent it.
+  if (preconfs && !(await preconfs.ready)) {
+    heads?.close();
+    preconfs.close();
+    throw new DevnetError(
+      DevnetErrorCode.LoadNoRpc,
+      `eth_subscribe("preconfirmations") failed on ${opts.preconfWsUrl}`,
+    );
+  }
+  await heads?.ready; // without it, a commit's time is when the poller saw the block
   const watcher = (async () => {
     while (watching) {
       const url = watchUrls[watchIdx] as string;
@@ -312,6 +325,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   }
   watching = false;
   await watcher;
+  const preconfStreamLost = preconfs?.lost() ?? false;
   heads?.close();
   preconfs?.close();
   const end = performance.now();
@@ -338,42 +352,77 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     preconfirmedCommitted,
     preconfP50Ms: quantile(preconfLatencies, 0.5),
     preconfP99Ms: quantile(preconfLatencies, 0.99),
+    preconfStreamLost,
     errors,
     fromBlock,
     toBlock: seenHeight,
   };
 }
 
+/**
+ * A WebSocket subscription: `ready` says whether the node confirmed it (false on an error, a
+ * refusal or no answer within 10 s); `lost()` whether the socket closed before `close()`.
+ */
+export type WsSubscription = { ready: Promise<boolean>; lost(): boolean; close(): void };
+
 /** `eth_subscribe(...params)` over a WebSocket; calls `onResult` with each notification's result. */
 export function subscribeWs(
   url: string,
   params: unknown[],
   onResult: (result: unknown, at: number) => void,
-): { close(): void } {
+): WsSubscription {
   let ws: WebSocket;
   try {
     ws = new WebSocket(url);
   } catch {
-    return { close() {} };
+    return { ready: Promise.resolve(false), lost: () => true, close() {} };
   }
+  let closing = false;
+  let lost = false;
+  let settle: (ok: boolean) => void = () => {};
+  const ready = new Promise<boolean>((resolve) => {
+    const t = setTimeout(() => resolve(false), 10_000);
+    settle = (ok) => {
+      clearTimeout(t);
+      resolve(ok);
+    };
+  });
   ws.addEventListener("open", () => {
     ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params }));
   });
   ws.addEventListener("message", (ev) => {
     const at = performance.now();
     try {
-      const msg = JSON.parse(String(ev.data)) as { method?: string; params?: { result?: unknown } };
+      const msg = JSON.parse(String(ev.data)) as {
+        id?: number;
+        result?: unknown;
+        method?: string;
+        params?: { result?: unknown };
+      };
       if (msg.method === "eth_subscription") onResult(msg.params?.result, at);
+      else if (msg.id === 1) settle(typeof msg.result === "string");
     } catch {
       // not a notification we understand
     }
   });
-  ws.addEventListener("error", () => {}); // callers have a fallback (a poller) or go without
-  return { close: () => ws.close() };
+  // callers have a fallback (a poller) or go without; `ready` and `lost` tell them
+  ws.addEventListener("error", () => settle(false));
+  ws.addEventListener("close", () => {
+    settle(false);
+    if (!closing) lost = true;
+  });
+  return {
+    ready,
+    lost: () => lost,
+    close: () => {
+      closing = true;
+      ws.close();
+    },
+  };
 }
 
 /** `eth_subscribe("newHeads")` over a WebSocket; calls `onHead` with each head's number. */
-function subscribeHeads(url: string, onHead: (n: number, at: number) => void): { close(): void } {
+function subscribeHeads(url: string, onHead: (n: number, at: number) => void): WsSubscription {
   return subscribeWs(url, ["newHeads"], (r, at) => {
     const n = (r as { number?: string } | null)?.number;
     if (n !== undefined) onHead(Number(n), at);
@@ -396,12 +445,12 @@ export function preconfTxHashes(result: unknown): Hex[] {
 export function subscribePreconfirmations(
   url: string,
   onTxs: (hashes: Hex[], at: number) => void,
-): { close(): void } {
+): WsSubscription {
   return subscribeWs(url, ["preconfirmations"], (r, at) => onTxs(preconfTxHashes(r), at));
 }
 
 /** `eth_subscribe("newPendingTransactions")`: each hash as the node's pool admits it. */
-export function subscribePendingTxs(url: string, onTx: (hash: Hex, at: number) => void): { close(): void } {
+export function subscribePendingTxs(url: string, onTx: (hash: Hex, at: number) => void): WsSubscription {
   return subscribeWs(url, ["newPendingTransactions"], (r, at) => {
     if (typeof r === "string" && /^0x[0-9a-fA-F]{64}$/.test(r)) onTx(r.toLowerCase() as Hex, at);
   });
