@@ -45,6 +45,27 @@ describe("key rotation: a validator joins by locking stake, L1 rotates to the ne
       })
     ).map((l) => ({ ...(l.args as { epoch: bigint; newKey: Hex }), l1Block: l.blockNumber as bigint }));
 
+  /**
+   * The first batch appended after L1 block `l1Block`, checked to be under `key`: the inbox appends
+   * only under a signature by its key at that block.
+   */
+  const batchAfter = async (l1Block: bigint, key: string, what: string) => {
+    const next = await waitFor(
+      what,
+      async () => (await inbox.batches()).find((b) => b.l1Block > l1Block),
+      60_000,
+      500,
+    );
+    const keyAt = (await client.readContract({
+      address: d.l1!.deployment.batchInbox,
+      abi: BatchInboxArtifact.abi,
+      functionName: "groupKey",
+      blockNumber: next.l1Block,
+    })) as Hex;
+    expect(keyAt.toLowerCase()).toBe(key);
+    return next;
+  };
+
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "rotation-e2e-"));
     const t0 = Date.now();
@@ -117,20 +138,7 @@ describe("key rotation: a validator joins by locking stake, L1 rotates to the ne
     expect(d.validators).toContain(joined);
 
     // The next batch lands after the rotation, so under the new key; check its signature on L1 too.
-    const next = await waitFor(
-      "a batch appended after the rotation",
-      async () => (await inbox.batches()).find((b) => b.l1Block > rotated.l1Block),
-      60_000,
-      500,
-    );
-    // The inbox appends only under a signature by its key at that block: the new one.
-    const keyAt = (await client.readContract({
-      address: d.l1!.deployment.batchInbox,
-      abi: BatchInboxArtifact.abi,
-      functionName: "groupKey",
-      blockNumber: next.l1Block,
-    })) as Hex;
-    expect(keyAt.toLowerCase()).toBe(newKey);
+    await batchAfter(rotated.l1Block, newKey, "a batch appended after the rotation");
     // Exactly one rotation, and every batch index once, in order.
     expect((await rotations()).map((r) => r.epoch)).toEqual([0n, 1n]);
     const idx = (await inbox.batches()).map((b) => Number(b.batchIndex));
@@ -213,19 +221,7 @@ describe("key rotation: a validator joins by locking stake, L1 rotates to the ne
     );
 
     // The next batch after the rotation: accepted under the newest key, right after the last one.
-    const next = await waitFor(
-      "a batch appended after the leave rotation",
-      async () => (await inbox.batches()).find((b) => b.l1Block > rotated.l1Block),
-      60_000,
-      500,
-    );
-    const keyAt = (await client.readContract({
-      address: d.l1!.deployment.batchInbox,
-      abi: BatchInboxArtifact.abi,
-      functionName: "groupKey",
-      blockNumber: next.l1Block,
-    })) as Hex;
-    expect(keyAt.toLowerCase()).toBe(newKey);
+    const next = await batchAfter(rotated.l1Block, newKey, "a batch appended after the leave rotation");
     const all = (await inbox.batches()).filter((b) => b.batchIndex <= next.batchIndex);
     expect(all.map((b) => Number(b.batchIndex))).toEqual(all.map((_, i) => i + 1));
     // Every committed block once, in order, across both set changes: no gap, no overlap.
