@@ -6,7 +6,7 @@
 // following, and after SIGKILL resumes from its own store. afterAll stops every process and
 // removes the temp dir.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,10 +15,10 @@ import { createLogger, type Hex } from "../packages/common/src/index.ts";
 import {
   type Devnet,
   getBlock,
-  L1_FILE,
   rpcCall,
   runLoad,
   startDevnet,
+  writeVerifierConfig,
 } from "../packages/devnet/src/index.ts";
 import { freePort } from "../packages/node/test/helpers/localNet.ts";
 import { waitFor } from "./l1Helpers.ts";
@@ -83,29 +83,14 @@ describe("derive: a verifier rebuilds the devnet's own batches from L1 alone", (
       signal: load.signal,
     }).catch(() => undefined);
     // What a verifier needs, as the devnet records it: the chain spec and the nodes' l1 section.
-    const l1 = JSON.parse(readFileSync(join(d.dataDir, L1_FILE), "utf8")) as Record<string, unknown>;
     const port = await freePort();
     verifierUrl = `http://127.0.0.1:${port}`;
     configPath = join(root, "verifier.json");
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        dataDir: join(root, "verifier"),
-        chain: { genesis: d.chainSpecPath },
-        rpc: { http: { port }, ws: { enabled: false } },
-        log: { level: "info" },
-        l1: {
-          endpoints: l1.endpoints,
-          chainId: l1.chainId,
-          lockingPool: l1.lockingPool,
-          depositBridge: l1.depositBridge,
-          batchInbox: l1.batchInbox,
-          startBlock: l1.startBlock,
-          confirmations: l1.confirmations,
-          pollIntervalMs: 300,
-        },
-      }),
-    );
+    writeVerifierConfig(d.dataDir, d.chainSpecPath, {
+      path: configPath,
+      dataDir: join(root, "verifier"),
+      port,
+    });
   }, 240_000);
 
   afterAll(async () => {

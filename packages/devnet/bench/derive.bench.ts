@@ -11,13 +11,13 @@
  * Each rate is the blocks up to that block over the wall time from spawning the process to its
  * head reaching it (process start-up included); both must hold the validator's block hash there.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@dseq/common";
 import { BatchDataKind, BatchInboxArtifact } from "@dseq/l1-contracts";
 import { type Abi, createPublicClient, http } from "viem";
-import { type Devnet, DSEQ_BIN, L1_FILE, startDevnet } from "../src/devnet.ts";
+import { type Devnet, DSEQ_BIN, startDevnet, writeVerifierConfig } from "../src/devnet.ts";
 import { blockNumber, getBlock, rpcBatch, rpcCall } from "../src/jsonRpc.ts";
 import { runLoad } from "../src/load.ts";
 import { ManagedProcess } from "../src/managedProcess.ts";
@@ -174,29 +174,14 @@ async function prepare(d: Devnet): Promise<{ lastBatched: number; seconds: numbe
 
 /** A fresh `dseq derive` from the devnet's chain spec and l1 section; seconds to reach `upTo`. */
 async function deriveFromL1(d: Devnet, root: string, upTo: number): Promise<number> {
-  const l1 = JSON.parse(readFileSync(join(d.dataDir, L1_FILE), "utf8")) as Record<string, unknown>;
   const [port] = (await allocatePorts(1)) as [number];
   const url = `http://127.0.0.1:${port}`;
   const configPath = join(root, "verifier.json");
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      dataDir: join(root, "verifier"),
-      chain: { genesis: d.chainSpecPath },
-      rpc: { http: { port }, ws: { enabled: false } },
-      log: { level: "info" },
-      l1: {
-        endpoints: l1.endpoints,
-        chainId: l1.chainId,
-        lockingPool: l1.lockingPool,
-        depositBridge: l1.depositBridge,
-        batchInbox: l1.batchInbox,
-        startBlock: l1.startBlock,
-        confirmations: l1.confirmations,
-        pollIntervalMs: 300,
-      },
-    }),
-  );
+  writeVerifierConfig(d.dataDir, d.chainSpecPath, {
+    path: configPath,
+    dataDir: join(root, "verifier"),
+    port,
+  });
   const verifier = new ManagedProcess({
     name: "verifier",
     command: process.execPath,

@@ -38,7 +38,12 @@ import { allocatePorts } from "./ports.ts";
 import { isSupervisorAlive, readState, removeState, STATE_FILE, writeState } from "./state.ts";
 
 export type { DevnetNode } from "./devnetNode.ts";
-export { type DevnetBatchSettings, type DevnetL1Settings, L1_FILE } from "./genesisStake.ts";
+export {
+  type DevnetBatchSettings,
+  type DevnetL1Settings,
+  L1_FILE,
+  writeVerifierConfig,
+} from "./genesisStake.ts";
 
 /** Where `dseq` lives in this workspace. */
 export const DSEQ_BIN = resolve(import.meta.dirname, "..", "..", "node", "bin", "dseq.mjs");

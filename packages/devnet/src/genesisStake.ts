@@ -263,3 +263,35 @@ export async function lockGenesisValidators(
   );
   return section;
 }
+
+/**
+ * Writes to `path` the config of a `dseq derive` verifier of the devnet at `devnetDir`: what a
+ * verifier needs, as the devnet records it (the chain spec and the nodes' l1 section), its own
+ * data dir, JSON-RPC over HTTP on `port`.
+ */
+export function writeVerifierConfig(
+  devnetDir: string,
+  chainSpecPath: string,
+  o: { path: string; dataDir: string; port: number },
+): void {
+  const l1 = JSON.parse(readFileSync(join(devnetDir, L1_FILE), "utf8")) as Record<string, unknown>;
+  writeFileSync(
+    o.path,
+    JSON.stringify({
+      dataDir: o.dataDir,
+      chain: { genesis: chainSpecPath },
+      rpc: { http: { port: o.port }, ws: { enabled: false } },
+      log: { level: "info" },
+      l1: {
+        endpoints: l1.endpoints,
+        chainId: l1.chainId,
+        lockingPool: l1.lockingPool,
+        depositBridge: l1.depositBridge,
+        batchInbox: l1.batchInbox,
+        startBlock: l1.startBlock,
+        confirmations: l1.confirmations,
+        pollIntervalMs: 300,
+      },
+    }),
+  );
+}

@@ -9,6 +9,7 @@ export {
   L1_FILE,
   type StartDevnetOptions,
   startDevnet,
+  writeVerifierConfig,
 } from "./devnet.ts";
 export { DevnetError, DevnetUsageError } from "./errors.ts";
 export { blockNumber, getBlock, type RpcBlock, rpcBatch, rpcCall } from "./jsonRpc.ts";
