@@ -56,11 +56,13 @@ export function describeStep(r: HonestLoadReport, sustained: boolean): string {
  */
 export async function failover(d: Devnet, blockTimeMs: number): Promise<number> {
   const probe = d.nodes[0] as Devnet["nodes"][number];
+  await new Promise((r) => setTimeout(r, Math.random() * blockTimeMs));
+  // Asked after the random wait, right before the kill: a re-election during the wait (the last
+  // victim was voted away) would otherwise kill a node that no longer sequences.
   const { sequencer } = await rpcCall<{ sequencer: string }>(probe.rpcUrl, "dseq_currentSequencer");
   const victim = d.nodes.find((n) => n.address === sequencer.toLowerCase());
   if (!victim) throw new Error(`sequencer ${sequencer} is not a devnet node`);
   const observer = d.nodes.find((n) => n !== victim) as typeof victim;
-  await new Promise((r) => setTimeout(r, Math.random() * blockTimeMs));
   let next = (await blockNumber(observer.rpcUrl)) + 1;
   const t0 = performance.now();
   await victim.kill();

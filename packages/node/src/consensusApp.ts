@@ -362,6 +362,7 @@ export function createConsensusApp(opts: ConsensusAppOptions, m: ConsensusAppMod
       // Round 0 proposes at its slot; a later round (its proposer failed) up to a lead before it.
       const lead = round === 0 ? 0 : earlyRoundLead;
       const wait = Number(slot) * 1000 - lead - m.clock.now();
+      m.logger.debug("propose", { height, round, waitMs: Math.round(wait) });
       if (wait > 0) await m.clock.sleep(wait);
       const ready = openBlock.take();
       if (ready && ready.height === height && round === 0 && ready.parentHash === bytesToHex(parent.hash())) {

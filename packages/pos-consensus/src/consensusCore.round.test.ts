@@ -197,3 +197,37 @@ describe("consensus core: inputs of a shape the network cannot produce", () => {
     }
   });
 });
+
+describe("consensus core: +2/3 nil precommits end the round at once (ADR 0194)", () => {
+  const A = makeBlock("a block some precommitted");
+
+  it("three nil precommits of four move to round 1 without timeoutPrecommit, and round 1 starts its propose timeout", () => {
+    const n = new Node();
+    n.feed({ type: "start" });
+    n.feedOwn(n.feed({ type: "timeout", height: H, round: 0, step: Step.Propose }));
+    n.feedOwn(n.votes([1, 2, 3], MsgType.Prevote, 0, null));
+    expect(n.state.round).toBe(0);
+    const fx = n.votes([1, 2], MsgType.Precommit, 0, null); // with its own: 3 of 4 for nil
+    expect(n.state.round).toBe(1);
+    expect(fx).toContainEqual(expect.objectContaining({ type: "newRound", height: H, round: 1 }));
+    expect(fx).toContainEqual(
+      expect.objectContaining({ type: "scheduleTimeout", height: H, round: 1, step: Step.Propose }),
+    );
+    expect(fx.some((e) => e.type === "scheduleTimeout" && e.step === Step.Precommit)).toBe(false);
+  });
+
+  it("+2/3 precommits of mixed kinds still wait for timeoutPrecommit (L47), then move on (L65)", () => {
+    const n = new Node();
+    n.feed({ type: "start" });
+    n.feedOwn(n.feed({ type: "timeout", height: H, round: 0, step: Step.Propose }));
+    n.feedOwn(n.votes([1, 2, 3], MsgType.Prevote, 0, null));
+    n.votes([1], MsgType.Precommit, 0, A.hash);
+    const fx = n.votes([2], MsgType.Precommit, 0, null); // nil: own + 2; A: 1
+    expect(n.state.round).toBe(0);
+    expect(fx).toContainEqual(
+      expect.objectContaining({ type: "scheduleTimeout", height: H, round: 0, step: Step.Precommit }),
+    );
+    n.feed({ type: "timeout", height: H, round: 0, step: Step.Precommit });
+    expect(n.state.round).toBe(1);
+  });
+});

@@ -49,6 +49,8 @@ import { VoteSet } from "./voteSet.ts";
  *   in a consistent context: a fresh proposal (L22, vr = -1) of exactly that round, a
  *   re-proposal (L28) with vr at or after it, a lock (L36) or a decision (L49) in a round at or
  *   after it. Without a round the paper's rules apply unchanged.
+ * - +2/3 precommits for nil end the round at once (ADR 0194): the paper waits timeoutPrecommit
+ *   (L47, L65), which only costs a dead proposer's round its length.
  * - Inputs of a shape the network could not have produced (missing fields, wrong lengths) are
  *   rejected before any rule looks at them, so `step` never throws on them.
  */
@@ -559,6 +561,7 @@ function applyRules(s: Draft, fx: Fx): void {
       rulePrevoteWait(s, fx) ||
       rulePolka(s, fx) ||
       ruleNilPolka(s, fx) ||
+      ruleNilCommitSkip(s, fx) ||
       rulePrecommitWait(s, fx);
     if (!fired) return;
   }
@@ -660,6 +663,16 @@ function ruleNilPolka(s: Draft, fx: Fx): boolean {
   if (s.step !== Step.Prevote) return false;
   if (!s.votes.get(s.round)?.prevotes.hasTwoThirdsFor(null)) return false;
   return enterPrecommit(s, fx, s.height, s.round, null);
+}
+
+/**
+ * +2/3 precommits for nil in this round: no value can be decided in it, so go to the next round
+ * now instead of after timeoutPrecommit (L47, L65). Round changes bound liveness, never safety.
+ */
+function ruleNilCommitSkip(s: Draft, fx: Fx): boolean {
+  if (!s.votes.get(s.round)?.precommits.hasTwoThirdsFor(null)) return false;
+  startRound(s, fx, s.height, s.round + 1);
+  return true;
 }
 
 /** L47-L48: +2/3 precommits of any kind, first time in this round: arm timeoutPrecommit. */

@@ -242,6 +242,7 @@ export class ConsensusDriver {
     }
     this.state = state;
     this.heightStartedAt = this.clock.now();
+    this.log.debug("height entered", { height });
     this.metrics.height.set(height);
     scheduleRebroadcast(this.ctx, height);
     this.running = true;
@@ -409,7 +410,11 @@ export class ConsensusDriver {
           // Timeouts only bound liveness, never safety: the node may shorten one (e.g. a
           // propose timeout when the round's proposer is not reachable at all).
           const ms = this.modules.adjustTimeout?.(s, height, round, e.ms) ?? e.ms;
-          this.timers.after(ms, () => this.pushInternal({ type: "timeout", height, round, step: s }));
+          this.log.debug("timeout scheduled", { height, round, step: s, ms });
+          this.timers.after(ms, () => {
+            this.log.debug("timeout", { height, round, step: s });
+            this.pushInternal({ type: "timeout", height, round, step: s });
+          });
           break;
         }
         case "requestValue":
@@ -434,6 +439,7 @@ export class ConsensusDriver {
         case "newRound":
           this.metrics.round.set(e.round);
           this.own.enterRound(e.round);
+          this.log.debug("new round", { height: e.height, round: e.round });
           this.events.emit("consensus.newRound", { height: e.height, round: e.round });
           break;
       }
@@ -530,6 +536,7 @@ export class ConsensusDriver {
     const r = step(fresh, { type: "start" });
     this.state = r.state;
     this.heightStartedAt = this.clock.now();
+    this.log.debug("height entered", { height });
     this.metrics.height.set(height);
     scheduleRebroadcast(this.ctx, height);
     this.network.enterHeight(height);
