@@ -1,7 +1,10 @@
 // The honest load measurement of the devnet benchmarks (issue #22). src/load.ts's runLoad is
 // another helper's file and reports counts over "sending window + drain": this one keeps the
 // send and commit time of every transaction, so a report can say
-// - committedTps: what committed inside the window it divides by (the sending window);
+// - committedTps: what committed inside the window it divides by: whole blocks committed
+//   between `graceMs` into sending and the last send, over the time between them
+//   (`steadyCommitRate`); sendWindowTps is the first method (commits before the last send over
+//   the whole sending window), printed beside it;
 // - withinGrace: the share of what was sent that committed within `graceMs` (5 s) of sending;
 // - latency quantiles over every sent transaction, one never committed (or later than the
 //   timeout) counting as `timeoutMs`;
@@ -34,13 +37,28 @@ export type HonestLoadReport = {
   rejected: number;
   windowMs: number;
   committedInWindow: number;
+  /**
+   * Steady-state commit rate (ADR 0163, amended 2026-12-05): this load's transactions in the
+   * blocks committed after the first block at or past `graceMs` into sending, up to the last
+   * block committed before the last send, divided by the time between those two blocks' commits.
+   */
   committedTps: number;
+  /** The same blocks' window in ms (0 when fewer than two blocks fell inside it). */
+  steadyWindowMs: number;
+  /** The first method: commits inside the sending window divided by the whole window. */
+  sendWindowTps: number;
   committedTotal: number;
   withinGrace: number;
   /** withinGrace / sent. */
   onTimeShare: number;
   confirmP50Ms: number;
   confirmP99Ms: number;
+  /**
+   * Send -> JSON-RPC reply of the batch holding the transaction (the node admitted it and its
+   * gossip reached a peer), ms: where the confirm latency goes before the block.
+   */
+  replyP50Ms: number;
+  replyP99Ms: number;
   pool: { atMs: number; size: number }[];
   /** Mean pool over the last 4 s of sending minus the mean over the 4 s before the middle. */
   poolGrowth: number;
@@ -71,11 +89,14 @@ export async function runHonestLoad(o: HonestLoadOptions): Promise<HonestLoadRep
   const sentAt = new Map<Hex, number>();
   const committedAt = new Map<Hex, number>();
   const accepted = new Set<Hex>();
+  const replyMs: number[] = [];
   const errors: Record<string, number> = {};
   let rejected = 0;
 
   // inclusions: poll heads, time each block by its newHeads notification when one came
   const announced = new Map<number, number>();
+  /** Commit time and this load's transaction count of every block seen while watching. */
+  const blocks: CommittedBlock[] = [];
   let ws: WebSocket | undefined;
   if (o.headsWsUrl) {
     ws = new WebSocket(o.headsWsUrl);
@@ -110,8 +131,13 @@ export async function runHonestLoad(o: HonestLoadOptions): Promise<HonestLoadRep
           if (!b) break;
           const at = announced.get(seen + 1) ?? performance.now();
           announced.delete(seen + 1);
+          let ours = 0;
           for (const h of b.transactions as Hex[])
-            if (sentAt.has(h) && !committedAt.has(h)) committedAt.set(h, at);
+            if (sentAt.has(h) && !committedAt.has(h)) {
+              committedAt.set(h, at);
+              ours++;
+            }
+          blocks.push({ at, txs: ours });
           seen++;
         }
       } catch {
@@ -129,6 +155,8 @@ export async function runHonestLoad(o: HonestLoadOptions): Promise<HonestLoadRep
         url,
         batch.map((t) => ({ method: "eth_sendRawTransaction", params: [t.raw] })),
       );
+      const at = performance.now();
+      for (const t of batch) replyMs.push(at - (sentAt.get(t.hash) ?? at));
       for (const [i, r] of res.entries()) {
         const t = batch[i] as (typeof txs)[number];
         if (r.error === undefined || /already known/i.test(r.error.message)) accepted.add(t.hash);
@@ -196,6 +224,7 @@ export async function runHonestLoad(o: HonestLoadOptions): Promise<HonestLoadRep
   }
   lat.sort((a, b) => a - b);
   const windowMs = sendEnd - start;
+  const steady = steadyCommitRate(blocks, start + graceMs, sendEnd);
   return {
     tps: o.tps,
     sent,
@@ -203,12 +232,19 @@ export async function runHonestLoad(o: HonestLoadOptions): Promise<HonestLoadRep
     rejected,
     windowMs,
     committedInWindow: inWindow,
-    committedTps: inWindow / (windowMs / 1000),
+    committedTps: steady.tps,
+    steadyWindowMs: steady.windowMs,
+    sendWindowTps: inWindow / (windowMs / 1000),
     committedTotal: committedAt.size,
     withinGrace: onTime,
     onTimeShare: sent > 0 ? onTime / sent : 0,
     confirmP50Ms: quantile(lat, 0.5),
     confirmP99Ms: quantile(lat, 0.99),
+    replyP50Ms: quantile(
+      replyMs.sort((a, b) => a - b),
+      0.5,
+    ),
+    replyP99Ms: quantile(replyMs, 0.99),
     pool,
     poolGrowth: poolGrowth(pool, windowMs),
     errors,
@@ -241,6 +277,30 @@ export function poolGrowth(pool: { atMs: number; size: number }[], windowMs: num
  * the pool did not grow (by more than half a second of the offered rate, so the 2 s sawtooth
  * of a chain that keeps up does not count).
  */
+export type CommittedBlock = { at: number; txs: number };
+
+/**
+ * Commits per second at steady state: the blocks committed in `(a, b]`, where `a` is the first
+ * block committed at or after `fromMs` and `b` the last committed at or before `toMs`, divided
+ * by the time from `a` to `b`. Block-aligned, so the window holds whole blocks (a 2 s block
+ * more or less in a fixed 20 s window moved the old figure by a tenth); starting after the
+ * pipeline filled, so the send-to-commit latency of the first and last transactions is not
+ * counted as lost throughput; ending at the last send, so nothing drained afterwards counts.
+ */
+export function steadyCommitRate(
+  blocks: readonly CommittedBlock[],
+  fromMs: number,
+  toMs: number,
+): { tps: number; windowMs: number } {
+  const inside = blocks.filter((b) => b.at >= fromMs && b.at <= toMs);
+  const first = inside[0];
+  const last = inside[inside.length - 1];
+  if (first === undefined || last === undefined || last.at <= first.at) return { tps: 0, windowMs: 0 };
+  let txs = 0;
+  for (const b of inside.slice(1)) txs += b.txs;
+  return { tps: txs / ((last.at - first.at) / 1000), windowMs: last.at - first.at };
+}
+
 export function isSustained(r: HonestLoadReport): boolean {
   return r.onTimeShare >= 0.99 && r.poolGrowth <= Math.max(25, r.tps * 0.5);
 }

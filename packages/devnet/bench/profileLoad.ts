@@ -4,7 +4,8 @@
 // `<dir>` receives every node's V8 CPU profile (`--cpu-prof` through NODE_OPTIONS, written when
 // the node exits on SIGTERM); `-` runs without the profiler. Prints the load report and each
 // node's tx gossip, txpool refusal and CPU counters from its /metrics. PROFILE_KEEP=1 keeps the
-// data directory (node logs) and prints where it is.
+// data directory (node logs) and prints where it is; PROFILE_DEBUG=1 runs the nodes at log level
+// debug (block sizes, timings and the block budget's estimates in `block proposed` lines).
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +30,14 @@ const d = await startDevnet({
   followers: 0,
   loadAccounts: mode === "single" ? 32 : 256,
   control: false,
+  ...(process.env.PROFILE_DEBUG
+    ? {
+        patchConfig: (_name: string, c: Record<string, unknown>) => ({
+          ...c,
+          log: { level: "debug", format: "json" },
+        }),
+      }
+    : {}),
   ...(out === "-" ? {} : { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${out}` } }),
 });
 try {

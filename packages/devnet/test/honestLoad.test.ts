@@ -1,7 +1,7 @@
 // The sustained rule's pool growth (ADR 0163): a pool that keeps up, sampled as the bench does,
 // does not count as growing; a backlog does. Pure: no processes.
 import { describe, expect, it } from "vitest";
-import { isSustained, poolGrowth } from "../bench/honestLoad.ts";
+import { isSustained, poolGrowth, steadyCommitRate } from "../bench/honestLoad.ts";
 
 // [seconds, largest pool over the nodes] from `pnpm bench devnet`'s sampler on 4 validators that
 // committed everything within 5 s (2026-12-03, 200 and 300 tx/s offered, 20 s).
@@ -87,5 +87,33 @@ describe("the pool growth of the sustained rule", () => {
   it("the ramp from an empty pool (the first 4 s) does not count", () => {
     const flat = Array.from({ length: 40 }, (_, i) => ({ atMs: i * 500, size: i < 8 ? i * 50 : 400 }));
     expect(poolGrowth(flat, 20_000)).toBe(0);
+  });
+});
+
+describe("steadyCommitRate", () => {
+  // 1,000 tx/s offered, a block every 2 s holding what arrived in its slot, commits 1.3 s after
+  // the slot: whole blocks between the pipeline's fill and the last send give the offered rate.
+  const keptUp = Array.from({ length: 11 }, (_, i) => ({
+    at: 1_300 + 2_000 * i,
+    txs: i === 0 ? 700 : 2_000,
+  }));
+
+  it("a chain that keeps up commits at the offered rate", () => {
+    const r = steadyCommitRate(keptUp, 5_000, 20_000);
+    expect(r.windowMs).toBe(14_000); // blocks at 5.3 s ... 19.3 s
+    expect(r.tps).toBe(1_000);
+  });
+
+  it("counts nothing committed after the last send, nor the first block's own transactions", () => {
+    const withDrain = [...keptUp, { at: 21_300, txs: 50_000 }, { at: 23_300, txs: 50_000 }];
+    expect(steadyCommitRate(withDrain, 5_000, 20_000).tps).toBe(1_000);
+    const bigFirst = keptUp.map((b) => (b.at === 5_300 ? { ...b, txs: 50_000 } : b));
+    expect(steadyCommitRate(bigFirst, 5_000, 20_000).tps).toBe(1_000);
+  });
+
+  it("a chain that falls behind shows its real rate, and an empty window shows zero", () => {
+    const behind = keptUp.map((b) => ({ ...b, txs: 1_200 }));
+    expect(steadyCommitRate(behind, 5_000, 20_000).tps).toBe(600);
+    expect(steadyCommitRate(keptUp.slice(0, 3), 5_000, 20_000)).toEqual({ tps: 0, windowMs: 0 });
   });
 });
