@@ -54,7 +54,12 @@ describe("keystore v3 round trip", () => {
   it("detects tampering and malformed files", async () => {
     const ks = await encryptKeystore(priv, "pw", { scrypt: SCRYPT_LIGHT });
     const tampered = structuredClone(ks);
-    tampered.crypto.ciphertext = `00${ks.crypto.ciphertext.slice(2)}`;
+    // Flip the first byte's bits: overwriting it with 00 left it unchanged 1 time in 256 (salt and
+    // iv are random), and the test then failed on an untampered file.
+    const first = (Number.parseInt(ks.crypto.ciphertext.slice(0, 2), 16) ^ 0xff)
+      .toString(16)
+      .padStart(2, "0");
+    tampered.crypto.ciphertext = `${first}${ks.crypto.ciphertext.slice(2)}`;
     await expect(decryptKeystore(tampered, "pw")).rejects.toMatchObject({ code: "KEYSTORE_WRONG_PASSWORD" });
     await expect(decryptKeystore("{not json", "pw")).rejects.toMatchObject({ code: "KEYSTORE_CORRUPT" });
     await expect(decryptKeystore({ version: 3 }, "pw")).rejects.toMatchObject({ code: "KEYSTORE_CORRUPT" });
