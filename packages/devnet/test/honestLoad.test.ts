@@ -1,5 +1,6 @@
 // The sustained rule's pool growth (ADR 0163): a pool that keeps up, sampled as the bench does,
-// does not count as growing; a backlog does. Pure: no processes.
+// does not count as growing; a backlog does. The steady-state commit rate over whole blocks.
+// Pure: no processes.
 import { describe, expect, it } from "vitest";
 import { isSustained, poolGrowth, steadyCommitRate } from "../bench/honestLoad.ts";
 
